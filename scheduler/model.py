@@ -1,0 +1,344 @@
+"""The domain of one Hospital at Home day, as typed, frozen dataclasses.
+
+Everything here is plain data with its own invariants checked on construction, so that a
+``Problem`` or a ``Rota`` that exists is well formed. Nothing here knows about CSV files,
+OR-Tools or Flask: readers (``scheduler.io``), the solver (``solver``) and the web app build
+and consume these objects.
+
+Times are naive local ``datetime`` values (ISO 8601 without an offset, as the contract says);
+inside a ``Problem`` they are also available as whole minutes from ``Problem.origin``, the
+midnight before the earliest time in the day, which is what the solver and checker compute in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+
+#: Skill tags are upper-case strings such as ``RN``, ``IV``, ``PICC``, ``PHLEB``, ``OBS``.
+Skills = frozenset[str]
+
+
+def format_skills(skills: Skills) -> str:
+    """Skills as the contract writes them: sorted, ``;``-separated."""
+    return ";".join(sorted(skills))
+
+
+@dataclass(frozen=True)
+class Location:
+    """A WGS84 point."""
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        if not (-90.0 <= self.lat <= 90.0 and -180.0 <= self.lon <= 180.0):
+            raise ValueError(f"coordinates off the map: {self.lat}, {self.lon}")
+        if math.isnan(self.lat) or math.isnan(self.lon):
+            raise ValueError("coordinates are not numbers")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A closed interval of local times; a visit must *start* inside it."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment <= self.end
+
+    def label(self) -> str:
+        """``08:00–09:00`` for a coordinator (the date is implied by the day)."""
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Break:
+    """An unpaid break of ``duration_min`` that must *start* inside ``window``."""
+
+    duration_min: int
+    window: Window
+
+    def __post_init__(self) -> None:
+        if self.duration_min <= 0:
+            raise ValueError("a break lasts at least one minute")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One clinician's shift on the day: who, what they can do, when and from where.
+
+    ``role`` (``HCA``, ``RN5``, ``RN6``, ``AP``…) and ``base`` are optional extras used in
+    reports and capacity work; the solver only looks at ``skills``.
+    """
+
+    clinician_id: str
+    name: str
+    skills: Skills
+    start: datetime
+    end: datetime
+    start_location: Location
+    end_location: Location
+    rest_break: Break | None = None
+    max_visits: int | None = None
+    role: str = ""
+    base: str = ""
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError(f"shift of {self.clinician_id} ends before it starts")
+        if self.max_visits is not None and self.max_visits < 0:
+            raise ValueError("max_visits cannot be negative")
+        if self.rest_break is not None:
+            b = self.rest_break
+            if b.window.end < self.start or b.window.start > self.end:
+                raise ValueError(f"break window of {self.clinician_id} lies outside the shift")
+
+    def qualified_for(self, visit: Visit) -> bool:
+        return visit.skills <= self.skills
+
+    def label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class Priority(int, Enum):
+    """1 = time-critical (a missed IV dose is a harm), 2 = important, 3 = flexible."""
+
+    CRITICAL = 1
+    IMPORTANT = 2
+    FLEXIBLE = 3
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One home visit to be made on the day.
+
+    ``after_visit``/``min_gap_min``: this visit starts at least ``min_gap_min`` minutes after
+    ``after_visit`` ends (e.g. disconnecting IV fluids after they have run). It can only be
+    placed if that visit is placed too.
+
+    ``visit_type`` and ``address`` are optional extras shown to nurses and coordinators.
+    """
+
+    visit_id: str
+    patient_id: str
+    location: Location
+    window: Window
+    duration_min: int
+    skills: Skills = frozenset()
+    staff: int = 1
+    priority: int = 2
+    preferred_clinician: str | None = None
+    pinned_clinician: str | None = None
+    after_visit: str | None = None
+    min_gap_min: int = 0
+    visit_type: str = ""
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        if self.duration_min <= 0:
+            raise ValueError(f"visit {self.visit_id}: duration must be positive")
+        if self.staff not in (1, 2):
+            raise ValueError(f"visit {self.visit_id}: staff must be 1 or 2")
+        if self.priority not in (1, 2, 3):
+            raise ValueError(f"visit {self.visit_id}: priority must be 1, 2 or 3")
+        if self.min_gap_min < 0:
+            raise ValueError(f"visit {self.visit_id}: min_gap_min cannot be negative")
+        if self.after_visit == self.visit_id:
+            raise ValueError(f"visit {self.visit_id} cannot follow itself")
+
+
+@dataclass(frozen=True, eq=False)
+class TravelMatrix:
+    """Whole-minute driving times between distinct places, as the solver uses them.
+
+    ``minutes[i, j]`` is the time from ``locations[i]`` to ``locations[j]``; the array is
+    read-only so that the solver and checker are guaranteed to see the same numbers.
+    """
+
+    locations: tuple[Location, ...]
+    minutes: np.ndarray
+    model_name: str = "unknown"
+
+    def __post_init__(self) -> None:
+        n = len(self.locations)
+        m = np.asarray(self.minutes, dtype=np.int32)
+        if m.shape != (n, n):
+            raise ValueError(f"travel matrix is {m.shape}, expected {(n, n)}")
+        if (m < 0).any():
+            raise ValueError("travel times cannot be negative")
+        m = m.copy()
+        m.setflags(write=False)
+        object.__setattr__(self, "minutes", m)
+
+    def __len__(self) -> int:
+        return len(self.locations)
+
+    def between(self, i: int, j: int) -> int:
+        return int(self.minutes[i, j])
+
+
+def day_origin(moments: list[datetime]) -> datetime:
+    """Midnight before the earliest moment: minute 0 of a problem."""
+    first = min(moments)
+    return first.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def to_minute(origin: datetime, moment: datetime, *, round_up: bool = False) -> int:
+    """Whole minutes from ``origin``; seconds round down, or up with ``round_up``.
+
+    Interval starts are rounded up and ends down, so a rota in whole minutes never leaves an
+    interval that was given to the second.
+    """
+    seconds = (moment - origin).total_seconds()
+    return math.ceil(seconds / 60) if round_up else math.floor(seconds / 60)
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One day to plan: visits, the shifts on duty, and the travel between their places.
+
+    Index fields map each visit and shift to a row of ``travel``. Build one with
+    ``scheduler.problem.build_problem`` rather than by hand.
+    """
+
+    visits: tuple[Visit, ...]
+    shifts: tuple[Shift, ...]
+    travel: TravelMatrix
+    visit_loc: tuple[int, ...]
+    shift_start_loc: tuple[int, ...]
+    shift_end_loc: tuple[int, ...]
+    origin: datetime
+
+    def __post_init__(self) -> None:
+        if len(self.visit_loc) != len(self.visits):
+            raise ValueError("one location index per visit is needed")
+        if len(self.shift_start_loc) != len(self.shifts) or len(self.shift_end_loc) != len(
+            self.shifts
+        ):
+            raise ValueError("one start and one end location index per shift is needed")
+        n = len(self.travel)
+        for idx in (*self.visit_loc, *self.shift_start_loc, *self.shift_end_loc):
+            if not 0 <= idx < n:
+                raise ValueError(f"location index {idx} outside the travel matrix")
+        ids = [v.visit_id for v in self.visits]
+        if len(set(ids)) != len(ids):
+            raise ValueError("visit ids must be unique")
+        cids = [s.clinician_id for s in self.shifts]
+        if len(set(cids)) != len(cids):
+            raise ValueError("clinician ids must be unique")
+        for v in self.visits:
+            if v.after_visit is not None and v.after_visit not in set(ids):
+                raise ValueError(f"visit {v.visit_id} follows unknown visit {v.after_visit}")
+
+    @cached_property
+    def visit_index(self) -> dict[str, int]:
+        return {v.visit_id: i for i, v in enumerate(self.visits)}
+
+    @cached_property
+    def shift_index(self) -> dict[str, int]:
+        return {s.clinician_id: k for k, s in enumerate(self.shifts)}
+
+    def minute(self, moment: datetime, *, round_up: bool = False) -> int:
+        return to_minute(self.origin, moment, round_up=round_up)
+
+    def at(self, minute: int) -> datetime:
+        return self.origin + timedelta(minutes=minute)
+
+    def travel_between(self, a: int, b: int) -> int:
+        """Minutes from location index ``a`` to ``b``."""
+        return int(self.travel.minutes[a, b])
+
+
+StopKind = Literal["visit", "break"]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One row of a route: a visit or a break, with its times.
+
+    For a break, ``arrive == start`` and ``travel_min == 0``: the break is taken where the
+    clinician is, either before or after the drive to the next visit.
+    """
+
+    kind: StopKind
+    visit_id: str | None
+    arrive: datetime
+    start: datetime
+    end: datetime
+    travel_min: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("visit", "break"):
+            raise ValueError(f"unknown stop kind {self.kind!r}")
+        if (self.kind == "visit") != (self.visit_id is not None):
+            raise ValueError("a visit stop names its visit; a break stop does not")
+        if self.travel_min < 0:
+            raise ValueError("travel cannot be negative")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One clinician's stops in the order driven."""
+
+    clinician_id: str
+    stops: tuple[Stop, ...]
+
+    @property
+    def visit_ids(self) -> tuple[str, ...]:
+        return tuple(s.visit_id for s in self.stops if s.visit_id is not None)
+
+
+class Reason(str, Enum):
+    """Why a visit was left unassigned; each comes with a sentence a coordinator can act on."""
+
+    NO_QUALIFIED = "no_qualified_clinician"
+    NOT_ENOUGH_QUALIFIED = "not_enough_qualified"
+    PIN_UNKNOWN = "pinned_clinician_unknown"
+    PIN_OFF_SHIFT = "pinned_clinician_off_shift"
+    PIN_UNQUALIFIED = "pinned_clinician_unqualified"
+    UNREACHABLE = "unreachable_in_window"
+    PRECEDING_UNPLACED = "preceding_visit_unplaced"
+    GAP_IMPOSSIBLE = "gap_impossible"
+    CAPACITY = "qualified_clinicians_fully_booked"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    visit_id: str
+    reason: str
+    code: Reason = Reason.OTHER
+
+
+@dataclass(frozen=True)
+class Rota:
+    """A plan for the day: one route per clinician used, and every other visit with a reason.
+
+    ``meta`` carries how it was made (solver, seconds, seed, objective…) for summaries.
+    """
+
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...] = ()
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def route_of(self, clinician_id: str) -> Route | None:
+        for r in self.routes:
+            if r.clinician_id == clinician_id:
+                return r
+        return None
+
+    @property
+    def assigned_visit_ids(self) -> set[str]:
+        return {vid for r in self.routes for vid in r.visit_ids}
