@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 from functools import cached_property
 from typing import Literal
 
@@ -300,7 +300,7 @@ class Route:
         return tuple(s.visit_id for s in self.stops if s.visit_id is not None)
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a visit was left unassigned; each comes with a sentence a coordinator can act on."""
 
     NO_QUALIFIED = "no_qualified_clinician"
