@@ -1,0 +1,168 @@
+"""Who could possibly make each visit, decided before any search, with reasons when nobody can.
+
+OR-Tools reads an empty allowed-vehicles list as *every* vehicle, and a visit nobody can make
+only wastes search time, so the impossible ones are found here and reported with a sentence a
+coordinator can act on (hire an IV-trained nurse for the night, move the pin, widen the window).
+A visit is *eligible* for a shift when the clinician holds its skills and could reach it inside
+its window after leaving base at shift start, and still finish and drive back by shift end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scheduler.model import Problem, Reason, Unassigned, Visit, format_skills
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Per visit: the shift indices that could make it (empty when none), and the refusals."""
+
+    shifts: tuple[tuple[int, ...], ...]
+    refused: dict[int, Unassigned]
+
+
+def _time_feasible(problem: Problem, v: int, k: int) -> bool:
+    visit, shift = problem.visits[v], problem.shifts[k]
+    loc = problem.visit_loc[v]
+    earliest = problem.minute(shift.start, round_up=True) + problem.travel_between(
+        problem.shift_start_loc[k], loc
+    )
+    latest = (
+        problem.minute(shift.end)
+        - visit.duration_min
+        - problem.travel_between(loc, problem.shift_end_loc[k])
+    )
+    lo = max(earliest, problem.minute(visit.window.start, round_up=True))
+    hi = min(latest, problem.minute(visit.window.end))
+    return lo <= hi
+
+
+def _skills_text(visit: Visit) -> str:
+    return format_skills(visit.skills) or "any skills"
+
+
+def _window_text(visit: Visit) -> str:
+    return visit.window.label()
+
+
+def _refusal(problem: Problem, v: int, eligible: list[int]) -> Unassigned | None:
+    """The reason visit ``v`` cannot be made by the ``eligible`` shifts, or None if it can."""
+    visit = problem.visits[v]
+    vid = visit.visit_id
+    if visit.pinned_clinician is not None:
+        k = problem.shift_index.get(visit.pinned_clinician)
+        if k is None:
+            return Unassigned(
+                vid,
+                f"pinned to {visit.pinned_clinician}, who is not on the rota today; "
+                "remove the pin or add the shift",
+                Reason.PIN_UNKNOWN,
+            )
+        shift = problem.shifts[k]
+        if not shift.qualified_for(visit):
+            missing = format_skills(visit.skills - shift.skills)
+            return Unassigned(
+                vid,
+                f"pinned to {shift.clinician_id}, who lacks skill {missing}; "
+                "remove the pin or pin a qualified clinician",
+                Reason.PIN_UNQUALIFIED,
+            )
+        if k not in eligible:
+            return Unassigned(
+                vid,
+                f"pinned to {shift.clinician_id}, whose shift {shift.label()} cannot reach it "
+                f"in its window {_window_text(visit)}; remove the pin or move the window",
+                Reason.PIN_OFF_SHIFT,
+            )
+    if len(eligible) >= visit.staff:
+        return None
+    qualified = [k for k, s in enumerate(problem.shifts) if s.qualified_for(visit)]
+    skills = _skills_text(visit)
+    window = _window_text(visit)
+    if not qualified:
+        return Unassigned(
+            vid,
+            f"no clinician with skills {skills} is on shift today",
+            Reason.NO_QUALIFIED,
+        )
+    overlapping = [
+        k
+        for k in qualified
+        if problem.shifts[k].start <= visit.window.end
+        and problem.shifts[k].end >= visit.window.start
+    ]
+    if visit.staff == 2 and len(eligible) == 1:
+        only = problem.shifts[eligible[0]].clinician_id
+        return Unassigned(
+            vid,
+            f"double-handed: needs two clinicians with skills {skills} between {window}, "
+            f"but only {only} can be there",
+            Reason.NOT_ENOUGH_QUALIFIED,
+        )
+    if not overlapping:
+        return Unassigned(
+            vid,
+            f"no clinician with skills {skills} is on shift between {window}",
+            Reason.NO_QUALIFIED,
+        )
+    return Unassigned(
+        vid,
+        f"the {len(overlapping)} clinician(s) with skills {skills} on shift around {window} "
+        "cannot reach the patient within the window and be back by the end of their shift",
+        Reason.UNREACHABLE,
+    )
+
+
+def _gap_refusal(problem: Problem, v: int, refused: dict[int, Unassigned]) -> Unassigned | None:
+    visit = problem.visits[v]
+    if visit.after_visit is None:
+        return None
+    a = problem.visit_index[visit.after_visit]
+    before = problem.visits[a]
+    if a in refused:
+        return Unassigned(
+            visit.visit_id,
+            f"must follow visit {before.visit_id}, which cannot be placed",
+            Reason.PRECEDING_UNPLACED,
+        )
+    earliest = (
+        problem.minute(before.window.start, round_up=True) + before.duration_min + visit.min_gap_min
+    )
+    if earliest > problem.minute(visit.window.end):
+        return Unassigned(
+            visit.visit_id,
+            f"must start {visit.min_gap_min} min after visit {before.visit_id} ends, which is "
+            f"after its window {_window_text(visit)} closes; widen the window",
+            Reason.GAP_IMPOSSIBLE,
+        )
+    return None
+
+
+def find_eligibility(problem: Problem) -> Eligibility:
+    """Eligible shifts per visit, and the visits refused before search with their reasons."""
+    shifts: list[tuple[int, ...]] = []
+    refused: dict[int, Unassigned] = {}
+    for v, visit in enumerate(problem.visits):
+        eligible = [
+            k
+            for k, shift in enumerate(problem.shifts)
+            if shift.qualified_for(visit) and _time_feasible(problem, v, k)
+        ]
+        shifts.append(tuple(eligible))
+        refusal = _refusal(problem, v, eligible)
+        if refusal is not None:
+            refused[v] = refusal
+    # A follower whose predecessor is refused is refused too; chains propagate in id order
+    # until nothing changes (chains are acyclic: the reader refuses cycles).
+    changed = True
+    while changed:
+        changed = False
+        for v in range(len(problem.visits)):
+            if v in refused:
+                continue
+            refusal = _gap_refusal(problem, v, refused)
+            if refusal is not None:
+                refused[v] = refusal
+                changed = True
+    return Eligibility(tuple(shifts), refused)

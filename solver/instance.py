@@ -1,0 +1,152 @@
+"""The day as the search sees it: routing tasks, vehicles, integer minutes.
+
+A visit becomes one *task* per attendant (a double-handed visit is two tasks that must start at
+the same minute on two different clinicians). A shift becomes a *vehicle* with its start and
+end place and times, its break and its visit limit. Windows are held per task and may be
+narrowed by the construction (``solver.construct``) to decouple linked tasks: a pair's common
+start minute, or a cut between a visit and its follower, so that the routing search afterwards
+needs no cross-route time constraints and runs at full speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scheduler.model import Problem
+from solver.eligibility import Eligibility, find_eligibility
+
+#: Penalties for leaving a visit out, in minutes of travel. Priority 1 is made lexicographic
+#: in ``build_instance`` (worth more than every other visit together).
+PENALTY_PRIORITY_3 = 100_000
+PENALTY_PRIORITY_2 = 1_000_000
+
+
+@dataclass(frozen=True)
+class VehicleBreak:
+    earliest: int
+    latest: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    shift: int
+    start_loc: int
+    end_loc: int
+    start: int
+    end: int
+    rest_break: VehicleBreak | None
+    max_visits: int | None
+
+
+@dataclass
+class Instance:
+    """Tasks and vehicles of one solve. Task windows (``lo``/``hi``) are mutable on purpose."""
+
+    problem: Problem
+    eligibility: Eligibility
+    vehicles: list[Vehicle]
+    task_visit: list[int] = field(default_factory=list)
+    task_copy: list[int] = field(default_factory=list)
+    task_loc: list[int] = field(default_factory=list)
+    task_svc: list[int] = field(default_factory=list)
+    lo: list[int] = field(default_factory=list)
+    hi: list[int] = field(default_factory=list)
+    task_vehicles: list[tuple[int, ...]] = field(default_factory=list)
+    task_penalty: list[int] = field(default_factory=list)
+    task_priority: list[int] = field(default_factory=list)
+    task_preferred: list[int | None] = field(default_factory=list)
+    tasks_of_visit: dict[int, list[int]] = field(default_factory=dict)
+    travel: list[list[int]] = field(default_factory=list)
+    continuity_cost: int = 20
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.task_visit)
+
+    def partner(self, task: int) -> int | None:
+        """The other half of a double-handed visit, if any."""
+        tasks = self.tasks_of_visit[self.task_visit[task]]
+        if len(tasks) == 2:
+            return tasks[1] if tasks[0] == task else tasks[0]
+        return None
+
+    def predecessor_task(self, task: int) -> int | None:
+        """The first task of the visit this task's visit must follow, if any."""
+        visit = self.problem.visits[self.task_visit[task]]
+        if visit.after_visit is None:
+            return None
+        a = self.problem.visit_index[visit.after_visit]
+        tasks = self.tasks_of_visit.get(a)
+        return tasks[0] if tasks else None
+
+
+def _vehicle(problem: Problem, k: int) -> Vehicle:
+    shift = problem.shifts[k]
+    rest = None
+    if shift.rest_break is not None:
+        b = shift.rest_break
+        rest = VehicleBreak(
+            earliest=max(
+                problem.minute(b.window.start, round_up=True),
+                problem.minute(shift.start, round_up=True),
+            ),
+            latest=min(problem.minute(b.window.end), problem.minute(shift.end) - b.duration_min),
+            duration=b.duration_min,
+        )
+    return Vehicle(
+        shift=k,
+        start_loc=problem.shift_start_loc[k],
+        end_loc=problem.shift_end_loc[k],
+        start=problem.minute(shift.start, round_up=True),
+        end=problem.minute(shift.end),
+        rest_break=rest,
+        max_visits=shift.max_visits,
+    )
+
+
+def build_instance(problem: Problem, *, continuity_cost: int = 20) -> Instance:
+    """Tasks for every visit that someone could make; refused visits get no task."""
+    eligibility = find_eligibility(problem)
+    inst = Instance(
+        problem=problem,
+        eligibility=eligibility,
+        vehicles=[_vehicle(problem, k) for k in range(len(problem.shifts))],
+        travel=problem.travel.minutes.tolist(),
+        continuity_cost=continuity_cost,
+    )
+    n_visits = len(problem.visits)
+    penalty_1 = PENALTY_PRIORITY_2 * (n_visits + 1)
+    penalties = {1: penalty_1, 2: PENALTY_PRIORITY_2, 3: PENALTY_PRIORITY_3}
+    for v, visit in enumerate(problem.visits):
+        if v in eligibility.refused:
+            continue
+        allowed = eligibility.shifts[v]
+        pinned = problem.shift_index.get(visit.pinned_clinician) if visit.pinned_clinician else None
+        preferred = (
+            problem.shift_index.get(visit.preferred_clinician)
+            if visit.preferred_clinician
+            else None
+        )
+        if preferred is not None and preferred not in allowed:
+            preferred = None
+        inst.tasks_of_visit[v] = []
+        for copy in range(visit.staff):
+            if pinned is not None:
+                vehicles = (pinned,) if copy == 0 else tuple(k for k in allowed if k != pinned)
+            else:
+                vehicles = allowed
+            t = len(inst.task_visit)
+            inst.tasks_of_visit[v].append(t)
+            inst.task_visit.append(v)
+            inst.task_copy.append(copy)
+            inst.task_loc.append(problem.visit_loc[v])
+            inst.task_svc.append(visit.duration_min)
+            inst.lo.append(problem.minute(visit.window.start, round_up=True))
+            inst.hi.append(problem.minute(visit.window.end))
+            inst.task_vehicles.append(vehicles)
+            # A pair's penalty is split between its halves so that dropping it costs the same.
+            inst.task_penalty.append(max(1, penalties[visit.priority] // visit.staff))
+            inst.task_priority.append(visit.priority)
+            inst.task_preferred.append(preferred if pinned is None else None)
+    return inst

@@ -1,0 +1,184 @@
+"""One call from a ``Problem`` to a ``Rota``: eligibility, construction, local search, times.
+
+Phases and their share of the time limit: eligibility and construction run first (a few
+seconds on a 1,100-visit day); OR-Tools' guided local search gets what is left of the limit,
+starting from the construction; the final order of each route is re-timed by
+``solver.schedule``. If the search cannot start from the construction or returns nothing, the
+construction itself is the answer, so a solve always returns a rota.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduler.model import Problem, Rota, Route, Stop
+from solver.construct import Construction, order_key
+from solver.instance import Instance, build_instance
+from solver.reasons import explain_left_out
+from solver.routing import Progress, build_model, routes_and_starts, search
+from solver.schedule import TimedStop, schedule_route
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How long and how to search. ``seed`` breaks ties in the construction order."""
+
+    time_limit_s: float = 30.0
+    seed: int = 0
+    continuity_cost: int = 20
+    local_search: bool = True
+    log: bool = False
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def _order(inst: Instance, seed: int) -> list[int]:
+    """The construction order; the seed shuffles visits whose sort keys tie."""
+    order = list(inst.tasks_of_visit)
+    random.Random(seed).shuffle(order)
+    return sorted(order, key=lambda v: order_key(inst, v))
+
+
+_REPAIR_RESERVE_S = 1.5
+
+
+def _linked(inst: Instance, task: int) -> bool:
+    """Half of a pair, or a follower: only the construction may place these."""
+    return inst.partner(task) is not None or inst.predecessor_task(task) is not None
+
+
+def _score(inst: Instance, routes: list[list[int]]) -> int:
+    """The search's own objective for a set of routes: penalties of what is out + travel."""
+    placed = {t for r in routes for t in r}
+    penalty = sum(p for t, p in enumerate(inst.task_penalty) if t not in placed)
+    T = inst.travel
+    travel = 0
+    for k, seq in enumerate(routes):
+        if not seq:
+            continue
+        veh = inst.vehicles[k]
+        locs = [veh.start_loc, *(inst.task_loc[t] for t in seq), veh.end_loc]
+        travel += sum(T[a][b] for a, b in itertools.pairwise(locs))
+    return penalty + travel
+
+
+def _drop_orphans(inst: Instance, routes: list[list[int]]) -> list[list[int]]:
+    """Remove a pair half whose partner is out, and a follower whose predecessor is out."""
+    routes = [list(r) for r in routes]
+    while True:
+        placed = {t for r in routes for t in r}
+        orphans = set()
+        for t in placed:
+            partner = inst.partner(t)
+            pred = inst.predecessor_task(t)
+            if (partner is not None and partner not in placed) or (
+                pred is not None
+                and not all(x in placed for x in inst.tasks_of_visit[inst.task_visit[pred]])
+            ):
+                orphans.add(t)
+        if not orphans:
+            return routes
+        routes = [[t for t in r if t not in orphans] for r in routes]
+
+
+def _timelines(inst: Instance, routes: list[list[int]]) -> list[list[TimedStop]] | None:
+    timelines = []
+    for k, seq in enumerate(routes):
+        stops = schedule_route(inst, k, seq)
+        if stops is None:
+            return None
+        timelines.append(stops)
+    return timelines
+
+
+def _to_rota(inst: Instance, timelines: list[list[TimedStop]], meta: dict) -> Rota:
+    problem = inst.problem
+    routes: list[Route] = []
+    placed_visits: set[int] = set()
+    for k, stops in enumerate(timelines):
+        if not any(s.task is not None for s in stops):
+            continue
+        out = []
+        for s in stops:
+            vid = None
+            if s.task is not None:
+                v = inst.task_visit[s.task]
+                placed_visits.add(v)
+                vid = problem.visits[v].visit_id
+            out.append(
+                Stop(
+                    kind="visit" if vid is not None else "break",
+                    visit_id=vid,
+                    arrive=problem.at(s.arrive),
+                    start=problem.at(s.start),
+                    end=problem.at(s.end),
+                    travel_min=s.travel,
+                )
+            )
+        routes.append(Route(problem.shifts[k].clinician_id, tuple(out)))
+    task_routes = [[s.task for s in stops if s.task is not None] for stops in timelines]
+    unassigned = []
+    for v in range(len(problem.visits)):
+        if v in placed_visits:
+            continue
+        if v in inst.eligibility.refused:
+            unassigned.append(inst.eligibility.refused[v])
+        else:
+            unassigned.append(explain_left_out(inst, v, placed_visits, task_routes))
+    return Rota(tuple(routes), tuple(unassigned), meta)
+
+
+def solve(
+    problem: Problem,
+    options: SolveOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Rota:
+    """Plan the day. Never raises for an infeasible day: what cannot be placed is explained."""
+    options = options or SolveOptions()
+    t0 = time.monotonic()
+    inst = build_instance(problem, continuity_cost=options.continuity_cost)
+    builder = Construction(inst)
+    builder.run(_order(inst, options.seed))
+    routes = builder.task_routes()
+    construction_placed = len(builder.placed)
+    if progress is not None:
+        progress(Progress(time.monotonic() - t0, -1, construction_placed, 0))
+    phase = "construction"
+    timelines = _timelines(inst, routes)
+    if timelines is None:  # pragma: no cover - the construction keeps routes feasible
+        raise AssertionError("construction produced a route that cannot be timed")
+    deadline = t0 + options.time_limit_s - _REPAIR_RESERVE_S
+    if options.local_search and inst.n_tasks and deadline - time.monotonic() > 1.0:
+        frozen_out = {
+            t for t in range(inst.n_tasks) if t not in builder.placed and _linked(inst, t)
+        }
+        model = build_model(inst, frozen_out)
+        assignment = search(
+            model, deadline, progress=progress, should_stop=should_stop, log=options.log
+        )
+        if assignment is not None:
+            found, _ = routes_and_starts(model, assignment)
+            repair = Construction.from_routes(inst, _drop_orphans(inst, found))
+            repair.run(_order(inst, options.seed))
+            repaired = repair.task_routes()
+            repaired_timelines = _timelines(inst, repaired)
+            if repaired_timelines is not None and _score(inst, repaired) < _score(inst, routes):
+                timelines = repaired_timelines
+                phase = "local_search+repair"
+    meta = {
+        "solver": "construction+ortools-gls",
+        "final_phase": phase,
+        "seed": options.seed,
+        "time_limit_s": options.time_limit_s,
+        "construction_tasks_placed": construction_placed,
+        "tasks_total": inst.n_tasks,
+        "solve_seconds": round(time.monotonic() - t0, 2),
+    }
+    return _to_rota(inst, timelines, meta)
