@@ -1,0 +1,265 @@
+"""The ``hah`` command line: solve a day, check a rota, expand care plans, run the demo.
+
+This is an entry point: it orchestrates the domain (``scheduler``) and the solver
+(``solver``), and is the only module of this package that may import the solver (lazily, so
+that ``hah check`` stays independent of it). Exit codes follow the contract: 0 when a rota was
+written (unassigned visits are an answer, not an error), 2 when the input was refused (each
+problem on stderr as ``file, row N, column C: why``; nothing written), and for ``check`` 1 when
+the rota breaks a rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+from scheduler.errors import InputError, InputIssue
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+EXIT_OK, EXIT_VIOLATIONS, EXIT_REFUSED = 0, 1, 2
+
+
+def _travel_model(roads: str | None):
+    from scheduler.travel import model_from_options
+
+    try:
+        return model_from_options(roads)
+    except (ValueError, FileNotFoundError) as exc:
+        raise InputError([InputIssue(str(roads), None, None, str(exc))]) from exc
+
+
+class _ProgressLine:
+    """One line on stderr, rewritten in place on a terminal, else printed every few seconds."""
+
+    def __init__(self, time_limit: float):
+        self.time_limit = time_limit
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.t0 = time.monotonic()
+
+    def __call__(self, p) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < 5:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        cost = "building first rota" if p.objective < 0 else f"best cost {p.objective:,}"
+        line = (
+            f"[{elapsed:5.1f}s / {self.time_limit:.0f}s] {cost}, "
+            f"{p.tasks_placed:,} visit slots placed"
+        )
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(78))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def summary_of(report, rota) -> dict:
+    """summary.json: the contract's keys first, then every KPI the checker computed."""
+    k = report.kpis
+    summary = {
+        "visits_total": k["visits_total"],
+        "visits_assigned": k["visits_assigned"],
+        "visits_unassigned": k["visits_unassigned"],
+        "priority1_unassigned": k["priority1_unassigned"],
+        "travel_min_total": k["travel_min_total"],
+        "clinicians_used": k["clinicians_used"],
+        "solve_seconds": rota.meta.get("solve_seconds"),
+        "violations": len(report.violations),
+    }
+    summary["kpis"] = dict(k)
+    summary["solver"] = {key: v for key, v in rota.meta.items() if key != "solve_seconds"}
+    return summary
+
+
+def _solve_day(
+    visits_path: Path,
+    clinicians_path: Path,
+    out: Path,
+    *,
+    time_limit: float,
+    seed: int,
+    export_matrix: bool,
+    roads: str | None,
+    quiet: bool = False,
+):
+    from scheduler.check import check
+    from scheduler.io import read_day, write_solution
+    from scheduler.problem import build_problem
+    from solver import SolveOptions, solve
+
+    visits, shifts = read_day(visits_path, clinicians_path)
+    model = _travel_model(roads)
+    problem = build_problem(visits, shifts, model)
+    bar = None if quiet else _ProgressLine(time_limit)
+    rota = solve(problem, SolveOptions(time_limit_s=time_limit, seed=seed), progress=bar)
+    if bar is not None:
+        bar.close()
+    report = check(problem, rota)
+    summary = summary_of(report, rota)
+    write_solution(out, problem, rota, summary, export_matrix=export_matrix)
+    return problem, rota, report, summary
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    _, _, report, summary = _solve_day(
+        Path(args.visits),
+        Path(args.clinicians),
+        Path(args.out),
+        time_limit=args.time_limit,
+        seed=args.seed,
+        export_matrix=args.export_matrix,
+        roads=args.roads,
+        quiet=args.quiet,
+    )
+    print(
+        f"{summary['visits_assigned']}/{summary['visits_total']} visits placed, "
+        f"{summary['priority1_unassigned']} priority-1 unassigned, "
+        f"{summary['travel_min_total']} min travel, {summary['clinicians_used']} clinicians; "
+        f"checker: {len(report.violations)} violations; written to {args.out}"
+    )
+    for v in report.violations[:20]:
+        print(f"  violation: {v}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scheduler.check import check
+    from scheduler.io import read_day, read_matrix, read_rota
+    from scheduler.problem import build_problem
+
+    visits, shifts = read_day(Path(args.visits), Path(args.clinicians))
+    matrix = None if args.roads else read_matrix(Path(args.rota))
+    if matrix is not None:
+        problem = build_problem(visits, shifts, matrix=matrix)
+    else:
+        problem = build_problem(visits, shifts, _travel_model(args.roads))
+    rota = read_rota(Path(args.rota), problem)
+    report = check(problem, rota)
+    for v in report.violations:
+        print(v)
+    print(json.dumps(report.kpis, indent=2, sort_keys=True))
+    if report.violations:
+        print(f"{len(report.violations)} violation(s)", file=sys.stderr)
+        return EXIT_VIOLATIONS
+    print("feasible: 0 violations", file=sys.stderr)
+    return EXIT_OK
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError([InputIssue("--date", None, None, f"{text!r} is not YYYY-MM-DD")]) from exc
+
+
+def cmd_visits(args: argparse.Namespace) -> int:
+    from scheduler.careplan import expand, read_careplans, read_patients, write_visits_csv
+
+    day = _parse_date(args.date)
+    issues: list[InputIssue] = []
+    patients = careplans = None
+    try:
+        patients = read_patients(Path(args.patients))
+    except InputError as exc:
+        issues.extend(exc.issues)
+    try:
+        ids = {p.patient_id for p in patients} if patients else None
+        careplans = read_careplans(Path(args.careplans), ids)
+    except InputError as exc:
+        issues.extend(exc.issues)
+    if issues:
+        raise InputError(issues)
+    day_start = datetime.strptime(args.day_start, "%H:%M").time()
+    visits = expand(patients, careplans, day, day_start=day_start)
+    write_visits_csv(visits, Path(args.out))
+    print(f"{len(visits)} visits for {day.isoformat()} written to {args.out}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scheduler.report import text_summary, write_html
+
+    data = Path(args.data)
+    out = Path(args.out)
+    print(f"Solving the sample Hospital at Home day in {data} ({args.time_limit:.0f} s)…")
+    problem, rota, report, _ = _solve_day(
+        data / "visits.csv",
+        data / "clinicians.csv",
+        out,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        export_matrix=True,
+        roads=args.roads,
+    )
+    print(text_summary(problem, rota, report))
+    page = write_html(problem, rota, report, out / "rota.html")
+    print(f"\nRota written to {out}/ (rota.csv, unassigned.csv, summary.json).")
+    print(f"Open the rota in a browser: {page.resolve().as_uri()}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hah", description="Hospital at Home visit scheduling (OR-Tools)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("solve", help="plan a day from visits.csv and clinicians.csv")
+    p.add_argument("--visits", required=True)
+    p.add_argument("--clinicians", required=True)
+    p.add_argument("--out", required=True, help="directory for rota.csv, unassigned.csv…")
+    p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--export-matrix", action="store_true", help="also write the travel matrix")
+    p.add_argument("--roads", help="a local .osm or .graphml road network (default: geodesic)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=cmd_solve)
+
+    p = sub.add_parser("check", help="check a rota independently; exit 1 on any violation")
+    p.add_argument("--visits", required=True)
+    p.add_argument("--clinicians", required=True)
+    p.add_argument("--rota", required=True, help="directory holding rota.csv, unassigned.csv")
+    p.add_argument("--roads", help="use this road network instead of an exported matrix")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("visits", help="expand care plans into a day's visits.csv")
+    p.add_argument("--patients", required=True)
+    p.add_argument("--careplans", required=True)
+    p.add_argument("--date", required=True, help="YYYY-MM-DD")
+    p.add_argument("--out", required=True)
+    p.add_argument("--day-start", default="07:00", help="planning day starts (default 07:00)")
+    p.set_defaults(func=cmd_visits)
+
+    p = sub.add_parser("demo", help="solve the bundled Hertfordshire sample day")
+    p.add_argument("--data", default=str(SAMPLE_DIR))
+    p.add_argument("--out", default="demo_out")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--roads")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"input refused: {len(exc.issues)} problem(s); nothing written", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
