@@ -154,8 +154,9 @@ def solve(
     timelines = _timelines(inst, routes)
     if timelines is None:  # pragma: no cover - the construction keeps routes feasible
         raise AssertionError("construction produced a route that cannot be timed")
-    deadline = t0 + options.time_limit_s - _REPAIR_RESERVE_S
-    if options.local_search and inst.n_tasks and deadline - time.monotonic() > 1.0:
+    reserve = min(_REPAIR_RESERVE_S, 0.1 * options.time_limit_s)
+    deadline = t0 + options.time_limit_s - reserve
+    if options.local_search and inst.n_tasks and deadline - time.monotonic() > 0.2:
         frozen_out = {
             t for t in range(inst.n_tasks) if t not in builder.placed and _linked(inst, t)
         }

@@ -147,7 +147,7 @@ def search(
     the construction within the same budget.
     """
     routing, manager = model.routing, model.manager
-    params = search_parameters(max(1.0, deadline - time.monotonic()), log=log)
+    params = search_parameters(max(0.1, deadline - time.monotonic()), log=log)
     t0 = time.monotonic()
     count = [0, 0.0]
 

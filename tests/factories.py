@@ -1,0 +1,108 @@
+"""Small synthetic days for solver tests, with a travel matrix the tests control.
+
+Places sit on a grid of 1-km cells; driving time is 3 minutes per cell of Manhattan distance
+(plus nothing else), so expected travel is easy to reason about, the triangle inequality holds,
+and the tests do not depend on the travel models under test elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from scheduler.model import Break, Location, Problem, Shift, TravelMatrix, Visit, Window
+
+DAY = datetime(2026, 11, 23)
+MIN_PER_CELL = 3
+
+
+def at(hhmm: str) -> datetime:
+    h, m = map(int, hhmm.split(":"))
+    return DAY + timedelta(hours=h, minutes=m)
+
+
+def grid(x: int, y: int) -> Location:
+    """A place x, y kilometres east/north of a point in Hertfordshire."""
+    return Location(51.80 + y * 0.009, -0.20 + x * 0.0145)
+
+
+def cell(loc: Location) -> tuple[int, int]:
+    return round((loc.lon + 0.20) / 0.0145), round((loc.lat - 51.80) / 0.009)
+
+
+def visit(
+    vid: str,
+    x: int,
+    y: int,
+    start: str,
+    end: str,
+    duration: int = 30,
+    **kw,
+) -> Visit:
+    return Visit(
+        visit_id=vid,
+        patient_id=kw.pop("patient_id", "P-" + vid),
+        location=grid(x, y),
+        window=Window(at(start), at(end)),
+        duration_min=duration,
+        skills=frozenset(kw.pop("skills", ())),
+        **kw,
+    )
+
+
+def shift(
+    cid: str,
+    start: str,
+    end: str,
+    *,
+    base: tuple[int, int] = (0, 0),
+    skills=("RN", "IV", "OBS"),
+    brk: tuple[int, str, str] | None = None,
+    max_visits: int | None = None,
+) -> Shift:
+    rest = Break(brk[0], Window(at(brk[1]), at(brk[2]))) if brk else None
+    return Shift(
+        clinician_id=cid,
+        name=f"Nurse {cid}",
+        skills=frozenset(skills),
+        start=at(start),
+        end=at(end),
+        start_location=grid(*base),
+        end_location=grid(*base),
+        rest_break=rest,
+        max_visits=max_visits,
+    )
+
+
+def make_problem(visits: list[Visit], shifts: list[Shift]) -> Problem:
+    places: list[Location] = []
+    index: dict[tuple[int, int], int] = {}
+
+    def idx(loc: Location) -> int:
+        c = cell(loc)
+        if c not in index:
+            index[c] = len(places)
+            places.append(grid(*c))
+        return index[c]
+
+    starts = [idx(s.start_location) for s in shifts]
+    ends = [idx(s.end_location) for s in shifts]
+    vlocs = [idx(v.location) for v in visits]
+    cells = [cell(p) for p in places]
+    n = len(places)
+    minutes = np.zeros((n, n), dtype=np.int32)
+    for i in range(n):
+        for j in range(n):
+            dx = abs(cells[i][0] - cells[j][0])
+            dy = abs(cells[i][1] - cells[j][1])
+            minutes[i, j] = MIN_PER_CELL * (dx + dy)
+    return Problem(
+        visits=tuple(visits),
+        shifts=tuple(shifts),
+        travel=TravelMatrix(tuple(places), minutes, "grid"),
+        visit_loc=tuple(vlocs),
+        shift_start_loc=tuple(starts),
+        shift_end_loc=tuple(ends),
+        origin=DAY,
+    )
