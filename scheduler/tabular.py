@@ -41,6 +41,7 @@ def read_table(
     issues: list[InputIssue],
     *,
     display_name: str | None = None,
+    allow_empty: bool = False,
 ) -> Table | None:
     """Read ``path`` into a ``Table``, adding to ``issues`` whatever makes it unusable.
 
@@ -102,7 +103,7 @@ def read_table(
     if table is None:
         issues.append(InputIssue(name, None, None, "the file is empty"))
         return None
-    if not table.rows:
+    if not table.rows and not allow_empty:
         issues.append(InputIssue(name, None, None, "has a header but no data rows"))
     return table
 
