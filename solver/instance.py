@@ -52,6 +52,8 @@ class Instance:
     task_svc: list[int] = field(default_factory=list)
     lo: list[int] = field(default_factory=list)
     hi: list[int] = field(default_factory=list)
+    lo0: list[int] = field(default_factory=list)  # the visit's own window, before any cut
+    hi0: list[int] = field(default_factory=list)
     task_vehicles: list[tuple[int, ...]] = field(default_factory=list)
     task_penalty: list[int] = field(default_factory=list)
     task_priority: list[int] = field(default_factory=list)
@@ -70,6 +72,24 @@ class Instance:
         if len(tasks) == 2:
             return tasks[1] if tasks[0] == task else tasks[0]
         return None
+
+    def reopen_windows(self, placed: set[int]) -> None:
+        """Give tasks that are out their own windows back, and predecessors whose followers
+        are all out their full windows, so a repair pass can cut afresh."""
+        for t in range(self.n_tasks):
+            if t not in placed:
+                self.lo[t], self.hi[t] = self.lo0[t], self.hi0[t]
+        for t in range(self.n_tasks):
+            pred = self.predecessor_task(t)
+            if pred is not None and t not in placed:
+                followers_placed = any(
+                    u in placed
+                    for u in range(self.n_tasks)
+                    if self.predecessor_task(u) == pred
+                )
+                if not followers_placed:
+                    for x in self.tasks_of_visit[self.task_visit[pred]]:
+                        self.hi[x] = self.hi0[x]
 
     def predecessor_task(self, task: int) -> int | None:
         """The first task of the visit this task's visit must follow, if any."""
@@ -144,6 +164,8 @@ def build_instance(problem: Problem, *, continuity_cost: int = 20) -> Instance:
             inst.task_svc.append(visit.duration_min)
             inst.lo.append(problem.minute(visit.window.start, round_up=True))
             inst.hi.append(problem.minute(visit.window.end))
+            inst.lo0.append(inst.lo[-1])
+            inst.hi0.append(inst.hi[-1])
             inst.task_vehicles.append(vehicles)
             # A pair's penalty is split between its halves so that dropping it costs the same.
             inst.task_penalty.append(max(1, penalties[visit.priority] // visit.staff))

@@ -166,7 +166,9 @@ def solve(
         )
         if assignment is not None:
             found, _ = routes_and_starts(model, assignment)
-            repair = Construction.from_routes(inst, _drop_orphans(inst, found))
+            found = _drop_orphans(inst, found)
+            inst.reopen_windows({t for r in found for t in r})
+            repair = Construction.from_routes(inst, found)
             repair.run(_order(inst, options.seed))
             repaired = repair.task_routes()
             repaired_timelines = _timelines(inst, repaired)

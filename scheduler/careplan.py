@@ -1,0 +1,430 @@
+"""Care plans: each patient's regimens, expanded into the visits of one planning day.
+
+The planning day ``D`` runs from ``day_start`` (07:00 by default) on ``D`` to the same time on
+``D+1``: the shifts that start on ``D`` (including the night shift that ends on the morning of
+``D+1``) carry exactly the visits whose *nominal* time falls in that span. A 00:00 dose on
+``D+1`` belongs to ``D``'s night shift; a 07:00 dose on ``D+1`` belongs to ``D+1``.
+
+Regimens and why they expand as they do (see docs/careplans.md):
+
+- ``iv_antibiotic`` (q6h/q8h/q12h/q24h): one visit per dose, window ± ``tolerance_min``
+  (30 min by default: keeps levels therapeutic; once-daily drugs tolerate 60), priority 1,
+  skill IV, and PICC for central lines.
+- ``iv_fluids``: a connection (priority 1, ±60 min) and a disconnection at least
+  ``run_hours`` after it ends (``after_visit`` + ``min_gap_min``), within the next 3 hours.
+- ``obs`` (NEWS2): n per day in broad windows; ``bloods`` 07:30–10:30 to make the lab run;
+  ``review`` (advanced practitioner) 09:00–17:00; ``double_handed_care``: two staff.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from scheduler.errors import InputError, InputIssue
+from scheduler.model import Location, Shift, Visit, Window, format_skills
+from scheduler.tabular import RowReader, read_table
+
+REGIMENS = ("iv_antibiotic", "iv_fluids", "obs", "bloods", "review", "double_handed_care")
+INTERVAL_H = {"q6h": 6, "q8h": 8, "q12h": 12, "q24h": 24}
+DEFAULT_DURATION = {
+    "iv_antibiotic": 30,
+    "iv_fluids": 30,
+    "obs": 20,
+    "bloods": 15,
+    "review": 45,
+    "double_handed_care": 30,
+}
+OBS_WINDOWS = {
+    1: [("09:00", "17:00")],
+    2: [("08:00", "12:00"), ("16:00", "20:00")],
+    3: [("08:00", "11:00"), ("13:00", "16:00"), ("18:00", "21:00")],
+    4: [("07:30", "10:00"), ("11:30", "14:00"), ("15:30", "18:00"), ("19:30", "22:00")],
+}
+CARE_WINDOWS = {1: [("08:00", "11:00")], 2: [("08:00", "11:00"), ("17:00", "20:00")]}
+DISCONNECT_MIN = 20
+DISCONNECT_WINDOW_H = 3
+
+
+@dataclass(frozen=True)
+class Patient:
+    patient_id: str
+    location: Location
+    address: str = ""
+    preferred_clinician: str | None = None
+
+
+@dataclass(frozen=True)
+class CarePlanItem:
+    patient_id: str
+    regimen: str
+    frequency: str = ""
+    first_time: time | None = None
+    tolerance_min: int | None = None
+    duration_min: int | None = None
+    run_hours: float | None = None
+    line: str = "peripheral"
+    start_date: date | None = None
+    end_date: date | None = None
+    priority: int | None = None
+    staff: int | None = None
+
+    def active_on(self, day: date) -> bool:
+        return (self.start_date is None or self.start_date <= day) and (
+            self.end_date is None or day <= self.end_date
+        )
+
+
+PATIENT_COLUMNS = ("patient_id", "lat", "lon")
+CAREPLAN_COLUMNS = ("patient_id", "regimen")
+
+
+def read_patients(path: str | Path) -> tuple[Patient, ...]:
+    issues: list[InputIssue] = []
+    table = read_table(path, PATIENT_COLUMNS, issues)
+    patients: list[Patient] = []
+    seen: dict[str, int] = {}
+    if table is not None:
+        for rownum, cells in table.rows:
+            row = RowReader(table, rownum, cells, issues)
+            pid = row.text("patient_id")
+            lat, lon = row.number("lat"), row.number("lon")
+            if pid in seen:
+                row.complain("patient_id", f"{pid!r} repeats row {seen[pid]}")
+            if lat is not None and not -90 <= lat <= 90:
+                row.complain("lat", f"latitude {lat} is off the map")
+            if lon is not None and not -180 <= lon <= 180:
+                row.complain("lon", f"longitude {lon} is off the map")
+            if row.ok and pid:
+                seen[pid] = rownum
+                patients.append(
+                    Patient(
+                        pid,
+                        Location(lat, lon),
+                        cells.get("address", ""),
+                        cells.get("preferred_clinician") or None,
+                    )
+                )
+    if issues:
+        raise InputError(issues)
+    return tuple(patients)
+
+
+def _clock(row: RowReader, column: str) -> time | None:
+    value = row.cells.get(column, "")
+    if not value:
+        return None
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        row.complain(column, f"{value!r} is not a time of day; write it as HH:MM")
+        return None
+
+
+def _day(row: RowReader, column: str) -> date | None:
+    value = row.cells.get(column, "")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        row.complain(column, f"{value!r} is not a date; write it as YYYY-MM-DD")
+        return None
+
+
+def _care_item(row: RowReader, patient_ids: set[str] | None) -> CarePlanItem | None:
+    pid = row.text("patient_id")
+    if pid and patient_ids is not None and pid not in patient_ids:
+        row.complain("patient_id", f"patient {pid!r} is not in the patients file")
+    regimen = row.text("regimen")
+    if regimen and regimen not in REGIMENS:
+        row.complain("regimen", f"{regimen!r} is not one of {', '.join(REGIMENS)}")
+    frequency = row.cells.get("frequency", "")
+    if regimen == "iv_antibiotic" and frequency not in INTERVAL_H:
+        row.complain("frequency", f"{frequency!r}: antibiotics need q6h, q8h, q12h or q24h")
+    if regimen in ("obs", "double_handed_care", "iv_fluids") and frequency:
+        allowed = OBS_WINDOWS if regimen == "obs" else CARE_WINDOWS
+        if not frequency.isdigit() or int(frequency) not in allowed:
+            row.complain(
+                "frequency", f"{frequency!r}: times per day must be one of {sorted(allowed)}"
+            )
+    line = row.cells.get("line", "") or "peripheral"
+    if line not in ("peripheral", "picc"):
+        row.complain("line", f"{line!r} is not 'peripheral' or 'picc'")
+    start, end = _day(row, "start_date"), _day(row, "end_date")
+    if start and end and end < start:
+        row.complain("end_date", "the regimen ends before it starts")
+    item = CarePlanItem(
+        patient_id=pid or "",
+        regimen=regimen or "",
+        frequency=frequency,
+        first_time=_clock(row, "first_time"),
+        tolerance_min=row.integer("tolerance_min", required=False, minimum=0),
+        duration_min=row.integer("duration_min", required=False, minimum=1),
+        run_hours=row.number("run_hours", required=False),
+        line=line,
+        start_date=start,
+        end_date=end,
+        priority=row.integer("priority", required=False, minimum=1),
+        staff=row.integer("staff", required=False, minimum=1),
+    )
+    if item.priority is not None and item.priority > 3:
+        row.complain("priority", "must be 1, 2 or 3")
+    if item.staff is not None and item.staff > 2:
+        row.complain("staff", "must be 1 or 2")
+    return item if row.ok else None
+
+
+def read_careplans(
+    path: str | Path, patient_ids: set[str] | None = None
+) -> tuple[CarePlanItem, ...]:
+    issues: list[InputIssue] = []
+    table = read_table(path, CAREPLAN_COLUMNS, issues)
+    items: list[CarePlanItem] = []
+    if table is not None:
+        for rownum, cells in table.rows:
+            item = _care_item(RowReader(table, rownum, cells, issues), patient_ids)
+            if item is not None:
+                items.append(item)
+    if issues:
+        raise InputError(issues)
+    return tuple(items)
+
+
+# -- expansion -------------------------------------------------------------------------------
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    return datetime.combine(day, time.fromisoformat(hhmm))
+
+
+class _Expander:
+    def __init__(self, day: date, day_start: time):
+        self.day = day
+        self.begin = datetime.combine(day, day_start)
+        self.end = self.begin + timedelta(days=1)
+        self.ids: set[str] = set()
+        self.visits: list[Visit] = []
+
+    def _id(self, base: str) -> str:
+        vid, n = base, 2
+        while vid in self.ids:
+            vid, n = f"{base}-{n}", n + 1
+        self.ids.add(vid)
+        return vid
+
+    def add(
+        self,
+        patient: Patient,
+        item: CarePlanItem,
+        tag: str,
+        nominal: datetime,
+        window: Window,
+        **kw,
+    ) -> Visit:
+        visit = Visit(
+            visit_id=self._id(f"{patient.patient_id}-{tag}-{nominal:%H%M}"),
+            patient_id=patient.patient_id,
+            location=patient.location,
+            window=window,
+            preferred_clinician=patient.preferred_clinician,
+            address=patient.address,
+            staff=item.staff or kw.pop("staff", 1),
+            priority=item.priority or kw.pop("priority", 2),
+            **kw,
+        )
+        self.visits.append(visit)
+        return visit
+
+    def doses(self, patient: Patient, item: CarePlanItem) -> None:
+        step = timedelta(hours=INTERVAL_H[item.frequency])
+        tol = timedelta(
+            minutes=item.tolerance_min
+            if item.tolerance_min is not None
+            else (60 if item.frequency == "q24h" else 30)
+        )
+        anchor = datetime.combine(self.begin.date(), item.first_time or time(8, 0))
+        while anchor > self.begin:
+            anchor -= step
+        t = anchor
+        skills = {"IV"} | ({"PICC"} if item.line == "picc" else set())
+        duration = item.duration_min or (45 if item.frequency == "q24h" else 30)
+        while t < self.end:
+            if t >= self.begin:
+                self.add(
+                    patient, item, "abx", t, Window(t - tol, t + tol),
+                    duration_min=duration, skills=frozenset(skills), priority=1,
+                    visit_type=f"IV antibiotic dose ({item.frequency})",
+                )  # fmt: skip
+            t += step
+
+    def fluids(self, patient: Patient, item: CarePlanItem) -> None:
+        bags = int(item.frequency or 1)
+        first = item.first_time or time(8, 0)
+        skills = {"IV"} | ({"PICC"} if item.line == "picc" else set())
+        gap = round((item.run_hours if item.run_hours is not None else 4) * 60)
+        duration = item.duration_min or DEFAULT_DURATION["iv_fluids"]
+        tol = timedelta(minutes=item.tolerance_min if item.tolerance_min is not None else 60)
+        for b in range(bags):
+            t = datetime.combine(self.day, first) + timedelta(hours=12 * b)
+            if t < self.begin:
+                t += timedelta(days=1)
+            if not self.begin <= t < self.end:
+                continue
+            connect = self.add(
+                patient, item, "fluids-on", t, Window(t - tol, t + tol),
+                duration_min=duration, skills=frozenset(skills), priority=1,
+                visit_type="IV fluids: connect",
+            )  # fmt: skip
+            off = connect.window.start + timedelta(minutes=duration + gap)
+            self.add(
+                patient, item, "fluids-off", off, Window(off, off + timedelta(hours=DISCONNECT_WINDOW_H)),
+                duration_min=DISCONNECT_MIN, skills=frozenset(skills), priority=2,
+                after_visit=connect.visit_id, min_gap_min=gap, visit_type="IV fluids: disconnect",
+            )  # fmt: skip
+
+    def item(self, patient: Patient, item: CarePlanItem) -> None:
+        duration = item.duration_min or DEFAULT_DURATION[item.regimen]
+        if item.regimen == "iv_antibiotic":
+            self.doses(patient, item)
+        elif item.regimen == "iv_fluids":
+            self.fluids(patient, item)
+        elif item.regimen == "obs":
+            for a, b in OBS_WINDOWS[int(item.frequency or 1)]:
+                self._broad(patient, item, "obs", a, b, duration, {"OBS"}, "NEWS2 observations")
+        elif item.regimen == "bloods":
+            self._broad(
+                patient, item, "bloods", "07:30", "10:30", duration, {"PHLEB"}, "Bloods (lab run)"
+            )
+        elif item.regimen == "review":
+            self._broad(
+                patient, item, "review", "09:00", "17:00", duration, {"AP"}, "Clinical review"
+            )
+        elif item.regimen == "double_handed_care":
+            for a, b in CARE_WINDOWS[int(item.frequency or 2)]:
+                self._broad(
+                    patient, item, "care", a, b, duration, {"OBS"}, "Double-handed care", staff=2
+                )
+
+    def _broad(self, patient, item, tag, a, b, duration, skills, label, staff=1) -> None:
+        start, end = _at(self.day, a), _at(self.day, b)
+        if start < self.begin:
+            start, end = start + timedelta(days=1), end + timedelta(days=1)
+        self.add(
+            patient, item, tag, start, Window(start, end), duration_min=duration,
+            skills=frozenset(skills), visit_type=label, staff=staff,
+        )  # fmt: skip
+
+
+def expand(
+    patients: Sequence[Patient],
+    careplans: Sequence[CarePlanItem],
+    day: date,
+    *,
+    day_start: time = time(7, 0),
+) -> list[Visit]:
+    """The planning day's visits, in patient then regimen order, with deterministic ids."""
+    by_id = {p.patient_id: p for p in patients}
+    out = _Expander(day, day_start)
+    for item in careplans:
+        if item.active_on(day) and item.patient_id in by_id:
+            out.item(by_id[item.patient_id], item)
+    return out.visits
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _fmt(t: datetime | None) -> str:
+    return "" if t is None else t.strftime("%Y-%m-%dT%H:%M")
+
+
+def write_rows(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """A CSV written to a temporary file and renamed into place: never half written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, suffix=".tmp", delete=False, newline="", encoding="utf-8"
+    ) as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    os.replace(f.name, path)
+
+
+VISIT_HEADER = (
+    "visit_id", "patient_id", "lat", "lon", "window_start", "window_end", "duration_min",
+    "skills", "staff", "priority", "preferred_clinician", "pinned_clinician", "after_visit",
+    "min_gap_min", "visit_type", "address",
+)  # fmt: skip
+CLINICIAN_HEADER = (
+    "clinician_id", "name", "skills", "shift_start", "shift_end", "start_lat", "start_lon",
+    "end_lat", "end_lon", "break_min", "break_earliest", "break_latest", "max_visits", "role",
+    "base",
+)  # fmt: skip
+
+
+def write_visits_csv(visits: Sequence[Visit], path: str | Path) -> None:
+    write_rows(
+        path,
+        VISIT_HEADER,
+        (
+            [
+                v.visit_id, v.patient_id, f"{v.location.lat:.6f}", f"{v.location.lon:.6f}",
+                _fmt(v.window.start), _fmt(v.window.end), v.duration_min, format_skills(v.skills),
+                v.staff, v.priority, v.preferred_clinician or "", v.pinned_clinician or "",
+                v.after_visit or "", v.min_gap_min if v.after_visit else "", v.visit_type, v.address,
+            ]
+            for v in visits
+        ),
+    )  # fmt: skip
+
+
+def write_clinicians_csv(shifts: Sequence[Shift], path: str | Path) -> None:
+    def row(s: Shift) -> list:
+        b = s.rest_break
+        return [
+            s.clinician_id, s.name, format_skills(s.skills), _fmt(s.start), _fmt(s.end),
+            f"{s.start_location.lat:.6f}", f"{s.start_location.lon:.6f}",
+            f"{s.end_location.lat:.6f}", f"{s.end_location.lon:.6f}",
+            b.duration_min if b else 0, _fmt(b.window.start) if b else "",
+            _fmt(b.window.end) if b else "", "" if s.max_visits is None else s.max_visits,
+            s.role, s.base,
+        ]  # fmt: skip
+
+    write_rows(path, CLINICIAN_HEADER, (row(s) for s in shifts))
+
+
+def write_patients_csv(patients: Sequence[Patient], path: str | Path) -> None:
+    write_rows(
+        path,
+        ("patient_id", "lat", "lon", "address", "preferred_clinician"),
+        (
+            [
+                p.patient_id,
+                f"{p.location.lat:.6f}",
+                f"{p.location.lon:.6f}",
+                p.address,
+                p.preferred_clinician or "",
+            ]
+            for p in patients
+        ),
+    )
+
+
+def write_careplans_csv(items: Sequence[CarePlanItem], path: str | Path) -> None:
+    def cell(x) -> str:
+        if x is None:
+            return ""
+        if isinstance(x, time):
+            return x.strftime("%H:%M")
+        return str(x)
+
+    fields = ("patient_id", "regimen", "frequency", "first_time", "tolerance_min", "duration_min",
+              "run_hours", "line", "start_date", "end_date", "priority", "staff")  # fmt: skip
+    write_rows(path, fields, ([cell(getattr(i, f)) for f in fields] for i in items))
