@@ -83,9 +83,7 @@ class Instance:
             pred = self.predecessor_task(t)
             if pred is not None and t not in placed:
                 followers_placed = any(
-                    u in placed
-                    for u in range(self.n_tasks)
-                    if self.predecessor_task(u) == pred
+                    u in placed for u in range(self.n_tasks) if self.predecessor_task(u) == pred
                 )
                 if not followers_placed:
                     for x in self.tasks_of_visit[self.task_visit[pred]]:

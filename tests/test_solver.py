@@ -282,9 +282,7 @@ def route_cost(p: Problem, k: int, order, T) -> int | None:
 
 def rota_cost(p: Problem, rota: Rota) -> int:
     k = check(p, rota).kpis
-    penalty = sum(
-        PENALTY[p.visits[p.visit_index[u.visit_id]].priority] for u in rota.unassigned
-    )
+    penalty = sum(PENALTY[p.visits[p.visit_index[u.visit_id]].priority] for u in rota.unassigned)
     return penalty + k["travel_min_total"]
 
 

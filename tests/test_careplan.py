@@ -1,0 +1,114 @@
+"""Care plans into visits: dose counts and windows, the planning day, fluids, bad rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from scheduler.careplan import CarePlanItem, Patient, expand, read_careplans, write_careplans_csv
+from scheduler.errors import InputError
+from scheduler.model import Location
+
+D = date(2026, 11, 23)
+PAT = Patient("P1", Location(51.8, -0.2), "1 Test Road", "N1")
+
+
+def doses(freq: str, first: str, **kw):
+    item = CarePlanItem("P1", "iv_antibiotic", freq, time.fromisoformat(first), **kw)
+    return expand([PAT], [item], D)
+
+
+@pytest.mark.parametrize(
+    ("freq", "first", "count"),
+    [("q6h", "00:00", 4), ("q8h", "06:00", 3), ("q12h", "08:00", 2), ("q24h", "10:00", 1)],
+)
+def test_dose_counts_per_planning_day(freq, first, count):
+    """Each regimen gives 24/interval doses in the day, priority 1, IV, windows ±30 (±60 q24h)."""
+    visits = doses(freq, first)
+    assert len(visits) == count
+    tol = 60 if freq == "q24h" else 30
+    for v in visits:
+        assert v.priority == 1 and "IV" in v.skills
+        assert v.window.end - v.window.start == timedelta(minutes=2 * tol)
+        assert v.preferred_clinician == "N1"
+
+
+def test_a_midnight_dose_belongs_to_the_night_before_and_seven_oclock_to_the_next_day():
+    """q6h from 01:00: 07:00 D, 13:00, 19:00, 01:00 D+1 belong to D; 07:00 D+1 does not."""
+    nominal = sorted(v.window.start + timedelta(minutes=30) for v in doses("q6h", "01:00"))
+    assert nominal == [
+        datetime(2026, 11, 23, 7),
+        datetime(2026, 11, 23, 13),
+        datetime(2026, 11, 23, 19),
+        datetime(2026, 11, 24, 1),
+    ]
+
+
+def test_picc_lines_need_the_picc_skill():
+    """A central line adds PICC to the dose's skills."""
+    (v,) = doses("q24h", "10:00", line="picc")
+    assert v.skills == {"IV", "PICC"}
+
+
+def test_fluids_give_a_connection_and_a_disconnection_after_the_bag_has_run():
+    """Connect (priority 1) then disconnect after_visit with a gap of run_hours."""
+    item = CarePlanItem("P1", "iv_fluids", "1", time(9, 0), run_hours=4)
+    on, off = expand([PAT], [item], D)
+    assert on.priority == 1 and off.after_visit == on.visit_id and off.min_gap_min == 240
+    assert off.window.start >= on.window.start + timedelta(minutes=on.duration_min + 240)
+
+
+def test_other_regimens_and_date_ranges():
+    """Obs twice a day, morning bloods, an AP review, double-handed care; an ended regimen
+    and a future one give nothing."""
+    items = [
+        CarePlanItem("P1", "obs", "2"),
+        CarePlanItem("P1", "bloods"),
+        CarePlanItem("P1", "review"),
+        CarePlanItem("P1", "double_handed_care", "1"),
+        CarePlanItem("P1", "obs", "1", end_date=date(2026, 11, 22)),
+        CarePlanItem("P1", "review", start_date=date(2026, 11, 24)),
+    ]
+    visits = expand([PAT], items, D)
+    kinds = [v.visit_type for v in visits]
+    assert kinds.count("NEWS2 observations") == 2
+    bloods = next(v for v in visits if v.visit_type.startswith("Bloods"))
+    assert bloods.window.end.time() == time(10, 30) and bloods.skills == {"PHLEB"}
+    assert next(v for v in visits if v.visit_type == "Clinical review").skills == {"AP"}
+    assert next(v for v in visits if v.visit_type == "Double-handed care").staff == 2
+    assert len(visits) == 5
+    assert len({v.visit_id for v in visits}) == 5
+
+
+def test_bad_careplan_rows_are_named(tmp_path):
+    """Unknown regimen, bad frequency, bad time, unknown patient, reversed dates: all reported."""
+    path = tmp_path / "careplans.csv"
+    path.write_text(
+        "patient_id,regimen,frequency,first_time,start_date,end_date\n"
+        "P1,chemo,,,,\n"
+        "P1,iv_antibiotic,q5h,08:00,,\n"
+        "P1,iv_antibiotic,q8h,8 o'clock,,\n"
+        "P9,obs,1,,,\n"
+        "P1,obs,1,,2026-11-30,2026-11-01\n"
+    )
+    with pytest.raises(InputError) as err:
+        read_careplans(path, {"P1"})
+    found = {(i.row, i.column) for i in err.value.issues}
+    assert {
+        (2, "regimen"),
+        (3, "frequency"),
+        (4, "first_time"),
+        (5, "patient_id"),
+        (6, "end_date"),
+    } <= found
+
+
+def test_careplans_round_trip_through_csv(tmp_path):
+    """What the generator writes, the reader reads back unchanged."""
+    items = [
+        CarePlanItem("P1", "iv_antibiotic", "q8h", time(6, 0), line="picc"),
+        CarePlanItem("P1", "obs", "2"),
+    ]
+    write_careplans_csv(items, tmp_path / "c.csv")
+    assert read_careplans(tmp_path / "c.csv", {"P1"}) == tuple(items)

@@ -1,0 +1,88 @@
+"""The command line on whole days: the bundled sample and a day the project has never seen."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from scheduler.careplan import write_clinicians_csv, write_visits_csv
+from scheduler.check import check
+from scheduler.cli import main
+from scheduler.io import read_day, read_matrix, read_rota
+from scheduler.model import Location, Reason
+from scheduler.problem import build_problem
+from scheduler.synth import generate_service, service_day_visits
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def recheck(visits_csv: Path, clinicians_csv: Path, out: Path):
+    """Re-read everything from disk and run the checker on what was written."""
+    visits, shifts = read_day(visits_csv, clinicians_csv)
+    problem = build_problem(visits, shifts, matrix=read_matrix(out))
+    return problem, check(problem, read_rota(out, problem))
+
+
+@pytest.mark.slow
+def test_sample_day_demo_places_every_priority_one_visit(tmp_path, capsys):
+    """`hah demo` at its 60 s default: a readable rota, 0 violations, every IV dose placed."""
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["priority1_unassigned"] == 0
+    assert summary["violations"] == 0
+    assert summary["visits_assigned"] >= 0.97 * summary["visits_total"]
+    html = (out / "rota.html").read_text()
+    assert "Hospital at Home rota" in html and "<svg" in html
+    _problem, report = recheck(SAMPLE / "visits.csv", SAMPLE / "clinicians.csv", out)
+    assert report.violations == ()
+    assert main(["check", "--visits", str(SAMPLE / "visits.csv"), "--clinicians",
+                 str(SAMPLE / "clinicians.csv"), "--rota", str(out)]) == 0  # fmt: skip
+    assert "Visits placed" in capsys.readouterr().out
+
+
+def unseen_day(folder: Path) -> tuple[Path, Path, dict]:
+    """Another seed and size, with every optional column used: pins (one to a clinician who
+    cannot make it), visit limits, shifts ending at home, preferences."""
+    day = date(2027, 2, 9)
+    service = generate_service(70, 99, day)
+    visits = service_day_visits(service, day)
+    shifts = list(service.shifts)
+    from dataclasses import replace
+
+    shifts[0] = replace(shifts[0], max_visits=3, end_location=Location(51.85, -0.25))
+    night = next(s for s in shifts if s.start.hour == 21)
+    early = next(s for s in shifts if s.start.hour == 7 and "IV" in s.skills)
+    day_dose = next(v for v in visits if v.priority == 1 and v.window.start.hour in (9, 10, 11))
+    obs = next(v for v in visits if v.visit_type == "NEWS2 observations")
+    visits = [
+        replace(v, pinned_clinician=night.clinician_id) if v is day_dose
+        else replace(v, pinned_clinician=early.clinician_id) if v is obs and obs.window.start.hour < 15
+        else v
+        for v in visits
+    ]  # fmt: skip
+    write_visits_csv(visits, folder / "visits.csv")
+    write_clinicians_csv(shifts, folder / "clinicians.csv")
+    return folder / "visits.csv", folder / "clinicians.csv", {
+        "bad_pin": day_dose.visit_id, "night": night.clinician_id, "limited": shifts[0].clinician_id,
+    }  # fmt: skip
+
+
+def test_a_day_never_seen_solves_cleanly_with_honest_reasons(tmp_path):
+    """Every optional column in use; 0 violations; the impossible pin is explained as such."""
+    v_csv, c_csv, facts = unseen_day(tmp_path)
+    out = tmp_path / "out"
+    assert main(["solve", "--visits", str(v_csv), "--clinicians", str(c_csv), "--out", str(out),
+                 "--time-limit", "15", "--seed", "3", "--export-matrix", "--quiet"]) == 0  # fmt: skip
+    problem, report = recheck(v_csv, c_csv, out)
+    assert report.violations == ()
+    rows = {r["visit_id"]: r for r in csv.DictReader((out / "unassigned.csv").open())}
+    assert rows[facts["bad_pin"]]["code"] == Reason.PIN_OFF_SHIFT.value
+    assert facts["night"] in rows[facts["bad_pin"]]["reason"]
+    assert all(r["reason"] and r["code"] != Reason.OTHER.value for r in rows.values())
+    limited = read_rota(out, problem).route_of(facts["limited"])
+    assert limited is None or len(limited.visit_ids) <= 3
