@@ -100,6 +100,7 @@ def _to_rota(inst: Instance, timelines: list[list[TimedStop]], meta: dict) -> Ro
     problem = inst.problem
     routes: list[Route] = []
     placed_visits: set[int] = set()
+    ends: dict[int, int] = {}
     for k, stops in enumerate(timelines):
         if not any(s.task is not None for s in stops):
             continue
@@ -109,6 +110,7 @@ def _to_rota(inst: Instance, timelines: list[list[TimedStop]], meta: dict) -> Ro
             if s.task is not None:
                 v = inst.task_visit[s.task]
                 placed_visits.add(v)
+                ends[v] = max(ends.get(v, s.end), s.end)
                 vid = problem.visits[v].visit_id
             out.append(
                 Stop(
@@ -129,7 +131,7 @@ def _to_rota(inst: Instance, timelines: list[list[TimedStop]], meta: dict) -> Ro
         if v in inst.eligibility.refused:
             unassigned.append(inst.eligibility.refused[v])
         else:
-            unassigned.append(explain_left_out(inst, v, placed_visits, task_routes))
+            unassigned.append(explain_left_out(inst, v, placed_visits, task_routes, ends))
     return Rota(tuple(routes), tuple(unassigned), meta)
 
 

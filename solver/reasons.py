@@ -18,8 +18,14 @@ def _names(inst: Instance, shifts: tuple[int, ...], limit: int = 4) -> str:
 
 
 def explain_left_out(
-    inst: Instance, v: int, placed_visits: set[int], routes: list[list[int]]
+    inst: Instance,
+    v: int,
+    placed_visits: set[int],
+    routes: list[list[int]],
+    ends: dict[int, int] | None = None,
 ) -> Unassigned:
+    """``ends``: the minute each placed visit ends, to say how a predecessor narrows the
+    window of its follower."""
     problem = inst.problem
     visit = problem.visits[v]
     if visit.after_visit is not None:
@@ -33,6 +39,13 @@ def explain_left_out(
     eligible = inst.eligibility.shifts[v]
     skills = format_skills(visit.skills) or "any skills"
     window = visit.window.label()
+    if visit.after_visit is not None and ends is not None:
+        a = problem.visit_index[visit.after_visit]
+        earliest = ends[a] + visit.min_gap_min
+        window = (
+            f"{problem.at(earliest):%H:%M}–{visit.window.end:%H:%M} ({visit.min_gap_min} min "
+            f"after {visit.after_visit} ends at {problem.at(ends[a]):%H:%M})"
+        )
     full = [
         k
         for k in eligible
