@@ -172,6 +172,7 @@ def solve(
             inst.reopen_windows({t for r in found for t in r})
             repair = Construction.from_routes(inst, found)
             repair.run(_order(inst, options.seed))
+            repair.keep_continuity()
             repaired = repair.task_routes()
             repaired_timelines = _timelines(inst, repaired)
             if repaired_timelines is not None and _score(inst, repaired) < _score(inst, routes):
