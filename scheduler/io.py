@@ -157,26 +157,38 @@ def _clinician(row: RowReader) -> Shift | None:
         return None
 
 
-def read_clinicians(path: str | Path, issues: list[InputIssue] | None = None) -> tuple[Shift, ...]:
-    """Shifts from clinicians.csv; raises ``InputError`` unless ``issues`` collects them."""
+def _read_records(path, columns, id_column, parse, place, lat_column, issues):
+    """Shared reading loop: duplicates, one parser per row, far-away points, all issues."""
     own = issues is None
     issues = [] if issues is None else issues
     before = len(issues)
-    table = read_table(path, CLINICIAN_COLUMNS, issues)
-    shifts: list[Shift] = []
+    table = read_table(path, columns, issues)
+    records: list = []
     if table is not None:
-        _duplicates(table, "clinician_id", issues)
+        _duplicates(table, id_column, issues)
         points = []
         for rownum, cells in table.rows:
-            row = RowReader(table, rownum, cells, issues)
-            shift = _clinician(row)
-            if shift is not None:
-                shifts.append(shift)
-                points.append((rownum, "start_lat", shift.start_location))
+            record = parse(RowReader(table, rownum, cells, issues))
+            if record is not None:
+                records.append(record)
+                points.append((rownum, lat_column, place(record)))
         _flag_far(table, points, issues)
     if own and len(issues) > before:
         raise InputError(issues)
-    return tuple(shifts)
+    return tuple(records)
+
+
+def read_clinicians(path: str | Path, issues: list[InputIssue] | None = None) -> tuple[Shift, ...]:
+    """Shifts from clinicians.csv; raises ``InputError`` unless ``issues`` collects them."""
+    return _read_records(
+        path,
+        CLINICIAN_COLUMNS,
+        "clinician_id",
+        _clinician,
+        lambda s: s.start_location,
+        "start_lat",
+        issues,
+    )
 
 
 def _visit(row: RowReader) -> Visit | None:
@@ -228,23 +240,9 @@ def _visit(row: RowReader) -> Visit | None:
 
 def read_visits(path: str | Path, issues: list[InputIssue] | None = None) -> tuple[Visit, ...]:
     """Visits from visits.csv; raises ``InputError`` unless ``issues`` collects them."""
-    own = issues is None
-    issues = [] if issues is None else issues
-    before = len(issues)
-    table = read_table(path, VISIT_COLUMNS, issues)
-    visits: list[Visit] = []
-    if table is not None:
-        _duplicates(table, "visit_id", issues)
-        points = []
-        for rownum, cells in table.rows:
-            visit = _visit(RowReader(table, rownum, cells, issues))
-            if visit is not None:
-                visits.append(visit)
-                points.append((rownum, "lat", visit.location))
-        _flag_far(table, points, issues)
-    if own and len(issues) > before:
-        raise InputError(issues)
-    return tuple(visits)
+    return _read_records(
+        path, VISIT_COLUMNS, "visit_id", _visit, lambda v: v.location, "lat", issues
+    )
 
 
 def _row_numbers(path: Path, column: str) -> dict[str, int]:
