@@ -50,6 +50,10 @@ def _hm(t: datetime) -> str:
     return t.strftime("%H:%M")
 
 
+def _what(s: Stop) -> str:
+    return f"visit {s.visit_id}" if s.kind == "visit" else "the break"
+
+
 def _minutes(td: timedelta) -> float:
     return td.total_seconds() / 60
 
@@ -130,12 +134,13 @@ class _Checker:
                     missing = ";".join(sorted(visit.skills - p.shifts[k].skills))
                     self.flag("skills", f"{cid} lacks {missing} for visit {vid}", cid, vid)
                 if not visit.window.contains(s.start):
+                    when = (
+                        "before its window {} opens"
+                        if s.start < visit.window.start
+                        else "after its window {} closes"
+                    ).format(visit.window.label())
                     self.flag(
-                        "window",
-                        f"visit {vid} ({cid}) starts {_hm(s.start)}, outside its window "
-                        f"{visit.window.label()}",
-                        cid,
-                        vid,
+                        "window", f"visit {vid} ({cid}) starts {_hm(s.start)}, {when}", cid, vid
                     )
                 if s.end - s.start != timedelta(minutes=visit.duration_min):
                     self.flag(
@@ -196,33 +201,40 @@ class _Checker:
         breaks = [s for s in stops if s.kind == "break"]
         for s in stops:
             if s.start < shift.start or s.end > shift.end:
-                what = s.visit_id or "break"
                 self.flag(
                     "shift",
-                    f"{what} ({cid}) {_hm(s.start)}–{_hm(s.end)} lies outside the shift {shift.label()}",
+                    f"{_what(s)} ({cid}) {_hm(s.start)}–{_hm(s.end)} lies outside the shift "
+                    f"{shift.label()}",
                     cid,
                     s.visit_id,
                 )
             if s.arrive > s.start:
                 self.flag(
                     "timeline",
-                    f"{s.visit_id or 'break'} ({cid}) starts {_hm(s.start)} before arriving {_hm(s.arrive)}",
+                    f"{_what(s)} ({cid}) starts {_hm(s.start)}, before arriving at {_hm(s.arrive)}",
                     cid,
                     s.visit_id,
+                )
+            elif s.kind == "break" and s.arrive != s.start:
+                self.flag(
+                    "timeline",
+                    f"{cid}'s break is recorded as reached at {_hm(s.arrive)} but starts at "
+                    f"{_hm(s.start)}; a break starts where the clinician is",
+                    cid,
+                )
+            if s.kind == "break" and s.travel_min != 0:
+                self.flag(
+                    "travel", f"{cid}'s break reports {s.travel_min} min of driving, not 0", cid
                 )
         for a, b in itertools.pairwise(stops):
             if b.start < a.end:
                 self.flag(
                     "timeline",
-                    f"{cid}: {b.visit_id or 'break'} at {_hm(b.start)} overlaps {a.visit_id or 'break'} ending {_hm(a.end)}",
+                    f"{_what(b)} ({cid}) starts {_hm(b.start)}, before {_what(a)} before it "
+                    f"in the route ends at {_hm(a.end)}",
                     cid,
                     b.visit_id,
                 )
-        for s in breaks:
-            if s.arrive != s.start:
-                self.flag("timeline", f"{cid}: a break's arrive must equal its start", cid)
-            if s.travel_min != 0:
-                self.flag("travel", f"{cid}: a break reports {s.travel_min} min of driving", cid)
         if shift.max_visits is not None and len(visits) > shift.max_visits:
             self.flag(
                 "max_visits",
@@ -230,75 +242,100 @@ class _Checker:
                 cid,
             )
         self._breaks(route, shift, breaks, bool(visits))
-        self._legs(route, k, visits, breaks)
+        self._legs(route, k)
 
     def _breaks(self, route: Route, shift, breaks: list[Stop], has_visits: bool) -> None:
         cid = route.clinician_id
         rest = shift.rest_break
         if rest is None:
             if breaks:
-                self.flag("break", f"{cid} takes a break but the shift has none", cid)
+                self.flag(
+                    "break", f"{cid} takes a break but the shift {shift.label()} has none", cid
+                )
             return
-        if has_visits and len(breaks) != 1:
-            self.flag("break", f"{cid} takes {len(breaks)} breaks; the shift has exactly one", cid)
+        if (has_visits and len(breaks) != 1) or len(breaks) > 1:
+            self.flag(
+                "break", f"{cid} takes {len(breaks)} breaks; the shift needs exactly one", cid
+            )
         for b in breaks:
             if b.end - b.start != timedelta(minutes=rest.duration_min):
                 self.flag(
                     "duration",
-                    f"{cid}'s break lasts {_minutes(b.end - b.start):g} min, not {rest.duration_min}",
+                    f"{cid}'s break {_hm(b.start)}–{_hm(b.end)} lasts "
+                    f"{_minutes(b.end - b.start):g} min, not {rest.duration_min}",
                     cid,
                 )
             if not rest.window.contains(b.start):
                 self.flag(
                     "break",
-                    f"{cid}'s break starts {_hm(b.start)}, outside {rest.window.label()}",
+                    f"{cid}'s break starts {_hm(b.start)}, outside its window {rest.window.label()}",
                     cid,
                 )
 
-    def _legs(self, route: Route, k: int, visits: list[Stop], breaks: list[Stop]) -> None:
-        """Drives between consecutive places, with the breaks taken in each gap."""
+    def _legs(self, route: Route, k: int) -> None:
+        """Drives between consecutive places, with the breaks taken in each gap.
+
+        The breaks between two visits are the break stops listed between them; the timeline
+        order check already ensures each lies inside the gap, so here the gap must hold the
+        drive plus those breaks, and the arrival must come after the drive. The first leg
+        (from the shift start) and the return leg (to the shift end) fall under ``shift``.
+        """
         p = self.p
         cid = route.clinician_id
         shift = p.shifts[k]
         here = p.shift_start_loc[k]
         free = shift.start
-        prev_label = "shift start"
-        for s in visits:
+        prev: str | None = None
+        pending: list[Stop] = []
+        for s in route.stops:
+            if s.kind == "break":
+                pending.append(s)
+                continue
+            if s.visit_id not in p.visit_index:
+                continue
             loc = p.visit_loc[p.visit_index[s.visit_id]]
             drive = p.travel_between(here, loc)
             if s.travel_min != drive:
                 self.flag(
                     "travel",
-                    f"{s.visit_id} ({cid}) reports {s.travel_min} min of driving; the matrix says {drive}",
+                    f"visit {s.visit_id} ({cid}) reports {s.travel_min} min of driving from "
+                    f"{prev or 'the shift start'}; the travel matrix says {drive}",
                     cid,
                     s.visit_id,
                 )
-            in_gap = [b for b in breaks if b.start >= free and b.end <= s.start]
-            rest = sum(_minutes(b.end - b.start) for b in in_gap)
-            if s.arrive < free + timedelta(minutes=drive):
+            rest = sum(_minutes(b.end - b.start) for b in pending)
+            rule = "timeline" if prev else "shift"
+            origin = f"leaving {prev} at {_hm(free)}" if prev else f"leaving base at {_hm(free)}"
+            reach = free + timedelta(minutes=drive)
+            if s.arrive < reach:
                 self.flag(
-                    "timeline",
-                    f"{s.visit_id} ({cid}) arrives {_hm(s.arrive)}, but leaving {prev_label} at {_hm(free)} and driving {drive} min reaches it at {_hm(free + timedelta(minutes=drive))}",
+                    rule,
+                    f"visit {s.visit_id} ({cid}) arrives {_hm(s.arrive)}, but {origin} and "
+                    f"driving {drive} min gets there at {_hm(reach)} at the earliest",
                     cid,
                     s.visit_id,
                 )
-            elif _minutes(s.start - free) < drive + rest:
+            if _minutes(s.start - free) < drive + rest:
                 self.flag(
-                    "timeline",
-                    f"{s.visit_id} ({cid}) starts {_hm(s.start)}: no room for {drive} min of driving and {rest:g} min of break after {prev_label}",
+                    rule,
+                    f"visit {s.visit_id} ({cid}) starts {_hm(s.start)}: {origin} leaves no room "
+                    f"for {drive} min of driving and {rest:g} min of break",
                     cid,
                     s.visit_id,
                 )
-            here, free, prev_label = loc, s.end, s.visit_id
-        if visits:
+            here, free, prev, pending = loc, s.end, s.visit_id, []
+        if prev is not None:
             back = p.travel_between(here, p.shift_end_loc[k])
-            after = [b for b in breaks if b.start >= free]
-            rest = sum(_minutes(b.end - b.start) for b in after)
-            if free + timedelta(minutes=back + rest) > shift.end:
+            rest = sum(_minutes(b.end - b.start) for b in pending)
+            home = free + timedelta(minutes=back + rest)
+            if home > shift.end:
                 self.flag(
                     "shift",
-                    f"{cid} is back at base at {_hm(free + timedelta(minutes=back + rest))}, after the shift ends at {_hm(shift.end)}",
+                    f"{cid} is back at base at {_hm(home)} ({prev} ends {_hm(free)}, "
+                    f"{back} min drive, {rest:g} min of break), after the shift ends at "
+                    f"{_hm(shift.end)}",
                     cid,
+                    prev,
                 )
 
     # -- figures -----------------------------------------------------------------------------
@@ -358,8 +395,8 @@ class _Checker:
             "clinicians_used": used,
             "preferred_total": len(preferred),
             "preferred_kept": kept,
-            "continuity_rate": round(kept / len(preferred), 4) if preferred else 1.0,
-            "utilisation": round(busy / paid, 4) if paid else 0.0,
+            "continuity_rate": kept / len(preferred) if preferred else 1.0,
+            "utilisation": busy / paid if paid else 0.0,
         }
 
     def run(self) -> CheckReport:
