@@ -13,6 +13,9 @@ so that a solver bug, a hand edit or another tool's rota is caught the same way.
 
 Breaks may be taken before, during or after the drive between two visits: the gap between
 them must hold the drive plus the breaks, and each break must lie inside the gap.
+The legs from the shift start to the first visit and from the last visit back to the end
+place are reported under ``shift`` (leaving before the shift starts, or back after it ends);
+the legs between visits under ``timeline``.
 """
 
 from __future__ import annotations
