@@ -208,6 +208,69 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_replan(args: argparse.Namespace) -> int:
+    from scheduler.check import check
+    from scheduler.io import read_day, read_matrix, read_rota, read_visits, write_solution
+    from scheduler.problem import build_problem
+    from scheduler.replan import merge, prepare, shifts_as_worked
+    from solver import SolveOptions, solve
+
+    visits, shifts = read_day(Path(args.visits), Path(args.clinicians))
+    added = read_visits(Path(args.add)) if args.add else ()
+    try:
+        now = datetime.fromisoformat(args.now)
+    except ValueError as exc:
+        raise InputError(
+            [InputIssue("--now", None, None, f"{args.now!r} is not YYYY-MM-DDTHH:MM")]
+        ) from exc
+    clash = {v.visit_id for v in added} & {v.visit_id for v in visits}
+    if clash:
+        raise InputError(
+            [
+                InputIssue(
+                    args.add,
+                    None,
+                    "visit_id",
+                    f"{sorted(clash)[0]!r} is already a visit of the day",
+                )
+            ]
+        )
+    model = _travel_model(args.roads)
+    before = (
+        build_problem(visits, shifts, matrix=read_matrix(Path(args.rota)))
+        if not args.roads
+        else build_problem(visits, shifts, model)
+    )
+    rota = read_rota(Path(args.rota), before)
+    remove = frozenset(x for x in (args.remove or "").split(",") if x)
+    absent = frozenset(x for x in (args.absent or "").split(",") if x)
+    prepared = prepare(before, rota, now, add=tuple(added), remove=remove, absent=absent)
+    smaller = build_problem(prepared.visits, prepared.shifts, model)
+    initial = {
+        r.clinician_id: list(
+            r.visit_ids[len([s for s in prepared.frozen.get(r.clinician_id, ()) if s.visit_id]) :]
+        )
+        for r in rota.routes
+    }
+    new = solve(
+        smaller, SolveOptions(time_limit_s=args.time_limit, local_search=False), initial=initial
+    )
+    whole = build_problem((*visits, *added), shifts_as_worked(before, prepared, absent), model)
+    merged = merge(prepared, new, [v.visit_id for v in whole.visits], now)
+    report = check(whole, merged)
+    write_solution(Path(args.out), whole, merged, summary_of(report, merged), export_matrix=True)
+    print(
+        f"re-planned at {now:%H:%M}: {merged.meta['replan_frozen_visits']} visits done or under way kept, "
+        f"{merged.meta['replan_moved_visits']} moved to another clinician, "
+        f"{report.kpis['visits_assigned']}/{report.kpis['visits_total']} placed, "
+        f"{report.kpis['priority1_unassigned']} priority-1 unassigned; checker: {len(report.violations)} violations; "
+        f"written to {args.out}"
+    )
+    for v in report.violations[:20]:
+        print(f"  violation: {v}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hah", description="Hospital at Home visit scheduling (OR-Tools)."
@@ -239,6 +302,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--day-start", default="07:00", help="planning day starts (default 07:00)")
     p.set_defaults(func=cmd_visits)
+
+    p = sub.add_parser("replan", help="re-plan the rest of the day from a rota at --now")
+    p.add_argument("--visits", required=True, help="the day's visits.csv the rota was made for")
+    p.add_argument("--clinicians", required=True)
+    p.add_argument("--rota", required=True, help="directory of the current rota")
+    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM")
+    p.add_argument("--add", help="visits.csv of new (e.g. urgent) visits")
+    p.add_argument("--remove", help="comma-separated visit ids to cancel")
+    p.add_argument("--absent", help="comma-separated clinician ids who go off shift now")
+    p.add_argument("--out", required=True)
+    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--roads")
+    p.set_defaults(func=cmd_replan)
 
     p = sub.add_parser("demo", help="solve the bundled Hertfordshire sample day")
     p.add_argument("--data", default=str(SAMPLE_DIR))

@@ -68,7 +68,9 @@ class Construction:
         self.placed: set[int] = set()
 
     @classmethod
-    def from_routes(cls, inst: Instance, routes: list[list[int]]) -> Construction:
+    def from_routes(
+        cls, inst: Instance, routes: list[list[int]], *, drop_infeasible: bool = False
+    ) -> Construction:
         """Continue from existing routes (e.g. after local search) to insert what is missing.
 
         The break goes into the first gap where the route stays feasible; a route where no
@@ -89,6 +91,10 @@ class Construction:
                 if all(e <= late for e, late in zip(route.E, route.L, strict=True)):
                     break
             else:
+                if drop_infeasible:
+                    route.el = [START, BREAK, END] if inst.vehicles[k].rest_break else [START, END]
+                    builder._recompute(route)
+                    continue
                 route.frozen = True
             builder.placed.update(seq)
         return builder

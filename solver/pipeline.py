@@ -86,6 +86,25 @@ def _drop_orphans(inst: Instance, routes: list[list[int]]) -> list[list[int]]:
         routes = [[t for t in r if t not in orphans] for r in routes]
 
 
+def _task_routes(inst: Instance, initial: dict[str, list[str]]) -> list[list[int]]:
+    """Visit ids per clinician → task ids per vehicle, each half of a pair on its own route."""
+    problem = inst.problem
+    routes: list[list[int]] = [[] for _ in inst.vehicles]
+    used: set[int] = set()
+    for cid, visit_ids in initial.items():
+        k = problem.shift_index.get(cid)
+        if k is None:
+            continue
+        for vid in visit_ids:
+            v = problem.visit_index.get(vid)
+            for t in inst.tasks_of_visit.get(v, []) if v is not None else []:
+                if t not in used and k in inst.task_vehicles[t]:
+                    routes[k].append(t)
+                    used.add(t)
+                    break
+    return _drop_orphans(inst, routes)
+
+
 def _timelines(inst: Instance, routes: list[list[int]]) -> list[list[TimedStop]] | None:
     timelines = []
     for k, seq in enumerate(routes):
@@ -141,12 +160,26 @@ def solve(
     *,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    initial: dict[str, list[str]] | None = None,
 ) -> Rota:
-    """Plan the day. Never raises for an infeasible day: what cannot be placed is explained."""
+    """Plan the day. Never raises for an infeasible day: what cannot be placed is explained.
+
+    ``initial`` (clinician id → visit ids in order) starts from an existing plan: its routes
+    are kept where they are still feasible and the construction inserts what is missing.
+    With ``local_search=False`` that is a minimal-change re-plan."""
     options = options or SolveOptions()
     t0 = time.monotonic()
     inst = build_instance(problem, continuity_cost=options.continuity_cost)
-    builder = Construction(inst)
+    if initial is not None:
+        kept = _task_routes(inst, initial)
+        while True:  # dropping an infeasible route can orphan the other half of a pair
+            builder = Construction.from_routes(inst, kept, drop_infeasible=True)
+            again = _drop_orphans(inst, builder.task_routes())
+            if again == kept:
+                break
+            kept = again
+    else:
+        builder = Construction(inst)
     builder.run(_order(inst, options.seed))
     routes = builder.task_routes()
     construction_placed = len(builder.placed)

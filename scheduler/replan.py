@@ -1,0 +1,199 @@
+"""Re-planning during the day: what is done stays done, the rest is planned again from here.
+
+At ``now`` every visit that has started (start < now) is *frozen* with its clinician and
+times. Each clinician's shift is cut to begin where she will be free — at the end of her last
+frozen visit, at that patient's home (or at base at ``now`` if she has not started) — and her
+break is kept only if she has not taken it yet. The remaining visits, urgent additions and
+nothing else form a smaller day for the solver. To keep the plan stable, each remaining visit
+*prefers* the clinician it had (the solver's continuity rule: it moves only when that saves
+travel), unless the patient already had a preferred clinician. A clinician who goes off sick
+loses her remaining shift, so her visits are redistributed.
+
+``merge`` puts the frozen stops back in front of the new routes, giving a rota of the whole
+day that the independent checker can verify against the whole day's problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from scheduler.model import Break, Problem, Rota, Route, Shift, Stop, Unassigned, Visit, Window
+
+
+@dataclass(frozen=True)
+class ReplanInput:
+    """The smaller day to solve, and what was frozen to put back afterwards."""
+
+    visits: tuple[Visit, ...]
+    shifts: tuple[Shift, ...]
+    frozen: dict[str, tuple[Stop, ...]]
+    previous: dict[str, str]  # visit_id → (a) clinician it had before
+    before: dict[str, set[str]]  # visit_id → every clinician it had before
+
+
+def frozen_stops(route: Route, now: datetime) -> tuple[Stop, ...]:
+    """Stops done or under way at ``now`` (including one she must already be driving to in
+    order to start it on time), with the breaks between them."""
+    started = [i for i, s in enumerate(route.stops) if s.start - _minutes(s.travel_min) < now]
+    return route.stops[: started[-1] + 1] if started else ()
+
+
+def prepare(
+    problem: Problem,
+    rota: Rota,
+    now: datetime,
+    *,
+    add: tuple[Visit, ...] = (),
+    remove: frozenset[str] = frozenset(),
+    absent: frozenset[str] = frozenset(),
+) -> ReplanInput:
+    visit_by_id = {v.visit_id: v for v in problem.visits}
+    frozen: dict[str, tuple[Stop, ...]] = {}
+    done: set[str] = set()
+    previous: dict[str, str] = {}
+    planned_start: dict[str, datetime] = {}
+    for route in rota.routes:
+        for s in route.stops:
+            if s.visit_id:
+                planned_start.setdefault(s.visit_id, s.start)
+        stops = frozen_stops(route, now)
+        if stops:
+            frozen[route.clinician_id] = stops
+            done.update(s.visit_id for s in stops if s.visit_id)
+        for s in route.stops[len(stops) :]:
+            if s.visit_id:
+                previous.setdefault(s.visit_id, route.clinician_id)
+    shifts = []
+    for shift in problem.shifts:
+        cid = shift.clinician_id
+        if cid in absent:
+            continue
+        stops = frozen.get(cid, ())
+        visits_done = [s for s in stops if s.visit_id]
+        start, here = max(now, shift.start), shift.start_location
+        if stops:
+            start = max(start, stops[-1].end)  # a visit or a break under way at ``now``
+        if visits_done:
+            here = visit_by_id[visits_done[-1].visit_id].location
+        if start >= shift.end:
+            continue
+        rest = shift.rest_break
+        if rest is not None and (any(s.kind == "break" for s in stops) or rest.window.end < start):
+            rest = None if any(s.kind == "break" for s in stops) else rest
+        if rest is not None:
+            window_start = max(rest.window.start, start)
+            latest = min(rest.window.end, shift.end)
+            rest = (
+                Break(rest.duration_min, Window(window_start, latest))
+                if window_start <= latest
+                else None
+            )
+        max_visits = (
+            None if shift.max_visits is None else max(0, shift.max_visits - len(visits_done))
+        )
+        shifts.append(
+            replace(shift, start=start, start_location=here, rest_break=rest, max_visits=max_visits)
+        )
+    remaining = []
+    for v in (*problem.visits, *add):
+        if v.visit_id in done or v.visit_id in remove:
+            continue
+        keep_with = previous.get(v.visit_id) if previous.get(v.visit_id) not in absent else None
+        after = v.after_visit if v.after_visit not in done else None
+        gap = v.min_gap_min if after else 0
+        window = v.window
+        if v.after_visit in done:
+            # The predecessor is done: the gap becomes a window start.
+            pred_end = max(
+                s.end for st in frozen.values() for s in st if s.visit_id == v.after_visit
+            )
+            earliest = max(window.start, pred_end + _minutes(v.min_gap_min))
+            if earliest > window.end:
+                continue
+            window = Window(earliest, window.end)
+        t = planned_start.get(v.visit_id)
+        if t is not None and t >= now and v.visit_id in previous:
+            if v.staff == 2:
+                window = Window(t, t)  # both attendants keep their common minute
+            followers = [
+                f for f in problem.visits if f.after_visit == v.visit_id and f.visit_id in previous
+            ]
+            if followers:
+                window = Window(window.start, min(window.end, t))  # keep the cut before followers
+            if after and after in planned_start and planned_start[after] >= now:
+                pred = visit_by_id[after]
+                cut = planned_start[after] + _minutes(pred.duration_min + v.min_gap_min)
+                window = Window(max(window.start, min(cut, window.end)), window.end)
+        if window.end < now:
+            continue
+        window = Window(max(window.start, now), window.end)
+        remaining.append(
+            replace(
+                v,
+                window=window,
+                after_visit=after,
+                min_gap_min=gap,
+                preferred_clinician=v.preferred_clinician or keep_with,
+                pinned_clinician=v.pinned_clinician if v.pinned_clinician not in absent else None,
+            )
+        )
+    before: dict[str, set[str]] = {}
+    for route in rota.routes:
+        for vid in route.visit_ids:
+            before.setdefault(vid, set()).add(route.clinician_id)
+    return ReplanInput(tuple(remaining), tuple(shifts), frozen, previous, before)
+
+
+def shifts_as_worked(
+    problem: Problem, prepared: ReplanInput, absent: frozenset[str]
+) -> tuple[Shift, ...]:
+    """The day's shifts for checking the merged rota: a clinician who went off before her
+    break owes no break."""
+    out = []
+    for shift in problem.shifts:
+        took_break = any(s.kind == "break" for s in prepared.frozen.get(shift.clinician_id, ()))
+        if shift.clinician_id in absent and not took_break:
+            shift = replace(shift, rest_break=None)
+        out.append(shift)
+    return tuple(out)
+
+
+def _minutes(n: int):
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datetime) -> Rota:
+    """Frozen stops, then the new plan, per clinician; every other visit unassigned."""
+    routes: dict[str, list[Stop]] = {cid: list(stops) for cid, stops in prepared.frozen.items()}
+    for route in new.routes:
+        routes.setdefault(route.clinician_id, []).extend(route.stops)
+    placed = {s.visit_id for stops in routes.values() for s in stops if s.visit_id}
+    reasons = {u.visit_id: u for u in new.unassigned}
+    unassigned = []
+    for vid in all_visit_ids:
+        if vid in placed:
+            continue
+        unassigned.append(
+            reasons.get(vid)
+            or Unassigned(
+                vid, f"not planned again at {now:%H:%M}: its window has passed or it was removed"
+            )
+        )
+    now_with: dict[str, set[str]] = {}
+    for route in new.routes:
+        for vid in route.visit_ids:
+            now_with.setdefault(vid, set()).add(route.clinician_id)
+    moved = sum(
+        1 for vid, who in now_with.items() if vid in prepared.before and prepared.before[vid] != who
+    )
+    meta = dict(new.meta)
+    meta["replan_moved_visits"] = moved
+    meta["replan_frozen_visits"] = sum(
+        1 for st in prepared.frozen.values() for s in st if s.visit_id
+    )
+    return Rota(
+        tuple(Route(cid, tuple(stops)) for cid, stops in routes.items()), tuple(unassigned), meta
+    )
