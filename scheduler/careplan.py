@@ -153,6 +153,8 @@ def _care_item(row: RowReader, patient_ids: set[str] | None) -> CarePlanItem | N
             row.complain(
                 "frequency", f"{frequency!r}: times per day must be one of {sorted(allowed)}"
             )
+    if regimen == "iv_antibiotic" and not row.cells.get("first_time", ""):
+        row.complain("first_time", "an antibiotic schedule needs its first dose time (HH:MM)")
     line = row.cells.get("line", "") or "peripheral"
     if line not in ("peripheral", "picc"):
         row.complain("line", f"{line!r} is not 'peripheral' or 'picc'")
@@ -173,6 +175,10 @@ def _care_item(row: RowReader, patient_ids: set[str] | None) -> CarePlanItem | N
         priority=row.integer("priority", required=False, minimum=1),
         staff=row.integer("staff", required=False, minimum=1),
     )
+    if item.run_hours is not None and not 0 < item.run_hours <= 24:
+        row.complain(
+            "run_hours", f"{item.run_hours:g}: a bag runs more than 0 and at most 24 hours"
+        )
     if item.priority is not None and item.priority > 3:
         row.complain("priority", "must be 1, 2 or 3")
     if item.staff is not None and item.staff > 2:

@@ -112,3 +112,84 @@ def test_careplans_round_trip_through_csv(tmp_path):
     ]
     write_careplans_csv(items, tmp_path / "c.csv")
     assert read_careplans(tmp_path / "c.csv", {"P1"}) == tuple(items)
+
+
+def test_midnight_dose_of_d_plus_1_is_in_d_and_seven_oclock_is_not():
+    """q6h anchored at 00:00: 12:00, 18:00 D and 00:00, 06:00 D+1 belong to D; q6h from 07:00
+    gives 07:00, 13:00, 19:00 D and 01:00 D+1 but not 07:00 D+1 (that is D+1's)."""
+    from_midnight = sorted(v.window.start + timedelta(minutes=30) for v in doses("q6h", "00:00"))
+    assert from_midnight == [
+        datetime(2026, 11, 23, 12),
+        datetime(2026, 11, 23, 18),
+        datetime(2026, 11, 24, 0),
+        datetime(2026, 11, 24, 6),
+    ]
+    from_seven = [v.window.start + timedelta(minutes=30) for v in doses("q6h", "07:00")]
+    assert datetime(2026, 11, 23, 7) in from_seven
+    assert datetime(2026, 11, 24, 7) not in from_seven
+    assert len(from_seven) == 4
+
+
+def test_dose_ids_are_unique_and_deterministic():
+    """Two expansions give identical visits; ids carry patient, regimen and nominal time."""
+    a, b = doses("q8h", "06:00"), doses("q8h", "06:00")
+    assert a == b
+    assert sorted(v.visit_id for v in a) == ["P1-abx-0600", "P1-abx-1400", "P1-abx-2200"]
+
+
+def test_day_start_moves_the_planning_day():
+    """With day_start 08:00, a q8h dose at 07:00 D+1 falls inside D's plan."""
+    item = CarePlanItem("P1", "iv_antibiotic", "q8h", time(7, 0))
+    visits = expand([PAT], [item], D, day_start=time(8, 0))
+    nominal = sorted(v.window.start + timedelta(minutes=30) for v in visits)
+    assert nominal == [
+        datetime(2026, 11, 23, 15),
+        datetime(2026, 11, 23, 23),
+        datetime(2026, 11, 24, 7),
+    ]
+
+
+def test_bad_run_hours_and_missing_antibiotic_time_are_refused(tmp_path):
+    """A bag that runs 0 hours (which would make a negative gap) and an antibiotic with no
+    first dose time are input errors, not a crash or a silent 08:00."""
+    path = tmp_path / "careplans.csv"
+    path.write_text(
+        "patient_id,regimen,frequency,first_time,run_hours\n"
+        "P1,iv_fluids,1,09:00,0\n"
+        "P1,iv_antibiotic,q8h,,\n"
+        "P1,obs,7,,\n"
+    )
+    with pytest.raises(InputError) as err:
+        read_careplans(path, {"P1"})
+    found = {(i.row, i.column) for i in err.value.issues}
+    assert {(2, "run_hours"), (3, "first_time"), (4, "frequency")} <= found
+
+
+def test_written_visits_read_back_through_the_contract_reader(tmp_path):
+    """visits.csv from expand() is accepted by scheduler.io and gives the same visits."""
+    from scheduler.careplan import write_visits_csv
+    from scheduler.io import read_visits
+
+    items = [
+        CarePlanItem("P1", "iv_antibiotic", "q12h", time(8, 0), line="picc"),
+        CarePlanItem("P1", "iv_fluids", "1", time(10, 0), run_hours=4),
+        CarePlanItem("P1", "double_handed_care", "2"),
+    ]
+    visits = expand([PAT], items, D)
+    write_visits_csv(visits, tmp_path / "visits.csv")
+    assert read_visits(tmp_path / "visits.csv") == tuple(visits)
+
+
+def test_patients_file_is_read_with_its_preferred_clinician(tmp_path):
+    """read_patients keeps address and preferred clinician; a repeated id is named."""
+    from scheduler.careplan import read_patients
+
+    good = tmp_path / "patients.csv"
+    good.write_text("patient_id,lat,lon,address,preferred_clinician\nP1,51.8,-0.2,1 Elm Way,C007\n")
+    (p,) = read_patients(good)
+    assert p.preferred_clinician == "C007" and p.address == "1 Elm Way"
+    bad = tmp_path / "dup.csv"
+    bad.write_text("patient_id,lat,lon\nP1,51.8,-0.2\nP1,51.9,-0.2\nP2,north,-0.2\n")
+    with pytest.raises(InputError) as err:
+        read_patients(bad)
+    assert {(3, "patient_id"), (4, "lat")} <= {(i.row, i.column) for i in err.value.issues}
