@@ -63,6 +63,20 @@ class _ProgressLine:
             sys.stderr.write("\n")
 
 
+def _problem_from_export(visits, shifts, rota_dir: Path):
+    """The day with the travel matrix exported beside a rota (None if there is none)."""
+    from scheduler.io import read_matrix
+    from scheduler.problem import build_problem
+
+    matrix = read_matrix(rota_dir)
+    if matrix is None:
+        return None
+    try:
+        return build_problem(visits, shifts, matrix=matrix)
+    except ValueError as exc:
+        raise InputError([InputIssue("locations.csv", None, None, str(exc))]) from exc
+
+
 def summary_of(report, rota) -> dict:
     """summary.json: the contract's keys first, then every KPI the checker computed."""
     k = report.kpis
@@ -134,14 +148,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.check import check
-    from scheduler.io import read_day, read_matrix, read_rota
+    from scheduler.io import read_day, read_rota
     from scheduler.problem import build_problem
 
     visits, shifts = read_day(Path(args.visits), Path(args.clinicians))
-    matrix = None if args.roads else read_matrix(Path(args.rota))
-    if matrix is not None:
-        problem = build_problem(visits, shifts, matrix=matrix)
-    else:
+    problem = None if args.roads else _problem_from_export(visits, shifts, Path(args.rota))
+    if problem is None:
         problem = build_problem(visits, shifts, _travel_model(args.roads))
     rota = read_rota(Path(args.rota), problem)
     report = check(problem, rota)

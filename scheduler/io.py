@@ -47,7 +47,18 @@ VISIT_COLUMNS = (
 )  # fmt: skip
 ROTA_COLUMNS = ("clinician_id", "seq", "kind", "visit_id", "arrive", "start", "end", "travel_min")
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
+MATRIX_FILES = ("locations.csv", "travel_min.csv")
 FAR_KM = 500.0
+
+
+def _moment(row: RowReader, column: str, *, required: bool = True) -> datetime | None:
+    """A local date-time; a bare date (which Python would read as midnight) is refused."""
+    value = row.cells.get(column, "")
+    moment = row.moment(column, required=required)
+    if moment is not None and len(value) <= 10:
+        row.complain(column, f"{value!r} has no time of day; write it as YYYY-MM-DDTHH:MM")
+        return None
+    return moment
 
 
 def _location(row: RowReader, lat_col: str, lon_col: str, *, required: bool = True):
@@ -62,7 +73,9 @@ def _location(row: RowReader, lat_col: str, lon_col: str, *, required: bool = Tr
         row.complain(lon_col, f"longitude {lon} is off the map (must be between -180 and 180)")
         return None
     if lat == 0 and lon == 0:
-        row.complain(lat_col, "0, 0 is not a place in the service: the address was not geocoded")
+        row.complain(
+            lat_col, "0, 0 is a missing geocode: the address was never turned into coordinates"
+        )
         return None
     return Location(lat, lon)
 
@@ -109,8 +122,8 @@ def _clinician(row: RowReader) -> Shift | None:
     cid = row.text("clinician_id")
     name = row.text("name")
     skills = row.skills("skills")
-    start = row.moment("shift_start")
-    end = row.moment("shift_end")
+    start = _moment(row, "shift_start")
+    end = _moment(row, "shift_end")
     here = _location(row, "start_lat", "start_lon")
     has_end = [bool(row.cells.get(c)) for c in ("end_lat", "end_lon")]
     there = here
@@ -123,8 +136,8 @@ def _clinician(row: RowReader) -> Shift | None:
     if start and end and end <= start:
         row.complain("shift_end", f"the shift ends ({end:%Y-%m-%dT%H:%M}) before it starts")
     break_min = row.integer("break_min", required=False, default=0, minimum=0)
-    b_from = row.moment("break_earliest", required=False) or start
-    b_to = row.moment("break_latest", required=False) or end
+    b_from = _moment(row, "break_earliest", required=False) or start
+    b_to = _moment(row, "break_latest", required=False) or end
     rest = None
     if break_min and start and end and end > start and b_from and b_to:
         if b_to < b_from:
@@ -157,11 +170,12 @@ def _clinician(row: RowReader) -> Shift | None:
         return None
 
 
-def _read_records(path, columns, id_column, parse, place, lat_column, issues):
-    """Shared reading loop: duplicates, one parser per row, far-away points, all issues."""
-    own = issues is None
-    issues = [] if issues is None else issues
-    before = len(issues)
+def _read_records(path, columns, id_column, parse, places, issues):
+    """Shared reading loop: duplicates, one parser per row, far-away points, all issues.
+
+    Returns the records built from rows without issues, and the raw table (``None`` when the
+    file could not be read at all) for cross-checks on every row.
+    """
     table = read_table(path, columns, issues)
     records: list = []
     if table is not None:
@@ -171,32 +185,40 @@ def _read_records(path, columns, id_column, parse, place, lat_column, issues):
             record = parse(RowReader(table, rownum, cells, issues))
             if record is not None:
                 records.append(record)
-                points.append((rownum, lat_column, place(record)))
+                points.extend((rownum, col, where) for col, where in places(record))
         _flag_far(table, points, issues)
-    if own and len(issues) > before:
+    return tuple(records), table
+
+
+def _raise_if(issues: list[InputIssue], before: int) -> None:
+    if len(issues) > before:
         raise InputError(issues)
-    return tuple(records)
+
+
+def _shift_places(s: Shift):
+    yield "start_lat", s.start_location
+    if s.end_location != s.start_location:
+        yield "end_lat", s.end_location
 
 
 def read_clinicians(path: str | Path, issues: list[InputIssue] | None = None) -> tuple[Shift, ...]:
     """Shifts from clinicians.csv; raises ``InputError`` unless ``issues`` collects them."""
-    return _read_records(
-        path,
-        CLINICIAN_COLUMNS,
-        "clinician_id",
-        _clinician,
-        lambda s: s.start_location,
-        "start_lat",
-        issues,
+    own: list[InputIssue] = [] if issues is None else issues
+    before = len(own)
+    shifts, _ = _read_records(
+        path, CLINICIAN_COLUMNS, "clinician_id", _clinician, _shift_places, own
     )
+    if issues is None:
+        _raise_if(own, before)
+    return shifts
 
 
 def _visit(row: RowReader) -> Visit | None:
     vid = row.text("visit_id")
     pid = row.text("patient_id")
     where = _location(row, "lat", "lon")
-    w_from = row.moment("window_start")
-    w_to = row.moment("window_end")
+    w_from = _moment(row, "window_start")
+    w_to = _moment(row, "window_end")
     if w_from and w_to and w_to < w_from:
         row.complain(
             "window_end", f"the window ends ({w_to:%H:%M}) before it starts ({w_from:%H:%M})"
@@ -212,6 +234,8 @@ def _visit(row: RowReader) -> Visit | None:
         row.complain("priority", f"{priority} is not 1, 2 or 3")
     gap = row.integer("min_gap_min", required=False, default=0, minimum=0)
     after = row.cells.get("after_visit") or None
+    if after is not None and after == vid:
+        row.complain("after_visit", f"visit {vid} cannot follow itself")
     if row.cells.get("min_gap_min") and not after:
         row.complain("min_gap_min", "a minimum gap needs after_visit: the visit it follows")
     if not row.ok or not (vid and pid and where and w_from and w_to):
@@ -240,43 +264,45 @@ def _visit(row: RowReader) -> Visit | None:
 
 def read_visits(path: str | Path, issues: list[InputIssue] | None = None) -> tuple[Visit, ...]:
     """Visits from visits.csv; raises ``InputError`` unless ``issues`` collects them."""
-    return _read_records(
-        path, VISIT_COLUMNS, "visit_id", _visit, lambda v: v.location, "lat", issues
+    own: list[InputIssue] = [] if issues is None else issues
+    before = len(own)
+    visits, _ = _read_records(
+        path, VISIT_COLUMNS, "visit_id", _visit, lambda v: [("lat", v.location)], own
     )
+    if issues is None:
+        _raise_if(own, before)
+    return visits
 
 
-def _row_numbers(path: Path, column: str) -> dict[str, int]:
-    issues: list[InputIssue] = []
-    table = read_table(path, (column,), issues)
-    return {} if table is None else {c[column]: r for r, c in table.rows}
+def _cross_check(visits: Table, clinicians: Table | None, issues: list[InputIssue]) -> None:
+    """Pins, after_visit references and after_visit cycles, on every row of the file.
 
-
-def read_day(visits_path: str | Path, clinicians_path: str | Path):
-    """Both files, cross-checked; one ``InputError`` listing every problem in either."""
-    issues: list[InputIssue] = []
-    shifts = read_clinicians(clinicians_path, issues)
-    visits = read_visits(visits_path, issues)
-    name = Path(visits_path).name
-    rows = _row_numbers(Path(visits_path), "visit_id")
-    clinician_ids = {s.clinician_id for s in shifts}
-    visit_ids = {v.visit_id for v in visits}
-    clinicians_ok = not any(i.file == Path(clinicians_path).name for i in issues)
-    for v in visits:
-        row = rows.get(v.visit_id)
-        if v.pinned_clinician and clinicians_ok and v.pinned_clinician not in clinician_ids:
+    Rows with other problems are checked too, so that one pass reports everything. Pins are
+    only checked when clinicians.csv could be read (its problems are reported already).
+    """
+    name = visits.file
+    first_row: dict[str, int] = {}
+    for rownum, cells in visits.rows:
+        if cells.get("visit_id"):
+            first_row.setdefault(cells["visit_id"], rownum)
+    known = None
+    if clinicians is not None:
+        known = {c["clinician_id"] for _, c in clinicians.rows if c.get("clinician_id")}
+    follows: dict[str, str] = {}
+    for rownum, cells in visits.rows:
+        vid, pin, after = (
+            cells.get(c, "") for c in ("visit_id", "pinned_clinician", "after_visit")
+        )
+        if pin and known is not None and pin not in known:
             issues.append(
-                InputIssue(
-                    name,
-                    row,
-                    "pinned_clinician",
-                    f"{v.pinned_clinician!r} is not in {Path(clinicians_path).name}",
-                )
+                InputIssue(name, rownum, "pinned_clinician", f"{pin!r} is not in {clinicians.file}")
             )
-        if v.after_visit and v.after_visit not in visit_ids:
+        if after and after not in first_row:
             issues.append(
-                InputIssue(name, row, "after_visit", f"visit {v.after_visit!r} does not exist")
+                InputIssue(name, rownum, "after_visit", f"visit {after!r} does not exist")
             )
-    follows = {v.visit_id: v.after_visit for v in visits if v.after_visit in visit_ids}
+        elif after and vid and after != vid and first_row.get(vid) == rownum:
+            follows[vid] = after
     for start in follows:
         seen, cur = {start}, follows.get(start)
         while cur is not None:
@@ -284,9 +310,10 @@ def read_day(visits_path: str | Path, clinicians_path: str | Path):
                 issues.append(
                     InputIssue(
                         name,
-                        rows.get(start),
+                        first_row[start],
                         "after_visit",
-                        f"visit {start} follows itself through a chain of after_visit",
+                        f"visit {start} follows itself through a cycle of after_visit "
+                        f"({' → '.join(_cycle(follows, start))})",
                     )
                 )
                 break
@@ -294,8 +321,30 @@ def read_day(visits_path: str | Path, clinicians_path: str | Path):
                 break
             seen.add(cur)
             cur = follows.get(cur)
-    if issues:
-        raise InputError(issues)
+
+
+def _cycle(follows: dict[str, str], start: str) -> list[str]:
+    chain, cur = [start], follows[start]
+    while cur != start:
+        chain.append(cur)
+        cur = follows[cur]
+    return [*chain, start]
+
+
+def read_day(
+    visits_path: str | Path, clinicians_path: str | Path
+) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
+    """Both files, cross-checked; one ``InputError`` listing every problem in either."""
+    issues: list[InputIssue] = []
+    shifts, c_table = _read_records(
+        clinicians_path, CLINICIAN_COLUMNS, "clinician_id", _clinician, _shift_places, issues
+    )
+    visits, v_table = _read_records(
+        visits_path, VISIT_COLUMNS, "visit_id", _visit, lambda v: [("lat", v.location)], issues
+    )
+    if v_table is not None:
+        _cross_check(v_table, c_table, issues)
+    _raise_if(issues, 0)
     return visits, shifts
 
 
@@ -354,20 +403,33 @@ def solution_files(
 def write_solution(
     out_dir: str | Path, problem: Problem, rota: Rota, summary: dict, *, export_matrix: bool = False
 ) -> list[Path]:
-    """Write the contract's output files into ``out_dir``, all or nothing."""
-    out = Path(out_dir)
+    """Write the contract's output files into ``out_dir``, all or nothing.
+
+    Every file is serialised in memory and written into a temporary folder beside ``out_dir``
+    first; only then are they moved in (a new ``out_dir`` is the temporary folder renamed).
+    Any exception before that (e.g. a summary value JSON cannot hold) leaves ``out_dir`` as
+    it was. Without ``export_matrix``, a matrix left by an earlier run is removed so that
+    ``hah check`` never pairs this rota with another day's travel times.
+    """
+    out = Path(out_dir).absolute()
     files = solution_files(problem, rota, summary, export_matrix=export_matrix)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
-        out.mkdir(exist_ok=True)
-        written = []
-        for name in files:
-            os.replace(staging / name, out / name)
-            written.append(out / name)
-        return written
+        if not out.exists():
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.chmod(0o777 & ~umask)
+            staging.rename(out)
+        else:
+            for name in files:
+                os.replace(staging / name, out / name)
+        if not export_matrix:
+            for stale in MATRIX_FILES:
+                (out / stale).unlink(missing_ok=True)
+        return [out / name for name in files]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -379,7 +441,8 @@ def read_rota(out_dir: str | Path, problem: Problem) -> Rota:
     """A rota from ``rota.csv`` and ``unassigned.csv``, as written by any tool."""
     out = Path(out_dir)
     issues: list[InputIssue] = []
-    routes: dict[str, list[tuple[int, Stop]]] = {}
+    routes: dict[str, list[Stop]] = {}
+    last_seq: dict[str, int] = {}
     table = read_table(out / "rota.csv", ROTA_COLUMNS, issues, allow_empty=True)
     if table is not None:
         for rownum, cells in table.rows:
@@ -392,8 +455,18 @@ def read_rota(out_dir: str | Path, problem: Problem) -> Rota:
             vid = cells.get("visit_id") or None
             if kind == "visit" and not vid:
                 row.complain("visit_id", "a visit row needs its visit_id")
-            times = [row.moment(c) for c in ("arrive", "start", "end")]
+            if kind == "break" and vid:
+                row.complain("visit_id", f"a break row has no visit_id (found {vid!r})")
+            times = [_moment(row, c) for c in ("arrive", "start", "end")]
             travel = row.integer("travel_min", minimum=0)
+            if cid is not None and seq is not None:
+                expected = last_seq.get(cid, 0) + 1
+                if seq != expected:
+                    row.complain(
+                        "seq",
+                        f"expected seq {expected} for {cid} (rows in route order), found {seq}",
+                    )
+                last_seq[cid] = seq
             if not row.ok:
                 continue
             try:
@@ -401,9 +474,7 @@ def read_rota(out_dir: str | Path, problem: Problem) -> Rota:
             except ValueError as exc:
                 row.complain(None, str(exc))
                 continue
-            routes.setdefault(cid, []).append((seq, stop))
-            if len(routes[cid]) != seq:
-                row.complain("seq", f"expected seq {len(routes[cid])} for {cid}, found {seq}")
+            routes.setdefault(cid, []).append(stop)
     unassigned: list[Unassigned] = []
     table = read_table(out / "unassigned.csv", ("visit_id", "reason"), issues, allow_empty=True)
     if table is not None:
@@ -420,18 +491,29 @@ def read_rota(out_dir: str | Path, problem: Problem) -> Rota:
     if issues:
         raise InputError(issues)
     return Rota(
-        tuple(Route(cid, tuple(s for _, s in stops)) for cid, stops in routes.items()),
+        tuple(Route(cid, tuple(stops)) for cid, stops in routes.items()),
         tuple(unassigned),
     )
 
 
 def read_matrix(out_dir: str | Path) -> TravelMatrix | None:
-    """The exported matrix (``locations.csv`` + ``travel_min.csv``), or None if absent."""
+    """The exported matrix (``locations.csv`` + ``travel_min.csv``), or None if both are absent.
+
+    travel_min.csv must be n rows of n whole, non-negative minutes for the n places of
+    locations.csv (indexed 0, 1, … in order); anything else is refused by file, row, column.
+    """
     out = Path(out_dir)
-    loc_path, min_path = out / "locations.csv", out / "travel_min.csv"
-    if not (loc_path.exists() and min_path.exists()):
+    loc_path, min_path = out / MATRIX_FILES[0], out / MATRIX_FILES[1]
+    present = [loc_path.exists(), min_path.exists()]
+    if not any(present):
         return None
     issues: list[InputIssue] = []
+    if not all(present):
+        there, missing = (loc_path, min_path) if present[0] else (min_path, loc_path)
+        issues.append(
+            InputIssue(missing.name, None, None, f"file not found (it goes with {there.name})")
+        )
+        raise InputError(issues)
     table = read_table(loc_path, ("index", "lat", "lon"), issues)
     places: list[Location] = []
     if table is not None:
@@ -439,26 +521,66 @@ def read_matrix(out_dir: str | Path) -> TravelMatrix | None:
             row = RowReader(table, rownum, cells, issues)
             idx = row.integer("index", minimum=0)
             where = _location(row, "lat", "lon")
-            if idx is not None and idx != len(places):
-                row.complain("index", f"expected index {len(places)}, found {idx}")
+            if idx is not None and idx != rownum - 2:
+                row.complain("index", f"expected index {rownum - 2}, found {idx}")
             if row.ok and where is not None:
                 places.append(where)
-    try:
-        minutes = np.loadtxt(min_path, delimiter=",", dtype=np.int64, ndmin=2)
-    except ValueError as exc:
-        issues.append(
-            InputIssue(min_path.name, None, None, f"not a matrix of whole minutes ({exc})")
-        )
-        minutes = None
-    if minutes is not None and minutes.shape != (len(places), len(places)):
-        issues.append(
-            InputIssue(
-                min_path.name,
-                None,
-                None,
-                f"is {minutes.shape[0]}×{minutes.shape[1]} but locations.csv has {len(places)} places",
+    n = len(places)
+    rows = _matrix_rows(min_path, issues)
+    if rows is not None and table is not None and len(table.rows) == n:
+        if len(rows) != n:
+            issues.append(
+                InputIssue(
+                    min_path.name,
+                    None,
+                    None,
+                    f"has {len(rows)} rows but locations.csv has {n} places (it must be {n}×{n})",
+                )
             )
-        )
+        for rownum, values in enumerate(rows, start=1):
+            if len(values) != n:
+                issues.append(
+                    InputIssue(
+                        min_path.name, rownum, None, f"has {len(values)} numbers, expected {n}"
+                    )
+                )
     if issues:
         raise InputError(issues)
-    return TravelMatrix(tuple(places), minutes, "exported")
+    return TravelMatrix(tuple(places), np.array(rows, dtype=np.int64).reshape(n, n), "exported")
+
+
+def _matrix_rows(path: Path, issues: list[InputIssue]) -> list[list[int]] | None:
+    """travel_min.csv as rows of whole minutes (no header); ``None`` if any cell is bad."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        issues.append(InputIssue(path.name, None, None, f"cannot be read ({exc})"))
+        return None
+    rows: list[list[int]] = []
+    ok = True
+    for rownum, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not cells or not any(c.strip() for c in cells):
+            continue
+        values = []
+        for col, cell in enumerate(cells, start=1):
+            try:
+                value = float(cell)
+            except ValueError:
+                value = math.nan
+            if not value.is_integer() or value < 0:
+                issues.append(
+                    InputIssue(
+                        path.name,
+                        rownum,
+                        str(col),
+                        f"{cell.strip()!r} is not a whole, non-negative number of minutes",
+                    )
+                )
+                ok = False
+                continue
+            values.append(int(value))
+        rows.append(values)
+    if not rows:
+        issues.append(InputIssue(path.name, None, None, "the file is empty"))
+        return None
+    return rows if ok else None
