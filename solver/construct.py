@@ -231,7 +231,19 @@ class Construction:
             return False
         best = min(options, key=lambda s: (s.cost, s.earliest))
         if pred is not None:
-            self.inst.lo[task] = max(self.inst.lo[task], self._cut(pred, gap, best.latest))
+            inst = self.inst
+            saved = {t: inst.hi[t] for t in inst.tasks_of_visit[inst.task_visit[pred]]}
+            saved_lo = inst.lo[task]
+            inst.lo[task] = max(inst.lo[task], self._cut(pred, gap, best.latest))
+            # The cut may tighten the route the chosen slot was in: choose again under it.
+            options = self.slots(task)
+            if not options:
+                inst.lo[task] = saved_lo
+                for t, hi in saved.items():
+                    inst.hi[t] = hi
+                    self._recompute(self._route_and_pos(t)[0])
+                return False
+            best = min(options, key=lambda s: (s.cost, s.earliest))
         self._insert(task, best)
         return True
 

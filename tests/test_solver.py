@@ -388,3 +388,16 @@ def test_random_small_days_always_pass_the_checker(specs, with_breaks):
         shift("N3", "14:00", "22:00", base=(3, 0), skills=("OBS",), max_visits=3),
     ]
     solve_checked(make_problem(visits, shifts), SolveOptions(time_limit_s=0.8))
+
+
+def test_follower_cut_in_the_same_route_is_chosen_again():
+    """Regression (found by Hypothesis): cutting a predecessor's window can tighten the route
+    the follower's slot was in; the follower is then placed under the cut or left out."""
+    visits = [
+        visit("V0", 0, 0, "07:00", "07:00", 15, priority=1),
+        visit("V1", 0, 0, "07:00", "07:00", 15, priority=1),
+        visit("V2", 0, 0, "07:00", "10:00", 15, priority=1),
+        visit("V3", 0, 0, "07:00", "10:00", 15, priority=1, after_visit="V2", min_gap_min=60),
+    ]
+    rota = solve_checked(make_problem(visits, [shift("N1", "07:00", "15:00")]))
+    assert {"V2", "V3"} <= rota.assigned_visit_ids
