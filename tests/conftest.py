@@ -1,0 +1,14 @@
+"""Test-wide settings.
+
+Under CI (``CI`` set) Hypothesis runs a fixed, derandomised set of examples so that a landing
+never depends on luck; locally it explores new examples each run (and keeps failures in
+``.hypothesis/``), which is where new bugs are found.
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
