@@ -27,7 +27,10 @@ def _travel_model(roads: str | None):
     from scheduler.travel import model_from_options
 
     try:
-        return model_from_options(roads)
+        model = model_from_options(roads)
+        if roads is not None:
+            model.graph()  # parse the map now, so a bad file is an input error, not a crash
+        return model
     except (ValueError, FileNotFoundError) as exc:
         raise InputError([InputIssue(str(roads), None, None, str(exc))]) from exc
 
