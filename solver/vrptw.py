@@ -111,7 +111,48 @@ def feasibility_errors(
     return errors
 
 
-def solve_vrptw(inst: VrptwInstance, time_limit_s: float, *, dimacs: bool = False) -> VrptwResult:
+ENGINES = ("sisr", "ortools")
+
+
+def solve_vrptw(
+    inst: VrptwInstance,
+    time_limit_s: float,
+    *,
+    dimacs: bool = False,
+    engine: str = "sisr",
+    seed: int = 0,
+) -> VrptwResult:
+    """Routes for a plain VRPTW within ``time_limit_s``.
+
+    ``sisr`` (the default) is this project's ruin-and-recreate engine (``solver.sisr``);
+    ``ortools`` is OR-Tools' parallel cheapest insertion then guided local search, kept so the
+    two can be compared on the same instances (benchmarks/vrptw.py --engine).
+    """
+    if engine == "sisr":
+        return _solve_sisr(inst, time_limit_s, dimacs=dimacs, seed=seed)
+    if engine != "ortools":
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    return _solve_ortools(inst, time_limit_s, dimacs=dimacs)
+
+
+def _solve_sisr(
+    inst: VrptwInstance, time_limit_s: float, *, dimacs: bool, seed: int
+) -> VrptwResult:
+    from solver.sisr import sisr, warm_up
+
+    warm_up()  # numba's compiled code is loaded once per process, before the clock starts
+    t0 = time.monotonic()
+    d = inst.distances(dimacs=dimacs)
+    result = sisr(
+        d, inst.ready, inst.due, inst.service, inst.demand, inst.capacity, inst.vehicles,
+        time_limit_s, seed=seed,
+    )  # fmt: skip
+    return VrptwResult(
+        result.routes, route_distance(inst, result.routes, dimacs=dimacs), time.monotonic() - t0
+    )
+
+
+def _solve_ortools(inst: VrptwInstance, time_limit_s: float, *, dimacs: bool) -> VrptwResult:
     t0 = time.monotonic()
     d = inst.distances(dimacs=dimacs)
     cost = np.rint(d * SCALE).astype(np.int64)
