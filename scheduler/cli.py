@@ -108,26 +108,40 @@ def _solve_day(
     export_matrix: bool,
     roads: str | None,
     quiet: bool = False,
+    from_rota: Path | None = None,
+    minimal_change: int | None = None,
 ):
     from scheduler.check import check
-    from scheduler.io import read_day, write_solution
+    from scheduler.io import plan_changes, read_day, read_plan_order, write_solution
     from scheduler.problem import build_problem
     from solver import SolveOptions, solve
 
     visits, shifts = read_day(visits_path, clinicians_path)
+    before = read_plan_order(from_rota) if from_rota is not None else None
     model = _travel_model(roads)
     problem = build_problem(visits, shifts, model)
     bar = None if quiet else _ProgressLine(time_limit)
-    rota = solve(problem, SolveOptions(time_limit_s=time_limit, seed=seed), progress=bar)
+    options = SolveOptions(time_limit_s=time_limit, seed=seed, minimal_change_min=minimal_change)
+    rota = solve(
+        problem,
+        options,
+        progress=bar,
+        initial=before.routes if before else None,
+        initial_starts=before.starts if before else None,
+    )
     if bar is not None:
         bar.close()
     report = check(problem, rota)
     summary = summary_of(report, rota)
+    if before is not None:
+        summary["plan_changes"] = plan_changes(before.routes, rota)
     write_solution(out, problem, rota, summary, export_matrix=export_matrix)
     return problem, rota, report, summary
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    if args.minimal_change is not None and not args.from_rota:
+        raise InputError([InputIssue("--minimal-change", None, None, "needs --from-rota DIR")])
     _, _, report, summary = _solve_day(
         Path(args.visits),
         Path(args.clinicians),
@@ -137,6 +151,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         export_matrix=args.export_matrix,
         roads=args.roads,
         quiet=args.quiet,
+        from_rota=Path(args.from_rota) if args.from_rota else None,
+        minimal_change=args.minimal_change,
     )
     print(
         f"{summary['visits_assigned']}/{summary['visits_total']} visits placed, "
@@ -144,6 +160,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
         f"{summary['travel_min_total']} min travel, {summary['clinicians_used']} clinicians; "
         f"checker: {len(report.violations)} violations; written to {args.out}"
     )
+    if "plan_changes" in summary:
+        c = summary["plan_changes"]
+        print(
+            f"against {args.from_rota}: {c['kept']} visits kept in place, {c['reordered']} "
+            f"re-ordered, {c['moved']} moved to another clinician, {c['dropped']} dropped, "
+            f"{c['added']} added"
+        )
     for v in report.violations[:20]:
         print(f"  violation: {v}", file=sys.stderr)
     return EXIT_OK
@@ -301,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-matrix", action="store_true", help="also write the travel matrix")
     p.add_argument("--roads", help="a local .osm or .graphml road network (default: geodesic)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--from-rota", help="warm-start from a previous rota folder (its rota.csv)")
+    p.add_argument(
+        "--minimal-change",
+        type=int,
+        metavar="MIN",
+        help="with --from-rota: move a visit only if that saves at least MIN minutes of travel",
+    )
     p.set_defaults(func=cmd_solve)
 
     p = sub.add_parser("check", help="check a rota independently; exit 1 on any violation")

@@ -17,6 +17,7 @@ import shutil
 import statistics
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -435,6 +436,78 @@ def write_solution(
 
 
 # -- reading a rota back ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviousPlan:
+    """A previous rota as a warm start needs it: each clinician's visits in order, and when
+    each visit started (so linked visits can keep their times)."""
+
+    routes: dict[str, list[str]]
+    starts: dict[str, datetime]
+
+
+def read_plan_order(out_dir: str | Path) -> PreviousPlan:
+    """The previous plan in ``rota.csv`` of ``out_dir``.
+
+    Deliberately tolerant of a changed day: visits or clinicians that are no longer there are
+    kept in the answer and simply ignored by the solver, which is what a warm start needs.
+    Only the file's own shape (columns, seq numbers, visit rows, times) is checked.
+    """
+    path = Path(out_dir) / "rota.csv"
+    issues: list[InputIssue] = []
+    if not path.is_file():
+        raise InputError(
+            [InputIssue(str(path), None, None, "no rota.csv in the --from-rota folder")]
+        )
+    table = read_table(path, ROTA_COLUMNS, issues, allow_empty=True)
+    plan: dict[str, list[tuple[int, str]]] = {}
+    starts: dict[str, datetime] = {}
+    if table is not None:
+        for rownum, cells in table.rows:
+            row = RowReader(table, rownum, cells, issues)
+            cid = row.text("clinician_id")
+            seq = row.integer("seq", minimum=1)
+            start = _moment(row, "start")
+            if cells.get("kind") == "visit" and cid and seq is not None:
+                vid = cells.get("visit_id")
+                if not vid:
+                    row.complain("visit_id", "a visit row needs its visit_id")
+                    continue
+                plan.setdefault(cid, []).append((seq, vid))
+                if start is not None:
+                    starts[vid] = start
+    if issues:
+        raise InputError(issues)
+    return PreviousPlan({cid: [v for _, v in sorted(rows)] for cid, rows in plan.items()}, starts)
+
+
+def plan_changes(before: dict[str, list[str]], rota: Rota) -> dict[str, int]:
+    """How a new rota differs from a previous plan, visit by visit.
+
+    ``moved``: planned before and now with another clinician; ``reordered``: same clinician,
+    different place in her order (relative to the visits both plans share); ``dropped``:
+    planned before, not placed now; ``added``: placed now, not planned before; ``kept``: same
+    clinician and same relative order.
+    """
+    was = {vid: cid for cid, vids in before.items() for vid in vids}
+    now = {s.visit_id: r.clinician_id for r in rota.routes for s in r.stops if s.visit_id}
+    moved = sum(1 for vid, cid in was.items() if vid in now and now[vid] != cid)
+    dropped = sum(1 for vid in was if vid not in now)
+    added = sum(1 for vid in now if vid not in was)
+    reordered = 0
+    for r in rota.routes:
+        mine = [s.visit_id for s in r.stops if s.visit_id and was.get(s.visit_id) == r.clinician_id]
+        old = [v for v in before.get(r.clinician_id, []) if v in set(mine)]
+        reordered += sum(1 for a, b in zip(mine, old, strict=True) if a != b)
+    same = sum(1 for vid, cid in was.items() if now.get(vid) == cid)
+    return {
+        "kept": same - reordered,
+        "reordered": reordered,
+        "moved": moved,
+        "dropped": dropped,
+        "added": added,
+    }
 
 
 def read_rota(out_dir: str | Path, problem: Problem) -> Rota:

@@ -345,12 +345,112 @@ class Construction:
                 moved += 1
         return moved
 
+    def relocate_if_worth(self, threshold: int, *, max_passes: int = 3) -> int:
+        """Move a single visit (to another clinician or another place in its route) only where
+        that saves at least ``threshold`` minutes of travel; returns how many moves were made.
+
+        This is the minimal-change improvement: a coordinator's published plan stays as it is
+        unless a change is clearly worth the phone call. Linked visits (pairs, predecessors,
+        followers) and frozen routes are left alone.
+        """
+        inst, T = self.inst, self.T
+        linked = {inst.predecessor_task(t) for t in range(inst.n_tasks)} - {None}
+        moves = 0
+        for _ in range(max_passes):
+            moved_this_pass = 0
+            for route in self.routes:
+                if route.frozen:
+                    continue
+                for task in [e for e in route.el if e >= 0]:
+                    if task in linked or inst.partner(task) is not None:
+                        continue
+                    if inst.predecessor_task(task) is not None:
+                        continue
+                    i = route.el.index(task)
+                    prev = route.loc[i - 1]
+                    j = i + 1 if route.el[i + 1] != BREAK else i + 2
+                    here = route.loc[i]
+                    saving = T[prev][here] + T[here][route.loc[j]] - T[prev][route.loc[j]]
+                    if saving < threshold:
+                        continue
+                    route.el.pop(i)
+                    self._recompute(route)
+                    options = self.slots(task)
+                    best = min(options, key=lambda s: s.cost) if options else None
+                    if best is None or saving - best.cost < threshold:
+                        route.el.insert(i, task)
+                        self._recompute(route)
+                        continue
+                    self._insert(task, best)
+                    moved_this_pass += 1
+            moves += moved_this_pass
+            if not moved_this_pass:
+                break
+        return moves
+
+    def insert_by_moving_one(self, tasks: list[int], *, window_slack: int = 60) -> int:
+        """Place left-out single visits by moving one planned visit out of the way: remove a
+        visit ``w`` whose start is near the window of ``u``, insert ``u``, then re-insert
+        ``w`` anywhere it fits. Returns how many were placed.
+
+        A coordinator adding an urgent dose to a full day makes exactly this kind of change;
+        it keeps the rest of the plan as it was. Linked visits are neither moved nor placed.
+        """
+        inst = self.inst
+        linked = {inst.predecessor_task(t) for t in range(inst.n_tasks)} - {None}
+        movable = [t for t in range(inst.n_tasks) if t not in linked and not _is_linked(inst, t)]
+        placed = 0
+        for u in tasks:
+            if u in self.placed or u in linked or _is_linked(inst, u):
+                continue
+            done = False
+            for k in inst.task_vehicles[u]:
+                route = self.routes[k]
+                if route.frozen:
+                    continue
+                for w in [e for e in route.el if e >= 0 and e in movable]:
+                    i = route.el.index(w)
+                    if not (inst.lo[u] - window_slack <= route.E[i] <= inst.hi[u] + window_slack):
+                        continue
+                    if inst.task_priority[w] < inst.task_priority[u]:
+                        continue  # never displace a more urgent visit
+                    route.el.pop(i)
+                    self._recompute(route)
+                    self.placed.discard(w)
+                    room = [s for s in self.slots(u) if s.vehicle == k]
+                    if room:
+                        self._insert(u, min(room, key=lambda s: s.cost))
+                        back = self.slots(w)
+                        if back:
+                            self._insert(w, min(back, key=lambda s: s.cost))
+                            done = True
+                            break
+                        self._remove(u)
+                    route.el.insert(i, w)
+                    self._recompute(route)
+                    self.placed.add(w)
+                if done:
+                    break
+            placed += done
+        return placed
+
+    def _remove(self, task: int) -> None:
+        route, i = self._route_and_pos(task)
+        route.el.pop(i)
+        self._recompute(route)
+        self.placed.discard(task)
+
     def is_placed(self, visit: int) -> bool:
         return all(t in self.placed for t in self.inst.tasks_of_visit[visit])
 
     def task_routes(self) -> list[list[int]]:
         """Per vehicle, its tasks in order (breaks left out)."""
         return [[e for e in r.el if e >= 0] for r in self.routes]
+
+
+def _is_linked(inst: Instance, task: int) -> bool:
+    """Half of a pair, or a follower."""
+    return inst.partner(task) is not None or inst.predecessor_task(task) is not None
 
 
 def order_key(inst: Instance, v: int) -> tuple[int, int, int, int]:

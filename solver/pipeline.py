@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from scheduler.model import Problem, Rota, Route, Stop
 from solver.construct import Construction, order_key
@@ -32,6 +33,9 @@ class SolveOptions:
     continuity_cost: int = 20
     local_search: bool = True
     log: bool = False
+    #: With ``initial``: keep each visit with its clinician and place unless moving it saves at
+    #: least this many minutes of travel (minimal change); None searches freely.
+    minimal_change_min: int | None = None
 
 
 ProgressFn = Callable[[Progress], None]
@@ -65,6 +69,40 @@ def _score(inst: Instance, routes: list[list[int]]) -> int:
         locs = [veh.start_loc, *(inst.task_loc[t] for t in seq), veh.end_loc]
         travel += sum(T[a][b] for a, b in itertools.pairwise(locs))
     return penalty + travel
+
+
+def _keep_linked_times(
+    inst: Instance, kept: list[list[int]], starts: dict[str, datetime]
+) -> set[int]:
+    """Fix each linked visit of the previous plan to the minute it started, if that is still
+    within its window and the whole linked group (pair, or predecessor and follower) can be
+    fixed; the previous rota satisfied their synchronisation and gaps, so the fixed minutes
+    do too. Returns the tasks so fixed."""
+    problem = inst.problem
+    placed = {t for seq in kept for t in seq}
+    minute: dict[int, int] = {}
+    for t in placed:
+        when = starts.get(problem.visits[inst.task_visit[t]].visit_id)
+        if when is not None:
+            m = problem.minute(when)
+            if inst.lo[t] <= m <= inst.hi[t]:
+                minute[t] = m
+    fixed: set[int] = set()
+    for t in placed:
+        if not _linked(inst, t):
+            continue
+        group = {t}
+        partner = inst.partner(t)
+        if partner is not None:
+            group.add(partner)
+        pred = inst.predecessor_task(t)
+        if pred is not None:
+            group.update(inst.tasks_of_visit[inst.task_visit[pred]])
+        if all(g in minute for g in group):
+            fixed.update(group)
+    for t in fixed:
+        inst.lo[t] = inst.hi[t] = minute[t]
+    return fixed
 
 
 def _drop_orphans(inst: Instance, routes: list[list[int]]) -> list[list[int]]:
@@ -161,17 +199,33 @@ def solve(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     initial: dict[str, list[str]] | None = None,
+    initial_starts: dict[str, datetime] | None = None,
 ) -> Rota:
     """Plan the day. Never raises for an infeasible day: what cannot be placed is explained.
 
     ``initial`` (clinician id → visit ids in order) starts from an existing plan: its routes
     are kept where they are still feasible and the construction inserts what is missing.
-    With ``local_search=False`` that is a minimal-change re-plan."""
+    With ``local_search=False`` that is a minimal-change re-plan. ``initial_starts`` (visit id
+    → start) keeps linked visits (double-handed pairs, gap-linked visits) at the minutes they
+    had, where those are still inside their windows; others are re-inserted."""
     options = options or SolveOptions()
     t0 = time.monotonic()
-    inst = build_instance(problem, continuity_cost=options.continuity_cost)
+    continuity = options.continuity_cost
+    if initial is not None and options.minimal_change_min is not None:
+        # re-inserted linked visits keep their clinician unless that costs the threshold
+        continuity = max(continuity, options.minimal_change_min)
+    inst = build_instance(problem, continuity_cost=continuity)
     if initial is not None:
         kept = _task_routes(inst, initial)
+        pinned_times = _keep_linked_times(inst, kept, initial_starts or {})
+        # Other linked visits (pair halves, followers) are re-inserted by the construction,
+        # which alone can give a pair a common minute and a follower its gap; each prefers
+        # the clinician it had, at the continuity cost.
+        for k, seq in enumerate(kept):
+            for t in seq:
+                if _linked(inst, t):
+                    inst.task_preferred[t] = k
+        kept = [[t for t in seq if not _linked(inst, t) or t in pinned_times] for seq in kept]
         while True:  # dropping an infeasible route can orphan the other half of a pair
             builder = Construction.from_routes(inst, kept, drop_infeasible=True)
             again = _drop_orphans(inst, builder.task_routes())
@@ -181,6 +235,11 @@ def solve(
     else:
         builder = Construction(inst)
     builder.run(_order(inst, options.seed))
+    relocated = 0
+    if initial is not None and options.minimal_change_min is not None:
+        relocated = builder.relocate_if_worth(options.minimal_change_min)
+        out = [t for v in _order(inst, options.seed) for t in inst.tasks_of_visit[v]]
+        relocated += builder.insert_by_moving_one([t for t in out if t not in builder.placed])
     routes = builder.task_routes()
     construction_placed = len(builder.placed)
     if progress is not None:
@@ -191,7 +250,10 @@ def solve(
         raise AssertionError("construction produced a route that cannot be timed")
     reserve = min(_REPAIR_RESERVE_S, 0.1 * options.time_limit_s)
     deadline = t0 + options.time_limit_s - reserve
-    if options.local_search and inst.n_tasks and deadline - time.monotonic() > 0.2:
+    free_search = options.local_search and not (
+        initial is not None and options.minimal_change_min is not None
+    )
+    if free_search and inst.n_tasks and deadline - time.monotonic() > 0.2:
         frozen_out = {
             t for t in range(inst.n_tasks) if t not in builder.placed and _linked(inst, t)
         }
@@ -217,6 +279,8 @@ def solve(
         "seed": options.seed,
         "time_limit_s": options.time_limit_s,
         "construction_tasks_placed": construction_placed,
+        "warm_start": initial is not None,
+        "minimal_change_relocations": relocated,
         "tasks_total": inst.n_tasks,
         "solve_seconds": round(time.monotonic() - t0, 2),
     }
