@@ -290,8 +290,12 @@ def cmd_replan(args: argparse.Namespace) -> int:
         )
         for r in rota.routes
     }
+    starts = {s.visit_id: s.start for r in rota.routes for s in r.stops if s.visit_id}
     new = solve(
-        smaller, SolveOptions(time_limit_s=args.time_limit, local_search=False), initial=initial
+        smaller,
+        SolveOptions(time_limit_s=args.time_limit, local_search=False),
+        initial=initial,
+        initial_starts=starts,
     )
     whole = build_problem((*visits, *added), shifts_as_worked(before, prepared, absent), model)
     merged = merge(prepared, new, [v.visit_id for v in whole.visits], now)

@@ -165,11 +165,25 @@ def _minutes(n: int):
     return timedelta(minutes=n)
 
 
+def _owed_break(rest: Break, free_from: datetime) -> Stop:
+    """The break of a clinician left with nothing after her frozen visits: taken as early as
+    its window allows once she is free (``Break.window`` bounds its start)."""
+    start = max(rest.window.start, free_from)
+    if start > rest.window.end:  # pragma: no cover - prepare() keeps the window reachable
+        start = rest.window.end
+    end = start + _minutes(rest.duration_min)
+    return Stop("break", None, start, start, end, 0)
+
+
 def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datetime) -> Rota:
     """Frozen stops, then the new plan, per clinician; every other visit unassigned."""
     routes: dict[str, list[Stop]] = {cid: list(stops) for cid, stops in prepared.frozen.items()}
     for route in new.routes:
         routes.setdefault(route.clinician_id, []).extend(route.stops)
+    for shift in prepared.shifts:
+        stops = routes.get(shift.clinician_id)
+        if stops and shift.rest_break and not any(s.kind == "break" for s in stops):
+            stops.append(_owed_break(shift.rest_break, stops[-1].end))
     placed = {s.visit_id for stops in routes.values() for s in stops if s.visit_id}
     reasons = {u.visit_id: u for u in new.unassigned}
     unassigned = []

@@ -72,3 +72,22 @@ def test_a_clinician_going_off_sick_has_her_remaining_visits_redistributed():
     }
     for vid in lost:
         assert vid in merged.assigned_visit_ids or any(u.visit_id == vid for u in merged.unassigned)
+
+
+def test_a_clinician_left_with_nothing_after_now_still_gets_her_break():
+    """Cancelling everything not yet started leaves clinicians with only their morning: the
+    merged rota still gives each her owed break, and passes the checker."""
+    problem = make_problem(VISITS, SHIFTS)
+    rota = solve(problem, SolveOptions(time_limit_s=1.0))
+    now = at("10:15")
+    started = {s.visit_id for r in rota.routes for s in r.stops if s.visit_id and s.arrive < now}
+    cancel = frozenset(v.visit_id for v in VISITS) - started
+    prepared = prepare(problem, rota, now, remove=cancel)
+    smaller = make_problem(list(prepared.visits), list(prepared.shifts))
+    new = solve(smaller, SolveOptions(time_limit_s=0.5, local_search=False), initial={})
+    merged = merge(prepared, new, [v.visit_id for v in VISITS if v.visit_id not in cancel], now)
+    whole = make_problem([v for v in VISITS if v.visit_id not in cancel],
+                         list(shifts_as_worked(problem, prepared, frozenset())))  # fmt: skip
+    assert check(whole, merged).violations == ()
+    owed = [r for r in merged.routes if r.clinician_id == "N1"]
+    assert owed and any(s.kind == "break" for s in owed[0].stops)
