@@ -238,8 +238,12 @@ def solve(
     relocated = 0
     if initial is not None and options.minimal_change_min is not None:
         relocated = builder.relocate_if_worth(options.minimal_change_min)
-        out = [t for v in _order(inst, options.seed) for t in inst.tasks_of_visit[v]]
-        relocated += builder.insert_by_moving_one([t for t in out if t not in builder.placed])
+    # What the construction left out gets a second chance by moving one planned visit aside
+    # (about 1.5 s on the sample day; it is what places the last priority-1 doses there).
+    out = [t for v in _order(inst, options.seed) for t in inst.tasks_of_visit[v]]
+    moved_aside = builder.insert_by_moving_one([t for t in out if t not in builder.placed])
+    if initial is not None and options.minimal_change_min is not None:
+        relocated += moved_aside
     routes = builder.task_routes()
     construction_placed = len(builder.placed)
     if progress is not None:
