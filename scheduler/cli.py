@@ -313,6 +313,14 @@ def cmd_replan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _web_cli():
+    """The web app's commands, imported only when the parser is built (Flask and SQLAlchemy
+    are not needed by the solver's commands, but the help lists every command)."""
+    import web.cli
+
+    return web.cli
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hah", description="Hospital at Home visit scheduling (OR-Tools)."
@@ -364,6 +372,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--roads")
     p.set_defaults(func=cmd_replan)
+
+    p = sub.add_parser("serve", help="run the web app (creates and migrates its database)")
+    _web_cli().add_serve_arguments(p)
+    p.set_defaults(func=lambda a: _web_cli().serve(a))
+
+    p = sub.add_parser("users", help="manage web app accounts")
+    users = p.add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("add", help="add an account: coordinator, nurse, ops or admin")
+    _web_cli().add_users_add_arguments(p)
+    p.set_defaults(func=lambda a: _web_cli().cmd_users_add(a))
 
     p = sub.add_parser("demo", help="solve the bundled Hertfordshire sample day")
     p.add_argument("--data", default=str(SAMPLE_DIR))

@@ -1,0 +1,169 @@
+"""Fixtures for the web app's tests: a fresh migrated database per test, users, a small day.
+
+The database is a temporary SQLite file by default. With ``HAH_TEST_POSTGRES=1`` (the local
+server ``postgresql://postgres@127.0.0.1:5432/test``) or a ``DATABASE_URL`` /
+``HAH_TEST_DATABASE_URL`` naming PostgreSQL, every test that uses ``app`` runs on both: on
+PostgreSQL each test gets its own schema (``search_path``), so tests and the spawned solve
+worker share it and parallel runs never collide. An unreachable server is a skip that says
+so, not a failure.
+
+The small day (``data/visits.csv``, ``data/clinicians.csv``: 69 visits, 12 shifts) was made
+by ``python -m scheduler.synth --patients 12 --seed 7 --date 2026-11-23``; a rota for it is
+solved once per test session and re-used wherever a test needs a published version.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from webhelpers import DATA, DAY, FAST_HASH, PASSWORD, login, postgres_url, small_files
+
+from scheduler.check import check
+from scheduler.io import read_day
+from scheduler.problem import build_problem
+
+
+def pytest_generate_tests(metafunc):
+    """Every test using the ``backend`` fixture (via ``app``) runs on SQLite, and on
+    PostgreSQL too when it is asked for."""
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"] + (["postgresql"] if postgres_url() else [])
+        metafunc.parametrize("backend", backends)
+
+
+@pytest.fixture
+def db_url(backend, tmp_path):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hah.sqlite3'}"
+        return
+    import sqlalchemy as sa
+
+    from web.db import normalise_url
+
+    base = normalise_url(postgres_url())
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        engine = sa.create_engine(base, connect_args={"connect_timeout": 3})
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # any driver or network error means: no server to test on
+        message = f"PostgreSQL unreachable at {base.split('@')[-1]}: {exc}"
+        if os.environ.get("HAH_TEST_POSTGRES") == "1":
+            pytest.fail(message + " (HAH_TEST_POSTGRES=1 asks for it: start the server)")
+        pytest.skip(message)
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    from web import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_DIR": tmp_path / "instance",
+            "HAH_TODAY": DAY,
+            "HAH_TILE_URL": "",
+        }
+    )
+    yield app
+    app.extensions["hah_db"].dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A session on the app's database, for arranging and asserting outside requests."""
+    s = app.extensions["hah_db"].session()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def users(db):
+    """One account per role, plus a second nurse: username → user."""
+    from web.services.users import create_user
+
+    made = {}
+    for name, role, cid in [
+        ("coord", "coordinator", None),
+        ("nurse", "nurse", "C002"),
+        ("nurse2", "nurse", "C003"),
+        ("ops", "ops", None),
+        ("admin", "admin", None),
+    ]:
+        made[name] = create_user(db, name, PASSWORD, role, clinician_id=cid, hash_method=FAST_HASH)
+    db.commit()
+    return made
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def as_role(app, users):
+    """``as_role("coord")`` → a test client signed in as that user."""
+
+    def make(username: str):
+        c = app.test_client()
+        r = login(c, username)
+        assert r.status_code == 302, r.get_data(as_text=True)
+        return c
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def small_rota():
+    """A checker-clean rota of the small day, solved once (2 s) for the whole session."""
+    from solver.pipeline import SolveOptions, solve
+
+    visits, shifts = read_day(DATA / "visits.csv", DATA / "clinicians.csv")
+    problem = build_problem(visits, shifts)
+    rota = solve(problem, SolveOptions(time_limit_s=2))
+    report = check(problem, rota)
+    assert report.ok, report.violations
+    return rota
+
+
+@pytest.fixture
+def day_import(db, users):
+    """The small day imported by the coordinator."""
+    from datetime import date
+
+    from web.services.days import Upload, import_day
+
+    v, c = small_files()
+    imp = import_day(
+        db, date.fromisoformat(DAY), Upload("visits.csv", v), Upload("clinicians.csv", c),
+        users["coord"],
+    )  # fmt: skip
+    db.commit()
+    return imp
+
+
+@pytest.fixture
+def draft(db, day_import, small_rota, users):
+    from web.services.rotas import save_draft
+
+    version = save_draft(db, day_import, small_rota, users["coord"])
+    db.commit()
+    return version
+
+
+@pytest.fixture
+def published(db, draft, users):
+    from web.services.rotas import publish
+
+    publish(db, draft, users["coord"])
+    db.commit()
+    return draft

@@ -1,0 +1,56 @@
+"""The web app: ``create_app()`` builds a Flask app over the scheduler and the solver.
+
+One blueprint per audience (``auth``, ``coordinator``, ``nurse``, ``ops``) plus the JSON
+``api``; views are thin over ``web.services``. The database schema is brought to Alembic's
+head on start (``HAH_MIGRATE``, on by default), so a fresh SQLite file or an empty
+PostgreSQL database is ready to use without a separate step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, url_for
+
+from web import config as _config
+from web.db import Database, upgrade
+from web.models import local
+from web.security import check_every_view_guarded, current_user, init_security, public
+from web.services.jobs import make_runner
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides the environment (tests pass ``DATABASE_URL``,
+    ``TESTING`` and ``SECRET_KEY`` here)."""
+    app = Flask(__name__, instance_path=str(_config.INSTANCE_DIR))
+    app.config.update(_config.from_env(config))
+    url = app.config["DATABASE_URL"]
+    if app.config["HAH_MIGRATE"]:
+        upgrade(url)
+    database = Database(url)
+    app.extensions["hah_db"] = database
+    app.extensions["hah_runner"] = app.config.get("HAH_RUNNER") or make_runner(
+        app.config["HAH_JOB_RUNNER"], database.url
+    )
+    init_security(app)
+
+    from web import api, auth, coordinator, nurse, ops
+
+    for module in (auth, coordinator, nurse, ops, api):
+        app.register_blueprint(module.bp)
+
+    @app.route("/")
+    @public
+    def index():
+        user = current_user()
+        if user is None:
+            return redirect(url_for("auth.login"))
+        return redirect(auth.home_url(user.role))
+
+    @app.template_filter("hm")
+    def _hm(value) -> str:
+        """A stored UTC timestamp as local date and time (Europe/London)."""
+        return "" if value is None else local(value).strftime("%Y-%m-%d %H:%M")
+
+    check_every_view_guarded(app)
+    return app

@@ -1,0 +1,205 @@
+"""The JSON API: days, solve jobs (start, poll, stop), rota versions, routes, statuses.
+
+Shaped after Timefold's job API: POST a solve → job id, GET its status and best-so-far,
+POST …/stop to keep the best found. The same session cookie and roles as the pages apply;
+POSTs need the ``X-CSRF-Token`` header (the pages' scripts send it from the ``csrf-token``
+meta tag). The contract is the hand-written ``openapi.json`` (``web/openapi.py``), and a
+test keeps it and the routes in step.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlalchemy import select
+
+from web.models import DayImport, RotaVersion, SolveJob
+from web.openapi import document
+from web.security import client_ip, current_user, db_session, public, roles
+from web.services.days import all_days, day_inputs, get_day, latest_import
+from web.services.jobs import ACTIVE, JobError, job_status, request_stop, start_job
+from web.services.rotas import (
+    PublishRefused,
+    board,
+    latest_published,
+    publish,
+    rota_from_json,
+    versions,
+)
+from web.services.statuses import latest_statuses, may_view_route
+from web.views import parse_day, runner, time_limit_from
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _error(status: int, message: str, **extra):
+    return jsonify(error=message, **extra), status
+
+
+@bp.errorhandler(404)
+def _not_found(_err):
+    return _error(404, "not found")
+
+
+@bp.errorhandler(403)
+def _forbidden(_err):
+    return _error(403, "forbidden")
+
+
+@bp.route("/openapi.json")
+@public
+def openapi():
+    return jsonify(document())
+
+
+@bp.route("/me")
+@roles("coordinator", "nurse", "ops")
+def me():
+    u = current_user()
+    return jsonify(username=u.username, role=u.role, clinician_id=u.clinician_id)
+
+
+def _version_summary(v: RotaVersion) -> dict:
+    return {
+        "id": v.id,
+        "status": v.status,
+        "number": v.number,
+        "import_id": v.import_id,
+        "created_at": v.created_at.isoformat(timespec="seconds") + "Z",
+        "published_at": v.published_at.isoformat(timespec="seconds") + "Z"
+        if v.published_at
+        else None,
+        "visits_assigned": v.kpis.get("visits_assigned"),
+        "visits_total": v.kpis.get("visits_total"),
+        "violations": len(v.violations),
+    }
+
+
+def _day_or_404(date: str):
+    s = db_session()
+    d = get_day(s, parse_day(date))
+    if d is None:
+        abort(404)
+    return s, d
+
+
+@bp.route("/days")
+@roles("coordinator", "ops")
+def days():
+    s = db_session()
+    out = []
+    for d in all_days(s):
+        imp = latest_import(s, d)
+        pub = latest_published(s, d)
+        out.append(
+            {
+                "date": f"{d.date:%Y-%m-%d}",
+                "visits": imp.visits_count if imp else None,
+                "patients": imp.patients_count if imp else None,
+                "shifts": imp.clinicians_count if imp else None,
+                "published_number": pub.number if pub else None,
+            }
+        )
+    return jsonify(days=out)
+
+
+@bp.route("/days/<date>")
+@roles("coordinator", "ops")
+def day(date: str):
+    s, d = _day_or_404(date)
+    imp = latest_import(s, d)
+    jobs = s.scalars(
+        select(SolveJob).where(SolveJob.day_id == d.id).order_by(SolveJob.id.desc()).limit(10)
+    )
+    return jsonify(
+        date=f"{d.date:%Y-%m-%d}",
+        import_id=imp.id if imp else None,
+        visits=imp.visits_count if imp else None,
+        shifts=imp.clinicians_count if imp else None,
+        versions=[_version_summary(v) for v in versions(s, d)],
+        jobs=[job_status(j) for j in jobs],
+    )
+
+
+@bp.route("/days/<date>/jobs", methods=["POST"])
+@roles("coordinator")
+def create_job(date: str):
+    s, d = _day_or_404(date)
+    body = request.get_json(silent=True) or {}
+    seconds = time_limit_from(body.get("time_limit_s", current_app.config["HAH_SOLVE_SECONDS"]))
+    try:
+        job = start_job(s, d, latest_import(s, d), current_user(), seconds, client_ip())
+    except JobError as err:
+        return _error(409, str(err))
+    s.commit()
+    runner().submit(job.id)
+    return jsonify(job_status(job)), 202
+
+
+@bp.route("/jobs/<int:job_id>")
+@roles("coordinator")
+def job(job_id: int):
+    j = db_session().get(SolveJob, job_id) or abort(404)
+    return jsonify(job_status(j))
+
+
+@bp.route("/jobs/<int:job_id>/stop", methods=["POST"])
+@roles("coordinator")
+def stop_job(job_id: int):
+    s = db_session()
+    j = s.get(SolveJob, job_id) or abort(404)
+    try:
+        request_stop(s, j, current_user(), client_ip())
+    except JobError as err:
+        return _error(409, str(err))
+    s.commit()
+    return jsonify(job_status(j)), 202 if j.state in ACTIVE else 200
+
+
+@bp.route("/versions/<int:version_id>")
+@roles("coordinator", "ops")
+def version(version_id: int):
+    v = db_session().get(RotaVersion, version_id) or abort(404)
+    return jsonify(**_version_summary(v), rota=v.rota, kpis=v.kpis, violation_list=v.violations)
+
+
+@bp.route("/versions/<int:version_id>/publish", methods=["POST"])
+@roles("coordinator")
+def publish_version(version_id: int):
+    s = db_session()
+    v = s.get(RotaVersion, version_id) or abort(404)
+    try:
+        number = publish(s, v, current_user(), client_ip())
+    except PublishRefused as err:
+        s.commit()  # keeps the refusal's audit entry
+        return _error(409, "not published", reasons=err.reasons)
+    s.commit()
+    return jsonify(_version_summary(v) | {"number": number})
+
+
+@bp.route("/days/<date>/routes/<cid>")
+@roles("coordinator", "nurse", "ops")
+def route(date: str, cid: str):
+    if not may_view_route(current_user(), cid):
+        abort(404)
+    s, d = _day_or_404(date)
+    pub = latest_published(s, d)
+    if pub is None:
+        return _error(404, "no rota has been published for this day")
+    visits, shifts = day_inputs(s.get(DayImport, pub.import_id))
+    data = board(visits, shifts, rota_from_json(pub.rota), latest_statuses(s, d))
+    mine = next((r for r in data["routes"] if r["clinician_id"] == cid), None)
+    if mine is None:
+        return _error(404, f"{cid} has no route in published version {pub.number}")
+    mine = {k: v for k, v in mine.items() if k != "bars"}
+    return jsonify(date=date, version=pub.number, route=mine)
+
+
+@bp.route("/days/<date>/statuses")
+@roles("coordinator", "ops")
+def statuses(date: str):
+    s, d = _day_or_404(date)
+    rows = [
+        {"visit_id": vid, "clinician_id": cid, **st}
+        for (vid, cid), st in sorted(latest_statuses(s, d).items())
+    ]
+    return jsonify(date=date, statuses=rows)

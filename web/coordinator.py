@@ -1,0 +1,193 @@
+"""The rota coordinator's pages: import a day, generate a rota, read the board, publish.
+
+Views only parse the request, call ``web.services`` and render; every rule (what a valid
+import is, when a rota may be published) lives in the services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from scheduler.errors import InputError
+from web.models import Day, DayImport, RotaVersion, SolveJob
+from web.security import client_ip, current_user, db_session, roles
+from web.services import audit
+from web.services.days import Upload, all_days, day_inputs, get_day, import_day, latest_import
+from web.services.jobs import ACTIVE, JobError, job_status, request_stop, start_job
+from web.services.rotas import (
+    PublishRefused,
+    board,
+    latest_published,
+    publish,
+    rota_from_json,
+    versions,
+)
+from web.services.statuses import latest_statuses
+from web.views import parse_day, runner, time_limit_from
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
+
+
+@bp.route("/")
+@roles("coordinator")
+def index():
+    s = db_session()
+    days = []
+    for day in all_days(s):
+        imp = latest_import(s, day)
+        pub = latest_published(s, day)
+        days.append({"day": day, "import": imp, "published": pub})
+    return render_template("coordinator/index.html", days=days)
+
+
+def _upload(field: str) -> Upload | None:
+    f = request.files.get(field)
+    if f is None or not f.filename:
+        return None
+    return Upload(f.filename, f.read())
+
+
+@bp.route("/import", methods=["POST"])
+@roles("coordinator")
+def import_files():
+    s = db_session()
+    raw_date = request.form.get("date", "")
+    visits, clinicians = _upload("visits"), _upload("clinicians")
+    problems = []
+    try:
+        day = datetime.strptime(raw_date, "%Y-%m-%d").date()
+    except ValueError:
+        day = None
+        problems.append("Choose the date of the day (YYYY-MM-DD).")
+    if visits is None:
+        problems.append("Choose the visits file (visits.csv).")
+    if clinicians is None:
+        problems.append("Choose the clinicians file (clinicians.csv).")
+    if problems:
+        return render_template("coordinator/import_refused.html", problems=problems,
+                               issues=[], date=raw_date), 400  # fmt: skip
+    try:
+        imp = import_day(s, day, visits, clinicians, current_user(), client_ip())
+    except InputError as err:
+        s.rollback()
+        audit.record(
+            s, current_user(), "import_refused",
+            f"{day:%Y-%m-%d}: {len(err.issues)} issue(s) in {visits.name}, {clinicians.name}",
+            client_ip(),
+        )  # fmt: skip
+        s.commit()
+        return render_template("coordinator/import_refused.html", problems=[],
+                               issues=err.issues, date=raw_date), 422  # fmt: skip
+    s.commit()
+    flash(
+        f"Imported {imp.visits_count} visits for {imp.patients_count} patients and "
+        f"{imp.clinicians_count} shifts.",
+        "ok",
+    )
+    return redirect(url_for("coordinator.day", date=f"{day:%Y-%m-%d}"))
+
+
+@bp.route("/day/<date>")
+@roles("coordinator")
+def day(date: str):
+    s = db_session()
+    d = get_day(s, parse_day(date))
+    if d is None:
+        abort(404)
+    imp = latest_import(s, d)
+    all_versions = versions(s, d)
+    selected = None
+    wanted = request.args.get("version", type=int)
+    if wanted is not None:
+        selected = next((v for v in all_versions if v.id == wanted), None)
+        if selected is None:
+            abort(404)
+    else:
+        selected = latest_published(s, d) or (all_versions[0] if all_versions else None)
+    job = s.scalar(
+        select(SolveJob).where(SolveJob.day_id == d.id).order_by(SolveJob.id.desc()).limit(1)
+    )
+    data = None
+    if selected is not None:
+        sel_imp = s.get(DayImport, selected.import_id)
+        visits, shifts = day_inputs(sel_imp)
+        data = board(visits, shifts, rota_from_json(selected.rota), latest_statuses(s, d))
+    return render_template(
+        "coordinator/day.html",
+        day=d,
+        imp=imp,
+        versions=all_versions,
+        selected=selected,
+        board=data,
+        job=job_status(job) if job is not None else None,
+        job_active=job is not None and job.state in ACTIVE,
+        default_seconds=current_app.config["HAH_SOLVE_SECONDS"],
+        max_seconds=current_app.config["HAH_MAX_SOLVE_SECONDS"],
+        tile_url=current_app.config["HAH_TILE_URL"],
+        tile_attribution=current_app.config["HAH_TILE_ATTRIBUTION"],
+    )
+
+
+@bp.route("/day/<date>/generate", methods=["POST"])
+@roles("coordinator")
+def generate(date: str):
+    s = db_session()
+    d = get_day(s, parse_day(date))
+    if d is None:
+        abort(404)
+    imp = latest_import(s, d)
+    try:
+        job = start_job(s, d, imp, current_user(), time_limit_from(request.form.get("seconds")),
+                        client_ip())  # fmt: skip
+    except JobError as err:
+        flash(str(err), "error")
+        return redirect(url_for("coordinator.day", date=date))
+    s.commit()
+    runner().submit(job.id)
+    return redirect(url_for("coordinator.day", date=date))
+
+
+@bp.route("/jobs/<int:job_id>/stop", methods=["POST"])
+@roles("coordinator")
+def stop(job_id: int):
+    s = db_session()
+    job = s.get(SolveJob, job_id) or abort(404)
+    d = job.day_id
+    try:
+        request_stop(s, job, current_user(), client_ip())
+        s.commit()
+        flash("Stopping: the best rota found so far will be kept as a draft.", "ok")
+    except JobError as err:
+        flash(str(err), "error")
+    return redirect(url_for("coordinator.day", date=f"{s.get(Day, d).date:%Y-%m-%d}"))
+
+
+@bp.route("/versions/<int:version_id>/publish", methods=["POST"])
+@roles("coordinator")
+def publish_version(version_id: int):
+    s = db_session()
+    version = s.get(RotaVersion, version_id) or abort(404)
+    date = f"{s.get(Day, version.day_id).date:%Y-%m-%d}"
+    try:
+        number = publish(s, version, current_user(), client_ip())
+    except PublishRefused as err:
+        s.commit()  # the refusal's audit entry
+        flash("Not published: " + "; ".join(err.reasons[:10])
+              + (f" … and {len(err.reasons) - 10} more" if len(err.reasons) > 10 else ""),
+              "error")  # fmt: skip
+        return redirect(url_for("coordinator.day", date=date, version=version_id))
+    s.commit()
+    flash(f"Published as version {number}: nurses now see it.", "ok")
+    return redirect(url_for("coordinator.day", date=date, version=version_id))

@@ -1,0 +1,84 @@
+"""Database plumbing: one engine per URL, a session per request, the schema via Alembic.
+
+No Flask here either: the solve worker (another process) and the CLI open the same database
+with ``Database(url)``. The schema is only ever created by ``upgrade(url)`` (Alembic's
+``upgrade head``), never by ``metadata.create_all``, so a database made by the app and one
+made by ``alembic upgrade`` are the same and later migrations apply to both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 (the only driver installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the settings each backend needs for a web app plus a worker process.
+
+    SQLite: WAL so a page can read while the solve worker writes its progress, a busy
+    timeout instead of instant "database is locked", and foreign keys switched on.
+    """
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """An engine and its session factory for one URL."""
+
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str):
+    """Alembic's configuration built in code, so the app needs no alembic.ini at run time.
+
+    The URL goes in ``attributes`` rather than ``sqlalchemy.url`` because the ini parser would
+    treat a ``%`` in a password as interpolation.
+    """
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["url"] = normalise_url(url)
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """``alembic upgrade head`` on ``url``: creates the schema on first start, migrates later."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")

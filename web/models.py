@@ -1,0 +1,200 @@
+"""The web app's stored state: users, imported days, rota versions, visit statuses, audit, jobs.
+
+Plain SQLAlchemy 2 (no Flask extension) so that the solve-job worker process and the
+``hah users add`` command use the very same models without an app. The schema is owned by
+Alembic (``migrations/``); a test compares these models with the migrated database so the
+two never drift.
+
+Times are naive UTC ``datetime`` values (``utcnow()``), the same on SQLite, which has no
+time zones, and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("coordinator", "nurse", "ops", "admin")
+VISIT_STATES = ("arrived", "done", "not_completed")
+JOB_STATES = ("queued", "running", "done", "stopped", "failed")
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: what every timestamp column stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+#: The service's clock for display: rota times are local already, stored stamps are UTC.
+LOCAL_ZONE = ZoneInfo("Europe/London")
+
+
+def local(stamp: datetime) -> datetime:
+    """A stored (naive UTC) timestamp as local wall-clock time, as people on the ward read it."""
+    return stamp.replace(tzinfo=UTC).astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; its metadata is what Alembic's env.py compares against."""
+
+
+class User(Base):
+    """Someone who signs in. A nurse is tied to her ``clinician_id`` in clinicians.csv, which
+    is the only thing that decides which route she may see."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    clinician_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Day(Base):
+    """A service day (the date of its shifts); its inputs and rotas hang off it."""
+
+    __tablename__ = "days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[date] = mapped_column(Date, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    imports: Mapped[list[DayImport]] = relationship(
+        back_populates="day", order_by="DayImport.id", cascade="all, delete-orphan"
+    )
+
+
+class DayImport(Base):
+    """The two uploaded CSV files exactly as received (bytes and names).
+
+    The raw files are kept rather than normalised rows so that the Problem is re-built by the
+    same ``scheduler.io`` readers that validated them, and an audit can see what was uploaded.
+    Every rota version points at the import it was made from, so a re-import never changes
+    what an older version meant.
+    """
+
+    __tablename__ = "day_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    visits_name: Mapped[str] = mapped_column(String(255))
+    visits_csv: Mapped[bytes] = mapped_column(LargeBinary)
+    clinicians_name: Mapped[str] = mapped_column(String(255))
+    clinicians_csv: Mapped[bytes] = mapped_column(LargeBinary)
+    visits_count: Mapped[int] = mapped_column(Integer)
+    clinicians_count: Mapped[int] = mapped_column(Integer)
+    patients_count: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    day: Mapped[Day] = relationship(back_populates="imports")
+
+
+class RotaVersion(Base):
+    """A rota for a day: a draft from a solve, or a published version numbered 1, 2, … per day.
+
+    ``rota`` is the JSON of ``web.services.rotas.rota_to_json``; ``kpis`` and ``violations``
+    are what ``scheduler.check`` found when it was stored. Publishing re-checks it.
+    """
+
+    __tablename__ = "rota_versions"
+    __table_args__ = (UniqueConstraint("day_id", "number", name="uq_rota_versions_day_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("day_imports.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rota: Mapped[dict] = mapped_column(JSON)
+    kpis: Mapped[dict] = mapped_column(JSON, default=dict)
+    violations: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class VisitStatus(Base):
+    """A nurse's report on one visit (append-only: the latest row per visit and clinician
+    is the current status, the earlier ones are its history)."""
+
+    __tablename__ = "visit_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    visit_id: Mapped[str] = mapped_column(String(128))
+    clinician_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditLog(Base):
+    """Who did what, when: imports, solves, publications, statuses, sign-ins."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    username: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SolveJob(Base):
+    """A background solve. The worker writes its progress here and reads ``stop_requested``,
+    so any web process (and a page polling it) sees the same state."""
+
+    __tablename__ = "solve_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("day_imports.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    best_cost: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tasks_placed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tasks_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    rota_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rota_versions.id"), nullable=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted per IP and username to rate-limit password guessing.
+
+    Kept in the database rather than in memory so the limit holds across worker processes
+    and restarts.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -1,0 +1,186 @@
+"""Sign-in state, role checks, CSRF and security headers, wired in one place.
+
+- Every view carries ``@roles(...)`` or ``@public``; ``check_every_view_guarded`` refuses
+  to start an app with a view that has neither, so a new route cannot ship unguarded.
+- CSRF: a random token per session, required on every POST/PUT/PATCH/DELETE, from the form
+  field ``csrf_token`` or the ``X-CSRF-Token`` header (for ``fetch``); compared in constant
+  time. Own code rather than Flask-WTF because the app has no WTForms forms.
+- Headers: a Content-Security-Policy without inline scripts or styles (all JS is in
+  ``web/static/*.js``), no framing, no sniffing, no referrer leaking patient URLs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+
+from web.config import tile_origin
+from web.db import Database
+from web.models import User
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+GUARD_ATTR = "_hah_guard"
+
+
+def db_session():
+    """The request's SQLAlchemy session (opened lazily, closed at teardown)."""
+    if "db_session" not in g:
+        database: Database = current_app.extensions["hah_db"]
+        g.db_session = database.session()
+    return g.db_session
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def roles(*allowed: str) -> Callable:
+    """Only signed-in users with one of ``allowed`` roles (admin always) may call the view.
+
+    Anonymous: a redirect to sign in (401 JSON for the API). Wrong role: 403.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            user = current_user()
+            if user is None:
+                if _wants_json():
+                    return jsonify(error="sign in first"), 401
+                # Come back here after signing in, but only to pages (a POST cannot be replayed).
+                back = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("auth.login", next=back))
+            if user.role != "admin" and user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, GUARD_ATTR, ("roles", allowed))
+        return wrapper
+
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Marks a view as deliberately open to everyone (sign-in page, OpenAPI document)."""
+    setattr(view, GUARD_ATTR, ("public", ()))
+    return view
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    return bool(expected) and bool(sent) and hmac.compare_digest(str(expected), str(sent))
+
+
+def _load_user() -> None:
+    g.user = None
+    uid = session.get("uid")
+    if uid is None:
+        return
+    user = db_session().get(User, uid)
+    if user is None or not user.active or session.get("role") != user.role:
+        session.clear()  # deleted, disabled or re-roled since sign-in: sign in again
+        return
+    g.user = user
+
+
+def _check_csrf():
+    if request.method in UNSAFE_METHODS and not _csrf_ok():
+        if _wants_json():
+            return jsonify(error="CSRF token missing or invalid"), 400
+        return (
+            "CSRF token missing or invalid: reload the page and try again.",
+            400,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        )
+    return None
+
+
+def _csp(app: Flask) -> str:
+    img = ["'self'", "data:"]
+    origin = tile_origin(app.config.get("HAH_TILE_URL", ""))
+    if origin:
+        img.append(origin)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {' '.join(img)}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def init_security(app: Flask) -> None:
+    """Register the hooks: load the user, check CSRF, set headers, close the DB session."""
+    policy = _csp(app)
+
+    @app.before_request
+    def _before():
+        if request.endpoint == "static":
+            return None  # public files: no session, no database
+        _load_user()
+        return _check_csrf()
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", policy)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "no-referrer")
+        h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if not request.path.startswith("/static/"):
+            h.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _close(exc):
+        s = g.pop("db_session", None)
+        if s is not None:
+            if exc is not None:
+                s.rollback()
+            s.close()
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user
+
+
+def check_every_view_guarded(app: Flask) -> None:
+    """Refuse to build an app with a view that is neither ``@roles`` nor ``@public``."""
+    loose = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], GUARD_ATTR)
+    ]
+    if loose:
+        raise RuntimeError(f"views without @roles or @public: {', '.join(sorted(loose))}")

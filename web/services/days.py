@@ -1,0 +1,192 @@
+"""Importing a day's two CSV files, and re-building its ``Problem`` from what was stored.
+
+The uploaded files are validated by the very readers the command line uses
+(``scheduler.io.read_day``), on copies saved under their own names in a temporary folder, so
+a coordinator sees the same "file, row, column: why" messages as ``hah solve`` would print.
+Nothing is stored unless both files are clean. The stored bytes are read back the same way
+whenever a page or a job needs the day, with a small per-process cache keyed by import id
+(imports never change once stored), keyed by a hash of the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.utils import secure_filename
+
+from scheduler.errors import InputError, InputIssue
+from scheduler.io import read_day
+from scheduler.model import Problem, Shift, Visit
+from scheduler.problem import build_problem
+from web.models import Day, DayImport, User
+from web.services import audit
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: the name the coordinator gave it and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def _safe_name(name: str, fallback: str) -> str:
+    cleaned = secure_filename(name or "")
+    return cleaned or fallback
+
+
+def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
+    """Both files through ``scheduler.io.read_day``; raises ``InputError`` with every issue.
+
+    Each file goes into its own sub-folder so two uploads with the same name cannot collide,
+    and the messages name the files as the coordinator knows them.
+    """
+    with tempfile.TemporaryDirectory(prefix="hah-import-") as tmp:
+        vdir, cdir = Path(tmp, "visits"), Path(tmp, "clinicians")
+        vdir.mkdir()
+        cdir.mkdir()
+        vpath = vdir / _safe_name(visits.name, "visits.csv")
+        cpath = cdir / _safe_name(clinicians.name, "clinicians.csv")
+        vpath.write_bytes(visits.data)
+        cpath.write_bytes(clinicians.data)
+        return read_day(vpath, cpath)
+
+
+def _date_issues(day: date, shifts: tuple[Shift, ...], clinicians_name: str) -> list[InputIssue]:
+    """A day whose shifts all start on another date is almost surely the wrong file: refusing
+    it keeps nurses from being sent yesterday's plan."""
+    if shifts and not any(s.start.date() == day for s in shifts):
+        first = min(s.start for s in shifts)
+        return [
+            InputIssue(
+                clinicians_name,
+                None,
+                "shift_start",
+                f"no shift starts on {day:%Y-%m-%d} (the first starts {first:%Y-%m-%d %H:%M});"
+                " choose the right date or file",
+            )
+        ]
+    return []
+
+
+def import_day(
+    session: Session,
+    day: date,
+    visits: Upload,
+    clinicians: Upload,
+    user: User | None,
+    ip: str = "",
+) -> DayImport:
+    """Validate and store a day's files; raises ``InputError`` (and stores nothing) if any
+    issue is found. The refusal is audited by the caller, whose transaction is rolled back."""
+    v, s = _read(visits, clinicians)
+    issues = _date_issues(day, s, _safe_name(clinicians.name, "clinicians.csv"))
+    if issues:
+        raise InputError(issues)
+    row = session.scalar(select(Day).where(Day.date == day))
+    if row is None:
+        row = Day(date=day)
+        session.add(row)
+        session.flush()
+    imp = DayImport(
+        day_id=row.id,
+        visits_name=_safe_name(visits.name, "visits.csv"),
+        visits_csv=visits.data,
+        clinicians_name=_safe_name(clinicians.name, "clinicians.csv"),
+        clinicians_csv=clinicians.data,
+        visits_count=len(v),
+        clinicians_count=len(s),
+        patients_count=len({x.patient_id for x in v}),
+        created_by_id=user.id if user else None,
+    )
+    session.add(imp)
+    session.flush()
+    audit.record(
+        session,
+        user,
+        "import",
+        f"{day:%Y-%m-%d}: import {imp.id}, {len(v)} visits ({imp.visits_name}), "
+        f"{len(s)} shifts ({imp.clinicians_name})",
+        ip,
+    )
+    _cache_put(("day", content_key(imp)), (v, s))
+    return imp
+
+
+def get_day(session: Session, day: date) -> Day | None:
+    return session.scalar(select(Day).where(Day.date == day))
+
+
+def all_days(session: Session) -> list[Day]:
+    return list(session.scalars(select(Day).order_by(Day.date.desc())))
+
+
+def latest_import(session: Session, day: Day) -> DayImport | None:
+    return session.scalar(
+        select(DayImport).where(DayImport.day_id == day.id).order_by(DayImport.id.desc()).limit(1)
+    )
+
+
+# --- re-building a day from what was stored ------------------------------------------------
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 8
+
+
+def _cache_get(key):
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    return None
+
+
+def _cache_put(key, value) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
+def content_key(imp: DayImport) -> str:
+    """The cache key of an import: a hash of its files, never its row id (two databases, or a
+    test run after another, reuse ids for different files)."""
+    h = hashlib.sha256()
+    for part in (imp.visits_name, imp.visits_csv, imp.clinicians_name, imp.clinicians_csv):
+        data = part.encode() if isinstance(part, str) else bytes(part)
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def day_inputs(imp: DayImport) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
+    """The visits and shifts of a stored import (read again with ``scheduler.io``)."""
+    cached = _cache_get(("day", content_key(imp)))
+    if cached is None:
+        cached = _read(
+            Upload(imp.visits_name, imp.visits_csv),
+            Upload(imp.clinicians_name, imp.clinicians_csv),
+        )
+        _cache_put(("day", content_key(imp)), cached)
+    return cached
+
+
+def problem_for(imp: DayImport) -> Problem:
+    """The solvable, checkable day of an import: its inputs plus the travel matrix (the
+    geodesic model, cached on disk by ``scheduler.travel``)."""
+    cached = _cache_get(("problem", content_key(imp)))
+    if cached is None:
+        visits, shifts = day_inputs(imp)
+        cached = build_problem(visits, shifts)
+        _cache_put(("problem", content_key(imp)), cached)
+    return cached

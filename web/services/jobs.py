@@ -1,0 +1,308 @@
+"""Background solves: a job row in the database, a worker that solves and reports into it.
+
+The web request only creates a ``SolveJob`` row and hands its id to a runner; the worker
+(``run_job``) builds the day from the stored import, calls ``solver.solve`` with a progress
+callback that writes the best-so-far into the row (at most once a second) and a
+``should_stop`` that reads the row's ``stop_requested`` flag (at most twice a second), runs
+the independent checker on the answer and stores it as a draft ``RotaVersion``. Because all
+state goes through the database, any web process can show progress or stop any job, and a
+page polling ``/api/jobs/<id>`` sees the same numbers as the coordinator's board.
+
+Runners: ``ProcessRunner`` (default) solves in a separate Python process, so OR-Tools'
+memory and any crash stay out of the web server, and the server keeps answering while the
+search holds a core; ``ThreadRunner`` runs the same worker in a thread (a demo on one
+process). Both run one job at a time: the machine has two cores and the routing search is
+single-threaded, so a second concurrent solve would only slow both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.models import Day, DayImport, SolveJob, User, utcnow
+from web.services import audit
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")
+#: Grace beyond a job's own time limit before a silent active job counts as abandoned (its
+#: worker died with the server, say). Generous: before OR-Tools' first solution on a
+#: 1,100-visit day the worker can be silent for a while.
+STALE_GRACE_S = 600
+
+
+class JobError(ValueError):
+    """A solve cannot be started or stopped as asked."""
+
+
+def start_job(
+    session: Session,
+    day: Day,
+    imp: DayImport,
+    user: User | None,
+    time_limit_s: float,
+    ip: str = "",
+) -> SolveJob:
+    """A queued job for the day's latest import; refuses a second job for a day still solving.
+
+    An active job that has been silent far past its time limit is marked failed first, so a
+    worker lost in a server restart cannot block the day for ever. The caller commits, then
+    hands ``job.id`` to a runner (the worker must see the row).
+    """
+    now = utcnow()
+    active = session.scalars(
+        select(SolveJob).where(SolveJob.day_id == day.id, SolveJob.state.in_(ACTIVE))
+    ).all()
+    busy = None
+    for old in active:
+        if is_stale(old, now):
+            old.state, old.finished_at = "failed", now
+            old.error = "abandoned: its worker stopped reporting (server restarted?)"
+        else:
+            busy = old
+    if busy is not None:
+        raise JobError(f"job {busy.id} is still {busy.state} for this day; wait or stop it")
+    job = SolveJob(
+        day_id=day.id,
+        import_id=imp.id,
+        state="queued",
+        time_limit_s=float(time_limit_s),
+        created_by_id=user.id if user else None,
+    )
+    session.add(job)
+    session.flush()
+    audit.record(
+        session, user, "solve_start",
+        f"{day.date:%Y-%m-%d}: job {job.id} on import {imp.id}, {time_limit_s:g} s", ip,
+    )  # fmt: skip
+    return job
+
+
+def request_stop(session: Session, job: SolveJob, user: User | None, ip: str = "") -> None:
+    """Ask the worker to stop; it keeps the best rota found so far and stores it as a draft."""
+    if job.state not in ACTIVE:
+        raise JobError(f"job {job.id} has already finished ({job.state})")
+    job.stop_requested = True
+    audit.record(session, user, "solve_stop", f"job {job.id}", ip)
+
+
+def is_stale(job: SolveJob, now: datetime) -> bool:
+    """Active, but no sign of life for longer than its time limit plus ``STALE_GRACE_S``."""
+    last = job.heartbeat_at or job.created_at
+    return (
+        job.state in ACTIVE
+        and last is not None
+        and (now - last).total_seconds() > job.time_limit_s + STALE_GRACE_S
+    )
+
+
+def _seconds(a: datetime | None, b: datetime) -> float | None:
+    return None if a is None else max(0.0, (b - a).total_seconds())
+
+
+def job_status(job: SolveJob) -> dict[str, Any]:
+    """What the polling page shows: state, best cost, visit slots placed, seconds left."""
+    now = utcnow()
+    elapsed = _seconds(job.started_at, job.finished_at or now)
+    left = None
+    if job.state == "running" and elapsed is not None:
+        left = round(max(0.0, job.time_limit_s - elapsed), 1)
+    elif job.state == "queued":
+        left = job.time_limit_s
+    stale = is_stale(job, now)
+    return {
+        "id": job.id,
+        "state": job.state,
+        "stop_requested": job.stop_requested,
+        "time_limit_s": job.time_limit_s,
+        "elapsed_s": None if elapsed is None else round(elapsed, 1),
+        "seconds_left": left,
+        "best_cost": job.best_cost,
+        "tasks_placed": job.tasks_placed,
+        "tasks_total": job.tasks_total,
+        "rota_version_id": job.rota_version_id,
+        "error": job.error or None,
+        "stale": stale,
+    }
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+
+def run_job(db_url: str, job_id: int) -> None:
+    """Solve one job end to end (in a worker process or thread); never raises.
+
+    Imports of the solver are local so the web process itself never loads OR-Tools when the
+    process runner is used.
+    """
+    from solver.pipeline import SolveOptions, solve
+    from web.db import Database
+    from web.services.days import problem_for
+    from web.services.rotas import save_draft
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            job = s.get(SolveJob, job_id)
+            if job is None:
+                return
+            if job.stop_requested:
+                job.state, job.finished_at = "stopped", utcnow()
+                s.commit()
+                return
+            job.state = "running"
+            job.started_at = job.heartbeat_at = utcnow()
+            imp = s.get(DayImport, job.import_id)
+            time_limit = job.time_limit_s
+            s.commit()
+            problem = problem_for(imp)
+            job.tasks_total = sum(v.staff for v in problem.visits)
+            s.commit()
+
+        last = {"progress": 0.0, "stop_read": 0.0, "stop": False}
+
+        def progress(p) -> None:
+            now = time.monotonic()
+            if now - last["progress"] < 1.0:
+                return
+            last["progress"] = now
+            with db.session() as s:
+                job = s.get(SolveJob, job_id)
+                if p.objective >= 0:
+                    job.best_cost = int(p.objective)
+                job.tasks_placed = int(p.tasks_placed)
+                job.heartbeat_at = utcnow()
+                s.commit()
+
+        def should_stop() -> bool:
+            now = time.monotonic()
+            if not last["stop"] and now - last["stop_read"] >= 0.5:
+                last["stop_read"] = now
+                with db.session() as s:
+                    last["stop"] = bool(
+                        s.scalar(select(SolveJob.stop_requested).where(SolveJob.id == job_id))
+                    )
+            return last["stop"]
+
+        rota = solve(
+            problem,
+            SolveOptions(time_limit_s=time_limit),
+            progress=progress,
+            should_stop=should_stop,
+        )
+        with db.session() as s:
+            job = s.get(SolveJob, job_id)
+            imp = s.get(DayImport, job.import_id)
+            user = s.get(User, job.created_by_id) if job.created_by_id else None
+            version = save_draft(s, imp, rota, user)
+            job.rota_version_id = version.id
+            job.tasks_placed = sum(len(r.visit_ids) for r in rota.routes)
+            job.state = "stopped" if (job.stop_requested or should_stop()) else "done"
+            job.finished_at = job.heartbeat_at = utcnow()
+            audit.record(
+                s, user, "solve_done",
+                f"job {job.id} {job.state}: draft {version.id}, "
+                f"{version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} "
+                f"visits, {len(version.violations)} violations",
+            )  # fmt: skip
+            s.commit()
+    except Exception as exc:  # the job row is the only place a coordinator sees errors
+        log.exception("solve job %s failed", job_id)
+        with db.session() as s:
+            job = s.get(SolveJob, job_id)
+            if job is not None:
+                job.state = "failed"
+                job.error = f"{type(exc).__name__}: {exc}"[:2000]
+                job.finished_at = utcnow()
+                s.commit()
+    finally:
+        db.dispose()
+
+
+class _Runner:
+    """Runs submitted jobs one at a time, in submission order, off the request thread."""
+
+    def __init__(self, db_url: str, max_concurrent: int = 1):
+        self.db_url = db_url
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._threads: dict[int, threading.Thread] = {}
+
+    def submit(self, job_id: int) -> None:
+        thread = threading.Thread(
+            target=self._guarded, args=(job_id,), name=f"solve-job-{job_id}", daemon=True
+        )
+        self._threads[job_id] = thread
+        thread.start()
+
+    def _guarded(self, job_id: int) -> None:
+        with self._slots:
+            self._run(job_id)
+
+    def _run(self, job_id: int) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def wait(self, job_id: int, timeout: float | None = None) -> bool:
+        """Block until the job's worker has finished (tests, shutdown); True if it did."""
+        thread = self._threads.get(job_id)
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+
+class ThreadRunner(_Runner):
+    def _run(self, job_id: int) -> None:
+        run_job(self.db_url, job_id)
+
+
+class ProcessRunner(_Runner):
+    """Each job in a fresh Python process running ``python -m web.worker JOB_ID``.
+
+    A new interpreter rather than ``multiprocessing``: forking a threaded web server is
+    unsafe, and ``spawn`` re-imports the server's ``__main__``, which re-runs any launcher
+    script without a ``__name__`` guard. The database URL travels in the environment, not on
+    the command line, so a password in it does not show in ``ps``.
+    """
+
+    def _run(self, job_id: int) -> None:
+        paths = [p or os.getcwd() for p in sys.path]
+        env = dict(os.environ, HAH_WORKER_DATABASE_URL=self.db_url,
+                   PYTHONPATH=os.pathsep.join(paths))  # fmt: skip
+        proc = subprocess.run([sys.executable, "-m", "web.worker", str(job_id)], env=env)
+        if proc.returncode != 0:
+            _mark_crashed(self.db_url, job_id, proc.returncode)
+
+
+def _mark_crashed(db_url: str, job_id: int, exitcode: int | None) -> None:
+    """A worker that died without reporting (killed, out of memory) leaves a failed job."""
+    from web.db import Database
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            job = s.get(SolveJob, job_id)
+            if job is not None and job.state in ACTIVE:
+                job.state = "failed"
+                job.error = f"the solver process ended with exit code {exitcode}"
+                job.finished_at = utcnow()
+                s.commit()
+    finally:
+        db.dispose()
+
+
+def make_runner(kind: str, db_url: str) -> _Runner:
+    if kind == "thread":
+        return ThreadRunner(db_url)
+    if kind == "process":
+        return ProcessRunner(db_url)
+    raise ValueError(f"HAH_JOB_RUNNER must be 'process' or 'thread', not {kind!r}")

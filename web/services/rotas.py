@@ -1,0 +1,370 @@
+"""Rota versions: storing a solved rota as JSON, publishing it, and the views people read.
+
+Publishing is the one gate between a solver's answer and nurses' phones, so it trusts
+nothing stored: the rota is read back, the day is re-built from its import, and
+``scheduler.check.check`` must find no violation; otherwise nothing is published and the
+refusal is audited. Published versions are numbered 1, 2, … per day; the highest is the one
+nurses see.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.check import CheckReport, check
+from scheduler.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
+from web.models import Day, DayImport, RotaVersion, User, utcnow
+from web.services import audit
+from web.services.days import latest_import, problem_for
+
+TIME = "%Y-%m-%dT%H:%M:%S"
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def rota_to_json(rota: Rota) -> dict[str, Any]:
+    """A rota as plain JSON (times as ISO local date-times, like the contract's files)."""
+    return {
+        "routes": [
+            {
+                "clinician_id": r.clinician_id,
+                "stops": [
+                    {
+                        "kind": s.kind,
+                        "visit_id": s.visit_id,
+                        "arrive": s.arrive.strftime(TIME),
+                        "start": s.start.strftime(TIME),
+                        "end": s.end.strftime(TIME),
+                        "travel_min": s.travel_min,
+                    }
+                    for s in r.stops
+                ],
+            }
+            for r in rota.routes
+        ],
+        "unassigned": [
+            {"visit_id": u.visit_id, "reason": u.reason, "code": u.code.value}
+            for u in rota.unassigned
+        ],
+        "meta": json.loads(json.dumps(rota.meta, default=str)),
+    }
+
+
+def rota_from_json(data: dict[str, Any]) -> Rota:
+    """The inverse of ``rota_to_json``; model invariants re-checked on construction."""
+
+    def t(value: str) -> datetime:
+        return datetime.strptime(value, TIME)
+
+    routes = tuple(
+        Route(
+            r["clinician_id"],
+            tuple(
+                Stop(
+                    s["kind"],
+                    s.get("visit_id"),
+                    t(s["arrive"]),
+                    t(s["start"]),
+                    t(s["end"]),
+                    int(s["travel_min"]),
+                )
+                for s in r["stops"]
+            ),
+        )
+        for r in data.get("routes", [])
+    )
+    unassigned = []
+    for u in data.get("unassigned", []):
+        try:
+            code = Reason(u.get("code") or Reason.OTHER.value)
+        except ValueError:
+            code = Reason.OTHER
+        unassigned.append(Unassigned(u["visit_id"], u.get("reason", ""), code))
+    return Rota(routes, tuple(unassigned), dict(data.get("meta", {})))
+
+
+def report_json(report: CheckReport) -> tuple[dict, list]:
+    kpis = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in report.kpis.items()}
+    violations = [
+        {"rule": v.rule, "message": v.message, "clinician_id": v.clinician_id,
+         "visit_id": v.visit_id}
+        for v in report.violations
+    ]  # fmt: skip
+    return kpis, violations
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+def save_draft(
+    session: Session, imp: DayImport, rota: Rota, user: User | None = None
+) -> RotaVersion:
+    """Store a rota as a draft of the import's day, with what the checker says about it."""
+    kpis, violations = report_json(check(problem_for(imp), rota))
+    version = RotaVersion(
+        day_id=imp.day_id,
+        import_id=imp.id,
+        status="draft",
+        rota=rota_to_json(rota),
+        kpis=kpis,
+        violations=violations,
+        created_by_id=user.id if user else None,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+class PublishRefused(Exception):
+    """Publishing was refused; ``reasons`` are sentences for the coordinator."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def publish(session: Session, version: RotaVersion, user: User | None, ip: str = "") -> int:
+    """Publish a draft as the day's next numbered version; returns the number.
+
+    Refused (``PublishRefused``, audited, nothing changed) when the version is not a draft,
+    was made from an import that has since been replaced, or breaks any rule of the checker
+    when re-checked now.
+    """
+    day = session.get(Day, version.day_id)
+    reasons: list[str] = []
+    if version.status != "draft":
+        reasons.append(f"version {version.id} is already published as number {version.number}")
+    current = latest_import(session, day)
+    if current is None or current.id != version.import_id:
+        reasons.append("the day's files were imported again after this rota was made; "
+                       "generate a new rota")  # fmt: skip
+    report = None
+    if not reasons:
+        imp = session.get(DayImport, version.import_id)
+        report = check(problem_for(imp), rota_from_json(version.rota))
+        reasons.extend(str(v) for v in report.violations)
+    if reasons:
+        audit.record(
+            session,
+            user,
+            "publish_refused",
+            f"{day.date:%Y-%m-%d}: version {version.id}: {len(reasons)} reason(s): "
+            + "; ".join(reasons[:5]),
+            ip,
+        )
+        raise PublishRefused(reasons)
+    number = (
+        session.scalar(
+            select(func.max(RotaVersion.number)).where(RotaVersion.day_id == version.day_id)
+        )
+        or 0
+    ) + 1
+    version.kpis, version.violations = report_json(report)
+    version.status = "published"
+    version.number = number
+    version.published_by_id = user.id if user else None
+    version.published_at = utcnow()
+    audit.record(
+        session,
+        user,
+        "publish",
+        f"{day.date:%Y-%m-%d}: version {version.id} published as number {number} "
+        f"({version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} visits)",
+        ip,
+    )
+    return number
+
+
+def versions(session: Session, day: Day) -> list[RotaVersion]:
+    return list(
+        session.scalars(
+            select(RotaVersion).where(RotaVersion.day_id == day.id).order_by(RotaVersion.id.desc())
+        )
+    )
+
+
+def latest_published(session: Session, day: Day) -> RotaVersion | None:
+    return session.scalar(
+        select(RotaVersion)
+        .where(RotaVersion.day_id == day.id, RotaVersion.status == "published")
+        .order_by(RotaVersion.number.desc())
+        .limit(1)
+    )
+
+
+# --- what people read ------------------------------------------------------------------------
+
+
+def colour(i: int) -> str:
+    """Distinct colours for many clinicians: hues spaced by the golden angle."""
+    return f"hsl({(i * 137.508) % 360:.0f}, 70%, 38%)"
+
+
+def _visit_view(v: Visit) -> dict[str, Any]:
+    return {
+        "visit_id": v.visit_id,
+        "patient_id": v.patient_id,
+        "lat": v.location.lat,
+        "lon": v.location.lon,
+        "window": v.window.label(),
+        "duration_min": v.duration_min,
+        "skills": ";".join(sorted(v.skills)),
+        "staff": v.staff,
+        "priority": v.priority,
+        "visit_type": v.visit_type,
+        "address": v.address,
+    }
+
+
+def _pct(moment: datetime, t0: datetime, span_min: float) -> float:
+    return round(100.0 * (moment - t0).total_seconds() / 60.0 / span_min, 3)
+
+
+def route_view(
+    route: Route,
+    shift: Shift,
+    visits: dict[str, Visit],
+    statuses: dict[tuple[str, str], dict],
+    partners: dict[str, list[str]],
+) -> list[dict[str, Any]]:
+    """The stops of one route with everything a nurse or coordinator reads about them."""
+    out = []
+    seq = 0
+    for s in route.stops:
+        row: dict[str, Any] = {
+            "kind": s.kind,
+            "arrive": s.arrive.strftime("%H:%M"),
+            "start": s.start.strftime("%H:%M"),
+            "end": s.end.strftime("%H:%M"),
+            "travel_min": s.travel_min,
+        }
+        if s.kind == "visit":
+            seq += 1
+            v = visits[s.visit_id]
+            row.update(_visit_view(v))
+            row["seq"] = seq
+            row["with"] = [c for c in partners.get(s.visit_id, []) if c != shift.clinician_id]
+            row["status"] = statuses.get((s.visit_id, shift.clinician_id))
+        out.append(row)
+    return out
+
+
+def board(
+    visits_in: tuple[Visit, ...],
+    shifts_in: tuple[Shift, ...],
+    rota: Rota,
+    statuses: dict[tuple[str, str], dict] | None = None,
+) -> dict[str, Any]:
+    """Everything the day board and the nurse page draw: routes, map lines, timeline bars.
+
+    Timeline positions are percentages of the span from the earliest to the latest shift
+    shown, so the page needs no script (and no inline style) to lay them out.
+    """
+    statuses = statuses or {}
+    visits = {v.visit_id: v for v in visits_in}
+    shifts = {s.clinician_id: s for s in shifts_in}
+    partners: dict[str, list[str]] = {}
+    for r in rota.routes:
+        for vid in r.visit_ids:
+            partners.setdefault(vid, []).append(r.clinician_id)
+    routes = sorted(
+        (r for r in rota.routes if r.clinician_id in shifts),
+        key=lambda r: (shifts[r.clinician_id].start, r.clinician_id),
+    )
+    if routes:
+        t0 = min(shifts[r.clinician_id].start for r in routes)
+        t1 = max(shifts[r.clinician_id].end for r in routes)
+    else:
+        t0 = t1 = datetime(2000, 1, 1)
+    span = max(1.0, (t1 - t0).total_seconds() / 60.0)
+    rows, lines = [], []
+    for i, r in enumerate(routes):
+        sh = shifts[r.clinician_id]
+        col = colour(i)
+        stops = route_view(r, sh, visits, statuses, partners)
+        bars = [
+            {
+                "kind": "shift",
+                "x": _pct(sh.start, t0, span),
+                "w": _pct(sh.end, t0, span) - _pct(sh.start, t0, span),
+                "label": sh.label(),
+            }
+        ]
+        for s in r.stops:
+            x0, x1 = _pct(s.start, t0, span), _pct(s.end, t0, span)
+            if s.kind == "visit" and s.travel_min:
+                tx = _pct(s.arrive, t0, span) - 100.0 * s.travel_min / span
+                bars.append(
+                    {
+                        "kind": "travel",
+                        "x": tx,
+                        "w": 100.0 * s.travel_min / span,
+                        "label": f"drive {s.travel_min} min",
+                    }
+                )
+            st = statuses.get((s.visit_id, r.clinician_id)) if s.visit_id else None
+            bars.append({
+                "kind": s.kind if st is None else f"{s.kind} {st['status']}",
+                "x": x0, "w": max(x1 - x0, 0.15),
+                "label": f"{s.start:%H:%M}–{s.end:%H:%M} "
+                         + (s.visit_id if s.visit_id else "break"),
+            })  # fmt: skip
+        points = [[sh.start_location.lat, sh.start_location.lon]]
+        points += [[visits[v].location.lat, visits[v].location.lon] for v in r.visit_ids]
+        points.append([sh.end_location.lat, sh.end_location.lon])
+        n_visits = len(r.visit_ids)
+        rows.append(
+            {
+                "clinician_id": r.clinician_id,
+                "name": sh.name,
+                "role": sh.role,
+                "skills": ";".join(sorted(sh.skills)),
+                "shift": sh.label(),
+                "colour": col,
+                "visits": n_visits,
+                "travel_min": sum(s.travel_min for s in r.stops),
+                "stops": stops,
+                "bars": bars,
+            }
+        )
+        lines.append(
+            {
+                "clinician_id": r.clinician_id,
+                "name": sh.name,
+                "colour": col,
+                "points": points,
+                "stops": [
+                    [visits[v].location.lat, visits[v].location.lon, f"{k}. {v}"]
+                    for k, v in enumerate(r.visit_ids, start=1)
+                ],
+            }
+        )
+    unassigned = []
+    for u in rota.unassigned:
+        v = visits.get(u.visit_id)
+        row = {"visit_id": u.visit_id, "reason": u.reason, "code": u.code.value}
+        if v is not None:
+            row.update(_visit_view(v))
+        unassigned.append(row)
+    hours = []
+    if routes:
+        h = t0.replace(minute=0, second=0)
+        while h <= t1:
+            if h >= t0:
+                hours.append({"x": _pct(h, t0, span), "label": f"{h:%H}"})
+            h += timedelta(hours=2)
+    return {
+        "routes": rows,
+        "unassigned": unassigned,
+        "hours": hours,
+        "map": {
+            "routes": lines,
+            "unassigned": [[u["lat"], u["lon"], u["visit_id"]] for u in unassigned if "lat" in u],
+        },
+    }

@@ -1,0 +1,29 @@
+// Polls a running solve job (GET /api/jobs/<id>) once a second and shows its best-so-far;
+// when it finishes, reloads the board on the draft it produced. Without JS the page still
+// works: reload it by hand, and Stop is a plain form.
+(function () {
+  "use strict";
+  var box = document.getElementById("job");
+  if (!box || box.dataset.active !== "1" || !box.dataset.statusUrl) { return; }
+  function show(field, value) {
+    var dd = box.querySelector('[data-field="' + field + '"]');
+    if (dd) { dd.textContent = value === null || value === undefined ? "—" : String(value); }
+  }
+  function poll() {
+    fetch(box.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        show("state", s.state + (s.stop_requested && (s.state === "running" || s.state === "queued") ? " (stopping)" : ""));
+        show("best_cost", s.best_cost);
+        show("tasks_placed", s.tasks_placed === null ? null : s.tasks_placed + (s.tasks_total ? " of " + s.tasks_total : ""));
+        show("seconds_left", s.seconds_left);
+        if (s.state === "queued" || s.state === "running") {
+          window.setTimeout(poll, 1000);
+        } else {
+          window.location.assign(box.dataset.dayUrl + (s.rota_version_id ? "?version=" + s.rota_version_id : ""));
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+}());

@@ -1,0 +1,26 @@
+"""The solve worker's entry point: ``python -m web.worker JOB_ID`` (started by ProcessRunner).
+
+The database URL comes from ``HAH_WORKER_DATABASE_URL`` so that it never appears in a
+process listing. Everything else is ``web.services.jobs.run_job``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from web.services.jobs import run_job
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    url = os.environ.get("HAH_WORKER_DATABASE_URL")
+    if len(args) != 1 or not args[0].isdigit() or not url:
+        print("usage: HAH_WORKER_DATABASE_URL=... python -m web.worker JOB_ID", file=sys.stderr)
+        return 2
+    run_job(url, int(args[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
