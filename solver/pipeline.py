@@ -257,7 +257,8 @@ def solve(
     free_search = options.local_search and not (
         initial is not None and options.minimal_change_min is not None
     )
-    if free_search and inst.n_tasks and deadline - time.monotonic() > 0.2:
+    stopped = should_stop is not None and should_stop()
+    if free_search and not stopped and inst.n_tasks and deadline - time.monotonic() > 0.2:
         frozen_out = {
             t for t in range(inst.n_tasks) if t not in builder.placed and _linked(inst, t)
         }

@@ -167,6 +167,19 @@ def search(
         progress(Progress(now - t0, routing.CostVar().Value(), placed, count[0]))
 
     routing.AddAtSolutionCallback(on_solution)
+    if should_stop is not None:
+        # A first solution on a full day can take longer than a coordinator waits for Stop:
+        # also ask between moves, at most every 0.2 s (each ask is a call into Python).
+        asked = [0.0]
+
+        def stop_now() -> bool:
+            now = time.monotonic()
+            if now - asked[0] < 0.2:
+                return False
+            asked[0] = now
+            return bool(should_stop())
+
+        routing.AddSearchMonitor(routing.solver().CustomLimit(stop_now))
     return routing.SolveWithParameters(params)
 
 

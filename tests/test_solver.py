@@ -401,3 +401,23 @@ def test_follower_cut_in_the_same_route_is_chosen_again():
     ]
     rota = solve_checked(make_problem(visits, [shift("N1", "07:00", "15:00")]))
     assert {"V2", "V3"} <= rota.assigned_visit_ids
+
+
+def test_stop_is_honoured_during_the_search_and_keeps_a_checked_rota():
+    """A coordinator's Stop ends a 30 s solve within a couple of seconds, with a rota."""
+    import time as _time
+    from datetime import date as _date
+
+    from scheduler.problem import build_problem
+    from scheduler.synth import generate_service, service_day_visits
+    from scheduler.travel import Geodesic
+
+    day = _date(2027, 1, 12)
+    service = generate_service(60, 5, day)
+    problem = build_problem(service_day_visits(service, day), list(service.shifts), Geodesic())
+    t0 = _time.monotonic()
+    rota = solve(problem, SolveOptions(time_limit_s=30),
+                 should_stop=lambda: _time.monotonic() - t0 > 3)  # fmt: skip
+    assert _time.monotonic() - t0 < 8
+    assert check(problem, rota).violations == ()
+    assert rota.assigned_visit_ids
