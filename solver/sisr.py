@@ -53,20 +53,22 @@ class SisrParams:
     blink: float = 0.01
     temperature_start: float = 3.0
     temperature_end: float = 0.01
-    neighbours: int = 40
+    neighbours: int = 100
     full_insertion_up_to: int = 250
     chunk_iterations: int = 2000
 
 
 @nb.njit(cache=True)
 def _recompute(r, routes, lens, start, latest, load, rcost, route_of, pos_of, d, ready, due,
-               service, demand):
-    """Forward start times, backward latest starts, load and distance of route ``r``."""
+               service, demand, arc_out, arc_first):
+    """Forward start times, backward latest starts, load and distance of route ``r``, and
+    the length of the arc leaving each stop (so insertions read one row of ``d`` only)."""
     n_stops = lens[r]
     t = ready[0]
     prev = 0
     q = 0
     cost = 0.0
+    arc_first[r] = 0.0
     for p in range(n_stops):
         c = routes[r, p]
         leave = t + service[prev] if p > 0 else t
@@ -75,9 +77,15 @@ def _recompute(r, routes, lens, start, latest, load, rcost, route_of, pos_of, d,
         route_of[c] = r
         pos_of[c] = p
         q += demand[c]
-        cost += d[prev, c]
+        arc = d[prev, c]
+        cost += arc
+        if p == 0:
+            arc_first[r] = arc
+        else:
+            arc_out[prev] = arc
         prev = c
     if n_stops > 0:
+        arc_out[prev] = d[prev, 0]
         cost += d[prev, 0]
     load[r] = q
     rcost[r] = cost
@@ -90,9 +98,9 @@ def _recompute(r, routes, lens, start, latest, load, rcost, route_of, pos_of, d,
         nxt = c
 
 
-@nb.njit(cache=True)
-def _insertion_delta(u, r, p, routes, lens, start, latest, load, d, ready, due, service,
-                     demand, capacity):
+@nb.njit(cache=True, inline="always")
+def _insertion_delta(u, r, p, routes, lens, start, latest, load, d, dT, ready, due, service,
+                     demand, capacity, arc_out, arc_first):
     """Extra distance of putting ``u`` before position ``p`` of route ``r``; inf if infeasible."""
     if load[r] + demand[u] > capacity:
         return np.inf
@@ -103,15 +111,18 @@ def _insertion_delta(u, r, p, routes, lens, start, latest, load, d, ready, due, 
     else:
         a = 0
         leave = ready[0]
-    arrive = max(ready[u], leave + d[a, u])
+    d_au = dT[u, a]
+    arrive = max(ready[u], leave + d_au)
     if arrive > due[u] + _EPS:
         return np.inf
     b = routes[r, p] if p < n_stops else 0
-    reach_b = arrive + service[u] + d[u, b]
+    d_ub = d[u, b]
+    reach_b = arrive + service[u] + d_ub
     limit = latest[b] if p < n_stops else due[0]
     if reach_b > limit + _EPS:
         return np.inf
-    return d[a, u] + d[u, b] - d[a, b]
+    d_ab = arc_out[a] if p > 0 else (arc_first[r] if n_stops > 0 else 0.0)
+    return d_au + d_ub - d_ab
 
 
 @nb.njit(cache=True)
@@ -160,7 +171,7 @@ def _order(removed, n_removed, d, demand, ready, due, weights):
 @nb.njit(cache=True)
 def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
              routes, lens, start, latest, load, rcost, route_of, pos_of,
-             d, adj, ready, due, service, demand, capacity,
+             d, dT, adj, near, ready, due, service, demand, capacity, arc_out, arc_first,
              avg_removed, max_string, split_beta, blink, full_insertion, n_neigh, weights):
     """``n_iter`` ruin-and-recreate steps at temperatures falling from t_start to t_end."""
     n = d.shape[0]
@@ -247,7 +258,7 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
                 lens[r] = w
                 ruined[r] = False
                 _recompute(r, routes, lens, start, latest, load, rcost, route_of, pos_of, d,
-                           ready, due, service, demand)
+                           ready, due, service, demand, arc_out, arc_first)
         for i in range(n_out):
             removed[n_removed] = was_out[i]
             n_removed += 1
@@ -269,12 +280,13 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
                         if np.random.random() < blink:
                             continue
                         delta = _insertion_delta(u, r, p, routes, lens, start, latest, load, d,
-                                                 ready, due, service, demand, capacity)
+                                                 dT, ready, due, service, demand, capacity,
+                                                 arc_out, arc_first)
                         if delta < best:
                             best, best_r, best_p = delta, r, p
             else:
-                for k in range(1, n_neigh + 1):
-                    v = adj[u, k]
+                for k in range(n_neigh):
+                    v = near[u, k]
                     if v == 0 or route_of[v] < 0:
                         continue
                     r = route_of[v]
@@ -282,14 +294,16 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
                         if np.random.random() < blink:
                             continue
                         delta = _insertion_delta(u, r, p, routes, lens, start, latest, load, d,
-                                                 ready, due, service, demand, capacity)
+                                                 dT, ready, due, service, demand, capacity,
+                                                 arc_out, arc_first)
                         if delta < best:
                             best, best_r, best_p = delta, r, p
                 if best_r < 0:
                     for r in range(n_routes):
                         if lens[r] == 0:
                             delta = _insertion_delta(u, r, 0, routes, lens, start, latest, load,
-                                                     d, ready, due, service, demand, capacity)
+                                                     d, dT, ready, due, service, demand,
+                                                     capacity, arc_out, arc_first)
                             if delta < best:
                                 best, best_r, best_p = delta, r, 0
                             break
@@ -302,7 +316,7 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
             routes[best_r, best_p] = u
             lens[best_r] += 1
             _recompute(best_r, routes, lens, start, latest, load, rcost, route_of, pos_of, d,
-                       ready, due, service, demand)
+                       ready, due, service, demand, arc_out, arc_first)
         # ---- accept by simulated annealing, else undo
         new_cost = 0.0
         for r in range(n_routes):
@@ -329,7 +343,7 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
                 for p in range(lens[r]):
                     routes[r, p] = backup[r, p]
                 _recompute(r, routes, lens, start, latest, load, rcost, route_of, pos_of, d,
-                           ready, due, service, demand)
+                           ready, due, service, demand, arc_out, arc_first)
             for i in range(n_out):
                 route_of[was_out[i]] = -1
         for i in range(n_touched):
@@ -340,6 +354,31 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
 @nb.njit(cache=True)
 def _seed_rng(seed):
     np.random.seed(seed)
+
+
+def _time_aware_neighbours(
+    d: np.ndarray, ready: np.ndarray, due: np.ndarray, service: np.ndarray, count: int
+) -> np.ndarray:
+    """For each customer, the ``count`` others it is most worth inserting next to.
+
+    Nearest by distance alone wastes most insertion attempts on neighbours whose windows
+    cannot be chained; the proximity of Vidal et al. (HGS, 2013/2022) adds the waiting time and
+    the lateness of going from one to the other, in the better of the two directions.
+    """
+    n = len(d)
+    if count <= 0 or n <= 2:
+        return np.zeros((n, max(count, 0)), dtype=np.int64)
+    arrive = ready[:, None] + service[:, None] + d  # earliest arrival at v leaving u at once
+    wait = np.maximum(0.0, ready[None, :] - (due[:, None] + service[:, None] + d))
+    late = np.maximum(0.0, arrive - due[None, :])
+    prox = d + 0.2 * wait + 1.0 * late
+    prox = np.minimum(prox, prox.T)
+    prox[:, 0] = np.inf
+    prox[0, :] = np.inf
+    np.fill_diagonal(prox, np.inf)
+    near = np.argpartition(prox, kth=min(count, n - 2), axis=1)[:, :count]
+    order = np.take_along_axis(prox, near, axis=1).argsort(axis=1, kind="stable")
+    return np.ascontiguousarray(np.take_along_axis(near, order, axis=1)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -373,13 +412,16 @@ def sisr(
     params = params or SisrParams()
     n = len(d)
     d = np.ascontiguousarray(d, dtype=np.float64)
-    ready = np.asarray(ready, dtype=np.float64)
-    due = np.asarray(due, dtype=np.float64)
-    service = np.asarray(service, dtype=np.float64).copy()
+    # contiguous float64 everywhere: numba compiles one version per array layout, and a
+    # column slice would otherwise cost a fresh compile (about 12 s) inside the time limit
+    ready = np.ascontiguousarray(ready, dtype=np.float64)
+    due = np.ascontiguousarray(due, dtype=np.float64)
+    service = np.array(service, dtype=np.float64)
     service[0] = 0.0
-    demand = np.asarray(demand, dtype=np.float64)
+    demand = np.ascontiguousarray(demand, dtype=np.float64)
     adj = np.argsort(d + np.diag(np.full(n, -1.0)), axis=1, kind="stable").astype(np.int64)
     n_neigh = min(params.neighbours, n - 1)
+    near = _time_aware_neighbours(d, ready, due, service, n_neigh)
     nearest = np.sort(d[1:, 1:] + np.diag(np.full(n - 1, np.inf)), axis=1)[:, : min(10, n - 2)]
     scale = float(nearest.mean()) if nearest.size else 1.0
     full = n - 1 <= params.full_insertion_up_to
@@ -392,20 +434,25 @@ def sisr(
     rcost = np.zeros(vehicles)
     route_of = np.full(n, -1, dtype=np.int64)
     pos_of = np.zeros(n, dtype=np.int64)
+    arc_out = np.zeros(n)
+    arc_first = np.zeros(vehicles)
+    dT = np.ascontiguousarray(d.T)
     for k, r in enumerate(initial or []):
         routes[k, : len(r)] = r
         lens[k] = len(r)
     for k in range(vehicles):
         _recompute(k, routes, lens, start, latest, load, rcost, route_of, pos_of, d, ready, due,
-                   service, demand)
+                   service, demand, arc_out, arc_first)
     _seed_rng(seed)
     best_routes = routes.copy()
     best_lens = lens.copy()
     # the start: re-insert whatever is out (everything, without an initial solution)
     cur, best = _iterate(
         1, 1e-9, 1e-9, np.inf, np.inf, best_routes, best_lens, routes, lens, start, latest,
-        load, rcost, route_of, pos_of, d, adj, ready, due, service, demand, float(capacity),
-        0.0, params.max_string, params.split_beta, 0.0, full, n_neigh, _ORDER_WEIGHTS,
+        load, rcost, route_of, pos_of, d, dT, adj, near, ready, due, service, demand,
+        float(capacity),
+        arc_out, arc_first, 0.0, params.max_string, params.split_beta, 0.0, full, n_neigh,
+        _ORDER_WEIGHTS,
     )  # fmt: skip
     iterations = 1
     t_hot, t_cold = params.temperature_start * scale, params.temperature_end * scale
@@ -419,9 +466,9 @@ def sisr(
         t_b = t_hot * (t_cold / t_hot) ** min(1.0, frac + 0.01)
         cur, best = _iterate(
             chunk, t_a, t_b, cur, best, best_routes, best_lens, routes, lens, start, latest,
-            load, rcost, route_of, pos_of, d, adj, ready, due, service, demand, float(capacity),
-            params.avg_removed, params.max_string, params.split_beta, params.blink, full,
-            n_neigh, _ORDER_WEIGHTS,
+            load, rcost, route_of, pos_of, d, dT, adj, near, ready, due, service, demand,
+            float(capacity), arc_out, arc_first, params.avg_removed, params.max_string,
+            params.split_beta, params.blink, full, n_neigh, _ORDER_WEIGHTS,
         )  # fmt: skip
         iterations += chunk
     out = [list(map(int, best_routes[k, : best_lens[k]])) for k in range(vehicles)]
