@@ -110,6 +110,7 @@ def _solve_day(
     quiet: bool = False,
     from_rota: Path | None = None,
     minimal_change: int | None = None,
+    engine: str = "lns",
 ):
     from scheduler.check import check
     from scheduler.io import plan_changes, read_day, read_plan_order, write_solution
@@ -121,7 +122,9 @@ def _solve_day(
     model = _travel_model(roads)
     problem = build_problem(visits, shifts, model)
     bar = None if quiet else _ProgressLine(time_limit)
-    options = SolveOptions(time_limit_s=time_limit, seed=seed, minimal_change_min=minimal_change)
+    options = SolveOptions(
+        time_limit_s=time_limit, seed=seed, minimal_change_min=minimal_change, engine=engine
+    )
     rota = solve(
         problem,
         options,
@@ -153,6 +156,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         from_rota=Path(args.from_rota) if args.from_rota else None,
         minimal_change=args.minimal_change,
+        engine=args.engine,
     )
     print(
         f"{summary['visits_assigned']}/{summary['visits_total']} visits placed, "
@@ -336,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-matrix", action="store_true", help="also write the travel matrix")
     p.add_argument("--roads", help="a local .osm or .graphml road network (default: geodesic)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument(
+        "--engine",
+        choices=("lns", "ortools"),
+        default="lns",
+        help="improvement search: this project's ruin-and-recreate (default) or OR-Tools GLS",
+    )
     p.add_argument("--from-rota", help="warm-start from a previous rota folder (its rota.csv)")
     p.add_argument(
         "--minimal-change",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.model import Problem, Rota, Route, Stop
-from solver.construct import Construction, order_key
+from solver.construct import BREAK, Construction, order_key
 from solver.instance import Instance, build_instance
 from solver.reasons import explain_left_out
 from solver.routing import Progress, build_model, routes_and_starts, search
@@ -36,6 +36,9 @@ class SolveOptions:
     #: With ``initial``: keep each visit with its clinician and place unless moving it saves at
     #: least this many minutes of travel (minimal change); None searches freely.
     minimal_change_min: int | None = None
+    #: "lns": the day's own ruin-and-recreate engine (solver.lns) improves the construction;
+    #: "ortools": OR-Tools' guided local search builds and improves its own routes.
+    engine: str = "lns"
 
 
 ProgressFn = Callable[[Progress], None]
@@ -69,6 +72,55 @@ def _score(inst: Instance, routes: list[list[int]]) -> int:
         locs = [veh.start_loc, *(inst.task_loc[t] for t in seq), veh.end_loc]
         travel += sum(T[a][b] for a, b in itertools.pairwise(locs))
     return penalty + travel
+
+
+def _day_arrays(inst: Instance, builder: Construction):
+    """The instance and the construction's routes as the LNS engine's arrays."""
+    import numpy as np
+
+    from solver.lns import DayArrays
+
+    m, K = inst.n_tasks, len(inst.vehicles)
+    eligible = np.zeros((m, K), dtype=bool)
+    for t, ks in enumerate(inst.task_vehicles):
+        eligible[t, list(ks)] = True
+    veh = inst.vehicles
+    b = [v.rest_break for v in veh]
+    # predecessors may have had their windows cut for a follower: they stay where they are
+    preds = {inst.predecessor_task(u) for u in range(m)} - {None}
+    day = DayArrays(
+        travel=np.asarray(inst.travel, dtype=float),
+        loc=np.asarray(inst.task_loc, dtype=np.int64),
+        lo=np.asarray(inst.lo, dtype=float),
+        hi=np.asarray(inst.hi, dtype=float),
+        svc=np.asarray(inst.task_svc, dtype=float),
+        penalty=np.asarray(inst.task_penalty, dtype=float),
+        movable=np.array([not _linked(inst, t) and t not in preds for t in range(m)], dtype=bool),
+        preferred=np.array([-1 if p is None else p for p in inst.task_preferred], dtype=np.int64),
+        continuity=float(inst.continuity_cost),
+        eligible=eligible,
+        v_start_loc=np.array([v.start_loc for v in veh], dtype=np.int64),
+        v_end_loc=np.array([v.end_loc for v in veh], dtype=np.int64),
+        v_start=np.array([v.start for v in veh], dtype=float),
+        v_end=np.array([v.end for v in veh], dtype=float),
+        v_max=np.array([v.max_visits if v.max_visits is not None else 10**6 for v in veh]),
+        v_frozen=np.array([r.frozen for r in builder.routes], dtype=bool),
+        b_has=np.array([x is not None for x in b], dtype=bool),
+        b_lo=np.array([x.earliest if x else 0 for x in b], dtype=float),
+        b_hi=np.array([x.latest if x else 0 for x in b], dtype=float),
+        b_dur=np.array([x.duration if x else 0 for x in b], dtype=float),
+    )
+    routes = builder.task_routes()
+    gaps = []
+    for r in builder.routes:
+        tasks_before = 0
+        for e in r.el:
+            if e == BREAK:
+                break
+            if e >= 0:
+                tasks_before += 1
+        gaps.append(tasks_before)
+    return day, routes, gaps
 
 
 def _keep_linked_times(
@@ -209,6 +261,10 @@ def solve(
     → start) keeps linked visits (double-handed pairs, gap-linked visits) at the minutes they
     had, where those are still inside their windows; others are re-inserted."""
     options = options or SolveOptions()
+    if options.engine == "lns" and options.local_search:
+        from solver.lns import warm_up
+
+        warm_up()  # numba's compiled engine, loaded before the clock starts (see its docstring)
     t0 = time.monotonic()
     continuity = options.continuity_cost
     if initial is not None and options.minimal_change_min is not None:
@@ -258,7 +314,30 @@ def solve(
         initial is not None and options.minimal_change_min is not None
     )
     stopped = should_stop is not None and should_stop()
-    if free_search and not stopped and inst.n_tasks and deadline - time.monotonic() > 0.2:
+    if (
+        options.engine == "lns"
+        and free_search
+        and not stopped
+        and inst.n_tasks
+        and deadline - time.monotonic() > 0.2
+    ):
+        from solver.lns import improve
+
+        day, start_routes, gaps = _day_arrays(inst, builder)
+        result = improve(
+            day, start_routes, gaps, deadline - time.monotonic(), seed=options.seed,
+            should_stop=should_stop,
+        )  # fmt: skip
+        found = _drop_orphans(inst, result.routes)
+        repair = Construction.from_routes(inst, found)
+        repair.run(_order(inst, options.seed))
+        repair.keep_continuity()
+        repaired = repair.task_routes()
+        repaired_timelines = _timelines(inst, repaired)
+        if repaired_timelines is not None and _score(inst, repaired) <= _score(inst, routes):
+            timelines = repaired_timelines
+            phase = f"lns({result.iterations} iterations)+repair"
+    elif free_search and not stopped and inst.n_tasks and deadline - time.monotonic() > 0.2:
         frozen_out = {
             t for t in range(inst.n_tasks) if t not in builder.placed and _linked(inst, t)
         }
@@ -279,7 +358,7 @@ def solve(
                 timelines = repaired_timelines
                 phase = "local_search+repair"
     meta = {
-        "solver": "construction+ortools-gls",
+        "solver": f"construction+{options.engine}",
         "final_phase": phase,
         "seed": options.seed,
         "time_limit_s": options.time_limit_s,

@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_1
+# objective 218.1986 distance 654.5957 total_tardiness 0.0000 max_tardiness 0.0000 seconds 2.0 feasible yes
+# vehicle patient service start
+0 10 2 148.000000
+0 3 1 247.000000
+0 5 2 314.150730
+0 9 0 356.043380
+0 7 2 434.000000
+1 8 5 46.000000
+2 8 4 46.000000
+2 10 5 159.161480
+2 6 4 224.082990
+2 2 4 291.120714
+2 1 3 345.000000
+2 9 3 416.454330
+2 4 3 458.879670

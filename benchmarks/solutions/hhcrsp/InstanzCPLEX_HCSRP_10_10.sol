@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_10
+# objective 225.0060 distance 675.0180 total_tardiness 0.0000 max_tardiness 0.0000 seconds 2.0 feasible yes
+# vehicle patient service start
+0 2 0 60.000000
+0 4 0 111.400550
+0 7 1 146.918834
+0 9 1 261.000000
+0 10 2 501.434470
+1 5 4 46.000000
+1 6 4 256.000000
+1 8 4 287.763054
+1 9 4 318.027392
+2 3 3 93.000000
+2 8 3 287.763054
+2 1 3 393.000000
+2 10 3 501.434470

@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_2
+# objective 246.6262 distance 687.2892 total_tardiness 26.2947 max_tardiness 26.2947 seconds 2.0 feasible yes
+# vehicle patient service start
+0 9 0 27.202942
+0 2 0 252.000000
+0 3 2 346.294655
+0 7 0 367.924801
+0 10 2 416.620957
+0 4 1 475.002387
+0 6 0 500.320209
+1 1 4 37.215588
+1 8 3 112.281807
+1 10 4 465.620957
+2 9 5 63.202942
+2 8 4 112.281807
+2 5 3 309.000000

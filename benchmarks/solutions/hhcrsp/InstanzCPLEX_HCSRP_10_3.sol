@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_3
+# objective 305.8596 distance 741.1378 total_tardiness 99.3063 max_tardiness 77.1347 seconds 2.0 feasible yes
+# vehicle patient service start
+0 9 1 61.057350
+0 10 1 173.208275
+0 1 2 232.382340
+0 2 2 267.695548
+0 4 1 315.476045
+0 6 0 359.134679
+0 5 0 408.000000
+0 3 0 472.166378
+1 9 5 63.057350
+1 7 3 113.423030
+1 8 3 313.045205
+2 10 3 208.208275
+2 8 4 313.045205

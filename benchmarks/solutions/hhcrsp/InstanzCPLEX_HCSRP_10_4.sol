@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_4
+# objective 186.8969 distance 455.2716 total_tardiness 64.9462 max_tardiness 40.4731 seconds 2.0 feasible yes
+# vehicle patient service start
+0 7 1 151.000000
+0 1 2 227.135437
+0 10 2 477.142742
+0 9 1 606.473087
+1 5 3 327.000000
+1 8 3 406.000000
+2 6 3 105.000000
+2 4 4 358.000000
+2 8 4 406.000000
+2 2 4 426.605551
+2 3 3 502.740988
+2 10 5 531.142742
+2 9 5 622.473087

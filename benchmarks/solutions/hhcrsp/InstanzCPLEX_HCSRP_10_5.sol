@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_5
+# objective 189.5432 distance 568.6295 total_tardiness 0.0000 max_tardiness 0.0000 seconds 2.0 feasible yes
+# vehicle patient service start
+0 9 0 136.204575
+0 10 0 220.483395
+0 3 2 284.815705
+0 5 0 426.000000
+0 4 2 464.000000
+1 6 5 45.650850
+1 8 3 131.000000
+1 9 4 202.204575
+1 2 4 228.483395
+1 10 5 248.483395
+1 7 4 334.000000
+1 1 5 400.035700
+2 8 5 131.000000

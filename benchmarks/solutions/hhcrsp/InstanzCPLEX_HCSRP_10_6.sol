@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_6
+# objective 200.0992 distance 600.2975 total_tardiness 0.0000 max_tardiness 0.0000 seconds 2.0 feasible yes
+# vehicle patient service start
+0 5 1 3.162278
+0 4 0 112.539268
+0 3 2 146.000000
+0 2 0 201.055510
+0 9 2 310.000000
+0 10 0 401.000000
+0 1 1 491.693794
+1 6 5 83.000000
+1 8 4 180.331050
+1 10 4 456.000000
+2 7 5 137.000000
+2 8 5 180.331050
+2 9 3 327.000000

@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_7
+# objective 225.3685 distance 676.1056 total_tardiness 0.0000 max_tardiness 0.0000 seconds 2.0 feasible yes
+# vehicle patient service start
+0 2 2 44.911022
+0 10 0 174.000000
+0 9 0 472.057766
+1 8 5 400.571056
+2 1 4 76.000000
+2 3 3 116.600698
+2 4 4 153.359535
+2 5 4 217.282555
+2 10 3 233.282555
+2 6 4 334.000000
+2 8 3 400.571056
+2 7 4 455.372926
+2 9 3 556.057766

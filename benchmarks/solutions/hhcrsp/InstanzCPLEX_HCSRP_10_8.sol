@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_8
+# objective 232.0488 distance 653.2681 total_tardiness 26.5071 max_tardiness 16.3711 seconds 2.0 feasible yes
+# vehicle patient service start
+0 10 1 70.371145
+0 4 1 301.000000
+0 6 2 346.202484
+0 9 0 413.000000
+0 5 0 473.801674
+1 8 5 74.330345
+2 8 4 74.330345
+2 10 3 136.371145
+2 7 3 181.135906
+2 1 4 208.278042
+2 3 4 370.000000
+2 2 4 424.773197
+2 9 3 461.000000

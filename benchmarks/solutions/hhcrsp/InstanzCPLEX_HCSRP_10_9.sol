@@ -1,0 +1,16 @@
+# instance InstanzCPLEX_HCSRP_10_9
+# objective 222.2950 distance 666.8851 total_tardiness 0.0000 max_tardiness 0.0000 seconds 2.0 feasible yes
+# vehicle patient service start
+0 9 1 73.000000
+0 4 1 134.407207
+0 10 1 253.000000
+0 1 1 336.483080
+1 9 5 85.000000
+1 5 5 119.000000
+1 8 3 228.438350
+1 7 5 329.587030
+2 2 4 76.000000
+2 6 3 177.000000
+2 8 4 228.438350
+2 10 4 289.823030
+2 3 4 380.802760
