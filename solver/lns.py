@@ -271,6 +271,8 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
                 k = route_of[c]
                 if ruined[k] or vfrozen[k]:
                     continue
+                if focus >= 0 and not elig[focus, k]:
+                    continue  # make room only where the visit that is out could go
                 size = lens[k]
                 lmax = min(float(size), ls_max)
                 length = int(np.random.random() * lmax) + 1
