@@ -462,10 +462,14 @@ def improve(
     retry_out: float = 0.05,
     full_scan: bool = True,
     should_stop=None,
+    progress=None,
     min_iterations: int = 0,
 ) -> LnsResult:
     """Improve feasible ``routes`` (tasks per vehicle; ``break_gaps[k]`` = visits before the
-    break) for ``time_limit_s`` seconds; returns the best routes found (never worse)."""
+    break) for ``time_limit_s`` seconds; returns the best routes found (never worse).
+
+    ``progress(seconds, best_cost, tasks_placed, iterations)`` is called about once a second.
+    """
     t0 = time.monotonic()
     K = len(day.v_start)
     m = len(day.loc)
@@ -515,7 +519,11 @@ def improve(
     t_hot, t_cold = temperature[0] * scale / 10, temperature[1] * scale / 10
     iterations = 0
     chunk = 200
+    reported = -1.0
     while True:
+        if progress is not None and time.monotonic() - reported >= 1.0:
+            reported = time.monotonic()
+            progress(reported - t0, best, int(best_lens.sum()), iterations)
         elapsed = time.monotonic() - t0
         out_of_time = elapsed >= time_limit_s or (should_stop is not None and should_stop())
         if out_of_time and iterations >= min_iterations:

@@ -324,9 +324,14 @@ def solve(
         from solver.lns import improve
 
         day, start_routes, gaps = _day_arrays(inst, builder)
+
+        def report(_s: float, best: float, placed: int, iterations: int) -> None:
+            if progress is not None:
+                progress(Progress(time.monotonic() - t0, int(best), placed, iterations))
+
         result = improve(
             day, start_routes, gaps, deadline - time.monotonic(), seed=options.seed,
-            should_stop=should_stop,
+            should_stop=should_stop, progress=report,
         )  # fmt: skip
         found = _drop_orphans(inst, result.routes)
         repair = Construction.from_routes(inst, found)
