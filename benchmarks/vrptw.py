@@ -209,6 +209,11 @@ def main() -> int:
     parser.add_argument(
         "--solutions", default=str(OUT), help="folder for solution files (peers in sub-folders)"
     )
+    parser.add_argument(
+        "--section",
+        help="name of the RESULTS.md section (default: the set's name), so that a run of a "
+        "whole set without peers can sit beside a subset run with them",
+    )
     args = parser.parse_args()
     if args.peers:
         try:
@@ -232,7 +237,7 @@ def main() -> int:
     peer_rows = {s: {r["instance"]: r for r in results if r["solver"] == s} for s in solvers[1:]}
     cmd = "python benchmarks/vrptw.py " + " ".join(sys.argv[1:])
     mean, peer_means = write_section(
-        args.set,
+        args.section or args.set,
         rows,
         bks(data, objective),
         objective,

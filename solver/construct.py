@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from solver.instance import Instance
+from solver.schedule import schedule_route
 
 START, END, BREAK = -2, -3, -1
 
@@ -91,10 +92,17 @@ class Construction:
                 if all(e <= late for e, late in zip(route.E, route.L, strict=True)):
                     break
             else:
-                if drop_infeasible:
+                # No break gap works in this model, which times a break more strictly than
+                # solver.schedule does; a route the schedule can still time is kept as it is
+                # (frozen), and only a route nothing can time is dropped.
+                if drop_infeasible and schedule_route(inst, k, list(seq)) is None:
                     route.el = [START, BREAK, END] if inst.vehicles[k].rest_break else [START, END]
                     builder._recompute(route)
                     continue
+                route.el = [START, *seq, END]
+                if inst.vehicles[k].rest_break is not None:
+                    route.el = [START, BREAK, *seq, END]
+                builder._recompute(route)
                 route.frozen = True
             builder.placed.update(seq)
         return builder
