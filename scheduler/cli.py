@@ -247,7 +247,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     page = write_html(problem, rota, report, out / "rota.html")
     print(f"\nRota written to {out}/ (rota.csv, unassigned.csv, summary.json).")
     print(f"Open the rota in a browser: {page.resolve().as_uri()}")
+    if args.serve:
+        return _serve_demo(args, data, problem, rota)
     return EXIT_OK
+
+
+def _serve_demo(args: argparse.Namespace, data: Path, problem, rota) -> int:
+    """Load the sample day, its rota and demo accounts into the web app, then serve it."""
+    import os
+
+    from web import config
+    from web.cli import serve
+    from web.demo import load_demo
+
+    day = min(s.start for s in problem.shifts).date()
+    os.environ.setdefault("HAH_TODAY", day.isoformat())  # the nurse page opens on the demo day
+    os.environ.setdefault("HAH_SECURE_COOKIES", "0")  # plain http on this machine
+    url = config.from_env({"SECRET_KEY": "unused"})["DATABASE_URL"]
+    loaded = load_demo(url, data, day, rota)
+    if loaded.published_number is not None:
+        print(f"\nPublished as version {loaded.published_number} of {day}.")
+    else:
+        print(f"\nNot published: {'; '.join(loaded.refused[:3])}")
+    print("Demo accounts (passwords are shown once):")
+    for a in loaded.accounts:
+        who = f" for {a.clinician_id}" if a.clinician_id else ""
+        secret = a.password if a.password else "(exists already; password unchanged)"
+        print(f"  {a.role:<12} {a.username:<12} {secret}{who}")
+    return serve(args)
 
 
 def cmd_replan(args: argparse.Namespace) -> int:
@@ -399,6 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--roads")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="then load the day, its rota and demo accounts into the web app and serve it",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="with --serve")
+    p.add_argument("--port", type=int, default=8000, help="with --serve")
     p.set_defaults(func=cmd_demo)
     return parser
 

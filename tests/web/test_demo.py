@@ -1,0 +1,32 @@
+"""`hah demo --serve` loads the sample day, its rota and demo accounts into the app."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from webhelpers import DATA, DAY, login
+
+from web.demo import load_demo
+
+
+def test_demo_publishes_the_rota_and_its_accounts_can_sign_in(app, db_url, small_rota):
+    loaded = load_demo(db_url, DATA, date.fromisoformat(DAY), small_rota)
+    assert loaded.published_number == 1 and loaded.refused == ()
+    accounts = {a.role: a for a in loaded.accounts}
+    assert set(accounts) == {"coordinator", "nurse", "ops"}
+    nurse = accounts["nurse"]
+    assert nurse.password and nurse.clinician_id
+    assert any(r.clinician_id == nurse.clinician_id and r.visit_ids for r in small_rota.routes)
+    c = app.test_client()
+    assert login(c, nurse.username, nurse.password).headers["Location"] == "/nurse/"
+    page = c.get(f"/nurse/route/{DAY}/{nurse.clinician_id}")
+    assert page.status_code == 200
+    route = next(r for r in small_rota.routes if r.clinician_id == nurse.clinician_id)
+    assert page.data.count(b"google.com/maps/dir/") == len(route.visit_ids)  # one per stop
+
+
+def test_demo_again_republishes_and_keeps_existing_accounts(db_url, small_rota):
+    load_demo(db_url, DATA, date.fromisoformat(DAY), small_rota)
+    again = load_demo(db_url, DATA, date.fromisoformat(DAY), small_rota)
+    assert again.published_number == 2
+    assert all(a.password is None for a in again.accounts)

@@ -1,0 +1,79 @@
+"""`hah demo --serve`: the sample day, its rota and demo accounts, loaded into the web app.
+
+A newcomer should be able to click through the app at once: the day's files are imported as
+a coordinator would import them, the demo's rota is stored as a draft and published (only if
+the independent checker finds it clean, like any publication), and three accounts are made —
+a coordinator, a nurse who has visits on the published rota, and an ops lead — with fresh
+random passwords printed once. Running it again re-imports the day and re-publishes; accounts
+that already exist are left as they are (their passwords are not changed or printed).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from scheduler.model import Rota
+from web.db import Database, upgrade
+from web.services import audit
+from web.services.days import Upload, import_day
+from web.services.rotas import PublishRefused, publish, save_draft
+from web.services.users import UserError, create_user
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    password: str | None  # None: the account existed already
+    clinician_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoLoad:
+    day: date
+    published_number: int | None
+    refused: tuple[str, ...]
+    accounts: tuple[DemoAccount, ...]
+
+
+def load_demo(database_url: str, data: Path, day: date, rota: Rota) -> DemoLoad:
+    """Import the day from ``data`` (visits.csv, clinicians.csv), publish ``rota``, make the
+    demo accounts; everything in one transaction."""
+    upgrade(database_url)
+    db = Database(database_url)
+    try:
+        with db.session() as s:
+            imp = import_day(
+                s,
+                day,
+                Upload("visits.csv", (data / "visits.csv").read_bytes()),
+                Upload("clinicians.csv", (data / "clinicians.csv").read_bytes()),
+                None,
+                "demo",
+            )
+            version = save_draft(s, imp, rota)
+            number, refused = None, ()
+            try:
+                number = publish(s, version, None, "demo")
+            except PublishRefused as exc:
+                refused = tuple(exc.reasons)
+            busiest = max(rota.routes, key=lambda r: len(r.visit_ids), default=None)
+            wanted = [("coordinator", "coordinator", None), ("ops", "ops", None)]
+            if busiest is not None:
+                wanted.insert(1, ("nurse", "nurse", busiest.clinician_id))
+            accounts = []
+            for username, role, cid in wanted:
+                password = secrets.token_urlsafe(9)
+                try:
+                    create_user(s, username, password, role, clinician_id=cid)
+                    audit.record(s, None, "user_add", f"{username} ({role}) for the demo", "demo")
+                    accounts.append(DemoAccount(username, role, password, cid))
+                except UserError:
+                    accounts.append(DemoAccount(username, role, None, cid))
+            s.commit()
+            return DemoLoad(day, number, refused, tuple(accounts))
+    finally:
+        db.dispose()
