@@ -324,7 +324,7 @@ class Construction:
         Linked visits (pairs, predecessors, followers) stay where they are.
         """
         inst, T = self.inst, self.T
-        linked = {inst.predecessor_task(t) for t in range(inst.n_tasks)} - {None}
+        linked = inst.predecessors()
         moved = 0
         for route in self.routes:
             for task in [e for e in route.el if e >= 0]:
@@ -362,7 +362,7 @@ class Construction:
         followers) and frozen routes are left alone.
         """
         inst, T = self.inst, self.T
-        linked = {inst.predecessor_task(t) for t in range(inst.n_tasks)} - {None}
+        linked = inst.predecessors()
         moves = 0
         for _ in range(max_passes):
             moved_this_pass = 0
@@ -405,11 +405,11 @@ class Construction:
         it keeps the rest of the plan as it was. Linked visits are neither moved nor placed.
         """
         inst = self.inst
-        linked = {inst.predecessor_task(t) for t in range(inst.n_tasks)} - {None}
-        movable = [t for t in range(inst.n_tasks) if t not in linked and not _is_linked(inst, t)]
+        linked = inst.predecessors()
+        movable = {t for t in range(inst.n_tasks) if t not in linked and not inst.linked(t)}
         placed = 0
         for u in tasks:
-            if u in self.placed or u in linked or _is_linked(inst, u):
+            if u in self.placed or u in linked or inst.linked(u):
                 continue
             done = False
             for k in inst.task_vehicles[u]:
@@ -454,11 +454,6 @@ class Construction:
     def task_routes(self) -> list[list[int]]:
         """Per vehicle, its tasks in order (breaks left out)."""
         return [[e for e in r.el if e >= 0] for r in self.routes]
-
-
-def _is_linked(inst: Instance, task: int) -> bool:
-    """Half of a pair, or a follower."""
-    return inst.partner(task) is not None or inst.predecessor_task(task) is not None
 
 
 def order_key(inst: Instance, v: int) -> tuple[int, int, int, int]:

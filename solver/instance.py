@@ -89,6 +89,14 @@ class Instance:
                     for x in self.tasks_of_visit[self.task_visit[pred]]:
                         self.hi[x] = self.hi0[x]
 
+    def linked(self, task: int) -> bool:
+        """Half of a double-handed pair, or a follower: only the construction places these."""
+        return self.partner(task) is not None or self.predecessor_task(task) is not None
+
+    def predecessors(self) -> set[int]:
+        """Tasks some other visit must follow (their windows may be cut for the follower)."""
+        return {self.predecessor_task(t) for t in range(self.n_tasks)} - {None}
+
     def predecessor_task(self, task: int) -> int | None:
         """The first task of the visit this task's visit must follow, if any."""
         visit = self.problem.visits[self.task_visit[task]]

@@ -54,11 +54,6 @@ def _order(inst: Instance, seed: int) -> list[int]:
 _REPAIR_RESERVE_S = 1.5
 
 
-def _linked(inst: Instance, task: int) -> bool:
-    """Half of a pair, or a follower: only the construction may place these."""
-    return inst.partner(task) is not None or inst.predecessor_task(task) is not None
-
-
 def _score(inst: Instance, routes: list[list[int]]) -> int:
     """The search's own objective for a set of routes: penalties of what is out + travel."""
     placed = {t for r in routes for t in r}
@@ -87,7 +82,7 @@ def _day_arrays(inst: Instance, builder: Construction):
     veh = inst.vehicles
     b = [v.rest_break for v in veh]
     # predecessors may have had their windows cut for a follower: they stay where they are
-    preds = {inst.predecessor_task(u) for u in range(m)} - {None}
+    preds = inst.predecessors()
     day = DayArrays(
         travel=np.asarray(inst.travel, dtype=float),
         loc=np.asarray(inst.task_loc, dtype=np.int64),
@@ -95,7 +90,7 @@ def _day_arrays(inst: Instance, builder: Construction):
         hi=np.asarray(inst.hi, dtype=float),
         svc=np.asarray(inst.task_svc, dtype=float),
         penalty=np.asarray(inst.task_penalty, dtype=float),
-        movable=np.array([not _linked(inst, t) and t not in preds for t in range(m)], dtype=bool),
+        movable=np.array([not inst.linked(t) and t not in preds for t in range(m)], dtype=bool),
         preferred=np.array([-1 if p is None else p for p in inst.task_preferred], dtype=np.int64),
         continuity=float(inst.continuity_cost),
         eligible=eligible,
@@ -141,7 +136,7 @@ def _keep_linked_times(
                 minute[t] = m
     fixed: set[int] = set()
     for t in placed:
-        if not _linked(inst, t):
+        if not inst.linked(t):
             continue
         group = {t}
         partner = inst.partner(t)
@@ -267,7 +262,8 @@ def solve(
         warm_up()  # numba's compiled engine, loaded before the clock starts (see its docstring)
     t0 = time.monotonic()
     continuity = options.continuity_cost
-    if initial is not None and options.minimal_change_min is not None:
+    minimal = initial is not None and options.minimal_change_min is not None
+    if minimal:
         # re-inserted linked visits keep their clinician unless that costs the threshold
         continuity = max(continuity, options.minimal_change_min)
     inst = build_instance(problem, continuity_cost=continuity)
@@ -279,9 +275,9 @@ def solve(
         # the clinician it had, at the continuity cost.
         for k, seq in enumerate(kept):
             for t in seq:
-                if _linked(inst, t):
+                if inst.linked(t):
                     inst.task_preferred[t] = k
-        kept = [[t for t in seq if not _linked(inst, t) or t in pinned_times] for seq in kept]
+        kept = [[t for t in seq if not inst.linked(t) or t in pinned_times] for seq in kept]
         while True:  # dropping an infeasible route can orphan the other half of a pair
             builder = Construction.from_routes(inst, kept, drop_infeasible=True)
             again = _drop_orphans(inst, builder.task_routes())
@@ -292,13 +288,13 @@ def solve(
         builder = Construction(inst)
     builder.run(_order(inst, options.seed))
     relocated = 0
-    if initial is not None and options.minimal_change_min is not None:
+    if minimal:
         relocated = builder.relocate_if_worth(options.minimal_change_min)
     # What the construction left out gets a second chance by moving one planned visit aside
     # (about 1.5 s on the sample day; it is what places the last priority-1 doses there).
     out = [t for v in _order(inst, options.seed) for t in inst.tasks_of_visit[v]]
     moved_aside = builder.insert_by_moving_one([t for t in out if t not in builder.placed])
-    if initial is not None and options.minimal_change_min is not None:
+    if minimal:
         relocated += moved_aside
     routes = builder.task_routes()
     construction_placed = len(builder.placed)
@@ -310,9 +306,7 @@ def solve(
         raise AssertionError("construction produced a route that cannot be timed")
     reserve = min(_REPAIR_RESERVE_S, 0.1 * options.time_limit_s)
     deadline = t0 + options.time_limit_s - reserve
-    free_search = options.local_search and not (
-        initial is not None and options.minimal_change_min is not None
-    )
+    free_search = options.local_search and not minimal
     stopped = should_stop is not None and should_stop()
     if (
         options.engine == "lns"
@@ -344,7 +338,7 @@ def solve(
             phase = f"lns({result.iterations} iterations)+repair"
     elif free_search and not stopped and inst.n_tasks and deadline - time.monotonic() > 0.2:
         frozen_out = {
-            t for t in range(inst.n_tasks) if t not in builder.placed and _linked(inst, t)
+            t for t in range(inst.n_tasks) if t not in builder.placed and inst.linked(t)
         }
         model = build_model(inst, frozen_out)
         assignment = search(

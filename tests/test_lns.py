@@ -15,7 +15,7 @@ from solver import SolveOptions, solve
 from solver.construct import Construction
 from solver.instance import build_instance
 from solver.lns import improve, warm_up
-from solver.pipeline import _day_arrays, _order, _score, _timelines
+from solver.pipeline import _day_arrays, _order, _score, _timelines, _to_rota
 
 DAY = date(2027, 4, 6)
 
@@ -41,7 +41,9 @@ def test_improves_the_construction_and_every_route_can_be_timed(day_problem):
     assert result.iterations > 100
     assert result.cost <= result.start_cost
     assert _score(inst, result.routes) <= _score(inst, routes)
-    assert _timelines(inst, result.routes) is not None  # the break rule agrees with schedule
+    timelines = _timelines(inst, result.routes)
+    assert timelines is not None  # the break rule agrees with solver.schedule
+    assert check(day_problem, _to_rota(inst, timelines, {})).violations == ()
 
 
 def test_linked_visits_stay_with_their_clinician(day_problem):
