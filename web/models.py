@@ -127,6 +127,13 @@ class RotaVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: The version this one was made from (a coordinator's edit or a re-optimisation), so a
+    #: draft's history and "what changed since the published version" can be shown.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rota_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    #: What made it, in words: "generated (60 s)", "moved V0012 to C004", …
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class VisitStatus(Base):
@@ -198,3 +205,33 @@ class LoginFailure(Base):
     ip: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class CalendarToken(Base):
+    """A nurse's private calendar link. Only a SHA-256 of the token is stored, so the link
+    cannot be rebuilt from a copy of the database; revoking sets ``revoked_at`` and a new
+    link is a new row."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RouteView(Base):
+    """The published version of a day a nurse last opened her route in, and when: what tells
+    her that her route changed since she looked."""
+
+    __tablename__ = "route_views"
+    __table_args__ = (UniqueConstraint("user_id", "day_id", name="uq_route_views_user_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    #: The stops she saw (visit id and start), to say what changed, not only that it did.
+    seen: Mapped[list] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
