@@ -25,7 +25,15 @@ from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.security import client_ip, current_user, db_session, roles
 from web.services import audit
 from web.services.days import Upload, all_days, day_inputs, get_day, import_day, latest_import
-from web.services.jobs import ACTIVE, JobError, job_status, request_stop, start_job
+from web.services.edits import Edit, EditError, accept, locks_of, preview
+from web.services.jobs import (
+    ACTIVE,
+    KEEP_PLAN_MIN,
+    JobError,
+    job_status,
+    request_stop,
+    start_job,
+)
 from web.services.rotas import (
     PublishRefused,
     board,
@@ -116,16 +124,26 @@ def day(date: str):
             abort(404)
     else:
         selected = latest_published(s, d) or (all_versions[0] if all_versions else None)
+    return _render_day(s, d, imp, all_versions, selected)
+
+
+def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None, status=200):
+    """The day board; ``pending`` is an edit's preview awaiting the coordinator's decision."""
     job = s.scalar(
         select(SolveJob).where(SolveJob.day_id == d.id).order_by(SolveJob.id.desc()).limit(1)
     )
     data = None
+    shifts = ()
     if selected is not None:
         sel_imp = s.get(DayImport, selected.import_id)
         visits, shifts = day_inputs(sel_imp)
-        data = board(visits, shifts, rota_from_json(selected.rota), latest_statuses(s, d))
+        locks = {(x["visit_id"], x["clinician_id"]) for x in locks_of(selected)}
+        data = board(visits, shifts, rota_from_json(selected.rota), latest_statuses(s, d), locks)
     return render_template(
         "coordinator/day.html",
+        pending=pending,
+        edit_error=edit_error,
+        clinicians=sorted(shifts, key=lambda x: (x.start, x.clinician_id)),
         day=d,
         imp=imp,
         versions=all_versions,
@@ -137,7 +155,7 @@ def day(date: str):
         max_seconds=current_app.config["HAH_MAX_SOLVE_SECONDS"],
         tile_url=current_app.config["HAH_TILE_URL"],
         tile_attribution=current_app.config["HAH_TILE_ATTRIBUTION"],
-    )
+    ), status
 
 
 @bp.route("/day/<date>/generate", methods=["POST"])
@@ -190,4 +208,63 @@ def publish_version(version_id: int):
         return redirect(url_for("coordinator.day", date=date, version=version_id))
     s.commit()
     flash(f"Published as version {number}: nurses now see it.", "ok")
+    return redirect(url_for("coordinator.day", date=date, version=version_id))
+
+
+def _version_and_day(version_id: int):
+    s = db_session()
+    version = s.get(RotaVersion, version_id) or abort(404)
+    return s, version, s.get(Day, version.day_id)
+
+
+@bp.route("/versions/<int:version_id>/edit", methods=["POST"])
+@roles("coordinator")
+def edit(version_id: int):
+    """Move, swap, unassign, lock: checked first. With no new violation the change becomes a
+    new draft at once; otherwise the board shows what it breaks and asks (``confirm``)."""
+    s, version, d = _version_and_day(version_id)
+    date = f"{d.date:%Y-%m-%d}"
+    user = current_user()
+    try:
+        change = Edit.from_form(request.form)
+        pv = preview(s, version, change, user.username)
+    except EditError as err:
+        return _render_day(s, d, latest_import(s, d), versions(s, d), version,
+                           edit_error=str(err), status=422)  # fmt: skip
+    if pv.new_violations and request.form.get("confirm") != "1":
+        return _render_day(s, d, latest_import(s, d), versions(s, d), version, pending=pv,
+                           status=409)  # fmt: skip
+    draft, pv = accept(s, version, change, user, client_ip())
+    s.commit()
+    if pv.new_violations:
+        flash(f"Kept as draft {draft.id} with {len(pv.new_violations)} new violation(s): "
+              "it cannot be published until they are fixed.", "error")  # fmt: skip
+    else:
+        flash(f"Draft {draft.id}: {pv.description}. The checker finds nothing new.", "ok")
+    return redirect(url_for("coordinator.day", date=date, version=draft.id), code=303)
+
+
+@bp.route("/versions/<int:version_id>/reoptimise", methods=["POST"])
+@roles("coordinator")
+def reoptimise(version_id: int):
+    """Re-solve from this version: locks stay, and unless the coordinator asks for a free
+    search, a visit moves only when that saves at least ``keep_plan_min`` minutes."""
+    s, version, d = _version_and_day(version_id)
+    date = f"{d.date:%Y-%m-%d}"
+    keep = None
+    if request.form.get("free") != "1":
+        try:
+            keep = max(1, int(request.form.get("keep_plan_min") or KEEP_PLAN_MIN))
+        except ValueError:
+            keep = KEEP_PLAN_MIN
+    try:
+        job = start_job(s, d, latest_import(s, d), current_user(),
+                        time_limit_from(request.form.get("seconds")), client_ip(),
+                        base=version, keep_plan_min=keep)  # fmt: skip
+    except JobError as err:
+        s.rollback()
+        flash(str(err), "error")
+        return redirect(url_for("coordinator.day", date=date, version=version_id))
+    s.commit()
+    runner().submit(job.id)
     return redirect(url_for("coordinator.day", date=date, version=version_id))

@@ -185,6 +185,13 @@ class SolveJob(Base):
     rota_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("rota_versions.id"), nullable=True
     )
+    #: A re-optimisation starts from this version (its routes and locks); None solves afresh.
+    base_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rota_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    #: With a base: move a visit only when that saves at least this many minutes (keep the
+    #: plan); None lets the search change anything but the locks.
+    keep_plan_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -23,18 +23,23 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.models import Day, DayImport, SolveJob, User, utcnow
+from scheduler.model import Problem
+from web.models import Day, DayImport, RotaVersion, SolveJob, User, utcnow
 from web.services import audit
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running")
+#: "Keep the plan": in a re-optimisation a visit changes clinician or place only when that
+#: saves at least this many minutes of travel.
+KEEP_PLAN_MIN = 15
 #: Grace beyond a job's own time limit before a silent active job counts as abandoned (its
 #: worker died with the server, say). Generous: before OR-Tools' first solution on a
 #: 1,100-visit day the worker can be silent for a while.
@@ -52,6 +57,9 @@ def start_job(
     user: User | None,
     time_limit_s: float,
     ip: str = "",
+    *,
+    base: RotaVersion | None = None,
+    keep_plan_min: int | None = None,
 ) -> SolveJob:
     """A queued job for the day's latest import; refuses a second job for a day still solving.
 
@@ -78,12 +86,22 @@ def start_job(
         state="queued",
         time_limit_s=float(time_limit_s),
         created_by_id=user.id if user else None,
+        base_version_id=base.id if base is not None else None,
+        keep_plan_min=keep_plan_min if base is not None else None,
     )
+    if base is not None and base.import_id != imp.id:
+        raise JobError(f"version {base.id} was made from older files: generate afresh")
     session.add(job)
     session.flush()
+    what = (
+        ""
+        if base is None
+        else f", re-optimising version {base.id}"
+        + (f" keeping the plan (moves only for ≥ {keep_plan_min} min)" if keep_plan_min else "")
+    )
     audit.record(
         session, user, "solve_start",
-        f"{day.date:%Y-%m-%d}: job {job.id} on import {imp.id}, {time_limit_s:g} s", ip,
+        f"{day.date:%Y-%m-%d}: job {job.id} on import {imp.id}, {time_limit_s:g} s{what}", ip,
     )  # fmt: skip
     return job
 
@@ -167,6 +185,9 @@ def run_job(db_url: str, job_id: int) -> None:
             s.commit()
             problem = problem_for(imp)
             job.tasks_total = sum(v.staff for v in problem.visits)
+            base = s.get(RotaVersion, job.base_version_id) if job.base_version_id else None
+            plan = _base_plan(problem, base) if base is not None else None
+            keep_plan_min = job.keep_plan_min
             s.commit()
 
         last = {"progress": 0.0, "stop_read": 0.0, "stop": False}
@@ -194,17 +215,29 @@ def run_job(db_url: str, job_id: int) -> None:
                     )
             return last["stop"]
 
-        rota = solve(
-            problem,
-            SolveOptions(time_limit_s=time_limit),
-            progress=progress,
-            should_stop=should_stop,
-        )
+        options = SolveOptions(time_limit_s=time_limit)
+        if plan is None:
+            rota = solve(problem, options, progress=progress, should_stop=should_stop)
+            note, locks, parent_id = f"generated ({time_limit:g} s)", None, None
+        else:
+            options = replace(options, minimal_change_min=keep_plan_min)
+            rota = solve(
+                plan.problem, options, progress=progress, should_stop=should_stop,
+                initial=plan.routes, initial_starts=plan.starts,
+            )  # fmt: skip
+            on = {(v, r.clinician_id) for r in rota.routes for v in r.visit_ids}
+            locks = [x for x in plan.locks if (x["visit_id"], x["clinician_id"]) in on]
+            note = f"re-optimised around {len(locks)} lock(s), " + (
+                f"keeping the plan (moves only for ≥ {keep_plan_min} min saved)"
+                if keep_plan_min else "free search"
+            )  # fmt: skip
+            parent_id = plan.version_id
         with db.session() as s:
             job = s.get(SolveJob, job_id)
             imp = s.get(DayImport, job.import_id)
             user = s.get(User, job.created_by_id) if job.created_by_id else None
-            version = save_draft(s, imp, rota, user)
+            parent = s.get(RotaVersion, parent_id) if parent_id else None
+            version = save_draft(s, imp, rota, user, parent=parent, note=note, locks=locks)
             job.rota_version_id = version.id
             job.tasks_placed = sum(len(r.visit_ids) for r in rota.routes)
             job.state = "stopped" if (job.stop_requested or should_stop()) else "done"
@@ -227,6 +260,46 @@ def run_job(db_url: str, job_id: int) -> None:
                 s.commit()
     finally:
         db.dispose()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A version to re-optimise: its routes and starts, and the day with its locks as pins."""
+
+    version_id: int
+    problem: Problem
+    routes: dict[str, list[str]]
+    starts: dict[str, datetime]
+    locks: list[dict[str, str]]
+
+
+def _base_plan(problem: Problem, version: RotaVersion) -> _Plan:
+    """Locks become pins (a double-handed visit locked to two clinicians keeps its first lock
+    as the pin and its other half is kept where it is by the warm start), so the search can
+    move anything except them."""
+    from web.services.rotas import rota_from_json
+
+    rota = rota_from_json(version.rota)
+    locks = [dict(x) for x in version.rota.get("locks", [])]
+    pins: dict[str, str] = {}
+    for x in locks:
+        pins.setdefault(x["visit_id"], x["clinician_id"])
+    visits = tuple(
+        replace(v, pinned_clinician=pins[v.visit_id]) if v.visit_id in pins else v
+        for v in problem.visits
+    )
+    starts: dict[str, datetime] = {}
+    for r in rota.routes:
+        for st in r.stops:
+            if st.visit_id is not None:
+                starts[st.visit_id] = st.start
+    return _Plan(
+        version.id,
+        replace(problem, visits=visits),
+        {r.clinician_id: list(r.visit_ids) for r in rota.routes},
+        starts,
+        locks,
+    )
 
 
 class _Runner:

@@ -103,18 +103,34 @@ def report_json(report: CheckReport) -> tuple[dict, list]:
 
 
 def save_draft(
-    session: Session, imp: DayImport, rota: Rota, user: User | None = None
+    session: Session,
+    imp: DayImport,
+    rota: Rota,
+    user: User | None = None,
+    *,
+    parent: RotaVersion | None = None,
+    note: str = "",
+    locks: list[dict[str, str]] | None = None,
 ) -> RotaVersion:
-    """Store a rota as a draft of the import's day, with what the checker says about it."""
+    """Store a rota as a draft of the import's day, with what the checker says about it.
+
+    ``parent`` is the version it was made from (an edit, a re-optimisation), ``note`` says
+    how, and ``locks`` (visit id, clinician id) are kept in the rota's JSON so that later
+    versions and re-optimisations carry them on."""
     kpis, violations = report_json(check(problem_for(imp), rota))
+    data = rota_to_json(rota)
+    if locks:
+        data["locks"] = locks
     version = RotaVersion(
         day_id=imp.day_id,
         import_id=imp.id,
         status="draft",
-        rota=rota_to_json(rota),
+        rota=data,
         kpis=kpis,
         violations=violations,
         created_by_id=user.id if user else None,
+        parent_id=parent.id if parent is not None else None,
+        note=note,
     )
     session.add(version)
     session.flush()
@@ -232,6 +248,7 @@ def route_view(
     visits: dict[str, Visit],
     statuses: dict[tuple[str, str], dict],
     partners: dict[str, list[str]],
+    locks: set[tuple[str, str]] | frozenset = frozenset(),
 ) -> list[dict[str, Any]]:
     """The stops of one route with everything a nurse or coordinator reads about them."""
     out = []
@@ -251,6 +268,7 @@ def route_view(
             row["seq"] = seq
             row["with"] = [c for c in partners.get(s.visit_id, []) if c != shift.clinician_id]
             row["status"] = statuses.get((s.visit_id, shift.clinician_id))
+            row["locked"] = (s.visit_id, shift.clinician_id) in locks
         out.append(row)
     return out
 
@@ -260,6 +278,7 @@ def board(
     shifts_in: tuple[Shift, ...],
     rota: Rota,
     statuses: dict[tuple[str, str], dict] | None = None,
+    locks: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Everything the day board and the nurse page draw: routes, map lines, timeline bars.
 
@@ -287,7 +306,7 @@ def board(
     for i, r in enumerate(routes):
         sh = shifts[r.clinician_id]
         col = colour(i)
-        stops = route_view(r, sh, visits, statuses, partners)
+        stops = route_view(r, sh, visits, statuses, partners, locks or frozenset())
         bars = [
             {
                 "kind": "shift",

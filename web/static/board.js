@@ -27,3 +27,26 @@
   }
   window.setTimeout(poll, 500);
 }());
+
+// Clicking a visit in a route table or the unassigned list fills the adjust form with it
+// (and with its clinician, which says which half of a double-handed visit is meant).
+(function () {
+  "use strict";
+  var form = document.getElementById("edit-form");
+  if (!form) { return; }
+  var visit = document.getElementById("edit-visit");
+  var from = document.getElementById("edit-from");
+  var other = document.getElementById("edit-other");
+  var op = document.getElementById("edit-op");
+  document.addEventListener("click", function (ev) {
+    var row = ev.target.closest ? ev.target.closest("tr[data-visit]") : null;
+    if (!row) { return; }
+    if (op.value === "swap" && visit.value && visit.value !== row.dataset.visit) {
+      other.value = row.dataset.visit;
+    } else {
+      visit.value = row.dataset.visit;
+      from.value = row.dataset.clinician || "";
+    }
+    form.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  });
+}());

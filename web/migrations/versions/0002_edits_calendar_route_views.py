@@ -1,5 +1,6 @@
-"""Edits, calendar links and route views: rota_versions gain ``parent_id`` and ``note``;
-new tables ``calendar_tokens`` and ``route_views``.
+"""Edits, re-optimisation, calendar links and route views: rota_versions gain ``parent_id``
+and ``note``; solve_jobs gain ``base_version_id`` and ``keep_plan_min``; new tables
+``calendar_tokens`` and ``route_views``.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,6 +26,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("note", sa.Text(), nullable=False, server_default=""))
         batch.create_foreign_key(
             "fk_rota_versions_parent", "rota_versions", ["parent_id"], ["id"],
+            ondelete="SET NULL",
+        )  # fmt: skip
+    with op.batch_alter_table("solve_jobs") as batch:
+        batch.add_column(sa.Column("base_version_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("keep_plan_min", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_solve_jobs_base_version", "rota_versions", ["base_version_id"], ["id"],
             ondelete="SET NULL",
         )  # fmt: skip
     op.create_table(
@@ -60,6 +68,10 @@ def downgrade() -> None:
     op.drop_table("route_views")
     op.drop_index("ix_calendar_tokens_user_id", table_name="calendar_tokens")
     op.drop_table("calendar_tokens")
+    with op.batch_alter_table("solve_jobs") as batch:
+        batch.drop_constraint("fk_solve_jobs_base_version", type_="foreignkey")
+        batch.drop_column("keep_plan_min")
+        batch.drop_column("base_version_id")
     with op.batch_alter_table("rota_versions") as batch:
         batch.drop_constraint("fk_rota_versions_parent", type_="foreignkey")
         batch.drop_column("note")
