@@ -232,8 +232,8 @@ def edit(version_id: int):
         return _render_day(s, d, latest_import(s, d), versions(s, d), version,
                            edit_error=str(err), status=422)  # fmt: skip
     if pv.new_violations and request.form.get("confirm") != "1":
-        return _render_day(s, d, latest_import(s, d), versions(s, d), version, pending=pv,
-                           status=409)  # fmt: skip
+        # 200: the page answered; it asks a question (the API answers 409 instead)
+        return _render_day(s, d, latest_import(s, d), versions(s, d), version, pending=pv)
     draft, pv = accept(s, version, change, user, client_ip())
     s.commit()
     if pv.new_violations:
