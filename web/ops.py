@@ -1,17 +1,26 @@
-"""The ops lead's pages: how many patients, visits and nurses each day, and the audit log.
+"""The ops lead's pages: the week's and a day's figures, demand against supply, the audit log.
+
+``/ops/`` shows a Monday–Sunday week (``?week=YYYY-MM-DD``, any day of it; default the week
+of ``web.views.today()``), one row per day and the totals; ``/ops/day/<date>`` one day in
+detail. The figures are ``web.services.figures`` (its docstring says how each is counted).
 
 Capacity questions ("how many patients can we take with how many nurses?") start from
-these figures; the scenario sweeps of the capacity issue will hang off this blueprint.
+these figures; the scenario sweeps of the capacity issue will hang off this blueprint (and
+the marked "capacity" section of ``ops/index.html``).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
 
 from web.security import db_session, roles
 from web.services import audit
 from web.services.days import all_days, latest_import
+from web.services.figures import day_figures, monday_of, week_figures
 from web.services.rotas import latest_published
+from web.views import parse_day, today
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -44,7 +53,30 @@ def capacity_rows(s) -> list[dict]:
 @bp.route("/")
 @roles("ops")
 def index():
-    return render_template("ops/index.html", rows=capacity_rows(db_session()))
+    week = request.args.get("week", "").strip()
+    start = monday_of(parse_day(week) if week else today())
+    s = db_session()
+    return render_template(
+        "ops/index.html",
+        week=week_figures(s, start),
+        prev_week=f"{start - timedelta(days=7):%Y-%m-%d}",
+        next_week=f"{start + timedelta(days=7):%Y-%m-%d}",
+        this_week=f"{monday_of(today()):%Y-%m-%d}",
+        rows=capacity_rows(s),
+    )
+
+
+@bp.route("/day/<date>")
+@roles("ops")
+def day(date: str):
+    when = parse_day(date)
+    return render_template(
+        "ops/day.html",
+        f=day_figures(db_session(), when),
+        week=f"{monday_of(when):%Y-%m-%d}",
+        prev_day=f"{when - timedelta(days=1):%Y-%m-%d}",
+        next_day=f"{when + timedelta(days=1):%Y-%m-%d}",
+    )
 
 
 @bp.route("/audit")
