@@ -1,0 +1,672 @@
+"""Time the coordinator's day board (and a nurse's route page) for the ~1,100-visit sample day.
+
+Builds a fresh SQLite database in a temporary directory with the sample day imported and a
+rota published (``web.demo.load_demo``: the same path as ``hah demo --serve``), serves the
+real app with Werkzeug's threaded server on a free local port, signs in and measures, over
+``--reps`` repetitions after one warm-up:
+
+* server: ``GET /coordinator/day/<date>`` over HTTP, time to first byte and to the last byte,
+  the response size (and its gzip size; the app itself does not compress, this says so), and
+  how that time splits between building the board data (``board()``) and rendering the
+  template;
+* browser (Debian's /usr/bin/chromium through Playwright, desktop 1440×900, no tile server):
+  DOMContentLoaded and load from the navigation timing entry, and the moment the map's route
+  lines are on the canvas (``#map[data-drawn]`` set by map.js, then the next animation frame,
+  when Leaflet's canvas renderer has drawn);
+* the same for the busiest nurse's route page on a 360×740 phone screen;
+* where the board's bytes go: one row per section of the page (tables, map JSON, timeline).
+
+With ``--results`` the figures go into a section of ``benchmarks/RESULTS.md`` between markers,
+like the other benchmarks. No page content, password or patient identifier is printed.
+
+    python benchmarks/bench_board.py [--reps 10] [--time-limit 20] [--rota DIR] [--results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+BEGIN, END = "<!-- bench_board:begin -->", "<!-- bench_board:end -->"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]  # fmt: skip
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 360, "height": 740}
+
+# Runs before any page script (CDP, so the page's CSP does not apply): records when map.js
+# marks the map drawn and the next animation frame after it, by which time Leaflet's canvas
+# renderer (preferCanvas) has painted the lines; SVG paths are counted too, in case map.js
+# ever draws with the SVG renderer.
+MAP_PROBE = """
+(() => {
+  const mark = { script: null, frame: null, paths: 0 };
+  window.__hahMap = mark;
+  const seen = (el) => {
+    if (mark.script !== null) { return; }
+    mark.script = performance.now();
+    requestAnimationFrame(() => {
+      mark.frame = performance.now();
+      mark.paths = document.querySelectorAll("#map path.leaflet-interactive").length;
+    });
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target;
+      if (el && el.id === "map" && el.dataset && el.dataset.drawn !== undefined) { seen(el); }
+    }
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-drawn"] });
+})();
+"""
+
+NAV_TIMING = """
+() => {
+  const n = performance.getEntriesByType("navigation")[0];
+  const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+  const res = performance.getEntriesByType("resource");
+  return {
+    ttfb: n.responseStart - n.startTime,
+    response_end: n.responseEnd - n.startTime,
+    dom_interactive: n.domInteractive - n.startTime,
+    dcl: n.domContentLoadedEventEnd - n.startTime,
+    load: n.loadEventEnd - n.startTime,
+    transfer: n.transferSize, body: n.decodedBodySize,
+    fcp: fcp ? fcp.startTime : null,
+    map_script: window.__hahMap ? window.__hahMap.script : null,
+    map_frame: window.__hahMap ? window.__hahMap.frame : null,
+    svg_paths: window.__hahMap ? window.__hahMap.paths : 0,
+    drawn: Number((document.getElementById("map") || {dataset: {}}).dataset.drawn || -1),
+    static_transfer: res.reduce((a, r) => a + (r.transferSize || 0), 0),
+    dom_nodes: document.getElementsByTagName("*").length,
+  };
+}
+"""
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """Median, p90 (nearest rank) and max of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-9 * len(ordered) // 10))  # ceil(0.9 n)
+    return {
+        "median": statistics.median(ordered),
+        "p90": ordered[rank - 1],
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
+
+
+def fmt_ms(stats: dict[str, float]) -> str:
+    return f"{stats['median']:.0f} / {stats['p90']:.0f} / {stats['max']:.0f}"
+
+
+# --------------------------------------------------------------------------- byte breakdown
+
+_SECTION = re.compile(r"<section\b[^>]*>.*?</section>", re.S)
+_H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
+_MAP_JSON = re.compile(r'<script type="application/json" id="map-data">.*?</script>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _label(section: str) -> str:
+    m = _H2.search(section)
+    title = _TAG.sub("", m.group(1)).strip() if m else "section"
+    title = re.sub(r"\s+", " ", title)
+    if title.startswith("Version "):
+        return "Version summary (KPIs, violations)"
+    if title.startswith("Unassigned visits"):
+        return "Unassigned visits table"
+    return {"Routes": "Routes (per-nurse stop tables)", "Timeline": "Timeline (SVG bars)",
+            "Map": "Map (container)", "Rota versions": "Rota versions table",
+            "Generate a rota": "Generate a rota (job card)"}.get(title, title)  # fmt: skip
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def byte_breakdown(html: str) -> list[dict]:
+    """Where a page's bytes go: each ``<section>`` by its heading, the map's JSON block on its
+    own row, and everything else (head, header, scripts) as one row. Rows sum to the page."""
+    rows: list[dict] = []
+    rest = html
+    for section in _SECTION.findall(html):
+        rest = rest.replace(section, "", 1)
+        label = _label(section)
+        for block in _MAP_JSON.findall(section):
+            section = section.replace(block, "", 1)
+            rows.append(_row("Map data (JSON in <script>)", block))
+        rows.append(_row(label, section))
+    rows.append(_row("Page shell (head, header, scripts)", rest))
+    total = len(html.encode())
+    for r in rows:
+        r["share"] = r["bytes"] / total if total else 0.0
+    return rows
+
+
+def _row(label: str, text: str) -> dict:
+    raw = text.encode()
+    # Jinja's indentation and blank lines: every run of whitespace beyond one character.
+    spare = sum(len(m.group(0)) - 1 for m in re.finditer(r"\s{2,}", text))
+    return {"part": label, "bytes": len(raw), "gzip_alone": gz(raw), "whitespace": spare}
+
+
+def map_route_count(html: str) -> int:
+    """How many routes the page's map JSON holds (what map.js reports in data-drawn)."""
+    m = _MAP_JSON.search(html)
+    if m is None:
+        return 0
+    body = m.group(0).split(">", 1)[1].rsplit("</script>", 1)[0]
+    return len(json.loads(body).get("routes", []))
+
+
+def page_counts(html: str) -> dict[str, int]:
+    """Element counts that explain the size (no content, just tallies)."""
+    return {
+        "timeline_rects": len(re.findall(r"<rect class=\"bar ", html)),
+        "table_rows": len(re.findall(r"<tr\b", html)),
+        "route_details": len(re.findall(r"<details class=\"route\"", html)),
+        "title_tooltips": len(re.findall(r"<title>", html)) - 1,  # minus the page <title>
+        "long_numbers": len(re.findall(r"\d\.\d{4,}", html)),  # float noise, e.g. 2.0829999
+    }
+
+
+# --------------------------------------------------------------------------- the database
+
+
+@dataclass
+class Prepared:
+    database_url: str
+    day: str
+    routes_used: int
+    visits: int
+    shifts: int
+    published: int | None
+    refused: int
+    solve_s: float | None
+    rota_from: str
+    passwords: dict[str, str] = field(repr=False, default_factory=dict)
+    nurse_cid: str | None = None
+    nurse_visits: int = 0
+
+
+def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: float,
+            seed: int = 0) -> Prepared:  # fmt: skip
+    """A fresh SQLite database under ``workdir`` with the day imported and its rota published."""
+    from scheduler.cli import _problem_from_export, _solve_day
+    from scheduler.io import read_day, read_rota
+    from scheduler.problem import build_problem
+    from web.demo import load_demo
+
+    solve_s = None
+    if rota_dir is None:
+        rota_dir = workdir / "rota"
+        t0 = time.monotonic()
+        problem, rota, _, _ = _solve_day(
+            data / "visits.csv", data / "clinicians.csv", rota_dir, time_limit=time_limit,
+            seed=seed, export_matrix=True, roads=None, quiet=True,
+        )  # fmt: skip
+        solve_s = time.monotonic() - t0
+        source = f"solved here ({time_limit:g} s limit)"
+    else:
+        visits, shifts = read_day(data / "visits.csv", data / "clinicians.csv")
+        problem = _problem_from_export(visits, shifts, rota_dir) or build_problem(visits, shifts)
+        rota = read_rota(rota_dir, problem)
+        source = "--rota (not re-solved)"
+    day = min(s.start for s in problem.shifts).date()
+    url = f"sqlite:///{workdir / 'board.sqlite3'}"
+    loaded = load_demo(url, data, day, rota)
+    passwords = {a.username: a.password for a in loaded.accounts if a.password}
+    nurse = next((a for a in loaded.accounts if a.role == "nurse"), None)
+    busiest = rota.route_of(nurse.clinician_id) if nurse and nurse.clinician_id else None
+    return Prepared(
+        database_url=url,
+        day=day.isoformat(),
+        routes_used=sum(1 for r in rota.routes if r.visit_ids),
+        visits=len(problem.visits),
+        shifts=len(problem.shifts),
+        published=loaded.published_number,
+        refused=len(loaded.refused),
+        solve_s=solve_s,
+        rota_from=source,
+        passwords=passwords,
+        nurse_cid=nurse.clinician_id if nurse else None,
+        nurse_visits=len(busiest.visit_ids) if busiest else 0,
+    )
+
+
+# --------------------------------------------------------------------------- the server
+
+
+#: What a board request spends its time in: reading the import's CSVs back (``day_inputs``),
+#: the stored rota (``rota_from_json``), the statuses, building the board data and rendering.
+SPLIT_NAMES = ("day_inputs", "rota_from_json", "latest_statuses", "board", "render_template")
+INPUTS = SPLIT_NAMES[:3]
+
+
+class Split:
+    """Per-request time in ``board()`` and in ``render_template`` for the views under test,
+    by wrapping the names those view modules imported (in this process only)."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.last: dict[str, float] = {}
+
+    def wrap(self, module, name: str) -> None:
+        original = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.last[name] = self.last.get(name, 0.0) + (time.perf_counter() - t0) * 1000.0
+
+        setattr(module, name, timed)
+
+    def take(self) -> dict[str, float]:
+        out, self.last = self.last, {}
+        return out
+
+
+@contextmanager
+def serve(database_url: str, day: str, workdir: Path) -> Iterator[tuple[str, Split]]:
+    """The real app on 127.0.0.1 at a free port (Werkzeug, threaded, as ``hah serve``)."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from web import coordinator, create_app, nurse
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):  # no request lines (they name routes)
+            pass
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_hex(16),
+            "INSTANCE_DIR": workdir / "instance",
+            "HAH_TILE_URL": "",
+            "HAH_TODAY": day,
+            "HAH_JOB_RUNNER": "thread",
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    split = Split()
+    for module in (coordinator, nurse):
+        for name in SPLIT_NAMES:
+            if hasattr(module, name):
+                split.wrap(module, name)
+    srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}", split
+    finally:
+        srv.shutdown()
+        thread.join(5)
+        app.extensions["hah_db"].dispose()
+
+
+class Client:
+    """A signed-in HTTP client (urllib, cookies kept); never prints what it fetches."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def sign_in(self, username: str, password: str) -> None:
+        page = self.opener.open(f"{self.base}/auth/login").read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        form = {"username": username, "password": password}
+        if token:
+            form["csrf_token"] = token.group(1)
+        with self.opener.open(f"{self.base}/auth/login",
+                              urllib.parse.urlencode(form).encode()) as r:  # fmt: skip
+            r.read()
+            if "/auth/login" in r.geturl():
+                raise RuntimeError(f"could not sign in as {username}")
+
+    def timed_get(self, path: str, gzip_ok: bool = False) -> dict:
+        req = urllib.request.Request(self.base + path)
+        if gzip_ok:
+            req.add_header("Accept-Encoding", "gzip")
+        t0 = time.perf_counter()
+        try:
+            r = self.opener.open(req)
+        except urllib.error.HTTPError as err:
+            raise RuntimeError(
+                f"GET {path}: HTTP {err.code} (the page is broken; if the tree is being "
+                "edited, retry later)"
+            ) from None
+        with r:
+            t_head = time.perf_counter()
+            body = r.read()
+            t_end = time.perf_counter()
+            if r.status != 200:
+                raise RuntimeError(f"GET {path}: HTTP {r.status}")
+            encoding = r.headers.get("Content-Encoding", "")
+        return {
+            "ttfb": (t_head - t0) * 1000.0,
+            "total": (t_end - t0) * 1000.0,
+            "bytes": len(body),
+            "encoding": encoding,
+            "body": body,
+        }
+
+
+def measure_server(client: Client, path: str, reps: int, split: Split) -> dict:
+    first = client.timed_get(path)
+    split.take()
+    runs, parts = [], []
+    for _ in range(reps):
+        runs.append(client.timed_get(path))
+        parts.append(split.take())
+    encoded = client.timed_get(path, gzip_ok=True)
+    split.take()
+    body = runs[-1]["body"]
+    return {
+        "first_ms": first["total"],
+        "ttfb": summary([r["ttfb"] for r in runs]),
+        "total": summary([r["total"] for r in runs]),
+        "board_ms": summary([p.get("board", 0.0) for p in parts]),
+        "render_ms": summary([p.get("render_template", 0.0) for p in parts]),
+        "inputs_ms": summary([sum(p.get(k, 0.0) for k in INPUTS) for p in parts]),
+        "bytes": len(body),
+        "gzip_bytes": gz(body),
+        "compressed_by_app": bool(encoded["encoding"]),
+        "html": body.decode(),
+    }
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+def measure_browser(base: str, username: str, password: str, path: str, reps: int, *,
+                    viewport: dict, mobile: bool, expect_drawn: int) -> dict:  # fmt: skip
+    """``reps`` loads of ``path`` in fresh tabs of one signed-in context (warm HTTP cache for
+    the static files, as for a coordinator reloading the board), after one warm-up load."""
+    import playwright.sync_api as pw
+
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=viewport, is_mobile=mobile)
+            context.add_init_script(MAP_PROBE)
+            page = context.new_page()
+            page.goto(f"{base}/auth/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("load")
+            page.close()
+            samples, errors = [], []
+            for i in range(reps + 1):
+                page = context.new_page()
+                page.on("pageerror", lambda e: errors.append(type(e).__name__))
+                page.on(
+                    "console", lambda m: errors.append("console") if m.type == "error" else None
+                )
+                t0 = time.perf_counter()
+                page.goto(base + path, wait_until="load", timeout=120_000)
+                page.wait_for_function(
+                    "() => window.__hahMap && window.__hahMap.frame !== null", timeout=60_000
+                )
+                wall = (time.perf_counter() - t0) * 1000.0
+                m = page.evaluate(NAV_TIMING)
+                m["wall"] = wall
+                if m["drawn"] != expect_drawn:
+                    raise RuntimeError(f"map drew {m['drawn']} routes, expected {expect_drawn}")
+                if i > 0:
+                    samples.append(m)
+                page.close()
+            context.close()
+        finally:
+            browser.close()
+    keys = ["ttfb", "response_end", "dom_interactive", "dcl", "load", "fcp", "map_script",
+            "map_frame", "wall"]  # fmt: skip
+    out = {k: summary([s[k] for s in samples if s[k] is not None]) for k in keys}
+    out["dom_nodes"] = samples[-1]["dom_nodes"]
+    out["svg_paths"] = samples[-1]["svg_paths"]
+    out["transfer"] = samples[-1]["transfer"]
+    out["errors"] = len(errors)
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = f"load average {os.getloadavg()[0]:.1f} at the start"
+    return f"{cpu}, {os.cpu_count()} cores ({load}), Python {platform.python_version()}"
+
+
+def render_report(res: dict) -> list[str]:
+    p: Prepared = res["prepared"]
+    b, n = res["board_server"], res.get("nurse_server")
+    kb = 1024.0
+    lines = [
+        f"`{res['command']}` — {res.get('machine') or machine()}, Chromium {res.get('chromium', '?')}, "
+        f"{time.strftime('%Y-%m-%d')}.",
+        f"Day {p.day}: {p.visits} visits, {p.shifts} shifts, {res['map_routes']} routes on the "
+        f"map ({p.routes_used} with visits); rota {p.rota_from}"
+        + (f", published as version {p.published}" if p.published else ", NOT published")
+        + f". {res['reps']} repetitions after one warm-up; figures are median / p90 / max in ms.",
+        "Server: Werkzeug threaded server on 127.0.0.1, SQLite, timed by an HTTP client in the "
+        "same process (so it includes the server's Python time and loopback, not a network).",
+        "",
+        "| page | server: first byte | server: last byte | of which: inputs | `board()` "
+        "| template | HTML | gzip (if served gzipped) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for title, x in (("coordinator day board", b),
+                     (f"nurse route ({p.nurse_visits} visits)", n)):  # fmt: skip
+        if x:
+            lines.append(
+                f"| {title} | {fmt_ms(x['ttfb'])} | {fmt_ms(x['total'])} | "
+                f"{fmt_ms(x['inputs_ms'])} | {fmt_ms(x['board_ms'])} | "
+                f"{fmt_ms(x['render_ms'])} | {x['bytes'] / kb:,.0f} KiB | "
+                f"{x['gzip_bytes'] / kb:,.0f} KiB |"
+            )
+    lines += [
+        "",
+        '"Inputs": `day_inputs` (the import\'s CSVs parsed back), `rota_from_json` and '
+        "`latest_statuses`; the rest of the server time is the session, the other queries, "
+        "Werkzeug and the socket.",
+    ]
+    lines += [
+        "",
+        f"The app does {'' if b['compressed_by_app'] else 'not '}compress responses "
+        "(asked with `Accept-Encoding: gzip`); the gzip column is what gzip -6 would send. "
+        f"First request after start (template compile): board {b['first_ms']:.0f} ms"
+        + (f", nurse {n['first_ms']:.0f} ms." if n else "."),
+    ]
+    for key, title in (("board_browser", "coordinator day board, 1440×900"),
+                       ("nurse_browser", "nurse route, 360×740 phone")):  # fmt: skip
+        br = res.get(key)
+        if not br:
+            continue
+        if key == "board_browser":
+            lines += [
+                "",
+                "Browser (headless Chromium, no tile server, fresh tab per load in a signed-in "
+                "context, static files cached): times from navigation start.",
+                "",
+                "| page | first byte | response end | map.js done | DOMContentLoaded | load "
+                "| first paint | map lines drawn | DOM elements | console errors |",
+                "|---|---|---|---|---|---|---|---|---|---|",
+            ]
+        lines.append(
+            f"| {title} | {fmt_ms(br['ttfb'])} | {fmt_ms(br['response_end'])} | "
+            f"{fmt_ms(br['map_script'])} | {fmt_ms(br['dcl'])} | "
+            f"{fmt_ms(br['load'])} | {fmt_ms(br['fcp'])} | {fmt_ms(br['map_frame'])} | "
+            f"{br['dom_nodes']:,} | {br['errors']} |"
+        )
+    if res.get("board_browser"):
+        lines += [
+            "",
+            '"Map lines drawn": the animation frame after map.js sets `#map[data-drawn]` '
+            "(Leaflet's canvas renderer, `preferCanvas`, paints in that frame; there are no "
+            "SVG `path` elements to count).",
+        ]
+    lines += [
+        "",
+        'Where the board\'s bytes go (each part gzipped on its own; "spare whitespace" is '
+        "indentation and blank lines a whitespace-trimming template would drop):",
+        "",
+        "| part | bytes | share | gzip alone | spare whitespace |",
+        "|---|---|---|---|---|",
+    ]
+    for r in sorted(res["breakdown"], key=lambda r: -r["bytes"]):
+        lines.append(
+            f"| {r['part']} | {r['bytes']:,} | {100 * r['share']:.1f} % | "
+            f"{r['gzip_alone']:,} | {r['whitespace']:,} |"
+        )
+    c = res["counts"]
+    lines += [
+        "",
+        f"Counts: {c['timeline_rects']:,} timeline `<rect>` bars (each with a `<title>` "
+        f"tooltip), {c['table_rows']:,} table rows in {c['route_details']} collapsed route "
+        f"tables; {c['long_numbers']:,} numbers printed with 4 or more decimals.",
+    ]
+    return lines
+
+
+def write_results(lines: list[str], path: Path = RESULTS) -> None:
+    block = "\n".join(
+        [BEGIN, "## Board page timings: the coordinator's day board", "", *lines, END]
+    )
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def chromium_version() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30)
+        m = re.search(r"(\d+\.\d+\.\d+\.\d+)", out.stdout)
+        return m.group(1) if m else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
+    data = Path(args.data)
+    with tempfile.TemporaryDirectory(prefix="bench_board_") as tmp:
+        workdir = Path(tmp)
+        log(f"preparing the database ({'solve' if not args.rota else 'reading --rota'})…")
+        prepared = prepare(data, workdir, rota_dir=Path(args.rota) if args.rota else None,
+                           time_limit=args.time_limit, seed=args.seed)  # fmt: skip
+        log(
+            f"  day {prepared.day}: {prepared.visits} visits, {prepared.routes_used} routes, "
+            f"published={prepared.published}"
+            + (f", solve {prepared.solve_s:.1f} s" if prepared.solve_s else "")
+        )
+        res: dict = {"prepared": prepared, "reps": args.reps, "command": args.command}
+        board_path = f"/coordinator/day/{prepared.day}"
+        nurse_path = f"/nurse/route/{prepared.day}/{prepared.nurse_cid}"
+        with serve(prepared.database_url, prepared.day, workdir) as (base, split):
+            coord = Client(base)
+            coord.sign_in("coordinator", prepared.passwords["coordinator"])
+            log(f"server: GET {board_path} × {args.reps}…")
+            res["board_server"] = measure_server(coord, board_path, args.reps, split)
+            html = res["board_server"].pop("html")
+            res["breakdown"] = byte_breakdown(html)
+            res["counts"] = page_counts(html)
+            map_routes = res["map_routes"] = map_route_count(html)
+            can_nurse = prepared.published is not None and "nurse" in prepared.passwords
+            if can_nurse:
+                nurse = Client(base)
+                nurse.sign_in("nurse", prepared.passwords["nurse"])
+                log(f"server: nurse route ({prepared.nurse_visits} visits) × {args.reps}…")
+                res["nurse_server"] = measure_server(nurse, nurse_path, args.reps, split)
+                res["nurse_server"].pop("html")
+            if not args.no_browser:
+                res["chromium"] = chromium_version()
+                log(f"browser: board at {DESKTOP['width']}×{DESKTOP['height']} × {args.reps}…")
+                res["board_browser"] = measure_browser(
+                    base, "coordinator", prepared.passwords["coordinator"], board_path,
+                    args.reps, viewport=DESKTOP, mobile=False, expect_drawn=map_routes,
+                )  # fmt: skip
+                if can_nurse:
+                    log(f"browser: nurse route at {PHONE['width']}×{PHONE['height']}…")
+                    res["nurse_browser"] = measure_browser(
+                        base, "nurse", prepared.passwords["nurse"], nurse_path, args.reps,
+                        viewport=PHONE, mobile=True, expect_drawn=1,
+                    )  # fmt: skip
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=str(ROOT / "sample_data"))
+    parser.add_argument("--rota", help="a rota directory (rota.csv…) to load instead of solving")
+    parser.add_argument("--time-limit", type=float, default=20.0, help="solve seconds")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--no-browser", action="store_true", help="server timings only")
+    parser.add_argument("--results", action="store_true", help="write into benchmarks/RESULTS.md")
+    parser.add_argument("--results-file", default=str(RESULTS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.reps < 1:
+        parser.error("--reps must be at least 1")
+    given = list(argv if argv is not None else sys.argv[1:])
+    if "--results-file" in given:  # a test's scratch file: not part of the command shown
+        i = given.index("--results-file")
+        del given[i : i + 2]
+    shown = given
+    args.command = "python benchmarks/bench_board.py" + (" " + " ".join(shown) if shown else "")
+    where = machine()  # the load average before this script adds its own
+    res = run(args)
+    res["machine"] = where
+    lines = render_report(res)
+    print()
+    print("\n".join(lines))
+    if args.results:
+        write_results(lines, Path(args.results_file))
+        print(f"\nwritten to {args.results_file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
