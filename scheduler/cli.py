@@ -420,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     _web_cli().add_users_add_arguments(p)
     p.set_defaults(func=lambda a: _web_cli().cmd_users_add(a))
 
+    from scheduler.capacity.cli import add_capacity_parser
+
+    add_capacity_parser(sub)
+
     p = sub.add_parser("demo", help="solve the bundled Hertfordshire sample day")
     p.add_argument("--data", default=str(SAMPLE_DIR))
     p.add_argument("--out", default="demo_out")

@@ -117,11 +117,38 @@ def _place(rng: random.Random) -> tuple[Location, str, str]:
     return Location(round(lat, 6), round(lon, 6)), town[0], town[4]
 
 
-def _regimens(rng: random.Random, pid: str) -> list[CarePlanItem]:
+@dataclass(frozen=True)
+class RegimenMix:
+    """What the census needs: the share of patients on IV antibiotics and how often their
+    doses fall (q6h is four time-critical visits a day, q24h one). The defaults are the
+    sample service's; a capacity scenario changes them to ask "what if the mix shifts to
+    q6h?"."""
+
+    antibiotic_share: float = 0.82
+    frequency_weights: tuple[tuple[str, float], ...] = (
+        ("q6h", 15.0), ("q8h", 35.0), ("q12h", 30.0), ("q24h", 20.0),
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.antibiotic_share <= 1.0:
+            raise ValueError("antibiotic_share must be between 0 and 1")
+        names = [f for f, _ in self.frequency_weights]
+        unknown = [f for f in names if f not in ("q6h", "q8h", "q12h", "q24h")]
+        if unknown or not names:
+            raise ValueError(f"frequencies must be among q6h, q8h, q12h, q24h: {unknown}")
+        if any(w < 0 for _, w in self.frequency_weights) or not any(
+            w > 0 for _, w in self.frequency_weights
+        ):
+            raise ValueError("frequency weights must be ≥ 0 with at least one > 0")
+
+
+def _regimens(rng: random.Random, pid: str, mix: RegimenMix | None = None) -> list[CarePlanItem]:
+    mix = mix or RegimenMix()
     items: list[CarePlanItem] = []
     line = "picc" if rng.random() < 0.25 else "peripheral"
-    if rng.random() < 0.82:
-        freq = rng.choices(["q6h", "q8h", "q12h", "q24h"], weights=[15, 35, 30, 20])[0]
+    if rng.random() < mix.antibiotic_share:
+        freqs = [f for f, _ in mix.frequency_weights]
+        freq = rng.choices(freqs, weights=[w for _, w in mix.frequency_weights])[0]
         anchors = {
             # No dose at 07:00: the early shift starts then and could not reach it by 07:30.
             "q6h": [0, 2, 3, 4, 5],
@@ -290,18 +317,40 @@ def _prefer(
     return out
 
 
+def new_patient(
+    rng: random.Random, pid: str, mix: RegimenMix | None = None
+) -> tuple[Patient, list[CarePlanItem]]:
+    """One invented patient somewhere in the county and her care plan."""
+    where, town, district = _place(rng)
+    street = f"{rng.randint(1, 120)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}"
+    return Patient(pid, where, f"{street}, {town} {district}"), _regimens(rng, pid, mix)
+
+
+def generate_patients(
+    rng: random.Random, n_patients: int, mix: RegimenMix | None = None
+) -> tuple[list[Patient], list[CarePlanItem]]:
+    patients: list[Patient] = []
+    careplans: list[CarePlanItem] = []
+    for i in range(1, n_patients + 1):
+        patient, items = new_patient(rng, f"P{i:04d}", mix)
+        patients.append(patient)
+        careplans.extend(items)
+    return patients, careplans
+
+
+def roster_shifts(
+    rng: random.Random, staffing: dict[str, dict[str, int]], day: date, patients: list[Patient]
+) -> list[Shift]:
+    """Shifts for ``staffing`` (shift type → role → count) on ``day``, based near the
+    patients (a capacity scenario's roster, rather than one sized from the day's demand)."""
+    return _shifts(rng, staffing, day, patients)
+
+
 def generate_service(n_patients: int, seed: int, day: date) -> Service:
     """Patients, their care plans, and the shifts that start on ``day``; same seed, same
     service."""
     rng = random.Random(seed)
-    patients: list[Patient] = []
-    careplans: list[CarePlanItem] = []
-    for i in range(1, n_patients + 1):
-        pid = f"P{i:04d}"
-        where, town, district = _place(rng)
-        street = f"{rng.randint(1, 120)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}"
-        patients.append(Patient(pid, where, f"{street}, {town} {district}"))
-        careplans.extend(_regimens(rng, pid))
+    patients, careplans = generate_patients(rng, n_patients)
     visits = expand(patients, careplans, day)
     shifts = _shifts(rng, _staffing(visits, day), day, patients)
     patients = _prefer(rng, patients, careplans, shifts)

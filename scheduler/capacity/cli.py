@@ -1,0 +1,239 @@
+"""``hah capacity …``: sweeps, the smallest roster, and the sample scenario as TOML.
+
+    hah capacity sweep  [--scenario FILE] [--sizes 150,200,…] [--seeds 5] [--time-limit 30]
+                        [--workers N | --ray ADDRESS] [--refine 10] [--out DIR]
+    hah capacity roster --census 250 [--scenario FILE] [--seeds 3] [--time-limit 20] …
+    hah capacity scenario            (prints the sample service's scenario, to copy and edit)
+
+Results go to ``--out`` (default ``capacity_out/``): ``results.jsonl`` (every solved day;
+re-running resumes), ``summary.csv``/``summary.json`` and the charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from scheduler.capacity.roster import smallest_roster
+from scheduler.capacity.scenario import (
+    load_scenario,
+    roster_text,
+    sample_scenario,
+    scenario_toml,
+)
+from scheduler.capacity.sweep import ServiceLevel, SweepResult, sweep
+from scheduler.errors import InputError, InputIssue
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError([InputIssue(what, None, None, f"{text!r}: whole numbers, comma-"
+                                                       "separated")]) from None  # fmt: skip
+    if not values or any(v < 1 for v in values):
+        raise InputError([InputIssue(what, None, None, "at least one number, each ≥ 1")])
+    return values
+
+
+def _level(args) -> ServiceLevel:
+    for name in ("p1", "placed", "days"):
+        value = getattr(args, name)
+        if not 0 < value <= 100:
+            raise InputError([InputIssue(f"--{name}", None, None, "a percentage in (0, 100]")])
+    return ServiceLevel(args.p1 / 100, args.placed / 100, args.days / 100)
+
+
+def _scenario(args):
+    return load_scenario(args.scenario) if args.scenario else sample_scenario()
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", help="scenario TOML (default: the bundled sample service)")
+    p.add_argument("--time-limit", type=float, default=30.0, help="seconds per solved day")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
+    p.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="run the solves on Ray: 'local' or a cluster address (extra: ray)",
+    )
+    p.add_argument("--p1", type=float, default=100.0, help="%% of priority-1 on time per day")
+    p.add_argument("--placed", type=float, default=98.0, help="%% of all visits placed per day")
+    p.add_argument("--days", type=float, default=95.0, help="%% of days that must meet both")
+    p.add_argument("--out", default="capacity_out", help="output folder (resumable)")
+    p.add_argument("--no-plot", action="store_true", help="skip the charts")
+
+
+def add_capacity_parser(sub) -> None:
+    cap = sub.add_parser("capacity", help="capacity: census sweeps and the smallest roster")
+    csub = cap.add_subparsers(dest="capacity_command", required=True)
+    p = csub.add_parser("sweep", help="solve simulated days per census size and seed")
+    _common(p)
+    p.add_argument("--sizes", help="census sizes, e.g. 150,200,250 (default: the scenario's)")
+    p.add_argument("--seeds", type=int, default=5, help="simulated days per size")
+    p.add_argument("--refine", type=int, default=None, metavar="N",
+                   help="bisect the largest census carried to within N patients")  # fmt: skip
+    p.set_defaults(func=cmd_sweep)
+    p = csub.add_parser("roster", help="search for the smallest roster that carries a census")
+    _common(p)
+    p.add_argument("--census", type=int, required=True, help="patients on the ward")
+    p.add_argument("--seeds", type=int, default=3, help="simulated days per roster tried")
+    p.add_argument("--max-trials", type=int, default=40, help="rosters to try at most")
+    p.set_defaults(func=cmd_roster)
+    p = csub.add_parser("scenario", help="print the sample service's scenario as TOML")
+    p.set_defaults(func=lambda a: print(scenario_toml(sample_scenario()), end="") or 0)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}"
+
+
+def summary_rows(result: SweepResult) -> list[dict]:
+    rows = []
+    for s in result.summaries:
+        row = {
+            "census": s.census, "days": s.days, "visits_mean": round(s.visits.mean, 1),
+            "p1_on_time_mean": round(s.p1_on_time.mean, 4),
+            "p1_on_time_min": round(s.p1_on_time.min, 4),
+            "placed_mean": round(s.placed.mean, 4), "placed_min": round(s.placed.min, 4),
+            "travel_share_mean": round(s.travel_share.mean, 4),
+            "overtime_h_mean": round(s.overtime_h.mean, 2),
+            "overtime_h_max": round(s.overtime_h.max, 2),
+            "days_ok": s.days_ok, "carries": s.ok_share >= result.level.share_of_days - 1e-9,
+            "violations": s.violations, "solve_s_mean": round(s.solve_s, 1),
+        }  # fmt: skip
+        for g, sp in s.utilisation.items():
+            row[f"util_{g}_mean"] = round(sp.mean, 4)
+            row[f"util_{g}_lo"] = round(sp.lo, 4)
+            row[f"util_{g}_hi"] = round(sp.hi, 4)
+        rows.append(row)
+    return rows
+
+
+def write_sweep(result: SweepResult, out: Path) -> None:
+    rows = summary_rows(result)
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    tmp = out / "summary.csv.tmp"
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(out / "summary.csv")
+    data = {
+        "scenario": result.scenario.name, "scenario_key": result.scenario.key(),
+        "roster": result.scenario.roster, "clinicians": result.scenario.clinicians(),
+        "service_level": asdict(result.level), "seeds": list(result.seeds),
+        "time_limit_s": result.time_limit_s, "largest_census": result.largest,
+        "refined_sizes": result.refined, "seconds": round(result.seconds, 1), "rows": rows,
+    }  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def _plots(result: SweepResult, out: Path) -> list[Path]:
+    try:
+        from scheduler.capacity import plots
+    except ImportError:  # matplotlib missing
+        return []
+    made = []
+    charts = (("capacity", plots.capacity_curve), ("utilisation", plots.utilisation_by_grade))
+    for name, fn in charts:
+        for ext in ("png", "svg"):
+            path = out / f"{name}.{ext}"
+            fn(result, path)
+            made.append(path)
+    return made
+
+
+def print_sweep(result: SweepResult) -> None:
+    grades = sorted({g for s in result.summaries for g in s.utilisation})
+    head = (f"{'census':>6} {'days':>4} {'visits':>7} {'P1 on time %':>13} {'placed %':>9} "
+            f"{'travel %':>8} " + " ".join(f"{'util ' + g:>9}" for g in grades)
+            + f" {'overtime h':>10} {'ok days':>7}")  # fmt: skip
+    print(head)
+    for s in result.summaries:
+        util = " ".join(f"{_pct(s.utilisation[g].mean):>9}" if g in s.utilisation else " " * 9
+                        for g in grades)  # fmt: skip
+        print(f"{s.census:>6} {s.days:>4} {s.visits.mean:>7.0f} "
+              f"{_pct(s.p1_on_time.mean):>6} ({_pct(s.p1_on_time.min).strip()}) "
+              f"{_pct(s.placed.mean):>9} {_pct(s.travel_share.mean):>8} {util} "
+              f"{s.overtime_h.mean:>10.1f} {s.days_ok:>3}/{s.days:<3}")  # fmt: skip
+    bad = sum(s.violations for s in result.summaries)
+    print(f"checker violations over all days: {bad}")
+    lvl = result.level.text()
+    if result.largest is None:
+        print(f"Answer: this roster does not carry even {result.summaries[0].census} patients "
+              f"at {lvl}.")  # fmt: skip
+    else:
+        print(f"Answer: this roster ({result.scenario.clinicians()} clinicians) carries "
+              f"{result.largest} patients at {lvl} (over {len(result.seeds)} simulated days "
+              "per size).")  # fmt: skip
+
+
+def cmd_sweep(args) -> int:
+    scenario = _scenario(args)
+    level = _level(args)
+    sizes = _ints(args.sizes, "--sizes") if args.sizes else list(scenario.census.sizes)
+    if args.seeds < 1:
+        raise InputError([InputIssue("--seeds", None, None, "at least 1")])
+    out = Path(args.out)
+    print(f"{scenario.name}: roster {roster_text(scenario.roster)} "
+          f"({scenario.clinicians()} clinicians); sizes {sizes}, {args.seeds} seeds, "
+          f"{args.time_limit:g} s per day", file=sys.stderr)  # fmt: skip
+    try:
+        result = sweep(scenario, out, sizes=sizes, seeds=range(args.seeds),
+                       time_limit_s=args.time_limit, level=level, refine_to=args.refine,
+                       workers=args.workers, ray_address=args.ray, bar=True)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: solved days are kept in {out / 'results.jsonl'}; run the same "
+              "command again to resume", file=sys.stderr)  # fmt: skip
+        return 130
+    write_sweep(result, out)
+    charts = [] if args.no_plot else _plots(result, out)
+    print_sweep(result)
+    print(f"wrote {out / 'summary.csv'}, {out / 'summary.json'}"
+          + "".join(f", {p}" for p in charts) + f" in {result.seconds:.0f} s")  # fmt: skip
+    return 0
+
+
+def cmd_roster(args) -> int:
+    scenario = _scenario(args)
+    level = _level(args)
+    out = Path(args.out)
+    print(f"searching the smallest roster for {args.census} patients at {level.text()}, "
+          f"starting from {roster_text(scenario.roster)}", file=sys.stderr)  # fmt: skip
+    try:
+        search = smallest_roster(scenario, args.census, out, seeds=tuple(range(args.seeds)),
+                                 time_limit_s=args.time_limit, level=level,
+                                 max_trials=args.max_trials, workers=args.workers,
+                                 ray_address=args.ray,
+                                 log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+    except KeyboardInterrupt:
+        print("\ninterrupted: tried rosters are kept; run again to resume", file=sys.stderr)
+        return 130
+    best = search.best_trial
+    data = {
+        "census": args.census, "service_level": asdict(level), "seeds": list(search.seeds),
+        "start": search.start, "best": best.roster if best else None,
+        "best_paid_hours": best.paid_hours if best else None,
+        "trials": [asdict(t) for t in search.trials],
+    }  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"roster_{args.census}.json").write_text(json.dumps(data, indent=2), "utf-8")
+    if best is None:
+        print(
+            f"Answer: no roster tried carries {args.census} patients at {level.text()} "
+            f"({len(search.trials)} tried); raise --max-trials or the starting roster."
+        )
+        return 0
+    print(
+        f"Answer: for {args.census} patients, {best.clinicians} clinicians "
+        f"({best.paid_hours:.0f} paid hours a day): {roster_text(best.roster)}"
+    )
+    print(f"({len(search.trials)} rosters tried, {len(search.seeds)} simulated days each; "
+          f"{level.text()})")  # fmt: skip
+    return 0
