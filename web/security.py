@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 from collections.abc import Callable
@@ -79,7 +80,7 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def csrf_token() -> str:
+def _session_token() -> str:
     token = session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(32)
@@ -87,10 +88,32 @@ def csrf_token() -> str:
     return token
 
 
+def csrf_token() -> str:
+    """The session's token masked with a fresh one-time pad (``m.<pad>.<token xor pad>``),
+    so that it differs in every response and a compressed page cannot leak it (BREACH)."""
+    raw = _session_token().encode()
+    pad = secrets.token_bytes(len(raw))
+    masked = bytes(a ^ b for a, b in zip(raw, pad, strict=True))
+    return f"m.{base64.urlsafe_b64encode(pad).decode()}.{base64.urlsafe_b64encode(masked).decode()}"
+
+
+def _unmask(sent: str) -> str:
+    if not sent.startswith("m."):
+        return sent  # the bare session token (scripts that read the session's own value)
+    try:
+        _, pad64, masked64 = sent.split(".")
+        pad, masked = base64.urlsafe_b64decode(pad64), base64.urlsafe_b64decode(masked64)
+    except ValueError:
+        return ""
+    if len(pad) != len(masked):
+        return ""
+    return bytes(a ^ b for a, b in zip(masked, pad, strict=True)).decode(errors="replace")
+
+
 def _csrf_ok() -> bool:
     expected = session.get("csrf")
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-    return bool(expected) and bool(sent) and hmac.compare_digest(str(expected), str(sent))
+    return bool(expected) and bool(sent) and hmac.compare_digest(str(expected), _unmask(str(sent)))
 
 
 def _load_user() -> None:

@@ -4,6 +4,7 @@ nothing at all is stored."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -118,3 +119,49 @@ def test_the_import_is_audited(as_role, db):
     _post(c, ("visits.csv", v), ("clinicians.csv", k))
     entry = db.scalar(select(AuditLog).where(AuditLog.action == "import"))
     assert entry.username == "coord" and "69 visits" in entry.detail
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _post_plans(c, patients: bytes, careplans: bytes, clinicians: bytes, day=DAY):
+    data = {"csrf_token": csrf(c), "date": day,
+            "patients": (io.BytesIO(patients), "patients.csv"),
+            "careplans": (io.BytesIO(careplans), "careplans.csv"),
+            "clinicians": (io.BytesIO(clinicians), "clinicians.csv")}  # fmt: skip
+    return c.post("/coordinator/import", data=data, content_type="multipart/form-data")
+
+
+def test_a_day_can_be_imported_from_care_plans_and_the_date(as_role, db):
+    """patients.csv + careplans.csv + the date give the same visits as `hah visits`."""
+    from scheduler.careplan import expand, read_careplans, read_patients
+    from web.models import DayImport
+
+    c = as_role("coord")
+    files = [(SAMPLE / n).read_bytes() for n in ("patients.csv", "careplans.csv",
+                                                  "clinicians.csv")]  # fmt: skip
+    r = _post_plans(c, *files)
+    assert r.status_code == 302, text_of(r)
+    imp = db.scalar(select(DayImport))
+    patients = read_patients(SAMPLE / "patients.csv")
+    from datetime import date
+
+    expected = expand(patients, read_careplans(SAMPLE / "careplans.csv"), date.fromisoformat(DAY))
+    assert imp.visits_count == len(expected) == 1070
+    assert imp.visits_name == "visits_from_careplans.csv"
+
+
+def test_bad_care_plans_are_refused_by_file_row_and_column(as_role, db):
+    c = as_role("coord")
+    patients = (SAMPLE / "patients.csv").read_bytes()
+    careplans = (SAMPLE / "careplans.csv").read_bytes().replace(b"q8h", b"q7h", 1)
+    r = _post_plans(c, patients, careplans, (SAMPLE / "clinicians.csv").read_bytes())
+    assert r.status_code == 422
+    page = text_of(r)
+    assert "careplans.csv 2 frequency" in page and "q7h" in page  # file, row, column
+    assert _counts(db)["imports"] == 0
+    r = c.post("/coordinator/import", data={"csrf_token": csrf(c), "date": DAY,
+               "patients": (io.BytesIO(patients), "patients.csv"),
+               "clinicians": (io.BytesIO(b"x"), "clinicians.csv")},
+               content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 400 and "both patients.csv and careplans.csv" in text_of(r)

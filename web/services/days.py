@@ -60,6 +60,41 @@ def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[
         return read_day(vpath, cpath)
 
 
+def visits_from_careplans(day: date, patients: Upload, careplans: Upload) -> Upload:
+    """The day's visits.csv expanded from care plans (as ``hah visits`` does), so a
+    coordinator can import patients.csv + careplans.csv + the date instead of visits.csv.
+    Raises ``InputError`` naming the uploaded files, rows and columns."""
+    from scheduler.careplan import expand, read_careplans, read_patients, write_visits_csv
+
+    with tempfile.TemporaryDirectory(prefix="hah-careplans-") as tmp:
+        pdir, cdir = Path(tmp, "patients"), Path(tmp, "careplans")
+        pdir.mkdir()
+        cdir.mkdir()
+        ppath = pdir / _safe_name(patients.name, "patients.csv")
+        cpath = cdir / _safe_name(careplans.name, "careplans.csv")
+        ppath.write_bytes(patients.data)
+        cpath.write_bytes(careplans.data)
+        issues: list[InputIssue] = []
+        people = plans = None
+        try:
+            people = read_patients(ppath)
+        except InputError as exc:
+            issues.extend(exc.issues)
+        try:
+            plans = read_careplans(cpath, {p.patient_id for p in people} if people else None)
+        except InputError as exc:
+            issues.extend(exc.issues)
+        if issues:
+            raise InputError(issues)
+        visits = expand(people, plans, day)
+        if not visits:
+            why = f"no care plan has a visit on {day:%Y-%m-%d}"
+            raise InputError([InputIssue(cpath.name, None, None, why)])
+        out = Path(tmp, "visits.csv")
+        write_visits_csv(visits, out)
+        return Upload(f"visits from {cpath.name}", out.read_bytes())
+
+
 def _date_issues(day: date, shifts: tuple[Shift, ...], clinicians_name: str) -> list[InputIssue]:
     """A day whose shifts all start on another date is almost surely the wrong file: refusing
     it keeps nurses from being sent yesterday's plan."""
