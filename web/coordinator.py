@@ -24,7 +24,15 @@ from scheduler.errors import InputError
 from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.security import client_ip, current_user, db_session, roles
 from web.services import audit
-from web.services.days import Upload, all_days, day_inputs, get_day, import_day, latest_import
+from web.services.days import (
+    Upload,
+    all_days,
+    day_inputs,
+    get_day,
+    import_day,
+    latest_import,
+    visits_from_careplans,
+)
 from web.services.edits import Edit, EditError, accept, locks_of, preview
 from web.services.jobs import (
     ACTIVE,
@@ -73,26 +81,33 @@ def import_files():
     s = db_session()
     raw_date = request.form.get("date", "")
     visits, clinicians = _upload("visits"), _upload("clinicians")
+    patients, careplans = _upload("patients"), _upload("careplans")
     problems = []
     try:
         day = datetime.strptime(raw_date, "%Y-%m-%d").date()
     except ValueError:
         day = None
         problems.append("Choose the date of the day (YYYY-MM-DD).")
-    if visits is None:
-        problems.append("Choose the visits file (visits.csv).")
+    from_plans = visits is None and (patients is not None or careplans is not None)
+    if from_plans and (patients is None or careplans is None):
+        problems.append("To import from care plans, choose both patients.csv and careplans.csv.")
+    elif visits is None and not from_plans:
+        problems.append("Choose the visits file (visits.csv), or patients.csv and careplans.csv.")
     if clinicians is None:
         problems.append("Choose the clinicians file (clinicians.csv).")
     if problems:
         return render_template("coordinator/import_refused.html", problems=problems,
                                issues=[], date=raw_date), 400  # fmt: skip
     try:
+        if from_plans:
+            visits = visits_from_careplans(day, patients, careplans)
         imp = import_day(s, day, visits, clinicians, current_user(), client_ip())
     except InputError as err:
         s.rollback()
         audit.record(
             s, current_user(), "import_refused",
-            f"{day:%Y-%m-%d}: {len(err.issues)} issue(s) in {visits.name}, {clinicians.name}",
+            f"{day:%Y-%m-%d}: {len(err.issues)} issue(s) in "
+            + ", ".join(u.name for u in (visits, patients, careplans, clinicians) if u),
             client_ip(),
         )  # fmt: skip
         s.commit()

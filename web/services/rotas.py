@@ -239,7 +239,7 @@ def _visit_view(v: Visit) -> dict[str, Any]:
 
 
 def _pct(moment: datetime, t0: datetime, span_min: float) -> float:
-    return round(100.0 * (moment - t0).total_seconds() / 60.0 / span_min, 3)
+    return round(100.0 * (moment - t0).total_seconds() / 60.0 / span_min, 2)
 
 
 def route_view(
@@ -311,7 +311,7 @@ def board(
             {
                 "kind": "shift",
                 "x": _pct(sh.start, t0, span),
-                "w": _pct(sh.end, t0, span) - _pct(sh.start, t0, span),
+                "w": round(_pct(sh.end, t0, span) - _pct(sh.start, t0, span), 2),
                 "label": sh.label(),
             }
         ]
@@ -322,15 +322,15 @@ def board(
                 bars.append(
                     {
                         "kind": "travel",
-                        "x": tx,
-                        "w": 100.0 * s.travel_min / span,
+                        "x": round(tx, 2),
+                        "w": round(100.0 * s.travel_min / span, 2),
                         "label": f"drive {s.travel_min} min",
                     }
                 )
             st = statuses.get((s.visit_id, r.clinician_id)) if s.visit_id else None
             bars.append({
                 "kind": s.kind if st is None else f"{s.kind} {st['status']}",
-                "x": x0, "w": max(x1 - x0, 0.15),
+                "x": x0, "w": round(max(x1 - x0, 0.15), 2),
                 "label": f"{s.start:%H:%M}–{s.end:%H:%M} "
                          + (s.visit_id if s.visit_id else "break"),
             })  # fmt: skip
