@@ -242,3 +242,30 @@ class RouteView(Base):
     #: The stops she saw (visit id and start), to say what changed, not only that it did.
     seen: Mapped[list] = mapped_column(JSON, default=list)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CapacityRun(Base):
+    """A capacity sweep started from the ops page (``web.services.capacity``): its parameters,
+    the worker's progress (days solved of days asked for) and, when it ends, the sweep's
+    summaries per census. The worker reads ``stop_requested``, as a solve job's does; the day
+    results themselves are kept in ``results_dir`` (``results.jsonl``), so a run with the same
+    scenario and time limit resumes from them."""
+
+    __tablename__ = "capacity_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    #: scenario ("sample" or TOML text), sizes, seeds, time_limit_s, level, workers, …
+    params: Mapped[dict] = mapped_column(JSON)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``web.services.capacity.serialise`` of the sweep; None until it ends.
+    results: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    results_dir: Mapped[str] = mapped_column(String(1000), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

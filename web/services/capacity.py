@@ -1,0 +1,573 @@
+"""Capacity sweeps from the ops page: a run row in the database, a worker that sweeps into it.
+
+The same pattern as solve jobs (``web.services.jobs``): the request validates the parameters
+and creates a ``CapacityRun``; a runner hands its id to a worker (by default a separate
+interpreter, ``python -m web.capacity_worker RUN_ID``) which calls
+``scheduler.capacity.sweep.sweep`` with a ``progress`` callback that writes days solved into
+the row (at most once a second) and a ``should_stop`` that reads the row's
+``stop_requested`` flag, then stores the sweep's summaries (``serialise``) in the row. Every
+simulated day is checked by the independent checker inside the sweep
+(``scheduler.capacity.metrics.measure``); the summaries carry its violation count.
+
+Day results go to ``results.jsonl`` in the run's folder under the instance directory. A new
+run whose scenario and time limit match an earlier run's re-uses that run's folder, so
+re-running a stopped (or finished) sweep solves only the days not yet solved.
+
+One run at a time across the whole service: a sweep keeps the machine's cores busy, and a
+second would only slow both. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
+from scheduler.capacity.sweep import (
+    CensusSummary,
+    ServiceLevel,
+    Spread,
+    SweepResult,
+    carries,
+)
+from scheduler.errors import InputError
+from web.models import CapacityRun, User, utcnow
+from web.services import audit
+from web.services.jobs import STALE_GRACE_S, _Runner
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")
+SAMPLE = "sample"
+CHARTS = ("capacity", "utilisation")
+MAX_SIZES = 20
+LIMITS = {"size": (1, 600), "seeds": (1, 10), "time_limit_s": (1, 120)}
+DEFAULTS = {"seeds": 3, "time_limit_s": 30.0, "p1_percent": 100.0, "placed_percent": 98.0,
+            "days_percent": 95.0}  # fmt: skip
+
+
+class CapacityError(ValueError):
+    """A run cannot be started or stopped as asked (another is active, it has finished)."""
+
+
+class ParamsError(ValueError):
+    """The sweep's parameters are not valid; ``messages`` says every problem at once."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages))
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def sample_toml() -> str:
+    from scheduler.capacity.scenario import scenario_toml
+
+    return scenario_toml(sample_scenario())
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def scenario_from_text(text: str | None) -> Scenario:
+    """``"sample"``, nothing, or the sample's own TOML: the sample service; anything else is
+    TOML read as ``hah capacity`` reads a scenario file (every problem reported at once, as an
+    ``InputError`` whose issues are named ``scenario``)."""
+    text = (text or "").replace("\r\n", "\n")
+    if not text.strip() or text.strip() == SAMPLE:
+        return sample_scenario()
+    with tempfile.TemporaryDirectory(prefix="hah-scenario-") as tmp:
+        path = Path(tmp) / "scenario.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load_scenario(path)
+        except InputError as err:
+            for issue in err.issues:
+                object.__setattr__(issue, "file", "scenario")
+            raise InputError(err.issues) from None
+
+
+def _number(raw: Any, name: str, lo: float, hi: float, problems: list[str], *,
+            whole: bool = False) -> float | None:  # fmt: skip
+    what = "a whole number" if whole else "a number"
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = float(str(raw).strip()) if not isinstance(raw, int | float) else float(raw)
+    except (TypeError, ValueError):
+        problems.append(f"{name}: {what} from {lo:g} to {hi:g}, not {raw!r}")
+        return None
+    if not math.isfinite(value) or not lo <= value <= hi or (whole and value != int(value)):
+        problems.append(f"{name}: {what} from {lo:g} to {hi:g}, not {raw!r}")
+        return None
+    return value
+
+
+def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
+    """The stored parameters of a run from a form or a JSON body, or ``ParamsError``.
+
+    ``sizes`` (required): census sizes, a list or "150, 200 250"; ``seeds``: how many
+    simulated days per size (1–10, seeds 0…n−1); ``time_limit_s``: the solver's time per day
+    (1–120 s); ``p1_percent``, ``placed_percent``, ``days_percent``: the service level;
+    ``scenario``: TOML text, or empty / "sample" for the sample service.
+    """
+    problems: list[str] = []
+    raw_sizes = data.get("sizes")
+    sizes: list[int] = []
+    lo, hi = LIMITS["size"]
+    if raw_sizes is None or (isinstance(raw_sizes, str) and not raw_sizes.strip()):
+        problems.append(f"census sizes: required, e.g. 150, 200, 250 (each {lo}–{hi} patients)")
+    else:
+        items = raw_sizes if isinstance(raw_sizes, list) else re.split(r"[\s,;]+", str(raw_sizes))
+        items = [x for x in items if not (isinstance(x, str) and not x.strip())]
+        bad = []
+        for x in items:
+            ok = isinstance(x, int) and not isinstance(x, bool)
+            if isinstance(x, str) and re.fullmatch(r"\d+", x.strip()):
+                x, ok = int(x), True
+            if ok and lo <= x <= hi:
+                sizes.append(int(x))
+            else:
+                bad.append(str(x))
+        if bad:
+            problems.append(f"census sizes: whole numbers of patients from {lo} to {hi}, "
+                            f"not {', '.join(bad)}")  # fmt: skip
+        elif not sizes:
+            problems.append("census sizes: give at least one")
+        sizes = sorted(set(sizes))
+        if len(sizes) > MAX_SIZES:
+            problems.append(f"census sizes: at most {MAX_SIZES} different sizes")
+
+    def field(name: str, label: str, lo: float, hi: float, whole: bool = False):
+        raw = data.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            raw = DEFAULTS[name]
+        return _number(raw, label, lo, hi, problems, whole=whole)
+
+    seeds = field("seeds", "seeds (simulated days per size)", *LIMITS["seeds"], whole=True)
+    limit = field("time_limit_s", "seconds per day", *LIMITS["time_limit_s"])
+    p1 = field("p1_percent", "priority-1 on time %", 0, 100)
+    placed = field("placed_percent", "visits placed %", 0, 100)
+    days = field("days_percent", "share of days %", 1, 100)
+    text = str(data.get("scenario") or "").replace("\r\n", "\n")
+    is_sample = (
+        not text.strip() or text.strip() == SAMPLE or _squash(text) == _squash(sample_toml())
+    )
+    scenario = None
+    try:
+        scenario = scenario_from_text(SAMPLE if is_sample else text)
+    except InputError as err:
+        for issue in err.issues:
+            where = f"scenario {issue.column}" if issue.column else "scenario"
+            problems.append(f"{where}: {issue.message}")
+    if problems:
+        raise ParamsError(problems)
+    return {
+        "scenario": SAMPLE if is_sample else text,
+        "scenario_name": scenario.name,
+        "scenario_key": scenario.key(),
+        "sizes": sizes,
+        "seeds": int(seeds),
+        "time_limit_s": float(limit),
+        "level": {"p1_on_time": p1 / 100, "placed": placed / 100, "share_of_days": days / 100},
+        "workers": max(1, int(workers)),
+    }
+
+
+def level_of(params: Mapping[str, Any]) -> ServiceLevel:
+    return ServiceLevel(**params["level"])
+
+
+# --- starting and stopping -------------------------------------------------------------------
+
+
+def is_stale(run: CapacityRun, now: datetime) -> bool:
+    """Active, but silent for longer than a day's time limit plus the jobs' grace."""
+    last = run.heartbeat_at or run.created_at
+    limit = float(run.params.get("time_limit_s", 30)) if run.params else 30.0
+    return (
+        run.state in ACTIVE
+        and last is not None
+        and (now - last).total_seconds() > limit + STALE_GRACE_S
+    )
+
+
+def active_run(session: Session) -> CapacityRun | None:
+    """The run in progress, after failing any abandoned one (its worker died)."""
+    now = utcnow()
+    busy = None
+    for run in session.scalars(select(CapacityRun).where(CapacityRun.state.in_(ACTIVE))):
+        if is_stale(run, now):
+            run.state, run.finished_at = "failed", now
+            run.error = "abandoned: its worker stopped reporting (server restarted?)"
+        else:
+            busy = run
+    return busy
+
+
+def _results_dir(session: Session, params: Mapping[str, Any], base: Path, run_id: int) -> str:
+    """An earlier run's folder for the same scenario and time limit (its days are re-used),
+    else a new one named after this run."""
+    earlier = session.scalars(
+        select(CapacityRun).where(CapacityRun.results_dir != "").order_by(CapacityRun.id.desc())
+    )
+    for old in earlier:
+        p = old.params or {}
+        if (
+            p.get("scenario_key") == params["scenario_key"]
+            and p.get("time_limit_s") == params["time_limit_s"]
+            and Path(old.results_dir).parent == base
+        ):
+            return old.results_dir
+    # A random tail too: several databases (tests, a demo) may share one instance folder.
+    return str(base / f"run-{run_id}-{secrets.token_hex(3)}")
+
+
+def start_run(
+    session: Session,
+    params: dict[str, Any],
+    user: User | None,
+    results_base: Path,
+    ip: str = "",
+) -> CapacityRun:
+    """A queued run of validated ``params`` (``parse_params``); refuses while another run is
+    active. The caller commits, then hands ``run.id`` to a runner."""
+    busy = active_run(session)
+    if busy is not None:
+        raise CapacityError(
+            f"capacity run {busy.id} is still {busy.state}; wait for it or stop it first"
+        )
+    run = CapacityRun(
+        state="queued",
+        params=dict(params),
+        progress_done=0,
+        progress_total=len(params["sizes"]) * int(params["seeds"]),
+        created_by_id=user.id if user else None,
+    )
+    session.add(run)
+    session.flush()
+    run.results_dir = _results_dir(session, params, Path(results_base), run.id)
+    audit.record(
+        session, user, "capacity_start",
+        f"run {run.id}: {params['scenario_name']}, sizes {params['sizes']}, "
+        f"{params['seeds']} seed(s), {params['time_limit_s']:g} s per day", ip,
+    )  # fmt: skip
+    return run
+
+
+def request_stop(session: Session, run: CapacityRun, user: User | None, ip: str = "") -> None:
+    """Ask the worker to stop; the days solved so far are kept and summarised."""
+    if run.state not in ACTIVE:
+        raise CapacityError(f"capacity run {run.id} has already finished ({run.state})")
+    run.stop_requested = True
+    audit.record(session, user, "capacity_stop", f"run {run.id}", ip)
+
+
+def recent_runs(session: Session, limit: int = 50) -> list[CapacityRun]:
+    return list(session.scalars(select(CapacityRun).order_by(CapacityRun.id.desc()).limit(limit)))
+
+
+def _seconds(a: datetime | None, b: datetime) -> float | None:
+    return None if a is None else max(0.0, (b - a).total_seconds())
+
+
+def run_status(run: CapacityRun) -> dict[str, Any]:
+    """What the polling page shows, and the results once the run has ended."""
+    now = utcnow()
+    p = run.params or {}
+    elapsed = _seconds(run.started_at, run.finished_at or now)
+    total, done = run.progress_total or 0, run.progress_done or 0
+    left = None
+    if run.state in ACTIVE:
+        per_day = float(p.get("time_limit_s", 30)) + 1.0
+        left = round((total - done) * per_day / max(1, int(p.get("workers", 1))), 1)
+    return {
+        "id": run.id,
+        "state": run.state,
+        "stop_requested": run.stop_requested,
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total, 1) if total else 0.0,
+        "elapsed_s": None if elapsed is None else round(elapsed, 1),
+        "estimate_s_left": left,
+        "error": run.error or None,
+        "stale": is_stale(run, now),
+        "created_at": run.created_at.isoformat(timespec="seconds") + "Z",
+        "params": {
+            "scenario_name": p.get("scenario_name"),
+            "sample": p.get("scenario") == SAMPLE,
+            "sizes": p.get("sizes"),
+            "seeds": p.get("seeds"),
+            "time_limit_s": p.get("time_limit_s"),
+            "level": p.get("level"),
+        },
+        "results": run.results,
+    }
+
+
+# --- results: stored as JSON, rebuilt for the charts -----------------------------------------
+
+
+def _finite(x: float) -> float | None:
+    return x if isinstance(x, int | float) and math.isfinite(x) else None
+
+
+def _spread(s: Spread) -> dict[str, float | None]:
+    return {k: _finite(v) for k, v in asdict(s).items()}
+
+
+def answer(largest: int | None, sizes: list[int], level: ServiceLevel, swept: bool = True) -> str:
+    """The sentence an ops lead reads: how many patients this roster carries."""
+    if not sizes:
+        return "No simulated day was solved, so there is no answer yet."
+    how = f"the service level ({level.text()})"
+    if largest is None:
+        return (f"This roster does not carry even the smallest census swept ({min(sizes)} "
+                f"patients) at {how}.")  # fmt: skip
+    if largest >= max(sizes):
+        more = " or more: it held at every census swept; sweep larger sizes to find its limit"
+        return f"This roster carries {largest} patients{more} at {how}."
+    return f"This roster carries {largest} patients at {how}."
+
+
+def serialise(result: SweepResult) -> dict[str, Any]:
+    """The sweep as JSON for ``CapacityRun.results``: per census the days solved, the spread
+    (mean, 10th/90th percentiles lo/hi, min, max) of each measure, utilisation per grade,
+    days meeting the service level, checker violations; the largest census carried."""
+    sizes = [s.census for s in result.summaries]
+    census = []
+    for s in result.summaries:
+        census.append(
+            {
+                "census": s.census,
+                "days": s.days,
+                "visits": _spread(s.visits),
+                "p1_on_time": _spread(s.p1_on_time),
+                "placed": _spread(s.placed),
+                "travel_share": _spread(s.travel_share),
+                "overtime_h": _spread(s.overtime_h),
+                "utilisation": {g: _spread(v) for g, v in sorted(s.utilisation.items())},
+                "days_ok": s.days_ok,
+                "ok_share": _finite(s.ok_share),
+                "carries": carries(s, result.level),
+                "violations": s.violations,
+                "solve_s": _finite(round(s.solve_s, 2)),
+            }
+        )
+    sc = result.scenario
+    return {
+        "scenario": sc.name,
+        "roster": roster_text(sc.roster),
+        "clinicians": sc.clinicians(),
+        "paid_hours": round(sc.paid_hours(), 1),
+        "level": asdict(result.level),
+        "level_text": result.level.text(),
+        "seeds": list(result.seeds),
+        "time_limit_s": result.time_limit_s,
+        "census": census,
+        "largest": result.largest,
+        "refined": list(result.refined),
+        "seconds": round(result.seconds, 1),
+        "violations": sum(s.violations for s in result.summaries),
+        "answer": answer(result.largest, sizes, result.level),
+    }
+
+
+def _spread_back(d: Mapping[str, Any]) -> Spread:
+    return Spread(
+        **{k: math.nan if d.get(k) is None else d[k] for k in Spread.__dataclass_fields__}
+    )
+
+
+def sweep_result_of(run: CapacityRun) -> SweepResult:
+    """A ``SweepResult`` rebuilt from a finished run's stored results (for the charts)."""
+    r = run.results or {}
+    summaries = [
+        CensusSummary(
+            census=c["census"],
+            days=c["days"],
+            visits=_spread_back(c["visits"]),
+            p1_on_time=_spread_back(c["p1_on_time"]),
+            placed=_spread_back(c["placed"]),
+            travel_share=_spread_back(c["travel_share"]),
+            overtime_h=_spread_back(c["overtime_h"]),
+            utilisation={g: _spread_back(v) for g, v in c["utilisation"].items()},
+            days_ok=c["days_ok"],
+            violations=c["violations"],
+            solve_s=c.get("solve_s") or 0.0,
+        )
+        for c in r.get("census", [])
+    ]
+    return SweepResult(
+        scenario=scenario_from_text(run.params.get("scenario")),
+        level=ServiceLevel(**r.get("level", run.params["level"])),
+        seeds=tuple(r.get("seeds", range(run.params.get("seeds", 1)))),
+        time_limit_s=float(r.get("time_limit_s", run.params.get("time_limit_s", 30))),
+        summaries=summaries,
+        largest=r.get("largest"),
+        refined=list(r.get("refined", [])),
+        seconds=float(r.get("seconds", 0.0)),
+    )
+
+
+def charts_available() -> bool:
+    try:
+        import scheduler.capacity.plots  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def chart_svg(run: CapacityRun, name: str) -> bytes:
+    """One of ``CHARTS`` for a finished run, drawn by ``scheduler.capacity.plots`` as SVG."""
+    from scheduler.capacity import plots  # matplotlib, Agg, no pyplot state
+
+    draw = {"capacity": plots.capacity_curve, "utilisation": plots.utilisation_by_grade}[name]
+    buf = io.BytesIO()
+    draw(sweep_result_of(run), buf, fmt="svg")
+    return buf.getvalue()
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+
+def run_capacity(db_url: str, run_id: int) -> None:
+    """Sweep one run end to end (in a worker process or thread); never raises."""
+    from scheduler.capacity.sweep import sweep
+    from web.db import Database
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            run = s.get(CapacityRun, run_id)
+            if run is None:
+                return
+            if run.stop_requested:
+                run.state, run.finished_at = "stopped", utcnow()
+                s.commit()
+                return
+            run.state = "running"
+            run.started_at = run.heartbeat_at = utcnow()
+            params = dict(run.params)
+            folder = Path(run.results_dir)
+            s.commit()
+
+        scenario = scenario_from_text(params["scenario"])
+        last = {"progress": 0.0, "stop_read": 0.0, "beat": time.monotonic(), "stop": False}
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last["progress"] < 1.0 and done < total:
+                return
+            last["progress"] = last["beat"] = now
+            with db.session() as s:
+                run = s.get(CapacityRun, run_id)
+                run.progress_done, run.progress_total = int(done), int(total)
+                run.heartbeat_at = utcnow()
+                s.commit()
+
+        def should_stop() -> bool:
+            now = time.monotonic()
+            if not last["stop"] and now - last["stop_read"] >= 0.5:
+                last["stop_read"] = now
+                with db.session() as s:
+                    run = s.get(CapacityRun, run_id)
+                    last["stop"] = bool(run.stop_requested)
+                    if now - last["beat"] >= 10.0:
+                        last["beat"] = now
+                        run.heartbeat_at = utcnow()
+                        s.commit()
+            return last["stop"]
+
+        result = sweep(
+            scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
+            time_limit_s=float(params["time_limit_s"]), level=level_of(params),
+            workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+        )  # fmt: skip
+        with db.session() as s:
+            run = s.get(CapacityRun, run_id)
+            run.results = serialise(result)
+            run.progress_done = sum(c.days for c in result.summaries)
+            run.state = "stopped" if (run.stop_requested or last["stop"]) else "done"
+            run.finished_at = run.heartbeat_at = utcnow()
+            user = s.get(User, run.created_by_id) if run.created_by_id else None
+            audit.record(
+                s, user, "capacity_done",
+                f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
+                f"largest census carried {result.largest}, "
+                f"{run.results['violations']} violations",
+            )  # fmt: skip
+            s.commit()
+    except Exception as exc:  # the run row is the only place an ops lead sees errors
+        log.exception("capacity run %s failed", run_id)
+        with db.session() as s:
+            run = s.get(CapacityRun, run_id)
+            if run is not None:
+                run.state = "failed"
+                run.error = f"{type(exc).__name__}: {exc}"[:2000]
+                run.finished_at = utcnow()
+                s.commit()
+    finally:
+        db.dispose()
+
+
+class CapacityThreadRunner(_Runner):
+    def _run(self, run_id: int) -> None:
+        run_capacity(self.db_url, run_id)
+
+
+class CapacityProcessRunner(_Runner):
+    """Each run in a fresh ``python -m web.capacity_worker RUN_ID`` (why: see
+    ``web.services.jobs.ProcessRunner``); the database URL travels in the environment."""
+
+    def _run(self, run_id: int) -> None:
+        paths = [p or os.getcwd() for p in sys.path]
+        env = dict(os.environ, HAH_WORKER_DATABASE_URL=self.db_url,
+                   PYTHONPATH=os.pathsep.join(paths))  # fmt: skip
+        cmd = [sys.executable, "-m", "web.capacity_worker", str(run_id)]
+        proc = subprocess.run(cmd, env=env)
+        if proc.returncode != 0:
+            _mark_crashed(self.db_url, run_id, proc.returncode)
+
+
+def _mark_crashed(db_url: str, run_id: int, exitcode: int | None) -> None:
+    from web.db import Database
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            run = s.get(CapacityRun, run_id)
+            if run is not None and run.state in ACTIVE:
+                run.state = "failed"
+                run.error = f"the sweep process ended with exit code {exitcode}"
+                run.finished_at = utcnow()
+                s.commit()
+    finally:
+        db.dispose()
+
+
+def make_capacity_runner(kind: str, db_url: str) -> _Runner:
+    """``HAH_JOB_RUNNER``'s choice for sweeps too: "process" (default) or "thread"."""
+    if kind == "thread":
+        return CapacityThreadRunner(db_url)
+    if kind == "process":
+        return CapacityProcessRunner(db_url)
+    raise ValueError(f"HAH_JOB_RUNNER must be 'process' or 'thread', not {kind!r}")
