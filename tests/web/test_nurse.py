@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from webhelpers import DAY, csrf, nurse_visits, text_of
+from webhelpers import DAY, FAST_HASH, PASSWORD, csrf, nurse_visits, small_files, text_of
 
 ROUTE = f"/nurse/route/{DAY}/C002"
 
@@ -128,3 +128,100 @@ def test_statuses_are_audited(as_role, published, small_rota, db):
     _status(c, vid, "done")
     entry = db.scalar(select(AuditLog).where(AuditLog.action == "visit_status"))
     assert entry.username == "nurse" and vid in entry.detail and "done" in entry.detail
+
+
+# --- other days: tomorrow, and the night shift that started yesterday ------------------------
+
+
+def shifted(text: str, days: int) -> str:
+    """Every ``YYYY-MM-DD`` in ``text`` moved by ``days`` (to make another day of the same
+    small day: same places, same travel, so its rota stays checker-clean)."""
+    from datetime import date, timedelta
+
+    return re.sub(
+        r"\d{4}-\d{2}-\d{2}",
+        lambda m: f"{date.fromisoformat(m.group(0)) + timedelta(days=days):%Y-%m-%d}",
+        text,
+    )
+
+
+def import_day_moved(db, users, days: int):
+    """The small day moved by ``days``, imported by the coordinator."""
+    from datetime import date, timedelta
+
+    from web.services.days import Upload, import_day
+
+    v, c = small_files()
+    when = date.fromisoformat(DAY) + timedelta(days=days)
+    imp = import_day(db, when, Upload("visits.csv", shifted(v.decode(), days).encode()),
+                     Upload("clinicians.csv", shifted(c.decode(), days).encode()),
+                     users["coord"])  # fmt: skip
+    db.commit()
+    return imp
+
+
+def publish_moved(db, users, imp, small_rota, days: int):
+    """The session's rota moved by ``days``, published for ``imp``; returns the version."""
+    import json
+
+    from web.services.rotas import publish, rota_from_json, rota_to_json, save_draft
+
+    rota = rota_from_json(json.loads(shifted(json.dumps(rota_to_json(small_rota)), days)))
+    version = save_draft(db, imp, rota, users["coord"])
+    assert version.violations == [], version.violations
+    publish(db, version, users["coord"])
+    db.commit()
+    return version
+
+
+TOMORROW = "2026-11-24"
+
+
+def test_tomorrow_is_a_tab_only_once_published(as_role, published, small_rota, db, users):
+    c = as_role("nurse")
+    html = c.get(ROUTE).get_data(as_text=True)
+    assert 'aria-current="page"' in html and ">Today</a>" in html
+    assert "Tomorrow: not published yet" in text_of(c.get(ROUTE))
+    assert f"/nurse/route/{TOMORROW}/C002" not in html
+    imp = import_day_moved(db, users, 1)  # imported, not yet published
+    assert f"/nurse/route/{TOMORROW}/C002" not in c.get(ROUTE).get_data(as_text=True)
+    publish_moved(db, users, imp, small_rota, 1)
+    html = c.get(ROUTE).get_data(as_text=True)
+    assert f'href="/nurse/route/{TOMORROW}/C002">Tomorrow</a>' in html
+    tomorrow = c.get(f"/nurse/route/{TOMORROW}/C002")
+    page = tomorrow.get_data(as_text=True)
+    assert tomorrow.status_code == 200 and "Tue 24 Nov 2026" in page
+    assert f'id="v-{nurse_visits(small_rota, "C002")[0]}"' in page
+    assert f'href="/nurse/route/{DAY}/C002">Today</a>' in page
+    assert re.search(r'class="current" aria-current="page">Tomorrow<', page)
+
+
+def _night_nurse(db):
+    from web.services.users import create_user
+
+    create_user(db, "night", PASSWORD, "nurse", clinician_id="C010", hash_method=FAST_HASH)
+    db.commit()
+
+
+def test_a_night_nurse_at_2am_lands_on_the_day_her_shift_started(app, as_role, published, db):
+    _night_nurse(db)
+    night, day_nurse = as_role("night"), as_role("nurse")
+    app.config["HAH_NOW"] = f"{TOMORROW}T02:00"  # C010 works 21:00–07:30, C002 07:00–15:00
+    r = night.get("/nurse/")
+    assert r.status_code == 302 and r.headers["Location"] == f"/nurse/route/{DAY}/C010"
+    assert day_nurse.get("/nurse/").headers["Location"] == f"/nurse/route/{TOMORROW}/C002"
+    html = night.get(f"/nurse/route/{DAY}/C010").get_data(as_text=True)
+    assert f'href="/nurse/route/{DAY}/C010" class="current" aria-current="page">Today</a>' in html
+    app.config["HAH_NOW"] = f"{TOMORROW}T07:29"
+    assert night.get("/nurse/").headers["Location"] == f"/nurse/route/{DAY}/C010"
+    app.config["HAH_NOW"] = f"{TOMORROW}T07:45"  # her shift is over: the new day
+    assert night.get("/nurse/").headers["Location"] == f"/nurse/route/{TOMORROW}/C010"
+    app.config["HAH_NOW"] = f"{DAY}T22:00"  # the same evening: the day itself
+    assert night.get("/nurse/").headers["Location"] == f"/nurse/route/{DAY}/C010"
+
+
+def test_the_night_rule_needs_no_published_rota(app, as_role, day_import, db):
+    """Her shift is known from the import even before the rota is published."""
+    _night_nurse(db)
+    app.config["HAH_NOW"] = f"{TOMORROW}T03:00"
+    assert as_role("night").get("/nurse/").headers["Location"] == f"/nurse/route/{DAY}/C010"
