@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, redirect, url_for
 
 from web import config as _config
+from web.compress import init_compression
 from web.db import Database, upgrade
 from web.models import local
 from web.security import check_every_view_guarded, current_user, init_security, public
@@ -32,11 +33,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hah_runner"] = app.config.get("HAH_RUNNER") or make_runner(
         app.config["HAH_JOB_RUNNER"], database.url
     )
+    init_compression(app)  # registered first, so it runs last
     init_security(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
 
-    from web import api, auth, coordinator, nurse, ops
+    from web import api, auth, capacity, coordinator, history, nurse, ops
 
-    for module in (auth, coordinator, nurse, ops, api):
+    for module in (auth, coordinator, history, nurse, ops, capacity, api):
         app.register_blueprint(module.bp)
 
     @app.route("/")

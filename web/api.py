@@ -12,11 +12,19 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import select
 
-from web.models import DayImport, RotaVersion, SolveJob
+from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.openapi import document
 from web.security import client_ip, current_user, db_session, public, roles
 from web.services.days import all_days, day_inputs, get_day, latest_import
-from web.services.jobs import ACTIVE, JobError, job_status, request_stop, start_job
+from web.services.edits import Edit, EditError, accept, preview
+from web.services.jobs import (
+    ACTIVE,
+    KEEP_PLAN_MIN,
+    JobError,
+    job_status,
+    request_stop,
+    start_job,
+)
 from web.services.rotas import (
     PublishRefused,
     board,
@@ -176,6 +184,56 @@ def publish_version(version_id: int):
     return jsonify(_version_summary(v) | {"number": number})
 
 
+@bp.route("/versions/<int:version_id>/edits", methods=["POST"])
+@roles("coordinator")
+def edit_version(version_id: int):
+    """A hand change, checked first: 200 with the new draft when the checker finds nothing
+    new (or ``confirm`` is true), 409 with the new violations otherwise (nothing stored);
+    ``preview: true`` only reports what it would do."""
+    s = db_session()
+    v = s.get(RotaVersion, version_id) or abort(404)
+    body = request.get_json(silent=True) or {}
+    user = current_user()
+    try:
+        change = Edit.from_form(body)
+        pv = preview(s, v, change, user.username)
+    except EditError as err:
+        return _error(422, str(err))
+    answer = {"description": pv.description, "new_violations": pv.new_violations,
+              "kpis": pv.kpis}  # fmt: skip
+    if body.get("preview") is True:
+        return jsonify(accepted=False, **answer)
+    if pv.new_violations and body.get("confirm") is not True:
+        return _error(409, "the change breaks rules; send confirm: true to keep it as a draft",
+                      **answer)  # fmt: skip
+    draft, _ = accept(s, v, change, user, client_ip())
+    s.commit()
+    return jsonify(accepted=True, version=_version_summary(draft), **answer)
+
+
+@bp.route("/versions/<int:version_id>/reoptimise", methods=["POST"])
+@roles("coordinator")
+def reoptimise_version(version_id: int):
+    """Re-solve from a version keeping its locks; ``keep_plan_min`` (default 15, null for a
+    free search) is the saving a visit's move must make."""
+    s = db_session()
+    v = s.get(RotaVersion, version_id) or abort(404)
+    body = request.get_json(silent=True) or {}
+    keep = body.get("keep_plan_min", KEEP_PLAN_MIN)
+    if keep is not None and (not isinstance(keep, int) or keep < 1):
+        return _error(422, "keep_plan_min must be a whole number of minutes ≥ 1, or null")
+    d = s.get(Day, v.day_id)
+    try:
+        job = start_job(s, d, latest_import(s, d), current_user(),
+                        time_limit_from(body.get("time_limit_s")), client_ip(),
+                        base=v, keep_plan_min=keep)  # fmt: skip
+    except JobError as err:
+        return _error(409, str(err))
+    s.commit()
+    runner().submit(job.id)
+    return jsonify(job_status(job)), 202
+
+
 @bp.route("/days/<date>/routes/<cid>")
 @roles("coordinator", "nurse", "ops")
 def route(date: str, cid: str):
@@ -203,3 +261,93 @@ def statuses(date: str):
         for (vid, cid), st in sorted(latest_statuses(s, d).items())
     ]
     return jsonify(date=date, statuses=rows)
+
+
+@bp.route("/versions/<int:version_id>/diff")
+@roles("coordinator", "ops")
+def version_diff(version_id: int):
+    """What changed from ``?from=ID`` (default: the version it was made from, else the latest
+    published before it) to this version; both must be of the same day."""
+    from web.services.diffs import diff_json, diff_rotas, previous_version
+
+    s = db_session()
+    new = s.get(RotaVersion, version_id) or abort(404)
+    old_id = request.args.get("from", type=int)
+    if "from" in request.args and old_id is None:
+        return _error(404, "from must be a version id")
+    old = previous_version(s, new) if old_id is None else s.get(RotaVersion, old_id)
+    if old_id is not None and (old is None or old.day_id != new.day_id):
+        return _error(404, f"version {old_id} is not a version of the same day")
+    if old is None:
+        return jsonify(to=_version_summary(new), **{"from": None}, diff=None,
+                       message="nothing earlier to compare with; pass ?from=ID")  # fmt: skip
+    visits = {v.visit_id: v for v in day_inputs(s.get(DayImport, old.import_id))[0]}
+    visits |= {v.visit_id: v for v in day_inputs(s.get(DayImport, new.import_id))[0]}
+    result = diff_rotas(rota_from_json(old.rota), rota_from_json(new.rota), visits)
+    return jsonify(to=_version_summary(new), **{"from": _version_summary(old)},
+                   diff=diff_json(result), message="")  # fmt: skip
+
+
+@bp.route("/figures")
+@roles("ops")
+def figures():
+    """The ops lead's figures for the Monday–Sunday week of ``?week=YYYY-MM-DD`` (any day of
+    it; default this week): per day and totals (``web.services.figures``)."""
+    from datetime import datetime
+
+    from web.services.figures import week_figures
+    from web.views import today
+
+    text = request.args.get("week", "").strip()
+    try:
+        when = datetime.strptime(text, "%Y-%m-%d").date() if text else today()
+    except ValueError:
+        return _error(400, "week must be a date, YYYY-MM-DD")
+    return jsonify(week_figures(db_session(), when))
+
+
+@bp.route("/days/<date>/routes/<cid>/version")
+@roles("coordinator", "nurse", "ops")
+def route_version(date: str, cid: str):
+    """The latest published version number of a day and a fingerprint of the clinician's
+    stops in it (``web.services.route_changes``): what the nurse page polls to say "your
+    route has changed". Both null while nothing is published."""
+    from web.services.route_changes import fingerprint, her_stops
+
+    if not may_view_route(current_user(), cid):
+        abort(404)
+    s = db_session()
+    d = get_day(s, parse_day(date))
+    pub = latest_published(s, d) if d is not None else None
+    if pub is None:
+        return jsonify(date=date, version=None, fingerprint=None)
+    return jsonify(date=date, version=pub.number, fingerprint=fingerprint(her_stops(pub.rota, cid)))
+
+
+@bp.route("/capacity", methods=["POST"])
+@roles("ops")
+def capacity_start():
+    """Start a capacity sweep (``web.services.capacity.parse_params`` says the body): 202 with
+    the run's status, 422 with every problem of the parameters, 409 while another runs."""
+    from web.capacity import start_from
+    from web.services.capacity import run_status
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "send a JSON object: sizes, seeds, time_limit_s, …")
+    run, status, messages = start_from(body)
+    if run is None:
+        return _error(status, "; ".join(messages), reasons=messages)
+    return jsonify(run_status(run)), 202
+
+
+@bp.route("/capacity/<int:run_id>")
+@roles("ops")
+def capacity_run(run_id: int):
+    """A capacity run's progress (days solved of days asked for) and, once it has ended, its
+    results per census and the answer."""
+    from web.models import CapacityRun
+    from web.services.capacity import run_status
+
+    run = db_session().get(CapacityRun, run_id) or abort(404)
+    return jsonify(run_status(run))

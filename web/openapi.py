@@ -114,6 +114,82 @@ def document() -> dict[str, Any]:
                     "responses": _ok("published", "Version") | {"404": _ERR, "409": _ERR},
                 }
             },
+            "/api/versions/{version_id}/edits": {
+                "post": {
+                    "summary": "A hand change to a version (coordinator). Body: op (move, swap, "
+                    "unassign, lock, unlock), visit_id, from_clinician (which half of a "
+                    "double-handed visit), to_clinician, position (1-based; omitted: the "
+                    "least-late place), other_visit_id (swap), confirm, preview. Checked by "
+                    "the independent checker first: 200 with the new draft when nothing new "
+                    "is broken (or confirm is true), 409 with new_violations otherwise (nothing "
+                    "stored), 422 when the change names what is not there",
+                    "parameters": [VERSION, CSRF],
+                    "responses": _ok("edited", "Version") | {"404": _ERR, "409": _ERR, "422": _ERR},
+                }
+            },
+            "/api/versions/{version_id}/reoptimise": {
+                "post": {
+                    "summary": "Re-solve from a version keeping its locks (coordinator). Body: "
+                    "time_limit_s, keep_plan_min (default 15: a visit moves only to save that "
+                    "many minutes; null: free search). Answers the job, as POST …/jobs",
+                    "parameters": [VERSION, CSRF],
+                    "responses": _ok("job queued", "Job", "202")
+                    | {"404": _ERR, "409": _ERR, "422": _ERR},
+                }
+            },
+            "/api/versions/{version_id}/diff": {
+                "get": {
+                    "summary": "What changed from another version of the same day to this one "
+                    "(coordinator, ops): per visit added / dropped / moved / re-timed, and per "
+                    "clinician the visits she gains, loses and whose start moves. `from` "
+                    "defaults to the version this one was made from, else the latest published "
+                    "before it; `from` and `diff` are null when there is nothing to compare",
+                    "parameters": [
+                        VERSION,
+                        {
+                            "name": "from",
+                            "in": "query",
+                            "required": False,
+                            "description": "the earlier version id (same day, else 404)",
+                            "schema": {"type": "integer"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "diff",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "from": {"type": ["object", "null"]},
+                                            "to": {"type": "object"},
+                                            "message": {"type": "string"},
+                                            "diff": {
+                                                "type": ["object", "null"],
+                                                "properties": {
+                                                    "summary": {"type": "object"},
+                                                    "changes": {
+                                                        "type": "array",
+                                                        "items": {"type": "object"},
+                                                    },
+                                                    "clinicians": {
+                                                        "type": "array",
+                                                        "items": {"type": "object"},
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "401": _ERR,
+                        "403": _ERR,
+                        "404": _ERR,
+                    },
+                }
+            },
             "/api/days/{date}/routes/{cid}": {
                 "get": {
                     "summary": "A clinician's route in the latest published version, with statuses "
@@ -122,11 +198,127 @@ def document() -> dict[str, Any]:
                     "responses": _ok("route", "Route") | {"404": _ERR},
                 }
             },
+            "/api/days/{date}/routes/{cid}/version": {
+                "get": {
+                    "summary": "The latest published version number and a fingerprint of the "
+                    "clinician's stops in it, both null while none is published (what the "
+                    "nurse page polls to say her route changed; a nurse: only her own)",
+                    "parameters": [DATE, CID],
+                    "responses": {
+                        "200": {
+                            "description": "version",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "date": {"type": "string"},
+                                            "version": {"type": ["integer", "null"]},
+                                            "fingerprint": {"type": ["string", "null"]},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "401": _ERR,
+                        "403": _ERR,
+                        "404": _ERR,
+                    },
+                }
+            },
             "/api/days/{date}/statuses": {
                 "get": {
                     "summary": "Nurses' latest reports per visit (coordinator, ops)",
                     "parameters": [DATE],
                     "responses": _ok("statuses", "Statuses") | {"404": _ERR},
+                }
+            },
+            "/api/figures": {
+                "get": {
+                    "summary": "The ops lead's figures for a Monday–Sunday week, per day and "
+                    "totals: visits planned and made, could-not-complete reasons, priority-1 on "
+                    "time, travel, utilisation by role, continuity. A day with nothing "
+                    "published has state imported or none and no figures (ops)",
+                    "parameters": [
+                        {
+                            "name": "week",
+                            "in": "query",
+                            "required": False,
+                            "description": "any day of the week, YYYY-MM-DD (default: today's)",
+                            "schema": {"type": "string", "format": "date"},
+                        }
+                    ],
+                    "responses": _ok("the week's figures") | {"400": _ERR},
+                }
+            },
+            "/api/capacity": {
+                "post": {
+                    "summary": "Start a capacity sweep (ops): simulated days solved at each census "
+                    "size and checked; one run at a time (409 while another is queued or "
+                    "running), 422 with every problem of the parameters in reasons",
+                    "parameters": [CSRF],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["sizes"],
+                                    "properties": {
+                                        "sizes": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "integer",
+                                                "minimum": 1,
+                                                "maximum": 600,
+                                            },
+                                        },
+                                        "seeds": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "maximum": 10,
+                                            "description": "simulated days per size (default 3)",
+                                        },
+                                        "time_limit_s": {
+                                            "type": "number",
+                                            "minimum": 1,
+                                            "maximum": 120,
+                                            "description": "search per day (default 30)",
+                                        },
+                                        "p1_percent": {
+                                            "type": "number",
+                                            "description": "default 100",
+                                        },
+                                        "placed_percent": {
+                                            "type": "number",
+                                            "description": "default 98",
+                                        },
+                                        "days_percent": {
+                                            "type": "number",
+                                            "description": "default 95",
+                                        },
+                                        "scenario": {
+                                            "type": "string",
+                                            "description": "scenario TOML "
+                                            "(hah capacity scenario); default: sample",
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": _ok("run queued", "CapacityRun", "202")
+                    | {"400": _ERR, "409": _ERR, "422": _ERR},
+                }
+            },
+            "/api/capacity/{run_id}": {
+                "get": {
+                    "summary": "A capacity run: state, days solved of days asked for, and once "
+                    "it has ended its results per census (mean, lo/hi = 10th/90th percentile "
+                    "of p1_on_time, placed, travel_share, utilisation per grade; days_ok; "
+                    "checker violations), the largest census carried and the answer (ops)",
+                    "parameters": [_path_param("run_id", "capacity run id", "integer")],
+                    "responses": _ok("run", "CapacityRun") | {"404": _ERR},
                 }
             },
         },
@@ -200,6 +392,23 @@ def document() -> dict[str, Any]:
                         "rota_version_id": {"type": ["integer", "null"]},
                         "error": {"type": ["string", "null"]},
                         "stale": {"type": "boolean"},
+                    },
+                },
+                "CapacityRun": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "state": {"enum": ["queued", "running", "done", "stopped", "failed"]},
+                        "stop_requested": {"type": "boolean"},
+                        "done": {"type": "integer", "description": "simulated days solved"},
+                        "total": {"type": "integer"},
+                        "percent": {"type": "number"},
+                        "elapsed_s": {"type": ["number", "null"]},
+                        "estimate_s_left": {"type": ["number", "null"]},
+                        "error": {"type": ["string", "null"]},
+                        "stale": {"type": "boolean"},
+                        "params": {"type": "object"},
+                        "results": {"type": ["object", "null"]},
                     },
                 },
                 "Version": {

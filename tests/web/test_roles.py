@@ -23,11 +23,32 @@ ROUTES = [
     ("POST", "/coordinator/day/<date>/generate", {C}),
     ("POST", "/coordinator/jobs/<int:job_id>/stop", {C}),
     ("POST", "/coordinator/versions/<int:version_id>/publish", {C}),
+    ("POST", "/coordinator/versions/<int:version_id>/edit", {C}),
+    ("POST", "/coordinator/versions/<int:version_id>/reoptimise", {C}),
+    ("GET", "/coordinator/day/<date>/history", {C}),
+    ("GET", "/coordinator/day/<date>/diff", {C}),
+    ("GET", "/coordinator/audit", {C}),
+    ("GET", "/api/versions/<int:version_id>/diff", {C, OPS}),
     ("GET", "/nurse/", {N}),
     ("GET", "/nurse/route/<date>/<cid>", {N, C, OPS}),
     ("POST", "/nurse/route/<date>/<cid>/visits/<vid>/status", {N}),
+    ("GET", "/nurse/calendar", {N}),
+    ("POST", "/nurse/calendar", {N}),
+    ("POST", "/nurse/calendar/revoke", {N}),
+    ("GET", "/calendar/<token>.ics", PUBLIC),  # the token is the credential
+    ("GET", "/api/days/<date>/routes/<cid>/version", {C, N, OPS}),
     ("GET", "/ops/", {OPS}),
     ("GET", "/ops/audit", {OPS}),
+    ("GET", "/ops/day/<date>", {OPS}),
+    ("GET", "/api/figures", {OPS}),
+    ("GET", "/ops/capacity/", {OPS}),
+    ("POST", "/ops/capacity/", {OPS}),  # no sizes sent: 422, nothing started
+    ("GET", "/ops/capacity/<int:run_id>", {OPS}),
+    ("POST", "/ops/capacity/<int:run_id>/stop", {OPS}),
+    ("GET", "/ops/capacity/<int:run_id>/chart/capacity.svg", {OPS}),
+    ("GET", "/ops/capacity/<int:run_id>/chart/utilisation.svg", {OPS}),
+    ("POST", "/api/capacity", {OPS}),  # no sizes sent: 422, nothing started
+    ("GET", "/api/capacity/<int:run_id>", {OPS}),
     ("GET", "/api/openapi.json", PUBLIC),
     ("GET", "/api/me", {C, N, OPS}),
     ("GET", "/api/days", {C, OPS}),
@@ -37,6 +58,8 @@ ROUTES = [
     ("POST", "/api/jobs/<int:job_id>/stop", {C}),
     ("GET", "/api/versions/<int:version_id>", {C, OPS}),
     ("POST", "/api/versions/<int:version_id>/publish", {C}),
+    ("POST", "/api/versions/<int:version_id>/edits", {C}),
+    ("POST", "/api/versions/<int:version_id>/reoptimise", {C}),
     ("GET", "/api/days/<date>/routes/<cid>", {C, N, OPS}),
     ("GET", "/api/days/<date>/statuses", {C, OPS}),
     ("POST", "/auth/logout", {C, N, OPS}),  # last: it ends the session
@@ -70,6 +93,8 @@ def world(db, published, small_rota):
         "version_id": published.id,
         "cid": "C002",  # the route of the user "nurse"; "nurse2" is C003
         "vid": nurse_visits(small_rota, "C002")[0],
+        "token": "no-such-calendar-token",  # a calendar feed link that does not exist
+        "run_id": 999_999,  # no such capacity run: 404 for those allowed
     }
 
 
