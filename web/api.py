@@ -244,7 +244,7 @@ def route(date: str, cid: str):
     if pub is None:
         return _error(404, "no rota has been published for this day")
     visits, shifts = day_inputs(s.get(DayImport, pub.import_id))
-    data = board(visits, shifts, rota_from_json(pub.rota), latest_statuses(s, d))
+    data = board(visits, shifts, rota_from_json(pub.rota), latest_statuses(s, d), only=cid)
     mine = next((r for r in data["routes"] if r["clinician_id"] == cid), None)
     if mine is None:
         return _error(404, f"{cid} has no route in published version {pub.number}")

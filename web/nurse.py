@@ -152,7 +152,7 @@ def route(date: str, cid: str):
         visits, shifts = day_inputs(s.get(DayImport, version.import_id))
         shift = next((x for x in shifts if x.clinician_id == cid), None)
         rota = rota_from_json(version.rota)
-        data = board(visits, shifts, rota, latest_statuses(s, d))
+        data = board(visits, shifts, rota, latest_statuses(s, d), only=cid)
         mine = next((r for r in data["routes"] if r["clinician_id"] == cid), None)
         if mine is not None:
             line = next(x for x in data["map"]["routes"] if x["clinician_id"] == cid)

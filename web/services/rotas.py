@@ -279,11 +279,13 @@ def board(
     rota: Rota,
     statuses: dict[tuple[str, str], dict] | None = None,
     locks: set[tuple[str, str]] | None = None,
+    only: str | None = None,
 ) -> dict[str, Any]:
     """Everything the day board and the nurse page draw: routes, map lines, timeline bars.
 
     Timeline positions are percentages of the span from the earliest to the latest shift
-    shown, so the page needs no script (and no inline style) to lay them out.
+    shown, so the page needs no script (and no inline style) to lay them out. ``only`` builds
+    one clinician's route (a nurse's page) instead of the whole day's.
     """
     statuses = statuses or {}
     visits = {v.visit_id: v for v in visits_in}
@@ -293,7 +295,7 @@ def board(
         for vid in r.visit_ids:
             partners.setdefault(vid, []).append(r.clinician_id)
     routes = sorted(
-        (r for r in rota.routes if r.clinician_id in shifts),
+        (r for r in rota.routes if r.clinician_id in shifts and only in (None, r.clinician_id)),
         key=lambda r: (shifts[r.clinician_id].start, r.clinician_id),
     )
     if routes:
