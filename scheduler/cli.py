@@ -421,8 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: _web_cli().cmd_users_add(a))
 
     from scheduler.capacity.cli import add_capacity_parser
+    from scheduler.capacity.month import add_simulate_parser
 
     add_capacity_parser(sub)
+    add_simulate_parser(sub)
 
     p = sub.add_parser("demo", help="solve the bundled Hertfordshire sample day")
     p.add_argument("--data", default=str(SAMPLE_DIR))

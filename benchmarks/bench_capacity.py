@@ -1,0 +1,234 @@
+"""Capacity targets, measured: a census sweep, the smallest roster, and a simulated month.
+
+    python benchmarks/bench_capacity.py --part sweep   # 6 census sizes × 5 seeds (≤ 15 min)
+    python benchmarks/bench_capacity.py --part month   # 30 days at the sample scale (≤ 30 min)
+    python benchmarks/bench_capacity.py --part roster  # smallest roster for 250 patients
+    python benchmarks/bench_capacity.py --part all
+
+Each part starts from an empty output folder under ``benchmarks/out/`` (so the time is a
+fresh run, not a resume), runs the very code ``hah capacity sweep`` / ``hah capacity
+roster`` / ``hah simulate`` run, and writes its own section of ``benchmarks/RESULTS.md``
+(between markers) with the machine, the command, the wall time, the peak memory of the
+worker processes, the answer, and the charts it drew (``benchmarks/capacity*.png``,
+``benchmarks/month.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scheduler.capacity import plots  # noqa: E402
+from scheduler.capacity.cli import summary_rows, write_sweep  # noqa: E402
+from scheduler.capacity.month import MonthSpec, simulate_month, write_month  # noqa: E402
+from scheduler.capacity.roster import smallest_roster  # noqa: E402
+from scheduler.capacity.scenario import roster_text, sample_scenario  # noqa: E402
+from scheduler.capacity.sweep import ServiceLevel, sweep  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+OUT = ROOT / "benchmarks" / "out"
+
+
+def _machine() -> str:
+    load = os.getloadavg()[0]
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, load average {load:.1f} at the start, "
+            f"{time.strftime('%Y-%m-%d')}")  # fmt: skip
+
+
+def _peak_children_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _write(tag: str, lines: list[str]) -> None:
+    begin, end = f"<!-- capacity:{tag}:begin -->", f"<!-- capacity:{tag}:end -->"
+    block = "\n".join([begin, *lines, end])
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text)
+
+
+def _fresh(name: str) -> Path:
+    out = OUT / name
+    shutil.rmtree(out, ignore_errors=True)
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def part_sweep(args) -> None:
+    scenario = sample_scenario()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    out = _fresh("capacity_sweep")
+    machine = _machine()
+    t0 = time.monotonic()
+    result = sweep(scenario, out, sizes=sizes, seeds=range(args.seeds),
+                   time_limit_s=args.time_limit, workers=args.workers, bar=True)  # fmt: skip
+    wall = time.monotonic() - t0
+    write_sweep(result, out)
+    plots.capacity_curve(result, ROOT / "benchmarks" / "capacity.png")
+    plots.utilisation_by_grade(result, ROOT / "benchmarks" / "capacity_utilisation.png")
+    rows = summary_rows(result)
+    grades = sorted({g for s in result.summaries for g in s.utilisation})
+    days = len(sizes) * args.seeds
+    met = "met" if wall <= 15 * 60 else "NOT met"
+    lines = [
+        f"## Capacity sweep: {len(sizes)} census sizes × {args.seeds} seeds in "
+        f"{wall / 60:.1f} min on {args.workers} workers (target ≤ 15 min: {met})",
+        "",
+        f"`python benchmarks/bench_capacity.py --part sweep --time-limit {args.time_limit:g} "
+        f"--workers {args.workers}` (= `hah capacity sweep --sizes {args.sizes} --seeds "
+        f"{args.seeds} --time-limit {args.time_limit:g} --workers {args.workers}`) — {machine}.",
+        f"The sample service's roster ({scenario.clinicians()} clinicians: "
+        f"{roster_text(scenario.roster)}), {days} simulated days of {args.time_limit:g} s each, "
+        f"from an empty results folder; peak memory of a worker {_peak_children_mb():.0f} MB. "
+        "Every day went through the independent checker.",
+        "",
+        "| census | visits (mean) | P1 on time % mean (min) | placed % mean (min) | travel % of paid | "
+        + " | ".join(f"utilisation {g} %" for g in grades)
+        + " | overtime h mean (max) | days meeting the level | checker violations |",
+        "|---|---|---|---|---|" + "---|" * len(grades) + "---|---|---|",
+    ]
+    for r in rows:
+        util = " | ".join(_pct(r.get(f"util_{g}_mean", 0.0)) for g in grades)
+        lines.append(
+            f"| {r['census']} | {r['visits_mean']:.0f} | {_pct(r['p1_on_time_mean'])} "
+            f"({_pct(r['p1_on_time_min'])}) | {_pct(r['placed_mean'])} ({_pct(r['placed_min'])}) "
+            f"| {_pct(r['travel_share_mean'])} | {util} | {r['overtime_h_mean']:.1f} "
+            f"({r['overtime_h_max']:.1f}) | {r['days_ok']}/{r['days']} | {r['violations']} |"
+        )
+    level = result.level.text()
+    answer = (
+        f"**Answer:** the sample roster carries **{result.largest} patients** at {level}"
+        if result.largest
+        else f"**Answer:** the sample roster fails at {sizes[0]} patients"
+    )
+    lines += [
+        "",
+        answer + f" ({args.seeds} simulated days per size, so 95 % of days means all of them).",
+        "",
+        "![capacity curve](capacity.png) ![utilisation by grade](capacity_utilisation.png)",
+    ]
+    _write("sweep", lines)
+    print("\n".join(lines))
+
+
+def part_roster(args) -> None:
+    scenario = sample_scenario()
+    out = _fresh("capacity_roster")
+    machine = _machine()
+    t0 = time.monotonic()
+    search = smallest_roster(scenario, args.census, out, seeds=tuple(range(args.roster_seeds)),
+                             time_limit_s=args.roster_time_limit, workers=args.workers,
+                             max_trials=args.max_trials,
+                             log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+    wall = time.monotonic() - t0
+    best = search.best_trial
+    level = ServiceLevel().text()
+    lines = [
+        f"## Smallest roster for {args.census} patients: "
+        + (
+            f"{best.clinicians} clinicians ({best.paid_hours:.0f} paid h/day)"
+            if best
+            else "none found"
+        ),
+        "",
+        f"`python benchmarks/bench_capacity.py --part roster --census {args.census} "
+        f"--roster-seeds {args.roster_seeds} --roster-time-limit {args.roster_time_limit:g} "
+        f"--max-trials {args.max_trials}` (= `hah capacity roster …`) — {machine}. "
+        f"{len(search.trials)} rosters tried, {args.roster_seeds} simulated days each of "
+        f"{args.roster_time_limit:g} s, {wall / 60:.1f} min. Service level: {level}.",
+        "",
+        f"- Start (the sample roster): {scenario.clinicians()} clinicians, "
+        f"{scenario.paid_hours():.0f} paid h: {roster_text(scenario.roster)}",
+    ]
+    if best:
+        lines.append(f"- **Smallest found**: {best.clinicians} clinicians, {best.paid_hours:.0f} "
+                     f"paid h: {roster_text(best.roster)}")  # fmt: skip
+    lines += ["", "| step | clinicians | paid h | days meeting the level | carries |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for t in search.trials:
+        lines.append(f"| {t.step} | {t.clinicians} | {t.paid_hours:.0f} | {t.days_ok}/{t.days} "
+                     f"| {'yes' if t.carries else 'no'} |")  # fmt: skip
+    lines += [
+        "",
+        "A local minimum found by search (grow, scale, trim one clinician at a time), "
+        "not a proof of optimality; with few simulated days per roster it is optimistic.",
+    ]
+    _write("roster", lines)
+    print("\n".join(lines))
+
+
+def part_month(args) -> None:
+    scenario = sample_scenario()
+    out = _fresh("capacity_month")
+    machine = _machine()
+    t0 = time.monotonic()
+    result = simulate_month(scenario, out, spec=MonthSpec(days=args.days, census=args.census),
+                            time_limit_s=args.month_time_limit, workers=args.workers, bar=True)  # fmt: skip
+    wall = time.monotonic() - t0
+    write_month(result, out)
+    plots.month_series(result, ROOT / "benchmarks" / "month.png")
+    t = result.totals()
+    met = "met" if wall <= 30 * 60 else "NOT met"
+    lines = [
+        f"## A simulated month: {args.days} days, {t.visits:,} visits in {wall / 60:.1f} min on "
+        f"{args.workers} workers (target ≤ 30 min: {met})",
+        "",
+        f"`python benchmarks/bench_capacity.py --part month --days {args.days} --census "
+        f"{args.census} --month-time-limit {args.month_time_limit:g} --workers {args.workers}` "
+        f"(= `hah simulate --days {args.days} --census {args.census} --time-limit "
+        f"{args.month_time_limit:g} --workers {args.workers}`) — {machine}. Peak memory of a "
+        f"worker {_peak_children_mb():.0f} MB.",
+        "",
+        f"- Visits: **{t.visits:,}** over {t.days} days (mean census {t.mean_census:.0f}; "
+        f"{t.admissions} admissions, {t.discharges} discharges)",
+        f"- Placed: {_pct(t.placed_rate)} %; priority-1 on time: {_pct(t.p1_on_time)} %; days "
+        f"meeting the service level: {t.days_ok}/{t.days_solved}; checker violations: "
+        f"{t.violations}",
+        f"- Trend: visits {t.visits_slope:+.1f} per day per day; placed share "
+        f"{100 * t.placed_slope:+.2f} points per day",
+        "",
+        "![the month](month.png)",
+    ]
+    _write("month", lines)
+    print("\n".join(lines))
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--part", choices=("sweep", "roster", "month", "all"), default="all")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--sizes", default="150,200,250,300,350,400")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--time-limit", type=float, default=40.0, help="sweep: seconds per day")
+    p.add_argument("--census", type=int, default=250)
+    p.add_argument("--roster-seeds", type=int, default=2)
+    p.add_argument("--roster-time-limit", type=float, default=20.0)
+    p.add_argument("--max-trials", type=int, default=24)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--month-time-limit", type=float, default=40.0)
+    args = p.parse_args()
+    for part, fn in (("sweep", part_sweep), ("month", part_month), ("roster", part_roster)):
+        if args.part in (part, "all"):
+            fn(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
