@@ -184,7 +184,7 @@ def part_month(args) -> None:
     wall = time.monotonic() - t0
     write_month(result, out)
     plots.month_series(result, ROOT / "benchmarks" / "month.png")
-    t = result.totals()
+    t = result.totals
     met = "met" if wall <= 30 * 60 else "NOT met"
     lines = [
         f"## A simulated month: {args.days} days, {t.visits:,} visits in {wall / 60:.1f} min on "
