@@ -11,45 +11,36 @@ here; ``apt-get install -y chromium`` provides one).
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from webhelpers import DAY, PASSWORD, assert_checker_clean, nurse_visits
+from webhelpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DAY,
+    PASSWORD,
+    assert_checker_clean,
+    live_server,
+    needs_browser,
+    nurse_visits,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]  # fmt: skip
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-# Locally a missing Chromium is a skip that says so; under CI (HAH_REQUIRE_BROWSER=1, set by
-# .ci/run after installing it) the browser tests must run.
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None and os.environ.get("HAH_REQUIRE_BROWSER") != "1",
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
-)
+pytestmark = needs_browser
 
 
 @pytest.fixture
 def server(app, published):
-    """The app on 127.0.0.1 at a free port, served by Werkzeug in a thread."""
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture
 def browser():
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -135,14 +126,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 @pytest.fixture
 def bare_server(app, users):
     """The app with nothing imported yet."""
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
 def _moves(db, version_id: int):
@@ -162,8 +147,10 @@ def _moves(db, version_id: int):
 
     def single(vid: str) -> bool:
         v = problem.visits[index[vid]]
-        return v.staff == 1 and not v.after_visit and not any(
-            x.after_visit == vid for x in problem.visits
+        return (
+            v.staff == 1
+            and not v.after_visit
+            and not any(x.after_visit == vid for x in problem.visits)
         )
 
     bad = next(

@@ -5,11 +5,18 @@ visit, and the open page can poll a small version endpoint."""
 from __future__ import annotations
 
 import copy
-import os
 import re
 
 import pytest
-from webhelpers import DAY, nurse_visits, text_of
+from webhelpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DAY,
+    live_server,
+    needs_browser,
+    nurse_visits,
+    text_of,
+)
 
 from web.services.route_changes import compare, fingerprint, her_stops
 
@@ -242,35 +249,20 @@ def test_the_version_endpoint_needs_a_signed_in_user(client, published):
 
 # --- in a real browser: nurse.js notices a new version while the page is open -------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.fixture
 def live(app, published):
-    """The app on a free local port (Werkzeug in a thread)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
-@pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("HAH_REQUIRE_BROWSER") != "1",
-    reason=f"no Chromium at {CHROMIUM}",
-)
+@needs_browser
 def test_the_open_page_says_when_her_route_changes(live, db, users, published):
     import playwright.sync_api as pw
     from webhelpers import PASSWORD
 
     with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--headless", "--no-sandbox", "--disable-gpu"])  # fmt: skip
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

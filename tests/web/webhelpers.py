@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 DATA = Path(__file__).parent / "data"
 IO_DATA = Path(__file__).parent.parent / "data" / "io"
@@ -75,3 +80,33 @@ def assert_checker_clean(db, version_id: int):
     assert report.ok, [str(v) for v in report.violations]
     assert version.violations == []
     return version, report
+
+
+# --- a real browser ---------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+#: Without the last two flags Chromium stalls on this closed network (no update servers).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]  # fmt: skip
+
+#: Locally a missing Chromium is a skip that says so; under CI (HAH_REQUIRE_BROWSER=1, set by
+#: .ci/run after installing it) the browser tests must run.
+needs_browser = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None and os.environ.get("HAH_REQUIRE_BROWSER") != "1",
+    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+)
+
+
+@contextmanager
+def live_server(app):
+    """The app on 127.0.0.1 at a free port, served by Werkzeug in a thread; yields its URL."""
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(5)
