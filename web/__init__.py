@@ -33,6 +33,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hah_runner"] = app.config.get("HAH_RUNNER") or make_runner(
         app.config["HAH_JOB_RUNNER"], database.url
     )
+    hops = int(app.config.get("HAH_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_compression(app)  # registered first, so it runs last
     init_security(app)
     app.jinja_env.trim_blocks = True

@@ -77,6 +77,11 @@ def from_env(overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": int(os.environ.get("HAH_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_S": int(os.environ.get("HAH_LOGIN_WINDOW_S", "300")),
         "PASSWORD_HASH_METHOD": os.environ.get("HAH_PASSWORD_HASH_METHOD", "scrypt"),
+        # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host: without
+        # it every request seems to come from the proxy and the sign-in limit would lock out
+        # everyone at once. 0 (direct) trusts no forwarded header, so a client cannot forge
+        # its address.
+        "HAH_PROXY_HOPS": int(os.environ.get("HAH_PROXY_HOPS", "0")),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -162,3 +162,32 @@ def test_a_changed_role_ends_the_session(as_role, users, db):
     users["ops"].role = "nurse"
     db.commit()
     assert c.get("/ops/").status_code == 302  # signed out: must sign in again
+
+
+def test_behind_a_proxy_the_sign_in_limit_counts_clients_not_the_proxy(db_url, tmp_path, users):
+    """With HAH_PROXY_HOPS=1 the client's address comes from X-Forwarded-For, so one client
+    guessing passwords locks out herself, not everyone behind the proxy; without it a forged
+    header is ignored."""
+    from webhelpers import login
+
+    from web import create_app
+    from web.security import client_ip
+
+    def app_with(hops: int):
+        return create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "k",
+                           "INSTANCE_DIR": tmp_path / "i", "HAH_PROXY_HOPS": hops,
+                           "LOGIN_MAX_FAILURES": 2})  # fmt: skip
+
+    proxied = app_with(1)
+    a, b = proxied.test_client(), proxied.test_client()
+    a.environ_base["HTTP_X_FORWARDED_FOR"] = "10.0.0.1"
+    b.environ_base["HTTP_X_FORWARDED_FOR"] = "10.0.0.2"
+    for _ in range(3):
+        login(a, "coord", "wrong")
+    assert login(a, "coord").status_code != 302  # client A is locked out
+    assert login(b, "coord").status_code == 302  # client B, behind the same proxy, is not
+    direct = app_with(0)
+    with direct.test_request_context(headers={"X-Forwarded-For": "10.0.0.9"}):
+        assert client_ip() != "10.0.0.9"  # the forged header is not trusted
+    proxied.extensions["hah_db"].dispose()
+    direct.extensions["hah_db"].dispose()
