@@ -327,14 +327,19 @@ def route_version(date: str, cid: str):
 @bp.route("/capacity", methods=["POST"])
 @roles("ops")
 def capacity_start():
-    """Start a capacity sweep (``web.services.capacity.parse_params`` says the body): 202 with
+    """Start a capacity sweep, or with ``"kind": "month"`` a simulated month
+    (``web.services.capacity.parse_params`` / ``parse_month_params`` say the body): 202 with
     the run's status, 422 with every problem of the parameters, 409 while another runs."""
     from web.capacity import start_from
     from web.services.capacity import run_status
 
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return _error(400, "send a JSON object: sizes, seeds, time_limit_s, …")
+        return _error(
+            400,
+            "send a JSON object: sizes, seeds, time_limit_s, … (or kind: month, "
+            "days, census, mean_stay_days, time_limit_s, …)",
+        )
     run, status, messages = start_from(body)
     if run is None:
         return _error(status, "; ".join(messages), reasons=messages)
@@ -344,8 +349,8 @@ def capacity_start():
 @bp.route("/capacity/<int:run_id>")
 @roles("ops")
 def capacity_run(run_id: int):
-    """A capacity run's progress (days solved of days asked for) and, once it has ended, its
-    results per census and the answer."""
+    """A capacity run's kind and progress (days solved of days asked for) and, once it has
+    ended, its results: per census and the answer for a sweep, totals and days for a month."""
     from web.models import CapacityRun
     from web.services.capacity import run_status
 

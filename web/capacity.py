@@ -1,12 +1,16 @@
-"""The ops lead's capacity sweeps: start one, watch its progress, read the answer and charts.
+"""The ops lead's capacity sweeps and simulated months: start one, watch its progress, read the
+answer and charts.
 
 ``/ops/capacity/`` lists the runs and has the form (census sizes, seeds, seconds per day, the
 service level, an optional scenario in TOML with the sample service as the default);
 ``/ops/capacity/<id>`` shows a run's progress (``static/capacity.js`` polls
 ``/api/capacity/<id>`` every 2 s) and, when it has ended, the results per census, the
 answer ("This roster carries N patients …") and two charts drawn server-side as SVG by
-``scheduler.capacity.plots``. The work is ``web.services.capacity``; the sweep runs in a
-worker process (``python -m web.capacity_worker RUN_ID``), one run at a time.
+``scheduler.capacity.plots``. A second form simulates a month (``kind=month``: days, target
+census, mean length of stay, seconds per day, scenario); its run page shows the month's totals,
+the month chart (``…/chart/month.svg``) and a table of the days. The work is
+``web.services.capacity``; the sweep or month runs in a worker process
+(``python -m web.capacity_worker RUN_ID``), one run at a time.
 """
 
 from __future__ import annotations
@@ -29,14 +33,17 @@ from web.models import CapacityRun
 from web.security import client_ip, current_user, db_session, roles
 from web.services.capacity import (
     ACTIVE,
-    CHARTS,
     DEFAULTS,
+    MONTH_DEFAULTS,
     CapacityError,
     ParamsError,
     chart_svg,
     charts_available,
+    charts_of,
+    has_results,
+    kind_of,
     make_capacity_runner,
-    parse_params,
+    parse_any,
     recent_runs,
     request_stop,
     run_status,
@@ -74,10 +81,11 @@ def workers() -> int:
 
 
 def start_from(data) -> tuple[CapacityRun | None, int, list[str]]:
-    """Validate and start a run: (run, 202, []) or (None, 422 / 409, messages)."""
+    """Validate and start a run (a sweep, or a month with ``kind=month``): (run, 202, []) or
+    (None, 422 / 409, messages)."""
     s = db_session()
     try:
-        params = parse_params(data, workers=workers())
+        params = parse_any(data, workers=workers())
         run = start_run(s, params, current_user(), results_base(), client_ip())
     except ParamsError as err:
         return None, 422, err.messages
@@ -101,12 +109,26 @@ def _form_defaults() -> dict:
     }
 
 
-def _index(form: dict, errors: list[str], status: int = 200):
+def _month_form_defaults() -> dict:
+    return {
+        "days": MONTH_DEFAULTS["days"],
+        "census": MONTH_DEFAULTS["census"],
+        "mean_stay_days": f"{MONTH_DEFAULTS['mean_stay_days']:g}",
+        "time_limit_s": int(MONTH_DEFAULTS["time_limit_s"]),
+        "p1_percent": int(MONTH_DEFAULTS["p1_percent"]),
+        "placed_percent": int(MONTH_DEFAULTS["placed_percent"]),
+        "scenario": sample_toml(),
+    }
+
+
+def _index(form: dict, errors: list[str], status: int = 200, *, month_form: dict | None = None,
+           month_errors: list[str] | None = None):  # fmt: skip
     s = db_session()
     runs = [run_status(r) | {"created": r.created_at} for r in recent_runs(s)]
     active = next((r for r in runs if r["state"] in ACTIVE), None)
     page = render_template("capacity/index.html", runs=runs, active=active, form=form,
-                           errors=errors)  # fmt: skip
+                           errors=errors, month_form=month_form or _month_form_defaults(),
+                           month_errors=month_errors or [])  # fmt: skip
     return page, status
 
 
@@ -121,6 +143,11 @@ def index():
 def start():
     run, status, messages = start_from(request.form)
     if run is None:
+        if request.form.get("kind") == "month":
+            typed = {k: request.form.get(k, "") for k in _month_form_defaults()}
+            month_form = _month_form_defaults() | typed
+            return _index(_form_defaults(), [], status, month_form=month_form,
+                          month_errors=messages)  # fmt: skip
         form = _form_defaults() | {k: request.form.get(k, "") for k in _form_defaults()}
         return _index(form, messages, status)
     flash(f"Capacity run {run.id} started.", "ok")
@@ -136,6 +163,13 @@ def _run_or_404(run_id: int) -> CapacityRun:
 def run(run_id: int):
     r = _run_or_404(run_id)
     status = run_status(r)
+    if kind_of(r.params) == "month":
+        return render_template(
+            "capacity/month.html",
+            run=status,
+            active=status["state"] in ACTIVE,
+            charts=charts_available() and has_results(r),
+        )
     census = (r.results or {}).get("census", [])
     return render_template(
         "capacity/run.html",
@@ -163,11 +197,13 @@ def stop(run_id: int):
 
 @bp.route("/<int:run_id>/chart/capacity.svg", defaults={"name": "capacity"})
 @bp.route("/<int:run_id>/chart/utilisation.svg", defaults={"name": "utilisation"})
+@bp.route("/<int:run_id>/chart/month.svg", defaults={"name": "month"})
 @roles("ops")
 def chart(run_id: int, name: str):
-    """A chart of an ended run's results; 404 while it has none (or without plots)."""
+    """A chart of an ended run's results (``capacity`` and ``utilisation`` for a sweep,
+    ``month`` for a month); 404 for the other kind's, while it has none, or without plots."""
     r = _run_or_404(run_id)
-    if name not in CHARTS or r.state in ACTIVE or not (r.results and r.results.get("census")):
+    if name not in charts_of(r) or not has_results(r):
         abort(404)
     if not charts_available():
         abort(404)

@@ -1,4 +1,5 @@
-"""The capacity sweep worker's entry point: ``python -m web.capacity_worker RUN_ID`` (started by
+"""The capacity worker's entry point, for sweeps and simulated months:
+``python -m web.capacity_worker RUN_ID`` (started by
 ``web.services.capacity.CapacityProcessRunner``).
 
 The database URL comes from ``HAH_WORKER_DATABASE_URL`` so that it never appears in a

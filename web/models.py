@@ -255,11 +255,13 @@ class CapacityRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(20), default="queued")
-    #: scenario ("sample" or TOML text), sizes, seeds, time_limit_s, level, workers, …
+    #: scenario ("sample" or TOML text), sizes, seeds, time_limit_s, level, workers, …; a
+    #: simulated month has kind "month" and days, census, mean_stay_days instead of sizes, seeds
     params: Mapped[dict] = mapped_column(JSON)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
-    #: ``web.services.capacity.serialise`` of the sweep; None until it ends.
+    #: ``web.services.capacity.serialise`` of the sweep (``serialise_month`` of a month); None
+    #: until it ends.
     results: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)

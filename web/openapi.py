@@ -254,8 +254,10 @@ def document() -> dict[str, Any]:
             "/api/capacity": {
                 "post": {
                     "summary": "Start a capacity sweep (ops): simulated days solved at each census "
-                    "size and checked; one run at a time (409 while another is queued or "
-                    "running), 422 with every problem of the parameters in reasons",
+                    "size and checked; or, with kind month, a simulated month (admissions, stays "
+                    "and discharges, every day solved and checked); one run at a time (409 while "
+                    "another is queued or running), 422 with every problem of the parameters in "
+                    "reasons",
                     "parameters": [CSRF],
                     "requestBody": {
                         "required": True,
@@ -263,9 +265,16 @@ def document() -> dict[str, Any]:
                             "application/json": {
                                 "schema": {
                                     "type": "object",
-                                    "required": ["sizes"],
+                                    "description": "a sweep needs sizes; a month (kind month) "
+                                    "takes days, census, mean_stay_days, time_limit_s, "
+                                    "p1_percent, placed_percent and scenario",
                                     "properties": {
+                                        "kind": {
+                                            "enum": ["sweep", "month"],
+                                            "description": "default sweep",
+                                        },
                                         "sizes": {
+                                            "description": "census sizes (sweep; required)",
                                             "type": "array",
                                             "items": {
                                                 "type": "integer",
@@ -285,6 +294,24 @@ def document() -> dict[str, Any]:
                                             "maximum": 120,
                                             "description": "search per day (default 30)",
                                         },
+                                        "days": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "maximum": 60,
+                                            "description": "days to simulate (month; default 30)",
+                                        },
+                                        "census": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "maximum": 600,
+                                            "description": "target census (month; default 250)",
+                                        },
+                                        "mean_stay_days": {
+                                            "type": "number",
+                                            "minimum": 1,
+                                            "maximum": 28,
+                                            "description": "mean length of stay (month; default 6)",
+                                        },
                                         "p1_percent": {
                                             "type": "number",
                                             "description": "default 100",
@@ -295,7 +322,7 @@ def document() -> dict[str, Any]:
                                         },
                                         "days_percent": {
                                             "type": "number",
-                                            "description": "default 95",
+                                            "description": "default 95 (sweep)",
                                         },
                                         "scenario": {
                                             "type": "string",
@@ -313,10 +340,14 @@ def document() -> dict[str, Any]:
             },
             "/api/capacity/{run_id}": {
                 "get": {
-                    "summary": "A capacity run: state, days solved of days asked for, and once "
-                    "it has ended its results per census (mean, lo/hi = 10th/90th percentile "
-                    "of p1_on_time, placed, travel_share, utilisation per grade; days_ok; "
-                    "checker violations), the largest census carried and the answer (ops)",
+                    "summary": "A capacity run: kind (sweep or month), state, days solved of "
+                    "days asked for, and once it has ended its results. A sweep's: per census "
+                    "(mean, lo/hi = 10th/90th percentile of p1_on_time, placed, travel_share, "
+                    "utilisation per grade; days_ok; checker violations), the largest census "
+                    "carried and the answer. A month's: totals (visits, mean_census, "
+                    "placed_rate, p1_on_time, days_ok, violations, …), rows (one a day: date, "
+                    "weekday, census, admissions, discharges, visits, placed_rate, p1_on_time, "
+                    "travel_share, solve_s, violations, …) and the summary sentence (ops)",
                     "parameters": [_path_param("run_id", "capacity run id", "integer")],
                     "responses": _ok("run", "CapacityRun") | {"404": _ERR},
                 }
@@ -398,6 +429,7 @@ def document() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "id": {"type": "integer"},
+                        "kind": {"enum": ["sweep", "month"]},
                         "state": {"enum": ["queued", "running", "done", "stopped", "failed"]},
                         "stop_requested": {"type": "boolean"},
                         "done": {"type": "integer", "description": "simulated days solved"},

@@ -4,6 +4,7 @@ the results per census (every simulated rota checked: 0 violations) and the two 
 from __future__ import annotations
 
 import importlib.util
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,167 @@ def test_stored_results_rebuild_the_sweep_result(tmp_path):
     assert again.summaries == result.summaries and again.largest == result.largest
     assert again.scenario.key() == result.scenario.key() and again.level == result.level
     assert run.results["violations"] == 0
+
+
+# --- simulated months ------------------------------------------------------------------------
+
+#: Two days of a ward of about 8 patients: a second or so of search each.
+MONTH_FORM = {"kind": "month", "days": "2", "census": "8", "mean_stay_days": "4",
+              "time_limit_s": "1", "scenario": TINY}  # fmt: skip
+
+
+def test_a_tiny_month_from_the_page_ends_with_totals_days_and_chart(app, as_role, db):
+    from web.models import CapacityRun
+
+    c = as_role("ops")
+    form_page = c.get("/ops/capacity/").get_data(as_text=True)
+    assert "Simulate a month" in form_page and 'name="kind" value="month"' in form_page
+    run_id = _start_from_page(c, MONTH_FORM)
+    html = c.get(f"/ops/capacity/{run_id}").get_data(as_text=True)
+    assert f"Simulated month {run_id}" in html and 'data-active="1"' in html
+    assert '<script src="/static/capacity.js"' in html
+    first = c.get(f"/api/capacity/{run_id}").get_json()
+    assert first["kind"] == "month" and first["total"] == 2
+    assert first["params"]["days"] == 2 and first["params"]["census"] == 8
+    assert c.get(f"/ops/capacity/{run_id}/chart/month.svg").status_code == 404  # not yet
+
+    assert _runner(app).wait(run_id, 180)
+    status = c.get(f"/api/capacity/{run_id}").get_json()
+    assert status["state"] == "done", status
+    assert status["done"] == status["total"] == 2 and status["error"] is None
+    res = status["results"]
+    t = res["totals"]
+    assert res["kind"] == "month" and res["violations"] == 0 and t["violations"] == 0
+    assert t["days"] == t["days_solved"] == 2 and t["visits"] > 0 and t["mean_census"] > 0
+    assert 0 <= t["placed_rate"] <= 1 and 0 <= t["p1_on_time"] <= 1 and 0 <= t["days_ok"] <= 2
+    assert [d["date"] for d in res["rows"]] == ["2026-11-23", "2026-11-24"]
+    for d in res["rows"]:
+        assert d["solved"] and d["violations"] == 0 and d["weekday"] in ("Mon", "Tue")
+        assert d["visits"] > 0 and 0 <= d["travel_share"] <= 1 and d["solve_s"] > 0
+    assert "the independent checker found 0 violations" in res["summary"]
+
+    done_page = c.get(f"/ops/capacity/{run_id}")
+    text = text_of(done_page)
+    assert 'data-active="0"' in done_page.get_data(as_text=True)
+    assert res["summary"] in text and "Day by day" in text and "Tiny ward" in text
+    assert "2026-11-23 Mon" in text and "2026-11-24 Tue" in text
+    assert "Results per census" not in text
+    for name in ("capacity", "utilisation"):  # a sweep's charts: not for a month
+        assert c.get(f"/ops/capacity/{run_id}/chart/{name}.svg").status_code == 404
+    index = text_of(c.get("/ops/capacity/"))
+    assert "of 2 days at the service level" in index
+    if not HAVE_PLOTS:
+        pytest.skip("scheduler.capacity.plots not importable: chart assertions skipped")
+    url = f"/ops/capacity/{run_id}/chart/month.svg"
+    assert f'src="{url}"' in done_page.get_data(as_text=True)
+    svg = c.get(url)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    db.expire_all()
+    assert (Path(db.get(CapacityRun, run_id).results_dir) / "results.jsonl").exists()
+
+
+def test_bad_month_parameters_are_refused_with_every_reason(as_role, db):
+    from web.models import CapacityRun
+
+    c = as_role("ops")
+    roster = "[roster]\nearly = { XYZ = 2 }\n"
+    bad = MONTH_FORM | {"days": "61", "census": "0", "mean_stay_days": "30",
+                        "time_limit_s": "soon", "scenario": roster}  # fmt: skip
+    r = c.post("/ops/capacity/", data={"csrf_token": csrf(c), **bad})
+    assert r.status_code == 422
+    text = unescape(text_of(r))
+    assert "The month was not started" in text and "The sweep was not started" not in text
+    for why in ("days to simulate: a whole number from 1 to 60, not '61'",
+                "target census (patients): a whole number from 1 to 600, not '0'",
+                "mean length of stay (days): a number from 1 to 28, not '30'",
+                "seconds per day: a number from 1 to 120, not 'soon'",
+                "roster.early.XYZ: unknown grade"):  # fmt: skip
+        assert why in text, why
+    page = r.get_data(as_text=True)
+    assert 'name="days" min="1" max="60" value="61"' in page  # the form keeps what was typed
+    headers = {"X-CSRF-Token": csrf(c)}
+    r = c.post("/api/capacity", json={"kind": "month", "days": 0, "census": 601},
+               headers=headers)  # fmt: skip
+    assert r.status_code == 422 and len(r.get_json()["reasons"]) == 2
+    r = c.post("/api/capacity", json={"kind": "year"}, headers=headers)
+    assert r.status_code == 422 and "kind: 'sweep' or 'month'" in r.get_json()["error"]
+    assert db.query(CapacityRun).count() == 0
+
+
+def test_one_run_at_a_time_sweep_or_month(as_role, db):
+    from web.models import CapacityRun, utcnow
+    from web.services.capacity import parse_month_params
+
+    busy = CapacityRun(state="running", params=parse_month_params(MONTH_FORM), progress_total=2,
+                       heartbeat_at=utcnow())  # fmt: skip
+    db.add(busy)
+    db.commit()
+    c = as_role("ops")
+    headers = {"X-CSRF-Token": csrf(c)}
+    for body in ({"kind": "month", "days": 2, "census": 8}, {"sizes": [8]}):
+        r = c.post("/api/capacity", json=body, headers=headers)
+        assert r.status_code == 409 and "still running" in r.get_json()["error"], body
+    r = c.post("/ops/capacity/", data={"csrf_token": csrf(c), **MONTH_FORM})
+    assert r.status_code == 409 and "still running" in text_of(r)
+    page = c.get(f"/ops/capacity/{busy.id}").get_data(as_text=True)
+    assert "Stop and keep the days solved so far" in page and "Simulated month" in page
+    assert c.get(f"/ops/capacity/{busy.id}/chart/month.svg").status_code == 404
+    assert db.query(CapacityRun).count() == 1
+
+
+def test_a_sweeps_page_is_unchanged_and_has_no_month_chart(as_role, db, tmp_path):
+    from scheduler.capacity.sweep import sweep
+    from web.models import CapacityRun
+    from web.services.capacity import scenario_from_text, serialise
+
+    params = _params(scenario=TINY)
+    assert "kind" not in params  # a sweep's row as before months existed
+    result = sweep(scenario_from_text(TINY), tmp_path, sizes=[8], seeds=range(1),
+                   time_limit_s=1, workers=1)  # fmt: skip
+    run = CapacityRun(state="done", params=params, results=serialise(result),
+                      progress_done=1, progress_total=1)  # fmt: skip
+    db.add(run)
+    db.commit()
+    c = as_role("ops")
+    page = c.get(f"/ops/capacity/{run.id}")
+    text = text_of(page)
+    assert f"Capacity run {run.id}" in text and "Results per census" in text
+    assert "Census sizes 8" in text and "Days per size 1, 1 s of search each" in text
+    assert "Simulated month" not in text and "Day by day" not in text
+    assert c.get(f"/api/capacity/{run.id}").get_json()["kind"] == "sweep"
+    assert c.get(f"/ops/capacity/{run.id}/chart/month.svg").status_code == 404
+    if HAVE_PLOTS:
+        assert c.get(f"/ops/capacity/{run.id}/chart/capacity.svg").status_code == 200
+
+
+def test_stored_month_results_draw_the_same_chart(tmp_path):
+    """The adapter rebuilds what ``month_series`` reads: the same chart as from the month."""
+    from scheduler.capacity.month import simulate_month
+    from web.models import CapacityRun
+    from web.services.capacity import (
+        level_of,
+        month_result_of,
+        month_spec_of,
+        parse_month_params,
+        scenario_from_text,
+        serialise_month,
+    )
+
+    params = parse_month_params(MONTH_FORM)
+    result = simulate_month(scenario_from_text(TINY), tmp_path, spec=month_spec_of(params),
+                            time_limit_s=1, level=level_of(params), workers=1)  # fmt: skip
+    run = CapacityRun(params=params, results=serialise_month(result))
+    again = month_result_of(run)
+    assert again.totals.as_dict() == result.totals.as_dict()
+    assert [r.date for r in again.rows] == [r.date for r in result.rows]
+    assert run.results["violations"] == 0 and run.results["complete"]
+    if not HAVE_PLOTS:
+        pytest.skip("scheduler.capacity.plots not importable")
+    import io
+
+    from scheduler.capacity.plots import month_series
+
+    a, b = io.BytesIO(), io.BytesIO()
+    month_series(result, a, fmt="svg")
+    month_series(again, b, fmt="svg")
+    assert a.getvalue() == b.getvalue()

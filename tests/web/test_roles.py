@@ -47,6 +47,7 @@ ROUTES = [
     ("POST", "/ops/capacity/<int:run_id>/stop", {OPS}),
     ("GET", "/ops/capacity/<int:run_id>/chart/capacity.svg", {OPS}),
     ("GET", "/ops/capacity/<int:run_id>/chart/utilisation.svg", {OPS}),
+    ("GET", "/ops/capacity/<int:run_id>/chart/month.svg", {OPS}),
     ("POST", "/api/capacity", {OPS}),  # no sizes sent: 422, nothing started
     ("GET", "/api/capacity/<int:run_id>", {OPS}),
     ("GET", "/api/openapi.json", PUBLIC),

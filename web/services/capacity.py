@@ -1,4 +1,5 @@
-"""Capacity sweeps from the ops page: a run row in the database, a worker that sweeps into it.
+"""Capacity sweeps and simulated months from the ops page: a run row in the database, a worker
+that sweeps (or simulates) into it.
 
 The same pattern as solve jobs (``web.services.jobs``): the request validates the parameters
 and creates a ``CapacityRun``; a runner hands its id to a worker (by default a separate
@@ -12,6 +13,13 @@ simulated day is checked by the independent checker inside the sweep
 Day results go to ``results.jsonl`` in the run's folder under the instance directory. A new
 run whose scenario and time limit match an earlier run's re-uses that run's folder, so
 re-running a stopped (or finished) sweep solves only the days not yet solved.
+
+A run is a sweep or a **month** (``params["kind"] == "month"``; rows without a kind are
+sweeps): a month run calls ``scheduler.capacity.month.simulate_month`` the same way (progress
+is days of the month solved) and stores the month's totals and one row a day
+(``serialise_month``); ``month_result_of`` rebuilds from them what
+``scheduler.capacity.plots.month_series`` draws. Month days are keyed apart from sweep days in
+``results.jsonl``, so the two kinds may share a folder.
 
 One run at a time across the whole service: a sweep keeps the machine's cores busy, and a
 second would only slow both. Nothing here imports Flask.
@@ -30,14 +38,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.capacity.month import MonthResult, MonthTotals
 from scheduler.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
 from scheduler.capacity.sweep import (
     CensusSummary,
@@ -56,10 +65,17 @@ log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
 SAMPLE = "sample"
 CHARTS = ("capacity", "utilisation")
+MONTH_CHARTS = ("month",)
+KINDS = ("sweep", "month")
 MAX_SIZES = 20
 LIMITS = {"size": (1, 600), "seeds": (1, 10), "time_limit_s": (1, 120)}
 DEFAULTS = {"seeds": 3, "time_limit_s": 30.0, "p1_percent": 100.0, "placed_percent": 98.0,
             "days_percent": 95.0}  # fmt: skip
+MONTH_LIMITS = {"days": (1, 60), "census": (1, 600), "mean_stay_days": (1, 28),
+                "time_limit_s": (1, 120), "p1_percent": (0, 100),
+                "placed_percent": (0, 100)}  # fmt: skip
+MONTH_DEFAULTS = {"days": 30, "census": 250, "mean_stay_days": 6.0, "time_limit_s": 30.0,
+                  "p1_percent": 100.0, "placed_percent": 98.0}  # fmt: skip
 
 
 class CapacityError(ValueError):
@@ -121,6 +137,91 @@ def _number(raw: Any, name: str, lo: float, hi: float, problems: list[str], *,
     return value
 
 
+def _scenario_param(data: Mapping[str, Any], problems: list[str]) -> tuple[str, Scenario | None]:
+    """The scenario as stored ("sample" or the TOML text) and read, or its problems."""
+    text = str(data.get("scenario") or "").replace("\r\n", "\n")
+    is_sample = (
+        not text.strip() or text.strip() == SAMPLE or _squash(text) == _squash(sample_toml())
+    )
+    scenario = None
+    try:
+        scenario = scenario_from_text(SAMPLE if is_sample else text)
+    except InputError as err:
+        for issue in err.issues:
+            where = f"scenario {issue.column}" if issue.column else "scenario"
+            problems.append(f"{where}: {issue.message}")
+    return (SAMPLE if is_sample else text), scenario
+
+
+def kind_of(params: Mapping[str, Any] | None) -> str:
+    """A run's kind: "month", or "sweep" (rows from before months had no kind)."""
+    return "month" if (params or {}).get("kind") == "month" else "sweep"
+
+
+def parse_any(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
+    """``parse_params`` or ``parse_month_params`` by ``kind`` ("sweep", the default, or
+    "month")."""
+    kind = data.get("kind")
+    if kind is None or (isinstance(kind, str) and kind.strip() in ("", "sweep")):
+        return parse_params(data, workers)
+    if isinstance(kind, str) and kind.strip() == "month":
+        return parse_month_params(data, workers)
+    raise ParamsError([f"kind: 'sweep' or 'month', not {kind!r}"])
+
+
+def parse_month_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
+    """The stored parameters of a month run, or ``ParamsError`` with every problem.
+
+    ``days``: days to simulate (1–60); ``census``: the target (mean) census (1–600 patients);
+    ``mean_stay_days``: mean length of stay (1–28 days); ``time_limit_s``: the solver's time per
+    day (1–120 s); ``p1_percent``, ``placed_percent``: when a day meets the service level
+    (default 100 and 98); ``scenario``: TOML text, or empty / "sample" for the sample service.
+    """
+    problems: list[str] = []
+
+    def field_(name: str, label: str, whole: bool = False):
+        raw = data.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            raw = MONTH_DEFAULTS[name]
+        return _number(raw, label, *MONTH_LIMITS[name], problems, whole=whole)
+
+    days = field_("days", "days to simulate", whole=True)
+    census = field_("census", "target census (patients)", whole=True)
+    stay = field_("mean_stay_days", "mean length of stay (days)")
+    limit = field_("time_limit_s", "seconds per day")
+    p1 = field_("p1_percent", "priority-1 on time %")
+    placed = field_("placed_percent", "visits placed %")
+    stored, scenario = _scenario_param(data, problems)
+    if problems:
+        raise ParamsError(problems)
+    return {
+        "kind": "month",
+        "scenario": stored,
+        "scenario_name": scenario.name,
+        "scenario_key": scenario.key(),
+        "start": scenario.day.isoformat(),
+        "days": int(days),
+        "census": int(census),
+        "mean_stay_days": float(stay),
+        "seed": 0,
+        "time_limit_s": float(limit),
+        "level": {
+            "p1_on_time": p1 / 100,
+            "placed": placed / 100,
+            "share_of_days": DEFAULTS["days_percent"] / 100,
+        },
+        "workers": max(1, int(workers)),
+    }
+
+
+def month_spec_of(params: Mapping[str, Any]):
+    """The ``MonthSpec`` of a month run's parameters."""
+    from scheduler.capacity.month import MonthSpec, StayModel
+
+    stay = StayModel(mean_days=float(params["mean_stay_days"]))
+    return MonthSpec(days=int(params["days"]), census=int(params["census"]), stay=stay)
+
+
 def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
     """The stored parameters of a run from a form or a JSON body, or ``ParamsError``.
 
@@ -167,21 +268,11 @@ def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
     p1 = field("p1_percent", "priority-1 on time %", 0, 100)
     placed = field("placed_percent", "visits placed %", 0, 100)
     days = field("days_percent", "share of days %", 1, 100)
-    text = str(data.get("scenario") or "").replace("\r\n", "\n")
-    is_sample = (
-        not text.strip() or text.strip() == SAMPLE or _squash(text) == _squash(sample_toml())
-    )
-    scenario = None
-    try:
-        scenario = scenario_from_text(SAMPLE if is_sample else text)
-    except InputError as err:
-        for issue in err.issues:
-            where = f"scenario {issue.column}" if issue.column else "scenario"
-            problems.append(f"{where}: {issue.message}")
+    stored, scenario = _scenario_param(data, problems)
     if problems:
         raise ParamsError(problems)
     return {
-        "scenario": SAMPLE if is_sample else text,
+        "scenario": stored,
         "scenario_name": scenario.name,
         "scenario_key": scenario.key(),
         "sizes": sizes,
@@ -248,8 +339,9 @@ def start_run(
     results_base: Path,
     ip: str = "",
 ) -> CapacityRun:
-    """A queued run of validated ``params`` (``parse_params``); refuses while another run is
-    active. The caller commits, then hands ``run.id`` to a runner."""
+    """A queued run of validated ``params`` (``parse_params`` or ``parse_month_params``);
+    refuses while another run (sweep or month) is active. The caller commits, then hands
+    ``run.id`` to a runner."""
     busy = active_run(session)
     if busy is not None:
         raise CapacityError(
@@ -259,16 +351,25 @@ def start_run(
         state="queued",
         params=dict(params),
         progress_done=0,
-        progress_total=len(params["sizes"]) * int(params["seeds"]),
+        progress_total=(
+            int(params["days"])
+            if kind_of(params) == "month"
+            else len(params["sizes"]) * int(params["seeds"])
+        ),
         created_by_id=user.id if user else None,
     )
     session.add(run)
     session.flush()
     run.results_dir = _results_dir(session, params, Path(results_base), run.id)
+    if kind_of(params) == "month":
+        what = (f"month of {params['days']} day(s), census {params['census']}, mean stay "
+                f"{params['mean_stay_days']:g} days")  # fmt: skip
+    else:
+        what = f"sizes {params['sizes']}, {params['seeds']} seed(s)"
     audit.record(
         session, user, "capacity_start",
-        f"run {run.id}: {params['scenario_name']}, sizes {params['sizes']}, "
-        f"{params['seeds']} seed(s), {params['time_limit_s']:g} s per day", ip,
+        f"run {run.id}: {params['scenario_name']}, {what}, "
+        f"{params['time_limit_s']:g} s per day", ip,
     )  # fmt: skip
     return run
 
@@ -299,8 +400,19 @@ def run_status(run: CapacityRun) -> dict[str, Any]:
     if run.state in ACTIVE:
         per_day = float(p.get("time_limit_s", 30)) + 1.0
         left = round((total - done) * per_day / max(1, int(p.get("workers", 1))), 1)
+    kind = kind_of(p)
+    shown: dict[str, Any] = {
+        "scenario_name": p.get("scenario_name"),
+        "sample": p.get("scenario") == SAMPLE,
+    }
+    if kind == "month":
+        shown |= {k: p.get(k) for k in ("start", "days", "census", "mean_stay_days", "seed")}
+    else:
+        shown |= {"sizes": p.get("sizes"), "seeds": p.get("seeds")}
+    shown |= {"time_limit_s": p.get("time_limit_s"), "level": p.get("level")}
     return {
         "id": run.id,
+        "kind": kind,
         "state": run.state,
         "stop_requested": run.stop_requested,
         "done": done,
@@ -311,14 +423,7 @@ def run_status(run: CapacityRun) -> dict[str, Any]:
         "error": run.error or None,
         "stale": is_stale(run, now),
         "created_at": run.created_at.isoformat(timespec="seconds") + "Z",
-        "params": {
-            "scenario_name": p.get("scenario_name"),
-            "sample": p.get("scenario") == SAMPLE,
-            "sizes": p.get("sizes"),
-            "seeds": p.get("seeds"),
-            "time_limit_s": p.get("time_limit_s"),
-            "level": p.get("level"),
-        },
+        "params": shown,
         "results": run.results,
     }
 
@@ -428,6 +533,124 @@ def sweep_result_of(run: CapacityRun) -> SweepResult:
     )
 
 
+# --- month runs: stored as JSON, rebuilt for the chart ---------------------------------------
+
+#: What a stored day of a month holds (``MonthResult.table`` without utilisation per grade).
+MONTH_ROW_KEYS = (
+    "day", "date", "weekday", "census", "admissions", "discharges", "visits", "solved",
+    "placed", "placed_rate", "p1_total", "p1_placed", "p1_on_time", "travel_share",
+    "overtime_h", "solve_s", "violations", "service_level_met", "visits_7d",
+    "placed_rate_7d", "p1_on_time_7d",
+)  # fmt: skip
+
+
+def _json_value(v: Any) -> Any:
+    return _finite(v) if isinstance(v, float) else v
+
+
+def _pct1(x: float | None) -> str:
+    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.1f} %"
+
+
+def month_summary(t: MonthTotals, level: ServiceLevel, start: str) -> str:
+    """The sentence an ops lead reads about a simulated month."""
+    if not t.days:
+        return "No day was simulated."
+    first = date.fromisoformat(start).strftime("%d %b %Y") if start else "the first day"
+    head = (f"Over {t.days} simulated day{'s' if t.days != 1 else ''} from {first}: "
+            f"{t.visits:,} visits, mean census {t.mean_census:.1f} patients.")  # fmt: skip
+    if not t.days_solved:
+        return head + " No day was solved."
+    solved = "" if t.days_solved == t.days else f" (on the {t.days_solved} days solved)"
+    good = (f"{100 * level.p1_on_time:g} % of priority-1 on time and {100 * level.placed:g} % "
+            "placed")  # fmt: skip
+    return (
+        f"{head} {_pct1(t.placed_rate)} of visits placed and {_pct1(t.p1_on_time)} of "
+        f"priority-1 visits on time{solved}; {t.days_ok} of {t.days_solved} days met the "
+        f"service level ({good}); the independent checker found {t.violations} "
+        f"violation{'' if t.violations == 1 else 's'}."
+    )
+
+
+def serialise_month(result: MonthResult) -> dict[str, Any]:
+    """The month as JSON for ``CapacityRun.results``: ``totals`` (``MonthTotals.as_dict``;
+    rates as fractions, null when unknown), ``rows`` (one a day, ``MONTH_ROW_KEYS``, metrics
+    null for a day not solved), the roster, the service level and the summary sentence."""
+    t = result.totals
+    totals = {k: _json_value(v) for k, v in t.as_dict().items()}
+    rows = [{k: _json_value(row.get(k)) for k in MONTH_ROW_KEYS} for row in result.table()]
+    sc = result.scenario
+    return {
+        "kind": "month",
+        "scenario": sc.name,
+        "start": sc.day.isoformat(),
+        "roster": roster_text(sc.roster),
+        "clinicians": sc.clinicians(),
+        "paid_hours": round(sc.paid_hours(), 1),
+        "level": asdict(result.level),
+        "days": result.spec.days,
+        "census": result.spec.census,
+        "mean_stay_days": round(result.spec.stay.mean(), 3),
+        "seed": result.seed,
+        "time_limit_s": result.time_limit_s,
+        "complete": result.complete,
+        "seconds": round(result.seconds, 1),
+        "violations": t.violations,
+        "totals": totals,
+        "rows": rows,
+        "summary": month_summary(t, result.level, sc.day.isoformat()),
+    }
+
+
+@dataclass(frozen=True)
+class _StoredDay:
+    date: date
+
+
+@dataclass
+class StoredMonth:
+    """A ``MonthResult`` as far as ``plots.month_series`` reads one: the scenario (its name),
+    the service level, the totals, the days' dates (``rows``), ``complete`` and ``table()``."""
+
+    scenario: Scenario
+    level: ServiceLevel
+    totals: MonthTotals
+    rows: list[_StoredDay]
+    complete: bool
+    stored_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def table(self) -> list[dict[str, Any]]:
+        return self.stored_rows
+
+
+def month_result_of(run: CapacityRun) -> StoredMonth:
+    """What the month chart is drawn from, rebuilt from a month run's stored results."""
+    r = run.results or {}
+    stored = r.get("totals", {})
+    totals = MonthTotals(
+        **{
+            k: math.nan if stored.get(k) is None else stored[k]
+            for k in MonthTotals.__dataclass_fields__
+        }
+    )
+    rows = list(r.get("rows", []))
+    return StoredMonth(
+        scenario=scenario_from_text(run.params.get("scenario")),
+        level=ServiceLevel(**r.get("level", run.params["level"])),
+        totals=totals,
+        rows=[_StoredDay(date.fromisoformat(x["date"])) for x in rows],
+        complete=bool(r.get("complete", all(x.get("solved") for x in rows))),
+        stored_rows=rows,
+    )
+
+
+def has_results(run: CapacityRun) -> bool:
+    """Whether an ended run has results to chart (per census for a sweep, days for a month)."""
+    if run.state in ACTIVE or not run.results:
+        return False
+    return bool(run.results.get("rows" if kind_of(run.params) == "month" else "census"))
+
+
 def charts_available() -> bool:
     try:
         import scheduler.capacity.plots  # noqa: F401
@@ -437,21 +660,57 @@ def charts_available() -> bool:
 
 
 def chart_svg(run: CapacityRun, name: str) -> bytes:
-    """One of ``CHARTS`` for a finished run, drawn by ``scheduler.capacity.plots`` as SVG."""
+    """One of ``CHARTS`` for a finished sweep, or of ``MONTH_CHARTS`` for a finished month,
+    drawn by ``scheduler.capacity.plots`` as SVG."""
     from scheduler.capacity import plots  # matplotlib, Agg, no pyplot state
 
-    draw = {"capacity": plots.capacity_curve, "utilisation": plots.utilisation_by_grade}[name]
     buf = io.BytesIO()
-    draw(sweep_result_of(run), buf, fmt="svg")
+    if name == "month":
+        plots.month_series(month_result_of(run), buf, fmt="svg")
+    else:
+        draw = {"capacity": plots.capacity_curve, "utilisation": plots.utilisation_by_grade}[name]
+        draw(sweep_result_of(run), buf, fmt="svg")
     return buf.getvalue()
+
+
+def charts_of(run: CapacityRun) -> tuple[str, ...]:
+    """The charts a run of this kind has."""
+    return MONTH_CHARTS if kind_of(run.params) == "month" else CHARTS
 
 
 # --- the worker ------------------------------------------------------------------------------
 
 
-def run_capacity(db_url: str, run_id: int) -> None:
-    """Sweep one run end to end (in a worker process or thread); never raises."""
+def _sweep(scenario: Scenario, folder: Path, params: Mapping[str, Any], progress, should_stop):
+    """A sweep run's work: (results, days solved, what the audit log says)."""
     from scheduler.capacity.sweep import sweep
+
+    result = sweep(
+        scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
+        time_limit_s=float(params["time_limit_s"]), level=level_of(params),
+        workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+    )  # fmt: skip
+    results = serialise(result)
+    done = sum(c.days for c in result.summaries)
+    return results, done, f"largest census carried {result.largest}"
+
+
+def _month(scenario: Scenario, folder: Path, params: Mapping[str, Any], progress, should_stop):
+    """A month run's work: (results, days solved, what the audit log says)."""
+    from scheduler.capacity.month import simulate_month
+
+    result = simulate_month(
+        scenario, folder, spec=month_spec_of(params), seed=int(params.get("seed", 0)),
+        time_limit_s=float(params["time_limit_s"]), level=level_of(params),
+        workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+    )  # fmt: skip
+    t = result.totals
+    return serialise_month(result), t.days_solved, f"{t.days_ok} day(s) at the service level"
+
+
+def run_capacity(db_url: str, run_id: int) -> None:
+    """Sweep (or simulate the month of) one run end to end (in a worker process or thread);
+    never raises."""
     from web.db import Database
 
     db = Database(db_url)
@@ -497,23 +756,19 @@ def run_capacity(db_url: str, run_id: int) -> None:
                         s.commit()
             return last["stop"]
 
-        result = sweep(
-            scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
-            time_limit_s=float(params["time_limit_s"]), level=level_of(params),
-            workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
-        )  # fmt: skip
+        work = _month if kind_of(params) == "month" else _sweep
+        results, done, said = work(scenario, folder, params, progress, should_stop)
         with db.session() as s:
             run = s.get(CapacityRun, run_id)
-            run.results = serialise(result)
-            run.progress_done = sum(c.days for c in result.summaries)
+            run.results = results
+            run.progress_done = done
             run.state = "stopped" if (run.stop_requested or last["stop"]) else "done"
             run.finished_at = run.heartbeat_at = utcnow()
             user = s.get(User, run.created_by_id) if run.created_by_id else None
             audit.record(
                 s, user, "capacity_done",
                 f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
-                f"largest census carried {result.largest}, "
-                f"{run.results['violations']} violations",
+                f"{said}, {run.results['violations']} violations",
             )  # fmt: skip
             s.commit()
     except Exception as exc:  # the run row is the only place an ops lead sees errors
@@ -557,7 +812,7 @@ def _mark_crashed(db_url: str, run_id: int, exitcode: int | None) -> None:
             run = s.get(CapacityRun, run_id)
             if run is not None and run.state in ACTIVE:
                 run.state = "failed"
-                run.error = f"the sweep process ended with exit code {exitcode}"
+                run.error = f"the capacity process ended with exit code {exitcode}"
                 run.finished_at = utcnow()
                 s.commit()
     finally:

@@ -1,4 +1,4 @@
-// Follows a capacity sweep (GET /api/capacity/<id>) every 2 s on /ops/capacity/<id>: days
+// Follows a capacity run, sweep or month (GET /api/capacity/<id>) every 2 s on /ops/capacity/<id>: days
 // solved, elapsed, time left; when the run ends, reloads the page to show the results and
 // charts. Without JS the page still works: reload it by hand, and Stop is a plain form.
 (function () {
