@@ -1,6 +1,6 @@
 """The capacity worker's entry point, for sweeps and simulated months:
 ``python -m web.capacity_worker RUN_ID`` (started by
-``web.services.capacity.CapacityProcessRunner``).
+``web.services.capacity.make_capacity_runner``).
 
 The database URL comes from ``HAH_WORKER_DATABASE_URL`` so that it never appears in a
 process listing. Everything else is ``web.services.capacity.run_capacity``.

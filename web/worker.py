@@ -1,4 +1,6 @@
-"""The solve worker's entry point: ``python -m web.worker JOB_ID`` (started by ProcessRunner).
+"""The solve worker's entry point: ``python -m web.worker JOB_ID``.
+
+Started by ``web.services.runners.ProcessRunner``.
 
 The database URL comes from ``HAH_WORKER_DATABASE_URL`` so that it never appears in a
 process listing. Everything else is ``web.services.jobs.run_job``.

@@ -30,11 +30,8 @@ from __future__ import annotations
 import io
 import logging
 import math
-import os
 import re
 import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -57,8 +54,8 @@ from scheduler.capacity.sweep import (
 )
 from scheduler.errors import InputError
 from web.models import CapacityRun, User, utcnow
-from web.services import audit
-from web.services.jobs import STALE_GRACE_S, _Runner
+from web.services import audit, runners
+from web.services.jobs import STALE_GRACE_S
 
 log = logging.getLogger(__name__)
 
@@ -784,45 +781,8 @@ def run_capacity(db_url: str, run_id: int) -> None:
         db.dispose()
 
 
-class CapacityThreadRunner(_Runner):
-    def _run(self, run_id: int) -> None:
-        run_capacity(self.db_url, run_id)
-
-
-class CapacityProcessRunner(_Runner):
-    """Each run in a fresh ``python -m web.capacity_worker RUN_ID`` (why: see
-    ``web.services.jobs.ProcessRunner``); the database URL travels in the environment."""
-
-    def _run(self, run_id: int) -> None:
-        paths = [p or os.getcwd() for p in sys.path]
-        env = dict(os.environ, HAH_WORKER_DATABASE_URL=self.db_url,
-                   PYTHONPATH=os.pathsep.join(paths))  # fmt: skip
-        cmd = [sys.executable, "-m", "web.capacity_worker", str(run_id)]
-        proc = subprocess.run(cmd, env=env)
-        if proc.returncode != 0:
-            _mark_crashed(self.db_url, run_id, proc.returncode)
-
-
-def _mark_crashed(db_url: str, run_id: int, exitcode: int | None) -> None:
-    from web.db import Database
-
-    db = Database(db_url)
-    try:
-        with db.session() as s:
-            run = s.get(CapacityRun, run_id)
-            if run is not None and run.state in ACTIVE:
-                run.state = "failed"
-                run.error = f"the capacity process ended with exit code {exitcode}"
-                run.finished_at = utcnow()
-                s.commit()
-    finally:
-        db.dispose()
-
-
-def make_capacity_runner(kind: str, db_url: str) -> _Runner:
-    """``HAH_JOB_RUNNER``'s choice for sweeps too: "process" (default) or "thread"."""
-    if kind == "thread":
-        return CapacityThreadRunner(db_url)
-    if kind == "process":
-        return CapacityProcessRunner(db_url)
-    raise ValueError(f"HAH_JOB_RUNNER must be 'process' or 'thread', not {kind!r}")
+def make_capacity_runner(kind: str, db_url: str) -> runners.Runner:
+    """``HAH_JOB_RUNNER``'s choice for capacity runs too: "process" (default) or "thread";
+    as a process, ``python -m web.capacity_worker RUN_ID``."""
+    work = runners.Work(run_capacity, "web.capacity_worker", CapacityRun, "capacity")
+    return runners.make(kind, db_url, work)

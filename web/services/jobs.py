@@ -8,20 +8,16 @@ the independent checker on the answer and stores it as a draft ``RotaVersion``. 
 state goes through the database, any web process can show progress or stop any job, and a
 page polling ``/api/jobs/<id>`` sees the same numbers as the coordinator's board.
 
-Runners: ``ProcessRunner`` (default) solves in a separate Python process, so OR-Tools'
-memory and any crash stay out of the web server, and the server keeps answering while the
-search holds a core; ``ThreadRunner`` runs the same worker in a thread (a demo on one
-process). Both run one job at a time: the machine has two cores and the routing search is
-single-threaded, so a second concurrent solve would only slow both.
+Runners (``web.services.runners``): by default each job is solved in a separate Python
+process, so OR-Tools' memory and any crash stay out of the web server and the server keeps
+answering while the search holds a core; or in a thread (a demo on one process). Either way
+one job at a time: the machine has two cores, so a second concurrent solve would only slow
+both.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.model import Problem
 from web.models import Day, DayImport, RotaVersion, SolveJob, User, utcnow
-from web.services import audit
+from web.services import audit, runners
 
 log = logging.getLogger(__name__)
 
@@ -302,80 +298,6 @@ def _base_plan(problem: Problem, version: RotaVersion) -> _Plan:
     )
 
 
-class _Runner:
-    """Runs submitted jobs one at a time, in submission order, off the request thread."""
-
-    def __init__(self, db_url: str, max_concurrent: int = 1):
-        self.db_url = db_url
-        self._slots = threading.BoundedSemaphore(max_concurrent)
-        self._threads: dict[int, threading.Thread] = {}
-
-    def submit(self, job_id: int) -> None:
-        thread = threading.Thread(
-            target=self._guarded, args=(job_id,), name=f"solve-job-{job_id}", daemon=True
-        )
-        self._threads[job_id] = thread
-        thread.start()
-
-    def _guarded(self, job_id: int) -> None:
-        with self._slots:
-            self._run(job_id)
-
-    def _run(self, job_id: int) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def wait(self, job_id: int, timeout: float | None = None) -> bool:
-        """Block until the job's worker has finished (tests, shutdown); True if it did."""
-        thread = self._threads.get(job_id)
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
-
-
-class ThreadRunner(_Runner):
-    def _run(self, job_id: int) -> None:
-        run_job(self.db_url, job_id)
-
-
-class ProcessRunner(_Runner):
-    """Each job in a fresh Python process running ``python -m web.worker JOB_ID``.
-
-    A new interpreter rather than ``multiprocessing``: forking a threaded web server is
-    unsafe, and ``spawn`` re-imports the server's ``__main__``, which re-runs any launcher
-    script without a ``__name__`` guard. The database URL travels in the environment, not on
-    the command line, so a password in it does not show in ``ps``.
-    """
-
-    def _run(self, job_id: int) -> None:
-        paths = [p or os.getcwd() for p in sys.path]
-        env = dict(os.environ, HAH_WORKER_DATABASE_URL=self.db_url,
-                   PYTHONPATH=os.pathsep.join(paths))  # fmt: skip
-        proc = subprocess.run([sys.executable, "-m", "web.worker", str(job_id)], env=env)
-        if proc.returncode != 0:
-            _mark_crashed(self.db_url, job_id, proc.returncode)
-
-
-def _mark_crashed(db_url: str, job_id: int, exitcode: int | None) -> None:
-    """A worker that died without reporting (killed, out of memory) leaves a failed job."""
-    from web.db import Database
-
-    db = Database(db_url)
-    try:
-        with db.session() as s:
-            job = s.get(SolveJob, job_id)
-            if job is not None and job.state in ACTIVE:
-                job.state = "failed"
-                job.error = f"the solver process ended with exit code {exitcode}"
-                job.finished_at = utcnow()
-                s.commit()
-    finally:
-        db.dispose()
-
-
-def make_runner(kind: str, db_url: str) -> _Runner:
-    if kind == "thread":
-        return ThreadRunner(db_url)
-    if kind == "process":
-        return ProcessRunner(db_url)
-    raise ValueError(f"HAH_JOB_RUNNER must be 'process' or 'thread', not {kind!r}")
+def make_runner(kind: str, db_url: str) -> runners.Runner:
+    """The app's solve-job runner (``HAH_JOB_RUNNER``: "process" or "thread")."""
+    return runners.make(kind, db_url, runners.Work(run_job, "web.worker", SolveJob, "solver"))

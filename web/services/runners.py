@@ -1,0 +1,110 @@
+"""Running background work off the request thread: solve jobs and capacity runs alike.
+
+A row in the database (a ``SolveJob`` or a ``CapacityRun``) carries the work's state; a
+runner is handed its id and runs the worker for it, one at a time in submission order (the
+machine has two cores and each solve or sweep already uses them). Two kinds:
+
+- ``ProcessRunner`` (default): each piece of work in a fresh Python process,
+  ``python -m <worker module> ID``. A new interpreter rather than ``multiprocessing``:
+  forking a threaded web server is unsafe, and ``spawn`` re-imports the server's
+  ``__main__``, which re-runs any launcher script without a ``__name__`` guard. OR-Tools'
+  memory and any crash stay out of the web server. The database URL travels in the
+  environment, not on the command line, so a password in it does not show in ``ps``. A
+  process that dies without reporting leaves its row failed, with the exit code.
+- ``ThreadRunner``: the same worker function in a thread of the web process (a demo on one
+  process, tests).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from web.models import utcnow
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a runner runs: the worker function (``work(db_url, id)``, never raises), the
+    module that runs it as a process, the row class it reports into, and a name for errors."""
+
+    run: Callable[[str, int], None]
+    module: str
+    model: type
+    what: str
+
+
+class Runner:
+    """Runs submitted work one at a time, in submission order, off the request thread."""
+
+    def __init__(self, db_url: str, work: Work, max_concurrent: int = 1):
+        self.db_url = db_url
+        self.work = work
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._threads: dict[int, threading.Thread] = {}
+
+    def submit(self, row_id: int) -> None:
+        thread = threading.Thread(target=self._guarded, args=(row_id,), daemon=True,
+                                  name=f"{self.work.what}-{row_id}")  # fmt: skip
+        self._threads[row_id] = thread
+        thread.start()
+
+    def _guarded(self, row_id: int) -> None:
+        with self._slots:
+            self._run(row_id)
+
+    def _run(self, row_id: int) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def wait(self, row_id: int, timeout: float | None = None) -> bool:
+        """Block until the work has finished (tests, shutdown); True if it did."""
+        thread = self._threads.get(row_id)
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+
+class ThreadRunner(Runner):
+    def _run(self, row_id: int) -> None:
+        self.work.run(self.db_url, row_id)
+
+
+class ProcessRunner(Runner):
+    def _run(self, row_id: int) -> None:
+        paths = [p or os.getcwd() for p in sys.path]
+        env = dict(os.environ, HAH_WORKER_DATABASE_URL=self.db_url,
+                   PYTHONPATH=os.pathsep.join(paths))  # fmt: skip
+        proc = subprocess.run([sys.executable, "-m", self.work.module, str(row_id)], env=env)
+        if proc.returncode != 0:
+            mark_crashed(self.db_url, self.work, row_id, proc.returncode)
+
+
+def mark_crashed(db_url: str, work: Work, row_id: int, exitcode: int | None) -> None:
+    """A worker that died without reporting (killed, out of memory) leaves a failed row."""
+    from web.db import Database
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            row = s.get(work.model, row_id)
+            if row is not None and row.state in ("queued", "running"):
+                row.state = "failed"
+                row.error = f"the {work.what} process ended with exit code {exitcode}"
+                row.finished_at = utcnow()
+                s.commit()
+    finally:
+        db.dispose()
+
+
+def make(kind: str, db_url: str, work: Work) -> Runner:
+    """``HAH_JOB_RUNNER``'s choice: "process" (default) or "thread"."""
+    if kind == "thread":
+        return ThreadRunner(db_url, work)
+    if kind == "process":
+        return ProcessRunner(db_url, work)
+    raise ValueError(f"HAH_JOB_RUNNER must be 'process' or 'thread', not {kind!r}")
