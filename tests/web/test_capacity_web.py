@@ -8,7 +8,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from webhelpers import csrf, text_of
+from webhelpers import CHROMIUM, CHROMIUM_ARGS, csrf, live_server, needs_browser, text_of
 
 #: A small ward: sizes of 8 and 12 patients solve in about a second each.
 TINY = """name = "Tiny ward"
@@ -406,3 +406,45 @@ def test_stored_month_results_draw_the_same_chart(tmp_path):
     month_series(result, a, fmt="svg")
     month_series(again, b, fmt="svg")
     assert a.getvalue() == b.getvalue()
+
+
+@needs_browser
+def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app, users):
+    """An ops lead starts a sweep and a month in Chromium: capacity.js follows each run to its
+    end, the server-drawn charts load as images, and nothing breaks the CSP."""
+    import playwright.sync_api as pw
+    from webhelpers import ARTIFACTS, PASSWORD
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base, pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/auth/login")
+        page.fill("input[name=username]", "ops")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        for form, chart in ((FORM, "capacity"), (MONTH_FORM, "month")):
+            page.goto(f"{base}/ops/capacity/")
+            scope = "form:has(input[name=kind][value=month])" if chart == "month" else (
+                "form:not(:has(input[name=kind][value=month]))[method=post]"
+            )  # fmt: skip
+            target = page.locator(scope).filter(has=page.locator("textarea")).first
+            for name, value in form.items():
+                if name == "kind":
+                    continue
+                field = target.locator(f"[name={name}]")
+                if field.count():
+                    field.fill(value)
+            target.locator("button[type=submit]").click()
+            page.wait_for_selector('[data-active="0"]', timeout=180_000)
+            img = page.locator(f'img[src$="/chart/{chart}.svg"]')
+            img.wait_for()
+            page.wait_for_function(
+                "i => i.complete && i.naturalWidth > 0", arg=img.element_handle()
+            )
+            page.screenshot(path=str(ARTIFACTS / f"ops-capacity-{chart}.png"), full_page=True)
+        browser.close()
+    assert errors == []

@@ -85,6 +85,7 @@ def assert_checker_clean(db, version_id: int):
 # --- a real browser ---------------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots (ignored by git)
 #: Without the last two flags Chromium stalls on this closed network (no update servers).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]  # fmt: skip
