@@ -356,3 +356,21 @@ def capacity_run(run_id: int):
 
     run = db_session().get(CapacityRun, run_id) or abort(404)
     return jsonify(run_status(run))
+
+
+@bp.route("/capacity/<int:run_id>/stop", methods=["POST"])
+@roles("ops")
+def capacity_stop(run_id: int):
+    """Ask a capacity run to stop: the days solved so far are kept (and a later run of the
+    same scenario resumes from them). 202 with the status; 409 if it has already ended."""
+    from web.models import CapacityRun
+    from web.services.capacity import CapacityError, request_stop, run_status
+
+    s = db_session()
+    run = s.get(CapacityRun, run_id) or abort(404)
+    try:
+        request_stop(s, run, current_user(), client_ip())
+    except CapacityError as err:
+        return _error(409, str(err))
+    s.commit()
+    return jsonify(run_status(run)), 202

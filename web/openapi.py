@@ -352,6 +352,14 @@ def document() -> dict[str, Any]:
                     "responses": _ok("run", "CapacityRun") | {"404": _ERR},
                 }
             },
+            "/api/capacity/{run_id}/stop": {
+                "post": {
+                    "summary": "Stop a capacity run, keeping the days solved so far (ops); "
+                    "409 once it has ended",
+                    "parameters": [_path_param("run_id", "capacity run id", "integer"), CSRF],
+                    "responses": _ok("stopping", "CapacityRun", "202") | {"404": _ERR, "409": _ERR},
+                }
+            },
         },
         "components": {
             "securitySchemes": {

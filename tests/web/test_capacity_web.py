@@ -121,6 +121,8 @@ def test_stop_keeps_what_was_solved(app, as_role, db, db_url):
     assert run.results is None or run.results["violations"] == 0
     again = c.post(f"/ops/capacity/{run_id}/stop", data={"csrf_token": csrf(c)})
     assert "already finished" in text_of(c.get(again.headers["Location"]))
+    late = c.post(f"/api/capacity/{run_id}/stop", headers={"X-CSRF-Token": csrf(c)})
+    assert late.status_code == 409 and "already finished" in late.get_json()["error"]
 
 
 def test_one_sweep_at_a_time(as_role, db, tmp_path):
@@ -448,3 +450,19 @@ def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app,
             page.screenshot(path=str(ARTIFACTS / f"ops-capacity-{chart}.png"), full_page=True)
         browser.close()
     assert errors == []
+
+
+def test_the_api_stops_a_run_keeping_what_was_solved(app, as_role, db, db_url):
+    from web.services.capacity import make_capacity_runner
+
+    app.extensions["hah_capacity_runner"] = make_capacity_runner("thread", db_url)
+    c = as_role("ops")
+    headers = {"X-CSRF-Token": csrf(c)}
+    body = {"sizes": [8, 10, 12, 14], "seeds": 2, "time_limit_s": 2, "scenario": TINY}
+    run_id = c.post("/api/capacity", json=body, headers=headers).get_json()["id"]
+    r = c.post(f"/api/capacity/{run_id}/stop", headers=headers)
+    assert r.status_code == 202 and r.get_json()["stop_requested"]
+    assert _runner(app).wait(run_id, 120)
+    status = c.get(f"/api/capacity/{run_id}").get_json()
+    assert status["state"] == "stopped" and status["done"] < status["total"]
+    assert c.post("/api/capacity/999999/stop", headers=headers).status_code == 404

@@ -50,6 +50,7 @@ ROUTES = [
     ("GET", "/ops/capacity/<int:run_id>/chart/month.svg", {OPS}),
     ("POST", "/api/capacity", {OPS}),  # no sizes sent: 422, nothing started
     ("GET", "/api/capacity/<int:run_id>", {OPS}),
+    ("POST", "/api/capacity/<int:run_id>/stop", {OPS}),
     ("GET", "/api/openapi.json", PUBLIC),
     ("GET", "/api/me", {C, N, OPS}),
     ("GET", "/api/days", {C, OPS}),
