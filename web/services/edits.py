@@ -102,7 +102,9 @@ def _where(rota: Rota, visit_id: str) -> list[str]:
     return [r.clinician_id for r in rota.routes if visit_id in r.visit_ids]
 
 
-def _source(rota: Rota, edit: Edit, visit_id: str, named: str | None) -> str:
+def _source(rota: Rota, visit_id: str, named: str | None) -> str:
+    """The clinician whose route ``visit_id`` is taken from: ``named`` if given (it must have
+    it), else the only one that has it."""
     where = _where(rota, visit_id)
     if named is not None:
         if named not in where:
@@ -134,7 +136,7 @@ def apply_edit(
         return cid
 
     if edit.op in ("lock", "unlock"):
-        cid = _source(rota, edit, vid, edit.from_clinician) if _where(rota, vid) else None
+        cid = _source(rota, vid, edit.from_clinician) if _where(rota, vid) else None
         if cid is None:
             raise EditError(f"{vid} is not on any route: place it before locking it")
         keys = (
@@ -162,7 +164,7 @@ def apply_edit(
 
     if edit.op == "move":
         to = need_shift(edit.to_clinician, "move it to")
-        frm = _source(rota, edit, vid, edit.from_clinician) if _where(rota, vid) else None
+        frm = _source(rota, vid, edit.from_clinician) if _where(rota, vid) else None
         if frm is not None and (vid, frm) in locked:
             raise EditError(f"{vid} is locked to {frm}: unlock it first")
         if frm != to and to in _where(rota, vid):
@@ -185,8 +187,8 @@ def apply_edit(
     other = edit.other_visit_id
     if not other or other not in visit_index:
         raise EditError("name the other visit to swap with")
-    a_c = _source(rota, edit, vid, edit.from_clinician)
-    b_c = _source(rota, edit, other, edit.other_clinician)
+    a_c = _source(rota, vid, edit.from_clinician)
+    b_c = _source(rota, other, edit.other_clinician)
     for v, c in ((vid, a_c), (other, b_c)):
         if (v, c) in locked:
             raise EditError(f"{v} is locked to {c}: unlock it first")
