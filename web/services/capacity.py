@@ -727,31 +727,20 @@ def run_capacity(db_url: str, run_id: int) -> None:
             s.commit()
 
         scenario = scenario_from_text(params["scenario"])
-        last = {"progress": 0.0, "stop_read": 0.0, "beat": time.monotonic(), "stop": False}
+        last = {"progress": 0.0}
+        should_stop = runners.StopFlag(db, CapacityRun, run_id, heartbeat_s=10.0)
 
         def progress(done: int, total: int) -> None:
             now = time.monotonic()
             if now - last["progress"] < 1.0 and done < total:
                 return
-            last["progress"] = last["beat"] = now
+            last["progress"] = now
+            should_stop.beat()
             with db.session() as s:
                 run = s.get(CapacityRun, run_id)
                 run.progress_done, run.progress_total = int(done), int(total)
                 run.heartbeat_at = utcnow()
                 s.commit()
-
-        def should_stop() -> bool:
-            now = time.monotonic()
-            if not last["stop"] and now - last["stop_read"] >= 0.5:
-                last["stop_read"] = now
-                with db.session() as s:
-                    run = s.get(CapacityRun, run_id)
-                    last["stop"] = bool(run.stop_requested)
-                    if now - last["beat"] >= 10.0:
-                        last["beat"] = now
-                        run.heartbeat_at = utcnow()
-                        s.commit()
-            return last["stop"]
 
         work = _month if kind_of(params) == "month" else _sweep
         results, done, said = work(scenario, folder, params, progress, should_stop)
@@ -759,7 +748,7 @@ def run_capacity(db_url: str, run_id: int) -> None:
             run = s.get(CapacityRun, run_id)
             run.results = results
             run.progress_done = done
-            run.state = "stopped" if (run.stop_requested or last["stop"]) else "done"
+            run.state = "stopped" if (run.stop_requested or should_stop.stopped) else "done"
             run.finished_at = run.heartbeat_at = utcnow()
             user = s.get(User, run.created_by_id) if run.created_by_id else None
             audit.record(

@@ -186,7 +186,8 @@ def run_job(db_url: str, job_id: int) -> None:
             keep_plan_min = job.keep_plan_min
             s.commit()
 
-        last = {"progress": 0.0, "stop_read": 0.0, "stop": False}
+        last = {"progress": 0.0}
+        should_stop = runners.StopFlag(db, SolveJob, job_id)
 
         def progress(p) -> None:
             now = time.monotonic()
@@ -200,16 +201,6 @@ def run_job(db_url: str, job_id: int) -> None:
                 job.tasks_placed = int(p.tasks_placed)
                 job.heartbeat_at = utcnow()
                 s.commit()
-
-        def should_stop() -> bool:
-            now = time.monotonic()
-            if not last["stop"] and now - last["stop_read"] >= 0.5:
-                last["stop_read"] = now
-                with db.session() as s:
-                    last["stop"] = bool(
-                        s.scalar(select(SolveJob.stop_requested).where(SolveJob.id == job_id))
-                    )
-            return last["stop"]
 
         options = SolveOptions(time_limit_s=time_limit)
         if plan is None:

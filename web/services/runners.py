@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -108,3 +109,37 @@ def make(kind: str, db_url: str, work: Work) -> Runner:
     if kind == "process":
         return ProcessRunner(db_url, work)
     raise ValueError(f"HAH_JOB_RUNNER must be 'process' or 'thread', not {kind!r}")
+
+
+class StopFlag:
+    """A worker's ``should_stop``: the row's ``stop_requested`` read at most every
+    ``every_s`` seconds (the search asks far more often than the database should be asked),
+    and sticky once set. With ``heartbeat_s`` it also stamps the row's ``heartbeat_at`` that
+    often, so a long quiet stretch (a big sweep between two finished days) does not look
+    like an abandoned worker."""
+
+    def __init__(self, db, model: type, row_id: int, every_s: float = 0.5,
+                 heartbeat_s: float | None = None):  # fmt: skip
+        self.db, self.model, self.row_id = db, model, row_id
+        self.every_s, self.heartbeat_s = every_s, heartbeat_s
+        self._read = 0.0
+        self._beat = time.monotonic()
+        self.stopped = False
+
+    def beat(self) -> None:
+        """Say the worker was alive now (its progress report stamped the row itself)."""
+        self._beat = time.monotonic()
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self.stopped or now - self._read < self.every_s:
+            return self.stopped
+        self._read = now
+        with self.db.session() as s:
+            row = s.get(self.model, self.row_id)
+            self.stopped = bool(row.stop_requested)
+            if self.heartbeat_s is not None and now - self._beat >= self.heartbeat_s:
+                self._beat = now
+                row.heartbeat_at = utcnow()
+                s.commit()
+        return self.stopped
