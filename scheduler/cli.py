@@ -111,6 +111,7 @@ def _solve_day(
     from_rota: Path | None = None,
     minimal_change: int | None = None,
     engine: str = "lns",
+    max_iterations: int | None = None,
 ):
     from scheduler.check import check
     from scheduler.io import plan_changes, read_day, read_plan_order, write_solution
@@ -123,7 +124,11 @@ def _solve_day(
     problem = build_problem(visits, shifts, model)
     bar = None if quiet else _ProgressLine(time_limit)
     options = SolveOptions(
-        time_limit_s=time_limit, seed=seed, minimal_change_min=minimal_change, engine=engine
+        time_limit_s=time_limit,
+        seed=seed,
+        minimal_change_min=minimal_change,
+        engine=engine,
+        max_iterations=max_iterations,
     )
     rota = solve(
         problem,
@@ -157,6 +162,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from_rota=Path(args.from_rota) if args.from_rota else None,
         minimal_change=args.minimal_change,
         engine=args.engine,
+        max_iterations=args.iterations,
     )
     print(
         f"{summary['visits_assigned']}/{summary['visits_total']} visits placed, "
@@ -372,6 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("lns", "ortools"),
         default="lns",
         help="improvement search: this project's ruin-and-recreate (default) or OR-Tools GLS",
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="bound the search by N ruin-and-recreate iterations instead of the clock: "
+        "the same seed then gives the same rota",
     )
     p.add_argument("--from-rota", help="warm-start from a previous rota folder (its rota.csv)")
     p.add_argument(

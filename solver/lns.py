@@ -464,9 +464,13 @@ def improve(
     should_stop=None,
     progress=None,
     min_iterations: int = 0,
+    max_iterations: int | None = None,
 ) -> LnsResult:
     """Improve feasible ``routes`` (tasks per vehicle; ``break_gaps[k]`` = visits before the
     break) for ``time_limit_s`` seconds; returns the best routes found (never worse).
+
+    With ``max_iterations`` the clock is ignored: exactly that many iterations run, the
+    temperature falls with the share of them done, and the same seed gives the same routes.
 
     ``progress(seconds, best_cost, tasks_placed, iterations)`` is called about once a second.
     """
@@ -525,19 +529,28 @@ def improve(
             reported = time.monotonic()
             progress(reported - t0, best, int(best_lens.sum()), iterations)
         elapsed = time.monotonic() - t0
-        out_of_time = elapsed >= time_limit_s or (should_stop is not None and should_stop())
-        if out_of_time and iterations >= min_iterations:
-            break
-        frac = min(1.0, elapsed / time_limit_s) if time_limit_s > 0 else 1.0
+        stop = should_stop is not None and should_stop()
+        if max_iterations is not None:
+            if iterations >= max_iterations or stop:
+                break
+            steps = min(chunk, max_iterations - iterations)
+            frac = iterations / max_iterations
+            frac_b = (iterations + steps) / max_iterations
+        else:
+            if (elapsed >= time_limit_s or stop) and iterations >= min_iterations:
+                break
+            steps = chunk
+            frac = min(1.0, elapsed / time_limit_s) if time_limit_s > 0 else 1.0
+            frac_b = min(1.0, frac + 0.005)
         t_a = t_hot * (t_cold / t_hot) ** frac
-        t_b = t_hot * (t_cold / t_hot) ** min(1.0, frac + 0.005)
+        t_b = t_hot * (t_cold / t_hot) ** frac_b
         cur, best = _iterate(
-            chunk, t_a, t_b, cur, best, best_routes, best_lens, best_gap, R, lens, bgap, E, L,
+            steps, t_a, t_b, cur, best, best_routes, best_lens, best_gap, R, lens, bgap, E, L,
             route_of, pos_of, rcost, T, TT, loc, lo, hi, svc, penalty, movable, pref, cont,
             elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, adj, near, far,
             avg_removed, max_string, blink, _ORDER_WEIGHTS, retry_out, full_scan,
         )  # fmt: skip
-        iterations += chunk
+        iterations += steps
     out = [list(map(int, best_routes[k, : best_lens[k]])) for k in range(K)]
     return LnsResult(out, float(best), start_cost, iterations, time.monotonic() - t0)
 

@@ -39,6 +39,8 @@ class SolveOptions:
     #: "lns": the day's own ruin-and-recreate engine (solver.lns) improves the construction;
     #: "ortools": OR-Tools' guided local search builds and improves its own routes.
     engine: str = "lns"
+    #: Bound the LNS by this many iterations instead of the clock (reproducible runs).
+    max_iterations: int | None = None
 
 
 ProgressFn = Callable[[Progress], None]
@@ -313,7 +315,7 @@ def solve(
         and free_search
         and not stopped
         and inst.n_tasks
-        and deadline - time.monotonic() > 0.2
+        and (options.max_iterations is not None or deadline - time.monotonic() > 0.2)
     ):
         from solver.lns import improve
 
@@ -325,7 +327,7 @@ def solve(
 
         result = improve(
             day, start_routes, gaps, deadline - time.monotonic(), seed=options.seed,
-            should_stop=should_stop, progress=report,
+            should_stop=should_stop, progress=report, max_iterations=options.max_iterations,
         )  # fmt: skip
         found = _drop_orphans(inst, result.routes)
         repair = Construction.from_routes(inst, found)
