@@ -19,7 +19,7 @@ spreadsheet does not go back. Everything the contract asks is respected:
   predecessor ends; it is left out when its predecessor is (or is not placed yet).
 
 Visits that cannot be appended anywhere are left out with a reason. No OR-Tools, no search:
-``solve_greedy(problem)`` returns a ``scheduler.model.Rota`` in well under a second per
+``solve_greedy(problem)`` returns a ``scheduler.domain.model.Rota`` in well under a second per
 thousand visits.
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from scheduler.model import Problem, Reason, Rota, Route, Stop, Unassigned, format_skills
+from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, Unassigned, format_skills
 
 
 @dataclass

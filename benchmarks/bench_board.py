@@ -219,8 +219,8 @@ def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: flo
             seed: int = 0) -> Prepared:  # fmt: skip
     """A fresh SQLite database under ``workdir`` with the day imported and its rota published."""
     from scheduler.cli import _problem_from_export, _solve_day
-    from scheduler.io import read_day, read_rota
-    from scheduler.problem import build_problem
+    from scheduler.domain.formats.files import read_day, read_rota
+    from scheduler.domain.problem import build_problem
     from web.demo import load_demo
 
     solve_s = None

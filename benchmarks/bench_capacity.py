@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scheduler.capacity import plots  # noqa: E402
-from scheduler.capacity.cli import summary_rows, write_sweep  # noqa: E402
-from scheduler.capacity.month import MonthSpec, simulate_month, write_month  # noqa: E402
-from scheduler.capacity.roster import smallest_roster  # noqa: E402
-from scheduler.capacity.scenario import roster_text, sample_scenario  # noqa: E402
-from scheduler.capacity.sweep import ServiceLevel, sweep  # noqa: E402
+from scheduler.cli.capacity import summary_rows, write_sweep  # noqa: E402
+from scheduler.domain.capacity import plots  # noqa: E402
+from scheduler.domain.capacity.scenario import roster_text, sample_scenario  # noqa: E402
+from scheduler.usecases.capacity.month import MonthSpec, simulate_month, write_month  # noqa: E402
+from scheduler.usecases.capacity.roster import smallest_roster  # noqa: E402
+from scheduler.usecases.capacity.sweep import ServiceLevel, sweep  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 OUT = ROOT / "benchmarks" / "out"

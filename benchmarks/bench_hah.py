@@ -3,8 +3,8 @@
     python benchmarks/bench_hah.py [--time-limit 60] [--big-time-limit 120]
                                    [--days sample,250,500,1000,2000] [--solvers ours,vroom,greedy]
 
-Days: the bundled sample day (sample_data/, read with ``scheduler.io``) and synthetic days of
-about 250, 500, 1,000 and 2,000 visits from ``scheduler.synth.generate_service`` (seed 2026,
+Days: the bundled sample day (sample_data/, read with ``scheduler.domain.formats.files``) and synthetic days of
+about 250, 500, 1,000 and 2,000 visits from ``scheduler.domain.synth.generate_service`` (seed 2026,
 2026-11-23; the patient count is the one whose day comes closest to the wanted visit count).
 Travel is the default geodesic model, as ``hah solve`` uses.
 
@@ -56,7 +56,7 @@ TARGET_TRAVEL_RATIO = 0.90
 def patients_for(visits: int, seed: int = SEED, day: date = DAY) -> tuple[int, int]:
     """The patient count whose synthetic day comes closest to ``visits`` visits, and its
     visit count (ties go to fewer patients)."""
-    from scheduler.synth import generate_service, service_day_visits
+    from scheduler.domain.synth import generate_service, service_day_visits
 
     guess = max(1, round(visits / 4.3))
     best = None
@@ -70,17 +70,17 @@ def patients_for(visits: int, seed: int = SEED, day: date = DAY) -> tuple[int, i
 
 def load_day(spec: str):
     """``sample`` or ``synth:<patients>`` → ``Problem`` (geodesic travel, as ``hah solve``)."""
-    from scheduler.problem import build_problem
-    from scheduler.travel import Geodesic
+    from scheduler.domain.problem import build_problem
+    from scheduler.domain.travel import Geodesic
 
     if spec == "sample":
-        from scheduler.io import read_day
+        from scheduler.domain.formats.files import read_day
 
         visits, shifts = read_day(
             ROOT / "sample_data/visits.csv", ROOT / "sample_data/clinicians.csv"
         )
     else:
-        from scheduler.synth import generate_service, service_day_visits
+        from scheduler.domain.synth import generate_service, service_day_visits
 
         n = int(spec.split(":", 1)[1])
         service = generate_service(n, SEED, DAY)
@@ -92,7 +92,7 @@ def load_day(spec: str):
 
 
 def worker(spec: str, solver: str, time_limit: float, vroom_threads: int, vroom_level: int) -> dict:
-    from scheduler.check import check
+    from scheduler.domain.check import check
 
     problem = load_day(spec)
     first_rota_s = None
@@ -224,7 +224,7 @@ def days_section(days: list[dict], args, cmd: str) -> str:
         "(the machine is shared). Each solve in a process of "
         "its own, one after another; peak MB is that process's maximum resident set (day, "
         "travel matrix, solve and check); violations are the independent checker's "
-        f"(`scheduler.check.check`). Travel = drives to each visit plus the drive home. "
+        f"(`scheduler.domain.check.check`). Travel = drives to each visit plus the drive home. "
         f"VROOM runs with {args.vroom_threads} thread(s) at exploration level "
         f"{args.vroom_level} and the same wall budget as ours (its `timeout`; its construction "
         "heuristics are not interrupted by it, so it can overrun). *solve s* is wall time of "
@@ -458,7 +458,7 @@ def main() -> int:
     days = []
     for name in (x.strip() for x in args.days.split(",") if x.strip()):
         if name == "sample":
-            from scheduler.io import read_visits
+            from scheduler.domain.formats.files import read_visits
 
             n_visits = len(read_visits(ROOT / "sample_data" / "visits.csv"))
             days.append({"label": "Sample day (sample_data/)", "spec": "sample", "n": n_visits})

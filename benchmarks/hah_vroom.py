@@ -22,7 +22,7 @@ What VROOM cannot express, it is not asked to do, so it solves an *easier* probl
 Back in our terms, a half placed alone or both halves on one clinician are taken out (the
 visit is unassigned: no coordinator sends one nurse to a double-handed visit), and so is a
 follower whose predecessor is out; the timing of what is left is VROOM's own. The checker
-(``scheduler.check.check``) then judges the rota as it judges ours; the violations to expect
+(``scheduler.domain.check.check``) then judges the rota as it judges ours; the violations to expect
 are ``sync`` (halves not starting together) and ``gap`` (a follower too soon).
 """
 
@@ -33,7 +33,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from scheduler.model import Problem, Reason, Rota, Route, Stop, Unassigned
+from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, Unassigned
 
 VROOM_PRIORITY = {1: 100, 2: 10, 3: 1}
 PIN_SKILL_BASE = 100_000

@@ -4,7 +4,7 @@
     python benchmarks/hhcrsp.py --only F1,G1 --time-limit 60
 
 Sets: A-D = InstanzCPLEX_HCSRP_{10,25,50,75}_k, E-G = InstanzVNS_HCSRP_{100,200,300}_k.
-Each instance is solved by ``solver.hhcrsp.solve`` (one process per instance, ``--jobs`` at a
+Each instance is solved by ``benchmarks.engines.hhcrsp.solve`` (one process per instance, ``--jobs`` at a
 time), re-checked and scored by the independent scorer in double precision, written to
 ``benchmarks/solutions/hhcrsp/`` and compared with the best published value (column ``best``
 of ``mankowska_best_known.csv``). The table, per-set means and the gaps against the targets
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from solver.hhcrsp import read_instance, solve, write_solution  # noqa: E402
+from benchmarks.engines.hhcrsp import read_instance, solve, write_solution  # noqa: E402
 
 SETS = {
     "A": "InstanzCPLEX_HCSRP_10",
@@ -135,7 +135,7 @@ def write_section(rows: list[dict], best: dict[str, float], limit: float, cmd: s
         "",
         "Objective = (distance + "
         "total tardiness + maximum tardiness) / 3, recomputed by the independent scorer "
-        "(`solver.hhcrsp.score`) in double precision; best published = column `best` of "
+        "(`benchmarks.engines.hhcrsp.score`) in double precision; best published = column `best` of "
         "`mankowska_best_known.csv`; gap = objective / best published - 1 (negative: better "
         "than published). Seconds = wall time of `solve` (reading the file excluded, one "
         "process at a time unless `--jobs` says otherwise); the search stops before the "

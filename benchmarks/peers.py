@@ -1,10 +1,10 @@
 """Peers for the classic VRPTW benchmark: PyVRP and VROOM on the same instances and budget.
 
-Both take integer data, so distances are scaled by ``SCALE`` exactly as ``solver.vrptw`` does:
+Both take integer data, so distances are scaled by ``SCALE`` exactly as ``benchmarks.engines.vrptw`` does:
 the travel *time* is rounded up (a route that is feasible in integers is then feasible in real
 numbers) and the travel *cost* to the nearest integer. Neither peer's own objective is
 reported: the distance is recomputed in double precision from the routes
-(``solver.vrptw.route_distance``) and the routes go through ``feasibility_errors`` in the
+(``benchmarks.engines.vrptw.route_distance``) and the routes go through ``feasibility_errors`` in the
 benchmark, as ours do. The fleet is the instance's ``vehicles`` with its capacity.
 
 - PyVRP 0.14: ``ProblemData`` with one depot, one client per customer, one vehicle type of
@@ -26,7 +26,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from solver.vrptw import VrptwInstance, VrptwResult, route_distance
+from benchmarks.engines.vrptw import VrptwInstance, VrptwResult, route_distance
 
 SCALE = 1000
 

@@ -3,7 +3,7 @@
     python benchmarks/vrptw.py --set solomon --time-limit 10 [--data ../shared/vrptw] [--jobs 2]
     python benchmarks/vrptw.py --set homberger1000 --time-limit 60 --only C1_10_1,R1_10_1
 
-Each instance is solved in plain VRPTW mode (``solver.vrptw``), checked independently in double
+Each instance is solved in plain VRPTW mode (``benchmarks.engines.vrptw``), checked independently in double
 precision, written as a CVRPLIB solution file to ``benchmarks/solutions/vrptw/``, and compared
 with the best-known distance in ``bks.csv``: the ``distance`` objective for Solomon, the
 ``distance_dimacs`` one (1-decimal truncation) for the 1,000-customer set; the 200-customer set
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from solver.vrptw import feasibility_errors, read_solomon, solve_vrptw, write_solution  # noqa: E402
+from benchmarks.engines.vrptw import feasibility_errors, read_solomon, solve_vrptw, write_solution  # noqa: E402
 
 PEERS = {"pyvrp": "PyVRP", "vroom": "VROOM"}
 

@@ -1,4 +1,4 @@
-"""Everything OR-Tools: reads a ``scheduler.model.Problem``, returns a ``scheduler.model.Rota``.
+"""Everything OR-Tools: reads a ``Problem``, returns a ``Rota`` (``scheduler.domain.model``).
 
 The solver knows nothing of files or the web; ``solve`` is its one entry point.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scheduler.model import Problem, Reason, Unassigned, Visit, format_skills
+from scheduler.domain.model import Problem, Reason, Unassigned, Visit, format_skills
 
 
 @dataclass(frozen=True)

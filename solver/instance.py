@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scheduler.model import Problem
+from scheduler.domain.model import Problem
 from solver.eligibility import Eligibility, find_eligibility
 
 #: Penalties for leaving a visit out, in minutes of travel. Priority 1 is made lexicographic

@@ -3,8 +3,9 @@
 Why: OR-Tools' guided local search makes a few thousand moves a second on a 1,100-visit day
 and, measured against VROOM on the same travel matrix (benchmarks/RESULTS.md), left our
 rotas 20–40 % longer per visit. This engine applies the string-removal ruin and blinking
-greedy recreate of SISR (Christiaens & Vanden Berghe 2020; see ``solver.sisr`` for the plain
-VRPTW version) to the day's own rules, and accepts by simulated annealing:
+greedy recreate of SISR (Christiaens & Vanden Berghe 2020; see
+``benchmarks.engines.sisr`` for the plain VRPTW version) to the day's own rules, and
+accepts by simulated annealing:
 
 - each clinician starts and ends at her own places, inside her shift, with a visit limit;
 - a visit may only go to clinicians it is eligible for (skills, pins);

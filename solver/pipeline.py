@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler.model import Problem, Rota, Route, Stop
+from scheduler.domain.model import Problem, Rota, Route, Stop
 from solver.construct import BREAK, Construction, order_key
 from solver.instance import Instance, build_instance
 from solver.reasons import explain_left_out

@@ -7,7 +7,7 @@ so that a coordinator can free one of them, add a shift, or widen the window.
 
 from __future__ import annotations
 
-from scheduler.model import Reason, Unassigned, format_skills
+from scheduler.domain.model import Reason, Unassigned, format_skills
 from solver.instance import Instance
 
 

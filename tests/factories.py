@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from scheduler.model import Break, Location, Problem, Shift, TravelMatrix, Visit, Window
+from scheduler.domain.model import Break, Location, Problem, Shift, TravelMatrix, Visit, Window
 
 DAY = datetime(2026, 11, 23)
 MIN_PER_CELL = 3

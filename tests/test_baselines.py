@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.baseline_greedy import solve_greedy
-from scheduler.check import check
-from scheduler.model import Problem, Reason, Rota
-from scheduler.problem import build_problem
-from scheduler.synth import generate_service, service_day_visits
-from scheduler.travel import Geodesic
+from scheduler.domain.check import check
+from scheduler.domain.model import Problem, Reason, Rota
+from scheduler.domain.problem import build_problem
+from scheduler.domain.synth import generate_service, service_day_visits
+from scheduler.domain.travel import Geodesic
 from tests.factories import make_problem, shift, visit
 
 D = date(2026, 11, 23)
@@ -251,7 +251,7 @@ def test_vrptw_peers_return_feasible_routes(tmp_path, peer):
     the distance is recomputed from their routes, not taken from them."""
     pytest.importorskip({"pyvrp": "pyvrp", "vroom": "vroom"}[peer], reason=f"{peer} not installed")
     from benchmarks import peers
-    from solver.vrptw import feasibility_errors, read_solomon, route_distance
+    from benchmarks.engines.vrptw import feasibility_errors, read_solomon, route_distance
     from tests.test_vrptw import write_instance
 
     inst = read_solomon(write_instance(tmp_path / "tiny.txt", seed=2))

@@ -10,12 +10,11 @@ from collections import Counter
 
 import pytest
 
-import scheduler.capacity.sweep as sweep_mod
-from scheduler.capacity.days import census_day
-from scheduler.capacity.executor import run_all, worker_pid
-from scheduler.capacity.metrics import DayMetrics, measure
-from scheduler.capacity.roster import smallest_roster
-from scheduler.capacity.scenario import (
+import scheduler.usecases.capacity.sweep as sweep_mod
+from scheduler.cli import main
+from scheduler.domain.capacity.days import census_day
+from scheduler.domain.capacity.metrics import DayMetrics, measure
+from scheduler.domain.capacity.scenario import (
     Census,
     Scenario,
     load_scenario,
@@ -24,18 +23,19 @@ from scheduler.capacity.scenario import (
     scenario_toml,
     shift_kind,
 )
-from scheduler.capacity.sweep import (
+from scheduler.domain.check import check
+from scheduler.domain.errors import InputError
+from scheduler.domain.problem import build_problem
+from scheduler.domain.synth import RegimenMix
+from scheduler.usecases.capacity.executor import run_all, worker_pid
+from scheduler.usecases.capacity.roster import smallest_roster
+from scheduler.usecases.capacity.sweep import (
     DayTask,
     ServiceLevel,
     largest_census,
     summarise,
     sweep,
 )
-from scheduler.check import check
-from scheduler.cli import main
-from scheduler.errors import InputError
-from scheduler.problem import build_problem
-from scheduler.synth import RegimenMix
 from solver.pipeline import SolveOptions, solve
 
 SMALL_ROSTER = {"early": {"RN6": 2, "HCA": 1, "AP": 1}, "late": {"RN6": 1}, "night": {"RN6": 1}}

@@ -1,4 +1,4 @@
-"""A simulated month (scheduler.capacity.month): the census model, the days it makes, the
+"""A simulated month (scheduler.usecases.capacity.month): the census model, the days it makes, the
 solved month, its report and its resumable results file."""
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from statistics import mean
 
 import pytest
 
-from scheduler.capacity import month as month_mod
-from scheduler.capacity.metrics import DayMetrics
-from scheduler.capacity.month import (
+from scheduler.domain.capacity.metrics import DayMetrics
+from scheduler.domain.capacity.scenario import Census, Scenario, sample_scenario
+from scheduler.domain.careplan import expand
+from scheduler.domain.errors import InputError
+from scheduler.usecases.capacity import month as month_mod
+from scheduler.usecases.capacity.month import (
     MonthSpec,
     StayModel,
     month_census,
@@ -22,9 +25,6 @@ from scheduler.capacity.month import (
     simulate_month,
     write_month,
 )
-from scheduler.capacity.scenario import Census, Scenario, sample_scenario
-from scheduler.careplan import expand
-from scheduler.errors import InputError
 
 TINY_ROSTER = {
     "early": {"HCA": 1, "RN5": 2, "RN6": 1, "AP": 1},

@@ -1,4 +1,4 @@
-"""Capacity charts (scheduler.capacity.plots) drawn from real, small results: a census sweep
+"""Capacity charts (scheduler.domain.capacity.plots) drawn from real, small results: a census sweep
 and a month, each solved with 1 s solves."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from scheduler.capacity import plots
-from scheduler.capacity.month import MonthSpec, plan_month, simulate_month
-from scheduler.capacity.scenario import Census, Scenario
-from scheduler.capacity.sweep import ServiceLevel, sweep
+from scheduler.domain.capacity import plots
+from scheduler.domain.capacity.scenario import Census, Scenario
+from scheduler.usecases.capacity.month import MonthSpec, plan_month, simulate_month
+from scheduler.usecases.capacity.sweep import ServiceLevel, sweep
 
 ROSTER = {
     "early": {"HCA": 1, "RN5": 2, "RN6": 1, "AP": 1},

@@ -6,9 +6,15 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from scheduler.careplan import CarePlanItem, Patient, expand, read_careplans, write_careplans_csv
-from scheduler.errors import InputError
-from scheduler.model import Location
+from scheduler.domain.careplan import (
+    CarePlanItem,
+    Patient,
+    expand,
+    read_careplans,
+    write_careplans_csv,
+)
+from scheduler.domain.errors import InputError
+from scheduler.domain.model import Location
 
 D = date(2026, 11, 23)
 PAT = Patient("P1", Location(51.8, -0.2), "1 Test Road", "N1")
@@ -166,9 +172,9 @@ def test_bad_run_hours_and_missing_antibiotic_time_are_refused(tmp_path):
 
 
 def test_written_visits_read_back_through_the_contract_reader(tmp_path):
-    """visits.csv from expand() is accepted by scheduler.io and gives the same visits."""
-    from scheduler.careplan import write_visits_csv
-    from scheduler.io import read_visits
+    """visits.csv from expand() is accepted by scheduler.domain.formats.files and gives the same visits."""
+    from scheduler.domain.careplan import write_visits_csv
+    from scheduler.domain.formats.files import read_visits
 
     items = [
         CarePlanItem("P1", "iv_antibiotic", "q12h", time(8, 0), line="picc"),
@@ -182,7 +188,7 @@ def test_written_visits_read_back_through_the_contract_reader(tmp_path):
 
 def test_patients_file_is_read_with_its_preferred_clinician(tmp_path):
     """read_patients keeps address and preferred clinician; a repeated id is named."""
-    from scheduler.careplan import read_patients
+    from scheduler.domain.careplan import read_patients
 
     good = tmp_path / "patients.csv"
     good.write_text("patient_id,lat,lon,address,preferred_clinician\nP1,51.8,-0.2,1 Elm Way,C007\n")

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.check import RULES, CheckReport, Violation, check
-from scheduler.model import (
+from scheduler.domain.check import RULES, CheckReport, Violation, check
+from scheduler.domain.model import (
     Break,
     Location,
     Problem,
@@ -433,7 +433,7 @@ def test_route_with_only_a_break_is_checked_like_any_break():
 
 def test_checker_never_imports_the_solver():
     """The checker is how we know the solver is right, so importing it must not load ``solver``."""
-    code = "import sys, scheduler.check; sys.exit(any(m.split('.')[0] == 'solver' for m in sys.modules))"
+    code = "import sys, scheduler.domain.check; sys.exit(any(m.split('.')[0] == 'solver' for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.careplan import write_clinicians_csv, write_visits_csv
-from scheduler.check import check
 from scheduler.cli import main
-from scheduler.io import read_day, read_matrix, read_rota
-from scheduler.model import Location, Reason
-from scheduler.problem import build_problem
-from scheduler.synth import generate_service, service_day_visits
+from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
+from scheduler.domain.check import check
+from scheduler.domain.formats.files import read_day, read_matrix, read_rota
+from scheduler.domain.model import Location, Reason
+from scheduler.domain.problem import build_problem
+from scheduler.domain.synth import generate_service, service_day_visits
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 

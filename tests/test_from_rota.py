@@ -6,12 +6,18 @@ import json
 from datetime import date
 from pathlib import Path
 
-from scheduler.careplan import write_clinicians_csv, write_visits_csv
-from scheduler.check import check
 from scheduler.cli import main
-from scheduler.io import plan_changes, read_day, read_matrix, read_plan_order, read_rota
-from scheduler.problem import build_problem
-from scheduler.synth import generate_service, service_day_visits
+from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
+from scheduler.domain.check import check
+from scheduler.domain.formats.files import (
+    plan_changes,
+    read_day,
+    read_matrix,
+    read_plan_order,
+    read_rota,
+)
+from scheduler.domain.problem import build_problem
+from scheduler.domain.synth import generate_service, service_day_visits
 from solver import SolveOptions, solve
 from solver.construct import Construction
 from solver.instance import build_instance

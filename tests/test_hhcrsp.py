@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solver.hhcrsp import (
+from benchmarks.engines.hhcrsp import (
     HhcrspInstance,
     Visit,
     build_routing_model,

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from scheduler.cli import main
-from scheduler.errors import InputError
-from scheduler.io import (
+from scheduler.domain.errors import InputError
+from scheduler.domain.formats.files import (
     read_clinicians,
     read_day,
     read_matrix,
@@ -24,8 +24,8 @@ from scheduler.io import (
     read_visits,
     write_solution,
 )
-from scheduler.model import Reason, Rota, Route, Stop, TravelMatrix, Unassigned
-from scheduler.problem import build_problem, distinct_locations
+from scheduler.domain.model import Reason, Rota, Route, Stop, TravelMatrix, Unassigned
+from scheduler.domain.problem import build_problem, distinct_locations
 
 DATA = Path(__file__).parent / "data" / "io"
 GOOD = DATA / "good"

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from scheduler.check import check
-from scheduler.problem import build_problem
-from scheduler.synth import generate_service, service_day_visits
-from scheduler.travel import Geodesic
+from scheduler.domain.check import check
+from scheduler.domain.problem import build_problem
+from scheduler.domain.synth import generate_service, service_day_visits
+from scheduler.domain.travel import Geodesic
 from solver import SolveOptions, solve
 from solver.construct import Construction
 from solver.instance import build_instance

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scheduler.check import check
-from scheduler.replan import merge, prepare, shifts_as_worked
+from scheduler.domain.check import check
+from scheduler.domain.replan import merge, prepare, shifts_as_worked
 from solver import SolveOptions, solve
 from tests.factories import at, make_problem, shift, visit
 

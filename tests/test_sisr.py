@@ -1,4 +1,4 @@
-"""The ruin-and-recreate engine (solver.sisr): feasible, optimal on tiny cases, fleet-bound."""
+"""The ruin-and-recreate engine (benchmarks.engines.sisr): feasible, optimal on tiny cases, fleet-bound."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solver.sisr import SisrParams, sisr, warm_up
-from solver.vrptw import VrptwInstance, feasibility_errors, route_distance
+from benchmarks.engines.sisr import SisrParams, sisr, warm_up
+from benchmarks.engines.vrptw import VrptwInstance, feasibility_errors, route_distance
 
 
 def random_instance(seed: int, n: int, vehicles: int, capacity: int = 30) -> VrptwInstance:

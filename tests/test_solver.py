@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.check import check
-from scheduler.model import Problem, Reason, Rota
+from scheduler.domain.check import check
+from scheduler.domain.model import Problem, Reason, Rota
 from solver import SolveOptions, solve
 from solver.instance import PENALTY_PRIORITY_2, PENALTY_PRIORITY_3
 from tests.factories import make_problem, shift, visit
@@ -408,9 +408,9 @@ def test_stop_is_honoured_during_the_search_and_keeps_a_checked_rota():
     import time as _time
     from datetime import date as _date
 
-    from scheduler.problem import build_problem
-    from scheduler.synth import generate_service, service_day_visits
-    from scheduler.travel import Geodesic
+    from scheduler.domain.problem import build_problem
+    from scheduler.domain.synth import generate_service, service_day_visits
+    from scheduler.domain.travel import Geodesic
 
     day = _date(2027, 1, 12)
     service = generate_service(60, 5, day)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.synth import BOX, generate_service, service_day_visits, write_service
+from scheduler.domain.synth import BOX, generate_service, service_day_visits, write_service
 
 D = date(2026, 11, 23)
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from geopy.distance import great_circle
 
-from scheduler.model import Location
-from scheduler.travel import (
+from scheduler.domain.model import Location
+from scheduler.domain.travel import (
     NO_CACHE,
     Geodesic,
     great_circle_km,
@@ -274,7 +274,7 @@ def test_model_from_options(tmp_path):
     osm = tmp_path / "town.osm"
     write_osm(osm)
     model = model_from_options(str(osm))
-    from scheduler.travel import RoadNetwork
+    from scheduler.domain.travel import RoadNetwork
 
     assert isinstance(model, RoadNetwork) and model._graph is None
 
@@ -346,7 +346,7 @@ PLACES = [at(0, 1), at(0, 2), at(1, 1), at(1, 2), at(1, 3), at(2, 3), at(2, 3), 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory):
     """The map on disk and a RoadNetwork on it, parsed once for the whole module."""
-    from scheduler.travel_osm import RoadNetwork
+    from scheduler.domain.travel_osm import RoadNetwork
 
     path = tmp_path_factory.mktemp("map") / "town.osm"
     write_osm(path)
@@ -357,7 +357,7 @@ def town(tmp_path_factory):
 
 def test_only_drivable_roads_are_kept(town):
     """Footways, private roads, buildings and lone nodes never enter the drive graph."""
-    from scheduler.travel_osm import DRIVABLE
+    from scheduler.domain.travel_osm import DRIVABLE
 
     _, model = town
     G = model.graph()
@@ -395,7 +395,7 @@ def test_island_falls_back_to_geodesic_and_is_counted(town, caplog):
     """A place with no road route to the others gets the geodesic estimate for its trips; the
     count is logged without any coordinates."""
     path, model = town
-    with caplog.at_level(logging.WARNING, logger="scheduler.travel_osm"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.domain.travel_osm"):
         m = model.minutes(PLACES)
     estimate = Geodesic().minutes(PLACES)
     assert model.unsnapped_places == 1 and model.fallback_pairs == 2 * 7
@@ -455,7 +455,7 @@ def test_road_network_in_a_cached_matrix(town, tmp_path):
 def test_name_tracks_file_contents_and_parameters(tmp_path):
     """The name holds the file's path and SHA-256; editing the map or a parameter changes it,
     so the cache can never serve times from an old map."""
-    from scheduler.travel_osm import RoadNetwork
+    from scheduler.domain.travel_osm import RoadNetwork
 
     path = tmp_path / "town.osm"
     write_osm(path)
@@ -484,7 +484,7 @@ def test_graphml_round_trip(town, tmp_path, projected):
 
 def test_unreadable_or_roadless_map_is_a_clear_error(tmp_path):
     """A broken file, or one with no drivable road, is a ValueError naming the file."""
-    from scheduler.travel_osm import RoadNetwork
+    from scheduler.domain.travel_osm import RoadNetwork
 
     broken = tmp_path / "broken.osm"
     broken.write_text("<osm><node id=")

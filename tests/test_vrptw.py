@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from solver.vrptw import (
+from benchmarks.engines.vrptw import (
     feasibility_errors,
     read_solomon,
     route_distance,

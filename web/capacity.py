@@ -6,7 +6,7 @@ service level, an optional scenario in TOML with the sample service as the defau
 ``/ops/capacity/<id>`` shows a run's progress (``static/capacity.js`` polls
 ``/api/capacity/<id>`` every 2 s) and, when it has ended, the results per census, the
 answer ("This roster carries N patients …") and two charts drawn server-side as SVG by
-``scheduler.capacity.plots``. A second form simulates a month (``kind=month``: days, target
+``scheduler.domain.capacity.plots``. A second form simulates a month (``kind=month``: days, target
 census, mean length of stay, seconds per day, scenario); its run page shows the month's totals,
 the month chart (``…/chart/month.svg``) and a table of the days. The work is
 ``web.services.capacity``; the sweep or month runs in a worker process

@@ -20,7 +20,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from scheduler.errors import InputError
+from scheduler.domain.errors import InputError
 from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.security import client_ip, current_user, db_session, roles
 from web.services import audit

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scheduler.model import Rota
+from scheduler.domain.model import Rota
 from web.db import Database, upgrade
 from web.services import audit
 from web.services.days import Upload, import_day

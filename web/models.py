@@ -84,7 +84,8 @@ class DayImport(Base):
     """The two uploaded CSV files exactly as received (bytes and names).
 
     The raw files are kept rather than normalised rows so that the Problem is re-built by the
-    same ``scheduler.io`` readers that validated them, and an audit can see what was uploaded.
+    same ``scheduler.domain.formats`` readers that validated them, and an audit can see
+    what was uploaded.
     Every rota version points at the import it was made from, so a re-import never changes
     what an older version meant.
     """
@@ -109,7 +110,7 @@ class RotaVersion(Base):
     """A rota for a day: a draft from a solve, or a published version numbered 1, 2, … per day.
 
     ``rota`` is the JSON of ``web.services.rotas.rota_to_json``; ``kpis`` and ``violations``
-    are what ``scheduler.check`` found when it was stored. Publishing re-checks it.
+    are what ``scheduler.domain.check`` found when it was stored. Publishing re-checks it.
     """
 
     __tablename__ = "rota_versions"

@@ -34,7 +34,7 @@ from flask import (
     url_for,
 )
 
-from scheduler.model import Shift
+from scheduler.domain.model import Shift
 from web.models import LOCAL_ZONE, Day, DayImport, local
 from web.security import client_ip, current_user, db_session, public, roles
 from web.services import calendar as cal

@@ -8,7 +8,7 @@ worker share it and parallel runs never collide. An unreachable server is a skip
 so, not a failure.
 
 The small day (``data/visits.csv``, ``data/clinicians.csv``: 69 visits, 12 shifts) was made
-by ``python -m scheduler.synth --patients 12 --seed 7 --date 2026-11-23``; a rota for it is
+by ``python -m scheduler.domain.synth --patients 12 --seed 7 --date 2026-11-23``; a rota for it is
 solved once per test session and re-used wherever a test needs a published version.
 """
 
@@ -20,9 +20,9 @@ import uuid
 import pytest
 from webhelpers import DATA, DAY, FAST_HASH, PASSWORD, login, postgres_url, small_files
 
-from scheduler.check import check
-from scheduler.io import read_day
-from scheduler.problem import build_problem
+from scheduler.domain.check import check
+from scheduler.domain.formats.files import read_day
+from scheduler.domain.problem import build_problem
 
 
 def pytest_generate_tests(metafunc):

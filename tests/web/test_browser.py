@@ -133,7 +133,7 @@ def bare_server(app, users):
 def _moves(db, version_id: int):
     """A move the checker objects to (a visit to a clinician without its skills) and one it
     accepts, found on the rota the solve produced."""
-    from scheduler.check import check
+    from scheduler.domain.check import check
     from web.models import DayImport, RotaVersion
     from web.services.days import problem_for
     from web.services.edits import Edit, EditError, apply_edit

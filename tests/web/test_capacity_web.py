@@ -20,7 +20,7 @@ night = { RN5 = 2, RN6 = 1 }
 """
 FORM = {"sizes": "8, 12", "seeds": "1", "time_limit_s": "1", "p1_percent": "90",
         "placed_percent": "80", "days_percent": "100", "scenario": TINY}  # fmt: skip
-HAVE_PLOTS = importlib.util.find_spec("scheduler.capacity.plots") is not None
+HAVE_PLOTS = importlib.util.find_spec("scheduler.domain.capacity.plots") is not None
 
 
 def _runner(app):
@@ -80,7 +80,7 @@ def test_a_tiny_sweep_from_the_page_ends_with_the_answer_table_and_charts(app, a
     assert res["answer"] in text and "Results per census" in text
     assert "Utilisation RN5" in text and "Tiny ward" in text
     if not HAVE_PLOTS:
-        pytest.skip("scheduler.capacity.plots not importable: chart assertions skipped")
+        pytest.skip("scheduler.domain.capacity.plots not importable: chart assertions skipped")
     for name in ("capacity", "utilisation"):
         url = f"/ops/capacity/{run_id}/chart/{name}.svg"
         assert f'src="{url}"' in done_page.get_data(as_text=True)
@@ -220,7 +220,7 @@ def test_the_worker_reports_failures_on_the_run(db_url, db, tmp_path):
 
 
 def test_the_answer_sentence():
-    from scheduler.capacity.sweep import ServiceLevel
+    from scheduler.usecases.capacity.sweep import ServiceLevel
     from web.services.capacity import answer
 
     level = ServiceLevel()
@@ -232,7 +232,7 @@ def test_the_answer_sentence():
 
 def test_stored_results_rebuild_the_sweep_result(tmp_path):
     """What the charts are drawn from equals what the sweep returned."""
-    from scheduler.capacity.sweep import sweep
+    from scheduler.usecases.capacity.sweep import sweep
     from web.models import CapacityRun
     from web.services.capacity import parse_params, scenario_from_text, serialise, sweep_result_of
 
@@ -294,7 +294,7 @@ def test_a_tiny_month_from_the_page_ends_with_totals_days_and_chart(app, as_role
     index = text_of(c.get("/ops/capacity/"))
     assert "of 2 days at the service level" in index
     if not HAVE_PLOTS:
-        pytest.skip("scheduler.capacity.plots not importable: chart assertions skipped")
+        pytest.skip("scheduler.domain.capacity.plots not importable: chart assertions skipped")
     url = f"/ops/capacity/{run_id}/chart/month.svg"
     assert f'src="{url}"' in done_page.get_data(as_text=True)
     svg = c.get(url)
@@ -353,7 +353,7 @@ def test_one_run_at_a_time_sweep_or_month(as_role, db):
 
 
 def test_a_sweeps_page_is_unchanged_and_has_no_month_chart(as_role, db, tmp_path):
-    from scheduler.capacity.sweep import sweep
+    from scheduler.usecases.capacity.sweep import sweep
     from web.models import CapacityRun
     from web.services.capacity import scenario_from_text, serialise
 
@@ -379,7 +379,7 @@ def test_a_sweeps_page_is_unchanged_and_has_no_month_chart(as_role, db, tmp_path
 
 def test_stored_month_results_draw_the_same_chart(tmp_path):
     """The adapter rebuilds what ``month_series`` reads: the same chart as from the month."""
-    from scheduler.capacity.month import simulate_month
+    from scheduler.usecases.capacity.month import simulate_month
     from web.models import CapacityRun
     from web.services.capacity import (
         level_of,
@@ -399,10 +399,10 @@ def test_stored_month_results_draw_the_same_chart(tmp_path):
     assert [r.date for r in again.rows] == [r.date for r in result.rows]
     assert run.results["violations"] == 0 and run.results["complete"]
     if not HAVE_PLOTS:
-        pytest.skip("scheduler.capacity.plots not importable")
+        pytest.skip("scheduler.domain.capacity.plots not importable")
     import io
 
-    from scheduler.capacity.plots import month_series
+    from scheduler.domain.capacity.plots import month_series
 
     a, b = io.BytesIO(), io.BytesIO()
     month_series(result, a, fmt="svg")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from webhelpers import DATA
 
-from scheduler.model import Location, Reason, Rota, Route, Stop, Unassigned, Visit, Window
+from scheduler.domain.model import Location, Reason, Rota, Route, Stop, Unassigned, Visit, Window
 from web.services.diffs import diff_json, diff_rotas, shift_words
 
 T0 = datetime(2026, 11, 23)
@@ -267,7 +267,7 @@ def test_diff_json_is_plain_json():
 
 @pytest.fixture(scope="module")
 def day_visits():
-    from scheduler.io import read_day
+    from scheduler.domain.formats.files import read_day
 
     return read_day(DATA / "visits.csv", DATA / "clinicians.csv")[0]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from webhelpers import DATA, DAY, assert_checker_clean, csrf, text_of
 
-from scheduler.check import check
-from scheduler.io import read_day
-from scheduler.problem import build_problem
-from scheduler.retime import retime
+from scheduler.domain.check import check
+from scheduler.domain.formats.files import read_day
+from scheduler.domain.problem import build_problem
+from scheduler.domain.retime import retime
 from web.models import RotaVersion
 from web.services.edits import Edit, EditError, apply_edit
 

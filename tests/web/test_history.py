@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from webhelpers import DAY, text_of
 
-from scheduler.check import check
-from scheduler.model import Rota, Route, Unassigned
+from scheduler.domain.check import check
+from scheduler.domain.model import Rota, Route, Unassigned
 
 
 def _edited(problem, rota: Rota):

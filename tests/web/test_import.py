@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from webhelpers import DAY, IO_DATA, csrf, small_files, text_of
 
-from scheduler.errors import InputError
-from scheduler.io import read_day
+from scheduler.domain.errors import InputError
+from scheduler.domain.formats.files import read_day
 
 
 def _post(c, visits: tuple[str, bytes] | None, clinicians: tuple[str, bytes] | None, day=DAY):
@@ -134,7 +134,7 @@ def _post_plans(c, patients: bytes, careplans: bytes, clinicians: bytes, day=DAY
 
 def test_a_day_can_be_imported_from_care_plans_and_the_date(as_role, db):
     """patients.csv + careplans.csv + the date give the same visits as `hah visits`."""
-    from scheduler.careplan import expand, read_careplans, read_patients
+    from scheduler.domain.careplan import expand, read_careplans, read_patients
     from web.models import DayImport
 
     c = as_role("coord")

@@ -37,11 +37,11 @@ def _shift_stop(stop: dict, minutes: int) -> None:
 def publish_edit(db, published, users, cid: str, retime: bool = True):
     """Publish version 2: ``cid``'s last visit taken off her route (left unassigned, which is
     no violation) and, when ``retime``, another of her visits moved by a few minutes. Every
-    candidate is re-checked with ``scheduler.check`` and only a clean one is published.
+    candidate is re-checked with ``scheduler.domain.check`` and only a clean one is published.
 
     Returns (removed visit id, (moved visit id, old HH:MM, new HH:MM) or None).
     """
-    from scheduler.check import check
+    from scheduler.domain.check import check
     from web.models import DayImport
     from web.services.days import problem_for
     from web.services.rotas import publish, rota_from_json, save_draft

@@ -68,7 +68,7 @@ def text_of(response) -> str:
 
 def assert_checker_clean(db, version_id: int):
     """Re-check a stored version from scratch: its rota against its own import's day."""
-    from scheduler.check import check
+    from scheduler.domain.check import check
     from web.models import DayImport, RotaVersion
     from web.services.days import problem_for
     from web.services.rotas import rota_from_json

@@ -4,22 +4,22 @@ that sweeps (or simulates) into it.
 The same pattern as solve jobs (``web.services.jobs``): the request validates the parameters
 and creates a ``CapacityRun``; a runner hands its id to a worker (by default a separate
 interpreter, ``python -m web.capacity_worker RUN_ID``) which calls
-``scheduler.capacity.sweep.sweep`` with a ``progress`` callback that writes days solved into
-the row (at most once a second) and a ``should_stop`` that reads the row's
+``scheduler.usecases.capacity.sweep.sweep`` with a ``progress`` callback that writes days
+solved into the row (at most once a second) and a ``should_stop`` that reads the row's
 ``stop_requested`` flag, then stores the sweep's summaries (``serialise``) in the row. Every
 simulated day is checked by the independent checker inside the sweep
-(``scheduler.capacity.metrics.measure``); the summaries carry its violation count.
+(``scheduler.domain.capacity.metrics.measure``); the summaries carry its violation count.
 
 Day results go to ``results.jsonl`` in the run's folder under the instance directory. A new
 run whose scenario and time limit match an earlier run's re-uses that run's folder, so
 re-running a stopped (or finished) sweep solves only the days not yet solved.
 
 A run is a sweep or a **month** (``params["kind"] == "month"``; rows without a kind are
-sweeps): a month run calls ``scheduler.capacity.month.simulate_month`` the same way (progress
-is days of the month solved) and stores the month's totals and one row a day
+sweeps): a month run calls ``scheduler.usecases.capacity.month.simulate_month`` the same
+way (progress is days of the month solved) and stores the month's totals and one row a day
 (``serialise_month``); ``month_result_of`` rebuilds from them what
-``scheduler.capacity.plots.month_series`` draws. Month days are keyed apart from sweep days in
-``results.jsonl``, so the two kinds may share a folder.
+``scheduler.domain.capacity.plots.month_series`` draws. Month days are keyed apart from
+sweep days in ``results.jsonl``, so the two kinds may share a folder.
 
 One run at a time across the whole service: a sweep keeps the machine's cores busy, and a
 second would only slow both. Nothing here imports Flask.
@@ -43,16 +43,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.capacity.month import MonthResult, MonthTotals
-from scheduler.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
-from scheduler.capacity.sweep import (
+from scheduler.domain.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
+from scheduler.domain.errors import InputError
+from scheduler.usecases.capacity.month import MonthResult, MonthTotals
+from scheduler.usecases.capacity.sweep import (
     CensusSummary,
     ServiceLevel,
     Spread,
     SweepResult,
     carries,
 )
-from scheduler.errors import InputError
 from web.models import CapacityRun, User, utcnow
 from web.services import audit, runners
 from web.services.jobs import STALE_GRACE_S
@@ -91,7 +91,7 @@ class ParamsError(ValueError):
 
 
 def sample_toml() -> str:
-    from scheduler.capacity.scenario import scenario_toml
+    from scheduler.domain.capacity.scenario import scenario_toml
 
     return scenario_toml(sample_scenario())
 
@@ -213,7 +213,7 @@ def parse_month_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, A
 
 def month_spec_of(params: Mapping[str, Any]):
     """The ``MonthSpec`` of a month run's parameters."""
-    from scheduler.capacity.month import MonthSpec, StayModel
+    from scheduler.usecases.capacity.month import MonthSpec, StayModel
 
     stay = StayModel(mean_days=float(params["mean_stay_days"]))
     return MonthSpec(days=int(params["days"]), census=int(params["census"]), stay=stay)
@@ -650,7 +650,7 @@ def has_results(run: CapacityRun) -> bool:
 
 def charts_available() -> bool:
     try:
-        import scheduler.capacity.plots  # noqa: F401
+        import scheduler.domain.capacity.plots  # noqa: F401
     except ImportError:
         return False
     return True
@@ -658,8 +658,8 @@ def charts_available() -> bool:
 
 def chart_svg(run: CapacityRun, name: str) -> bytes:
     """One of ``CHARTS`` for a finished sweep, or of ``MONTH_CHARTS`` for a finished month,
-    drawn by ``scheduler.capacity.plots`` as SVG."""
-    from scheduler.capacity import plots  # matplotlib, Agg, no pyplot state
+    drawn by ``scheduler.domain.capacity.plots`` as SVG."""
+    from scheduler.domain.capacity import plots  # matplotlib, Agg, no pyplot state
 
     buf = io.BytesIO()
     if name == "month":
@@ -680,7 +680,7 @@ def charts_of(run: CapacityRun) -> tuple[str, ...]:
 
 def _sweep(scenario: Scenario, folder: Path, params: Mapping[str, Any], progress, should_stop):
     """A sweep run's work: (results, days solved, what the audit log says)."""
-    from scheduler.capacity.sweep import sweep
+    from scheduler.usecases.capacity.sweep import sweep
 
     result = sweep(
         scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
@@ -694,7 +694,7 @@ def _sweep(scenario: Scenario, folder: Path, params: Mapping[str, Any], progress
 
 def _month(scenario: Scenario, folder: Path, params: Mapping[str, Any], progress, should_stop):
     """A month run's work: (results, days solved, what the audit log says)."""
-    from scheduler.capacity.month import simulate_month
+    from scheduler.usecases.capacity.month import simulate_month
 
     result = simulate_month(
         scenario, folder, spec=month_spec_of(params), seed=int(params.get("seed", 0)),

@@ -1,8 +1,9 @@
 """Importing a day's two CSV files, and re-building its ``Problem`` from what was stored.
 
 The uploaded files are validated by the very readers the command line uses
-(``scheduler.io.read_day``), on copies saved under their own names in a temporary folder, so
-a coordinator sees the same "file, row, column: why" messages as ``hah solve`` would print.
+(``scheduler.domain.formats.files.read_day``), on copies saved under their own names in a
+temporary folder, so a coordinator sees the same "file, row, column: why" messages as
+``hah solve`` would print.
 Nothing is stored unless both files are clean. The stored bytes are read back the same way
 whenever a page or a job needs the day, with a small per-process cache keyed by import id
 (imports never change once stored), keyed by a hash of the files.
@@ -22,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
-from scheduler.errors import InputError, InputIssue
-from scheduler.io import read_day
-from scheduler.model import Problem, Shift, Visit
-from scheduler.problem import build_problem
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats.files import read_day
+from scheduler.domain.model import Problem, Shift, Visit
+from scheduler.domain.problem import build_problem
 from web.models import Day, DayImport, User
 from web.services import audit
 
@@ -44,7 +45,8 @@ def _safe_name(name: str, fallback: str) -> str:
 
 
 def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
-    """Both files through ``scheduler.io.read_day``; raises ``InputError`` with every issue.
+    """Both files through ``scheduler.domain.formats.files.read_day``; raises ``InputError``
+    with every issue.
 
     Each file goes into its own sub-folder so two uploads with the same name cannot collide,
     and the messages name the files as the coordinator knows them.
@@ -64,7 +66,7 @@ def visits_from_careplans(day: date, patients: Upload, careplans: Upload) -> Upl
     """The day's visits.csv expanded from care plans (as ``hah visits`` does), so a
     coordinator can import patients.csv + careplans.csv + the date instead of visits.csv.
     Raises ``InputError`` naming the uploaded files, rows and columns."""
-    from scheduler.careplan import expand, read_careplans, read_patients, write_visits_csv
+    from scheduler.domain.careplan import expand, read_careplans, read_patients, write_visits_csv
 
     with tempfile.TemporaryDirectory(prefix="hah-careplans-") as tmp:
         pdir, cdir = Path(tmp, "patients"), Path(tmp, "careplans")
@@ -205,7 +207,7 @@ def content_key(imp: DayImport) -> str:
 
 
 def day_inputs(imp: DayImport) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
-    """The visits and shifts of a stored import (read again with ``scheduler.io``)."""
+    """The visits and shifts of a stored import (read again by ``scheduler.domain.formats``)."""
     cached = _cache_get(("day", content_key(imp)))
     if cached is None:
         cached = _read(
@@ -218,7 +220,7 @@ def day_inputs(imp: DayImport) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
 
 def problem_for(imp: DayImport) -> Problem:
     """The solvable, checkable day of an import: its inputs plus the travel matrix (the
-    geodesic model, cached on disk by ``scheduler.travel``)."""
+    geodesic model, cached on disk by ``scheduler.domain.travel``)."""
     cached = _cache_get(("problem", content_key(imp)))
     if cached is None:
         visits, shifts = day_inputs(imp)

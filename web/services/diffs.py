@@ -1,6 +1,6 @@
 """What changed between two rotas of a day, said the way a coordinator acts on it.
 
-``diff_rotas`` compares two ``scheduler.model.Rota`` objects visit by visit:
+``diff_rotas`` compares two ``scheduler.domain.model.Rota`` objects visit by visit:
 
 - **added**: on someone's route now, not before (it was unassigned, or not in the plan);
 - **dropped**: on someone's route before, not now (now unassigned, or gone from the plan);
@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.model import Rota, Visit
+from scheduler.domain.model import Rota, Visit
 from web.models import RotaVersion
 
 ChangeKind = Literal["added", "dropped", "moved", "retimed"]

@@ -1,12 +1,12 @@
 """A coordinator's hand changes to a rota: move, swap, unassign, lock; each judged by the checker.
 
 An edit never goes to the solver: the routes it touches are re-timed by
-``scheduler.retime`` and the whole rota is run through ``scheduler.check``. The answer is a
-``Preview``: the changed rota and the violations it has that the rota it came from did not
-have. The view shows those before anything is stored; the coordinator accepts (a new
-draft, whose parent is the version she edited) or walks away. A change with new
-violations can still be kept as a draft to work on, but, like any rota with violations, it
-cannot be published.
+``scheduler.domain.retime`` and the whole rota is run through ``scheduler.domain.check``.
+The answer is a ``Preview``: the changed rota and the violations it has that the rota it
+came from did not have. The view shows those before anything is stored; the coordinator
+accepts (a new draft, whose parent is the version she edited) or walks away. A change with
+new violations can still be kept as a draft to work on, but, like any rota with violations,
+it cannot be published.
 
 Locks (pins) are kept in the rota's JSON (``"locks": [{"visit_id", "clinician_id"}]``),
 so they travel with every version made from it; a re-optimisation keeps each locked visit
@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from scheduler.check import check
-from scheduler.model import Problem, Reason, Rota, Unassigned
-from scheduler.retime import best_position, retime
+from scheduler.domain.check import check
+from scheduler.domain.model import Problem, Reason, Rota, Unassigned
+from scheduler.domain.retime import best_position, retime
 from web.models import DayImport, RotaVersion, User
 from web.services import audit
 from web.services.days import problem_for

@@ -55,7 +55,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.model import Problem, Rota, Shift
+from scheduler.domain.model import Problem, Rota, Shift
 from web.models import Day, DayImport, VisitStatus, local
 from web.services.days import content_key, day_inputs, get_day, latest_import, problem_for
 from web.services.rotas import latest_published, rota_from_json

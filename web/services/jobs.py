@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.model import Problem
+from scheduler.domain.model import Problem
 from web.models import Day, DayImport, RotaVersion, SolveJob, User, utcnow
 from web.services import audit, runners
 

@@ -2,7 +2,7 @@
 
 Publishing is the one gate between a solver's answer and nurses' phones, so it trusts
 nothing stored: the rota is read back, the day is re-built from its import, and
-``scheduler.check.check`` must find no violation; otherwise nothing is published and the
+``scheduler.domain.check.check`` must find no violation; otherwise nothing is published and the
 refusal is audited. Published versions are numbered 1, 2, … per day; the highest is the one
 nurses see.
 """
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.check import CheckReport, check
-from scheduler.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
+from scheduler.domain.check import CheckReport, check
+from scheduler.domain.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
 from web.models import Day, DayImport, RotaVersion, User, utcnow
 from web.services import audit
 from web.services.days import latest_import, problem_for

@@ -17,14 +17,14 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.errors import InputError, InputIssue
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.samples import SAMPLE_DIR
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 EXIT_OK, EXIT_VIOLATIONS, EXIT_REFUSED = 0, 1, 2
 
 
 def _travel_model(roads: str | None):
-    from scheduler.travel import model_from_options
+    from scheduler.domain.travel import model_from_options
 
     try:
         model = model_from_options(roads)
@@ -68,8 +68,8 @@ class _ProgressLine:
 
 def _problem_from_export(visits, shifts, rota_dir: Path):
     """The day with the travel matrix exported beside a rota (None if there is none)."""
-    from scheduler.io import read_matrix
-    from scheduler.problem import build_problem
+    from scheduler.domain.formats.files import read_matrix
+    from scheduler.domain.problem import build_problem
 
     matrix = read_matrix(rota_dir)
     if matrix is None:
@@ -113,9 +113,14 @@ def _solve_day(
     engine: str = "lns",
     max_iterations: int | None = None,
 ):
-    from scheduler.check import check
-    from scheduler.io import plan_changes, read_day, read_plan_order, write_solution
-    from scheduler.problem import build_problem
+    from scheduler.domain.check import check
+    from scheduler.domain.formats.files import (
+        plan_changes,
+        read_day,
+        read_plan_order,
+        write_solution,
+    )
+    from scheduler.domain.problem import build_problem
     from solver import SolveOptions, solve
 
     visits, shifts = read_day(visits_path, clinicians_path)
@@ -183,9 +188,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from scheduler.check import check
-    from scheduler.io import read_day, read_rota
-    from scheduler.problem import build_problem
+    from scheduler.domain.check import check
+    from scheduler.domain.formats.files import read_day, read_rota
+    from scheduler.domain.problem import build_problem
 
     visits, shifts = read_day(Path(args.visits), Path(args.clinicians))
     problem = None if args.roads else _problem_from_export(visits, shifts, Path(args.rota))
@@ -211,7 +216,7 @@ def _parse_date(text: str) -> date:
 
 
 def cmd_visits(args: argparse.Namespace) -> int:
-    from scheduler.careplan import expand, read_careplans, read_patients, write_visits_csv
+    from scheduler.domain.careplan import expand, read_careplans, read_patients, write_visits_csv
 
     day = _parse_date(args.date)
     issues: list[InputIssue] = []
@@ -235,7 +240,7 @@ def cmd_visits(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from scheduler.report import text_summary, write_html
+    from scheduler.domain.report import text_summary, write_html
 
     data = Path(args.data)
     out = Path(args.out)
@@ -284,10 +289,16 @@ def _serve_demo(args: argparse.Namespace, data: Path, problem, rota) -> int:
 
 
 def cmd_replan(args: argparse.Namespace) -> int:
-    from scheduler.check import check
-    from scheduler.io import read_day, read_matrix, read_rota, read_visits, write_solution
-    from scheduler.problem import build_problem
-    from scheduler.replan import merge, prepare, shifts_as_worked
+    from scheduler.domain.check import check
+    from scheduler.domain.formats.files import (
+        read_day,
+        read_matrix,
+        read_rota,
+        read_visits,
+        write_solution,
+    )
+    from scheduler.domain.problem import build_problem
+    from scheduler.domain.replan import merge, prepare, shifts_as_worked
     from solver import SolveOptions, solve
 
     visits, shifts = read_day(Path(args.visits), Path(args.clinicians))
@@ -433,8 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     _web_cli().add_users_add_arguments(p)
     p.set_defaults(func=lambda a: _web_cli().cmd_users_add(a))
 
-    from scheduler.capacity.cli import add_capacity_parser
-    from scheduler.capacity.month import add_simulate_parser
+    from scheduler.cli.capacity import add_capacity_parser
+    from scheduler.usecases.capacity.month import add_simulate_parser
 
     add_capacity_parser(sub)
     add_simulate_parser(sub)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from scheduler.errors import InputError, InputIssue
-from scheduler.model import Location, Shift, Visit, Window, format_skills
-from scheduler.tabular import RowReader, read_table
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats.tabular import RowReader, read_table
+from scheduler.domain.model import Location, Shift, Visit, Window, format_skills
 
 REGIMENS = ("iv_antibiotic", "iv_fluids", "obs", "bloods", "review", "double_handed_care")
 INTERVAL_H = {"q6h": 6, "q8h": 8, "q12h": 12, "q24h": 24}

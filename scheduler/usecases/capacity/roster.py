@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scheduler.capacity.metrics import DayMetrics
-from scheduler.capacity.scenario import Roster, Scenario, clean_roster, paid_minutes
-from scheduler.capacity.sweep import DayTask, ResultStore, ServiceLevel, evaluate
+from scheduler.domain.capacity.metrics import DayMetrics
+from scheduler.domain.capacity.scenario import Roster, Scenario, clean_roster, paid_minutes
+from scheduler.usecases.capacity.sweep import DayTask, ResultStore, ServiceLevel, evaluate
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def solve_vrptw(
 ) -> VrptwResult:
     """Routes for a plain VRPTW within ``time_limit_s``.
 
-    ``sisr`` (the default) is this project's ruin-and-recreate engine (``solver.sisr``);
+    ``sisr`` (the default) is this project's ruin-and-recreate engine (``benchmarks.engines.sisr``);
     ``ortools`` is OR-Tools' parallel cheapest insertion then guided local search, kept so the
     two can be compared on the same instances (benchmarks/vrptw.py --engine).
     """
@@ -138,7 +138,7 @@ def solve_vrptw(
 def _solve_sisr(
     inst: VrptwInstance, time_limit_s: float, *, dimacs: bool, seed: int
 ) -> VrptwResult:
-    from solver.sisr import sisr, warm_up
+    from benchmarks.engines.sisr import sisr, warm_up
 
     warm_up()  # numba's compiled code is loaded once per process, before the clock starts
     t0 = time.monotonic()

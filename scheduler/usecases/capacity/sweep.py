@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 
-from scheduler.capacity.days import census_day
-from scheduler.capacity.executor import run_all
-from scheduler.capacity.metrics import DayMetrics, measure
-from scheduler.capacity.scenario import Scenario
+from scheduler.domain.capacity.days import census_day
+from scheduler.domain.capacity.metrics import DayMetrics, measure
+from scheduler.domain.capacity.scenario import Scenario
+from scheduler.usecases.capacity.executor import run_all
 
 RESULTS = "results.jsonl"
 
@@ -66,8 +66,8 @@ class DayTask:
 
 def solve_day(task: DayTask) -> dict:
     """Make, solve and measure one simulated day (runs in a worker process or Ray task)."""
-    from scheduler.problem import build_problem
-    from scheduler.travel import Geodesic
+    from scheduler.domain.problem import build_problem
+    from scheduler.domain.travel import Geodesic
     from solver.pipeline import SolveOptions, solve
 
     visits, shifts = census_day(task.scenario, task.census, task.seed)

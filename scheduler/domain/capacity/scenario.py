@@ -17,9 +17,9 @@ sample and change a number::
     [travel]
     circuity = 1.3
 
-Shift types are the synthetic service's (``scheduler.synth.SHIFT_TYPES``: early 07:00–15:00,
+Shift types are the synthetic service's (``scheduler.domain.synth.SHIFT_TYPES``: early 07:00–15:00,
 long 08:00–20:00, late 14:30–22:30, night 21:00–07:30); grades are HCA, RN5, RN6 and AP with
-the skills of ``scheduler.synth.ROLE_SKILLS``. Geography is the county's towns weighted by
+the skills of ``scheduler.domain.synth.ROLE_SKILLS``. Geography is the county's towns weighted by
 population, with some rural lanes, as in the sample.
 """
 
@@ -33,11 +33,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from scheduler.errors import InputError, InputIssue
-from scheduler.model import Shift
-from scheduler.synth import ROLE_SKILLS, SHIFT_TYPES, RegimenMix
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.model import Shift
+from scheduler.domain.samples import SAMPLE_DIR
+from scheduler.domain.synth import ROLE_SKILLS, SHIFT_TYPES, RegimenMix
 
-SAMPLE_CLINICIANS = Path(__file__).resolve().parents[2] / "sample_data" / "clinicians.csv"
+SAMPLE_CLINICIANS = SAMPLE_DIR / "clinicians.csv"
 
 Roster = dict[str, dict[str, int]]
 
@@ -124,7 +125,7 @@ def roster_of(shifts: list[Shift] | tuple[Shift, ...]) -> Roster:
 def sample_scenario() -> Scenario:
     """The bundled sample service: its roster (sample_data/clinicians.csv, 129 shifts) and
     its regimen mix, at census sizes around its 250 patients."""
-    from scheduler.io import read_clinicians
+    from scheduler.domain.formats.files import read_clinicians
 
     shifts = read_clinicians(SAMPLE_CLINICIANS)
     return Scenario("Sample service", date(2026, 11, 23), Census(), roster_of(shifts))

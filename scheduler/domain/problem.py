@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from scheduler.model import Location, Problem, Shift, TravelMatrix, Visit, day_origin
-from scheduler.travel import TravelModel, travel_matrix
+from scheduler.domain.model import Location, Problem, Shift, TravelMatrix, Visit, day_origin
+from scheduler.domain.travel import TravelModel, travel_matrix
 
 
 def _key(loc: Location) -> tuple[float, float]:

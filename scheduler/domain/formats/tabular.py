@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from scheduler.errors import InputIssue
+from scheduler.domain.errors import InputIssue
 
 
 @dataclass

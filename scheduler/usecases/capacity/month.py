@@ -28,7 +28,7 @@ The model, and why:
   ``a + L``; its care-plan items run ``start_date = a`` to ``end_date = a + L − 1``. The
   admission day's afternoon and the discharge day's morning together make one day of care,
   and it is counted whole on the admission day's planning day (07:00 to 07:00, see
-  ``scheduler.careplan``). A stay of ``L`` days is so exactly ``L`` planning days of visits,
+  ``scheduler.domain.careplan``). A stay of ``L`` days is so exactly ``L`` planning days of visits,
   Little's law holds for the census of every day, and the month's visit volume is right; what
   is approximate is only the hour of the first and last visits of a stay.
 - **Staff**: the scenario's roster every day (optionally scaled at weekends with
@@ -64,15 +64,15 @@ from pathlib import Path
 
 import numpy as np
 
-from scheduler.capacity.days import staff_for
-from scheduler.capacity.executor import run_all
-from scheduler.capacity.metrics import DayMetrics, measure
-from scheduler.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
-from scheduler.capacity.sweep import ProgressBar, ResultStore, ServiceLevel
-from scheduler.careplan import CarePlanItem, Patient, expand
-from scheduler.errors import InputError, InputIssue
-from scheduler.model import Shift, Visit
-from scheduler.synth import new_patient
+from scheduler.domain.capacity.days import staff_for
+from scheduler.domain.capacity.metrics import DayMetrics, measure
+from scheduler.domain.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
+from scheduler.domain.careplan import CarePlanItem, Patient, expand
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.model import Shift, Visit
+from scheduler.domain.synth import new_patient
+from scheduler.usecases.capacity.executor import run_all
+from scheduler.usecases.capacity.sweep import ProgressBar, ResultStore, ServiceLevel
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Relative admissions by day of week (Monday first); normalised to a mean of 1.
@@ -289,8 +289,8 @@ def _census_for(task: MonthDayTask) -> MonthCensus:
 
 def solve_month_day(task: MonthDayTask) -> dict:
     """Rebuild, solve and measure one day of the month (in a worker process or Ray task)."""
-    from scheduler.problem import build_problem
-    from scheduler.travel import Geodesic
+    from scheduler.domain.problem import build_problem
+    from scheduler.domain.travel import Geodesic
     from solver.pipeline import SolveOptions, solve
 
     visits, shifts = _census_for(task).day(task.day)
@@ -726,7 +726,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     written = write_month(result, out)
     if args.plot:
         try:
-            from scheduler.capacity.plots import month_series
+            from scheduler.domain.capacity.plots import month_series
         except ImportError:
             print("--plot needs matplotlib: pip install -e '.[bench]'", file=sys.stderr)
         else:

@@ -30,7 +30,7 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from scheduler.capacity.sweep import SweepResult
+from scheduler.usecases.capacity.sweep import SweepResult
 
 FORMATS = ("png", "svg", "pdf")
 P1_COLOUR = "#c0392b"

@@ -18,7 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from scheduler.model import Break, Problem, Rota, Route, Shift, Stop, Unassigned, Visit, Window
+from scheduler.domain.model import (
+    Break,
+    Problem,
+    Rota,
+    Route,
+    Shift,
+    Stop,
+    Unassigned,
+    Visit,
+    Window,
+)
 
 
 @dataclass(frozen=True)

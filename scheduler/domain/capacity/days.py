@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from scheduler.capacity.scenario import Scenario
-from scheduler.careplan import CarePlanItem, Patient, expand
-from scheduler.model import Shift, Visit
-from scheduler.synth import _prefer, generate_patients, roster_shifts
+from scheduler.domain.capacity.scenario import Scenario
+from scheduler.domain.careplan import CarePlanItem, Patient, expand
+from scheduler.domain.model import Shift, Visit
+from scheduler.domain.synth import _prefer, generate_patients, roster_shifts
 
 
 def day_seed(n_patients: int, seed: int) -> int:

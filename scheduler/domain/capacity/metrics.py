@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from scheduler.check import check
-from scheduler.model import Problem, Rota
+from scheduler.domain.check import check
+from scheduler.domain.model import Problem, Rota
 
 
 @dataclass(frozen=True)

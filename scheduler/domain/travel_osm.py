@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scheduler.model import Location
-from scheduler.travel import Geodesic, great_circle_km, haversine_km, same_place
+from scheduler.domain.model import Location
+from scheduler.domain.travel import Geodesic, great_circle_km, haversine_km, same_place
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -2,7 +2,7 @@
 
 ``Geodesic`` needs nothing but coordinates: great-circle distance × a circuity factor (roads
 are longer than the straight line), driven at speeds that rise with trip length, plus a fixed
-couple of minutes to park and get to the door. ``RoadNetwork`` (in ``scheduler.travel_osm``,
+couple of minutes to park and get to the door. ``RoadNetwork`` (in ``scheduler.domain.travel_osm``,
 imported lazily because osmnx is an optional extra and slow to import) routes on a local
 OpenStreetMap file. Both produce float minutes; ``travel_matrix`` rounds them to the whole
 minutes that the solver and the checker share, and caches the result on disk keyed by the
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from scheduler.model import Location, TravelMatrix
+from scheduler.domain.model import Location, TravelMatrix
 
 if TYPE_CHECKING:
-    from scheduler.travel_osm import RoadNetwork
+    from scheduler.domain.travel_osm import RoadNetwork
 
 __all__ = [
     "NO_CACHE",
@@ -110,7 +110,7 @@ def great_circle_km(locations: Sequence[Location]) -> np.ndarray:
 def same_place(locations: Sequence[Location]) -> np.ndarray:
     """n×n booleans: True where two entries are the same place (equal to 6 decimals, ~0.1 m).
 
-    This is the rule ``scheduler.problem`` merges places by, so "distinct places" means the
+    This is the rule ``scheduler.domain.problem`` merges places by, so "distinct places" means the
     same thing when minutes are rounded as when the day was assembled.
     """
     keys = np.array([(round(p.lat, 6), round(p.lon, 6)) for p in locations], dtype=float)
@@ -312,16 +312,16 @@ def model_from_options(roads: str | None) -> TravelModel:
             else ""
         )
         raise ValueError(f"road network {roads}: expected a .osm, .xml or .graphml file{hint}")
-    from scheduler.travel_osm import RoadNetwork
+    from scheduler.domain.travel_osm import RoadNetwork
 
     return RoadNetwork(path)
 
 
 def __getattr__(name: str) -> Any:
-    """``from scheduler.travel import RoadNetwork`` without importing it (and osmnx's
+    """``from scheduler.domain.travel import RoadNetwork`` without importing it (and osmnx's
     dependencies) for every user of the geodesic default."""
     if name == "RoadNetwork":
-        from scheduler.travel_osm import RoadNetwork
+        from scheduler.domain.travel_osm import RoadNetwork
 
         return RoadNetwork
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

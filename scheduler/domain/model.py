@@ -2,8 +2,8 @@
 
 Everything here is plain data with its own invariants checked on construction, so that a
 ``Problem`` or a ``Rota`` that exists is well formed. Nothing here knows about CSV files,
-OR-Tools or Flask: readers (``scheduler.io``), the solver (``solver``) and the web app build
-and consume these objects.
+OR-Tools or Flask: readers (``scheduler.domain.formats``), the solver (``solver``) and
+the web app build and consume these objects.
 
 Times are naive local ``datetime`` values (ISO 8601 without an offset, as the contract says);
 inside a ``Problem`` they are also available as whole minutes from ``Problem.origin``, the
@@ -210,7 +210,7 @@ class Problem:
     """One day to plan: visits, the shifts on duty, and the travel between their places.
 
     Index fields map each visit and shift to a row of ``travel``. Build one with
-    ``scheduler.problem.build_problem`` rather than by hand.
+    ``scheduler.domain.problem.build_problem`` rather than by hand.
     """
 
     visits: tuple[Visit, ...]

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scheduler.errors import InputError, InputIssue
-from scheduler.model import (
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats.tabular import RowReader, Table, read_table
+from scheduler.domain.model import (
     Break,
     Location,
     Problem,
@@ -38,7 +39,6 @@ from scheduler.model import (
     Visit,
     Window,
 )
-from scheduler.tabular import RowReader, Table, read_table
 
 CLINICIAN_COLUMNS = (
     "clinician_id", "name", "skills", "shift_start", "shift_end", "start_lat", "start_lon",

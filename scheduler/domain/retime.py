@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scheduler.model import Problem, Reason, Rota, Route, Stop, Unassigned
+from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, Unassigned
 
 #: Rounds of the fixed point before giving up (each round re-times every touched route).
 MAX_ROUNDS = 50

@@ -18,15 +18,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from scheduler.capacity.roster import smallest_roster
-from scheduler.capacity.scenario import (
+from scheduler.domain.capacity.scenario import (
     load_scenario,
     roster_text,
     sample_scenario,
     scenario_toml,
 )
-from scheduler.capacity.sweep import ServiceLevel, SweepResult, sweep
-from scheduler.errors import InputError, InputIssue
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.usecases.capacity.roster import smallest_roster
+from scheduler.usecases.capacity.sweep import ServiceLevel, SweepResult, sweep
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -136,7 +136,7 @@ def write_sweep(result: SweepResult, out: Path) -> None:
 
 def _plots(result: SweepResult, out: Path) -> list[Path]:
     try:
-        from scheduler.capacity import plots
+        from scheduler.domain.capacity import plots
     except ImportError:  # matplotlib missing
         return []
     made = []

@@ -8,7 +8,7 @@ Staffing is sized from the day's own demand, hour by hour: each visit's work (on
 allowance for driving) is spread over its window, the busiest hour of each shift's span sets
 how many clinicians that shift needs, with headroom, and the skill mix follows the skills the
 visits need (IV- and PICC-trained nurses at night, advanced practitioners for reviews). The
-bundled sample day is ``python -m scheduler.synth --patients 250 --seed 2026 --date 2026-11-23
+bundled sample day is ``python -m scheduler.domain.synth --patients 250 --seed 2026 --date 2026-11-23
 --out sample_data``.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from scheduler.careplan import (
+from scheduler.domain.careplan import (
     CarePlanItem,
     Patient,
     expand,
@@ -31,7 +31,7 @@ from scheduler.careplan import (
     write_patients_csv,
     write_visits_csv,
 )
-from scheduler.model import Break, Location, Shift, Visit, Window
+from scheduler.domain.model import Break, Location, Shift, Visit, Window
 
 # name, lat, lon, population (approx.), postcode district
 TOWNS = [

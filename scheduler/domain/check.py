@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from scheduler.model import Problem, Rota, Route, Shift, Stop, Visit
+from scheduler.domain.model import Problem, Rota, Route, Shift, Stop, Visit
 
 
 @dataclass(frozen=True)
