@@ -1,11 +1,16 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make demo   – solve the bundled Hertfordshire sample day and write a rota to demo_out/
-#   make test   – lint and run the whole test suite (what CI runs)
+#   make test   – services, lint, import contracts, types and the whole test suite (what CI runs)
+#   make unit   – the same checks and tests without PostgreSQL, Chromium or Ray (a quick local run)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test unit lint bench install clean
+
+# The full suite: web tests on PostgreSQL as well as SQLite, browser tests in Chromium and the
+# capacity sweep on a local Ray instance are required, not skipped.
+FULL := HAH_TEST_POSTGRES=1 HAH_REQUIRE_BROWSER=1 HAH_REQUIRE_RAY=1
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,8 +23,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/hah demo --out demo_out
 
-test: $(STAMP)
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: lint
+	bash .ci/services
+	$(FULL) $(VENV)/bin/pytest -n 2
+
+unit: lint
 	$(VENV)/bin/pytest -n 2
 
 clean:

@@ -18,11 +18,11 @@ import os
 import uuid
 
 import pytest
-from webhelpers import DATA, DAY, FAST_HASH, PASSWORD, login, postgres_url, small_files
 
 from scheduler.domain.check import check
 from scheduler.domain.formats.files import read_day
 from scheduler.domain.problem import build_problem
+from tests.support.web import DATA, DAY, FAST_HASH, PASSWORD, login, postgres_url, small_files
 
 
 def pytest_generate_tests(metafunc):

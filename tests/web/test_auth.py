@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from webhelpers import PASSWORD, csrf, login, text_of
+
+from tests.support.web import PASSWORD, csrf, login, text_of
 
 
 def test_login_page_is_public_and_root_redirects_there(client):
@@ -168,8 +169,7 @@ def test_behind_a_proxy_the_sign_in_limit_counts_clients_not_the_proxy(db_url, t
     """With HAH_PROXY_HOPS=1 the client's address comes from X-Forwarded-For, so one client
     guessing passwords locks out herself, not everyone behind the proxy; without it a forged
     header is ignored."""
-    from webhelpers import login
-
+    from tests.support.web import login
     from web import create_app
     from web.security import client_ip
 

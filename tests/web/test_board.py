@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from webhelpers import DAY, text_of
+from tests.support.web import DAY, text_of
 
 
 def _map_data(html: str) -> dict:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from webhelpers import (
+
+from scheduler.domain.samples import SAMPLE_DIR
+from tests.support.web import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DAY,
@@ -120,7 +122,7 @@ def test_coordinator_generates_and_the_page_follows_the_job(server, browser, use
     context.close()
 
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLE = SAMPLE_DIR
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import csv
 import hashlib
 import re
 
-from test_nurse import import_day_moved, publish_moved
-from webhelpers import DATA, csrf, nurse_visits, text_of
-
+from tests.support.web import DATA, csrf, import_day_moved, nurse_visits, publish_moved, text_of
 from web.services.calendar import escape_text, fold
 
 LINK = re.compile(r"https?://[^/\"<\s]+/calendar/([A-Za-z0-9_-]+)\.ics")
@@ -287,8 +285,7 @@ def test_the_feed_spans_the_last_week_and_every_published_day_ahead(as_role, cli
 
 def test_night_visits_keep_their_own_dates(app, client, published, db, small_rota):
     """A night shift's visits after midnight are dated the next morning, in local time."""
-    from webhelpers import FAST_HASH, PASSWORD, login
-
+    from tests.support.web import FAST_HASH, PASSWORD, login
     from web.services.users import create_user
 
     create_user(db, "night", PASSWORD, "nurse", clinician_id="C010", hash_method=FAST_HASH)

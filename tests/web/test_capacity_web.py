@@ -8,7 +8,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from webhelpers import CHROMIUM, CHROMIUM_ARGS, csrf, live_server, needs_browser, text_of
+
+from tests.support.web import CHROMIUM, CHROMIUM_ARGS, csrf, live_server, needs_browser, text_of
 
 #: A small ward: sizes of 8 and 12 patients solve in about a second each.
 TINY = """name = "Tiny ward"
@@ -415,7 +416,8 @@ def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app,
     """An ops lead starts a sweep and a month in Chromium: capacity.js follows each run to its
     end, the server-drawn charts load as images, and nothing breaks the CSP."""
     import playwright.sync_api as pw
-    from webhelpers import ARTIFACTS, PASSWORD
+
+    from tests.support.web import ARTIFACTS, PASSWORD
 
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as base, pw.sync_playwright() as p:

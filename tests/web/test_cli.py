@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from webhelpers import login
 
+from tests.support.web import login
 from web import cli
 from web.services.users import UserError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 
-from webhelpers import DAY
+from tests.support.web import DAY
 
 
 def _token(html: str) -> str:

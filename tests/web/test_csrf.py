@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from webhelpers import DAY, PASSWORD, csrf, nurse_visits
+
+from tests.support.web import DAY, PASSWORD, csrf, nurse_visits
 
 
 def test_sign_in_without_the_token_is_refused(client, users):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from webhelpers import DATA, DAY, login
-
+from tests.support.web import DATA, DAY, login
 from web.demo import load_demo
 
 

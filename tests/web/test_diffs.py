@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from webhelpers import DATA
 
 from scheduler.domain.model import Location, Reason, Rota, Route, Stop, Unassigned, Visit, Window
+from tests.support.web import DATA
 from web.services.diffs import diff_json, diff_rotas, shift_words
 
 T0 = datetime(2026, 11, 23)

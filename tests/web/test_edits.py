@@ -5,12 +5,12 @@ published), locks survive edits and re-optimisation, and every stored rota is re
 from __future__ import annotations
 
 import pytest
-from webhelpers import DATA, DAY, assert_checker_clean, csrf, text_of
 
 from scheduler.domain.check import check
 from scheduler.domain.formats.files import read_day
 from scheduler.domain.problem import build_problem
 from scheduler.domain.retime import retime
+from tests.support.web import DATA, DAY, assert_checker_clean, csrf, text_of
 from web.models import RotaVersion
 from web.services.edits import Edit, EditError, apply_edit
 

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
-from webhelpers import DAY, text_of
 
 from scheduler.domain.check import check
 from scheduler.domain.model import Rota, Route, Unassigned
+from tests.support.web import DAY, text_of
 
 
 def _edited(problem, rota: Rota):

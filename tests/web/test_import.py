@@ -4,14 +4,14 @@ nothing at all is stored."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from webhelpers import DAY, IO_DATA, csrf, small_files, text_of
 
 from scheduler.domain.errors import InputError
 from scheduler.domain.formats.files import read_day
+from scheduler.domain.samples import SAMPLE_DIR
+from tests.support.web import DAY, IO_DATA, csrf, small_files, text_of
 
 
 def _post(c, visits: tuple[str, bytes] | None, clinicians: tuple[str, bytes] | None, day=DAY):
@@ -121,7 +121,7 @@ def test_the_import_is_audited(as_role, db):
     assert entry.username == "coord" and "69 visits" in entry.detail
 
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLE = SAMPLE_DIR
 
 
 def _post_plans(c, patients: bytes, careplans: bytes, clinicians: bytes, day=DAY):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from webhelpers import DAY, assert_checker_clean, csrf, text_of
+from tests.support.web import DAY, assert_checker_clean, csrf, text_of
 
 
 def _wait_for_state(c, job_id: int, states: set[str], timeout: float = 60.0) -> dict:

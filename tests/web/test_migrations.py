@@ -34,7 +34,7 @@ def test_upgrade_is_idempotent_and_downgrade_removes_everything(db_url):
 
 def test_postgresql_is_tested_when_asked_for():
     """Says plainly (as a skip) when the PostgreSQL half of the suite is off."""
-    from webhelpers import postgres_url
+    from tests.support.web import postgres_url
 
     if postgres_url() is None:
         pytest.skip(

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import re
 
-from webhelpers import DAY, FAST_HASH, PASSWORD, csrf, nurse_visits, small_files, text_of
+from tests.support.web import (
+    DAY,
+    FAST_HASH,
+    PASSWORD,
+    csrf,
+    import_day_moved,
+    nurse_visits,
+    publish_moved,
+    text_of,
+)
 
 ROUTE = f"/nurse/route/{DAY}/C002"
 
@@ -131,47 +140,6 @@ def test_statuses_are_audited(as_role, published, small_rota, db):
 
 
 # --- other days: tomorrow, and the night shift that started yesterday ------------------------
-
-
-def shifted(text: str, days: int) -> str:
-    """Every ``YYYY-MM-DD`` in ``text`` moved by ``days`` (to make another day of the same
-    small day: same places, same travel, so its rota stays checker-clean)."""
-    from datetime import date, timedelta
-
-    return re.sub(
-        r"\d{4}-\d{2}-\d{2}",
-        lambda m: f"{date.fromisoformat(m.group(0)) + timedelta(days=days):%Y-%m-%d}",
-        text,
-    )
-
-
-def import_day_moved(db, users, days: int):
-    """The small day moved by ``days``, imported by the coordinator."""
-    from datetime import date, timedelta
-
-    from web.services.days import Upload, import_day
-
-    v, c = small_files()
-    when = date.fromisoformat(DAY) + timedelta(days=days)
-    imp = import_day(db, when, Upload("visits.csv", shifted(v.decode(), days).encode()),
-                     Upload("clinicians.csv", shifted(c.decode(), days).encode()),
-                     users["coord"])  # fmt: skip
-    db.commit()
-    return imp
-
-
-def publish_moved(db, users, imp, small_rota, days: int):
-    """The session's rota moved by ``days``, published for ``imp``; returns the version."""
-    import json
-
-    from web.services.rotas import publish, rota_from_json, rota_to_json, save_draft
-
-    rota = rota_from_json(json.loads(shifted(json.dumps(rota_to_json(small_rota)), days)))
-    version = save_draft(db, imp, rota, users["coord"])
-    assert version.violations == [], version.violations
-    publish(db, version, users["coord"])
-    db.commit()
-    return version
 
 
 TOMORROW = "2026-11-24"

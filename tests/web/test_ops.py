@@ -8,12 +8,12 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from webhelpers import DATA, DAY, assert_checker_clean, csrf, nurse_visits, text_of
 
 from scheduler.domain.check import check
 from scheduler.domain.formats.files import read_day
 from scheduler.domain.model import Rota, Route, Stop
 from scheduler.domain.problem import build_problem
+from tests.support.web import DATA, DAY, assert_checker_clean, csrf, nurse_visits, text_of
 
 D = date.fromisoformat(DAY)  # a Monday
 

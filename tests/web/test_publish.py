@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from webhelpers import DAY, csrf, small_files, text_of
+
+from tests.support.web import DAY, csrf, small_files, text_of
 
 
 def _tampered(rota_json: dict) -> dict:

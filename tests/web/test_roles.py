@@ -8,7 +8,8 @@ new route cannot be added without saying who may use it.
 from __future__ import annotations
 
 import pytest
-from webhelpers import DAY, csrf, login, nurse_visits
+
+from tests.support.web import DAY, csrf, login, nurse_visits
 
 C, N, OPS = "coordinator", "nurse", "ops"
 PUBLIC = "public"

@@ -8,7 +8,8 @@ import copy
 import re
 
 import pytest
-from webhelpers import (
+
+from tests.support.web import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DAY,
@@ -17,7 +18,6 @@ from webhelpers import (
     nurse_visits,
     text_of,
 )
-
 from web.services.route_changes import compare, fingerprint, her_stops
 
 ROUTE = f"/nurse/route/{DAY}/C002"
@@ -259,7 +259,8 @@ def live(app, published):
 @needs_browser
 def test_the_open_page_says_when_her_route_changes(live, db, users, published):
     import playwright.sync_api as pw
-    from webhelpers import PASSWORD
+
+    from tests.support.web import PASSWORD
 
     with pw.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -21,7 +21,7 @@ from scheduler.domain.synth import generate_service, service_day_visits
 from solver import SolveOptions, solve
 from solver.construct import Construction
 from solver.instance import build_instance
-from tests.factories import make_problem, shift, visit
+from tests.support.factories import make_problem, shift, visit
 
 DAY = date(2027, 3, 2)
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-IO_DATA = Path(__file__).parent.parent / "data" / "io"
+TESTS = Path(__file__).resolve().parent.parent
+DATA = TESTS / "web" / "data"
+IO_DATA = TESTS / "scheduler" / "domain" / "formats" / "data"
 DAY = "2026-11-23"
 PASSWORD = "correct horse battery"
 FAST_HASH = "pbkdf2:sha256:1000"  # tests only: the app's default is scrypt
@@ -85,7 +86,7 @@ def assert_checker_clean(db, version_id: int):
 # --- a real browser ---------------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots (ignored by git)
+ARTIFACTS = TESTS / "web" / "artifacts"  # screenshots (ignored by git)
 #: Without the last two flags Chromium stalls on this closed network (no update servers).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]  # fmt: skip
@@ -111,3 +112,44 @@ def live_server(app):
     finally:
         srv.shutdown()
         thread.join(5)
+
+
+def shifted(text: str, days: int) -> str:
+    """Every ``YYYY-MM-DD`` in ``text`` moved by ``days`` (to make another day of the same
+    small day: same places, same travel, so its rota stays checker-clean)."""
+    from datetime import date, timedelta
+
+    return re.sub(
+        r"\d{4}-\d{2}-\d{2}",
+        lambda m: f"{date.fromisoformat(m.group(0)) + timedelta(days=days):%Y-%m-%d}",
+        text,
+    )
+
+
+def import_day_moved(db, users, days: int):
+    """The small day moved by ``days``, imported by the coordinator."""
+    from datetime import date, timedelta
+
+    from web.services.days import Upload, import_day
+
+    v, c = small_files()
+    when = date.fromisoformat(DAY) + timedelta(days=days)
+    imp = import_day(db, when, Upload("visits.csv", shifted(v.decode(), days).encode()),
+                     Upload("clinicians.csv", shifted(c.decode(), days).encode()),
+                     users["coord"])  # fmt: skip
+    db.commit()
+    return imp
+
+
+def publish_moved(db, users, imp, small_rota, days: int):
+    """The session's rota moved by ``days``, published for ``imp``; returns the version."""
+    import json
+
+    from web.services.rotas import publish, rota_from_json, rota_to_json, save_draft
+
+    rota = rota_from_json(json.loads(shifted(json.dumps(rota_to_json(small_rota)), days)))
+    version = save_draft(db, imp, rota, users["coord"])
+    assert version.violations == [], version.violations
+    publish(db, version, users["coord"])
+    db.commit()
+    return version

@@ -20,7 +20,7 @@ from scheduler.domain.model import Problem, Reason, Rota
 from scheduler.domain.problem import build_problem
 from scheduler.domain.synth import generate_service, service_day_visits
 from scheduler.domain.travel import Geodesic
-from tests.factories import make_problem, shift, visit
+from tests.support.factories import make_problem, shift, visit
 
 D = date(2026, 11, 23)
 
@@ -252,7 +252,7 @@ def test_vrptw_peers_return_feasible_routes(tmp_path, peer):
     pytest.importorskip({"pyvrp": "pyvrp", "vroom": "vroom"}[peer], reason=f"{peer} not installed")
     from benchmarks import peers
     from benchmarks.engines.vrptw import feasibility_errors, read_solomon, route_distance
-    from tests.test_vrptw import write_instance
+    from tests.support.vrptw import write_instance
 
     inst = read_solomon(write_instance(tmp_path / "tiny.txt", seed=2))
     solve = peers.solve_pyvrp if peer == "pyvrp" else peers.solve_vroom

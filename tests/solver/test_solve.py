@@ -12,7 +12,7 @@ from scheduler.domain.check import check
 from scheduler.domain.model import Problem, Reason, Rota
 from solver import SolveOptions, solve
 from solver.instance import PENALTY_PRIORITY_2, PENALTY_PRIORITY_3
-from tests.factories import make_problem, shift, visit
+from tests.support.factories import make_problem, shift, visit
 
 FAST = SolveOptions(time_limit_s=1.0)
 

@@ -22,7 +22,7 @@ from benchmarks.engines.hhcrsp import (
     write_solution,
 )
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "hhcrsp"
+DATA = Path(__file__).resolve().parents[4] / "shared" / "hhcrsp"
 needs_data = pytest.mark.skipif(
     not (DATA / "mankowska").is_dir(), reason="shared/hhcrsp not beside the repository"
 )

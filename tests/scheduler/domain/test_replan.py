@@ -5,7 +5,7 @@ from __future__ import annotations
 from scheduler.domain.check import check
 from scheduler.domain.replan import merge, prepare, shifts_as_worked
 from solver import SolveOptions, solve
-from tests.factories import at, make_problem, shift, visit
+from tests.support.factories import at, make_problem, shift, visit
 
 VISITS = [
     visit("A1", 1, 0, "08:00", "09:00", priority=1, skills=("IV",)),

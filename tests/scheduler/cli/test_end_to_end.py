@@ -15,9 +15,10 @@ from scheduler.domain.check import check
 from scheduler.domain.formats.files import read_day, read_matrix, read_rota
 from scheduler.domain.model import Location, Reason
 from scheduler.domain.problem import build_problem
+from scheduler.domain.samples import SAMPLE_DIR
 from scheduler.domain.synth import generate_service, service_day_visits
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE = SAMPLE_DIR
 
 
 def recheck(visits_csv: Path, clinicians_csv: Path, out: Path):

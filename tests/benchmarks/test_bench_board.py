@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmarks import bench_board as bb
 
-SMALL_DAY = Path(__file__).parent / "web" / "data"
+SMALL_DAY = Path(__file__).resolve().parent.parent / "web" / "data"
 
 
 def test_summary_median_p90_max():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import filecmp
 from datetime import date
-from pathlib import Path
 
 import pytest
 
+from scheduler.domain.samples import SAMPLE_DIR
 from scheduler.domain.synth import BOX, generate_service, service_day_visits, write_service
 
 D = date(2026, 11, 23)
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE = SAMPLE_DIR
 
 
 @pytest.fixture(scope="module")

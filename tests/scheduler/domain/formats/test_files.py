@@ -1,6 +1,6 @@
 """Reading the contract's files honestly, refusing bad ones precisely, writing atomically.
 
-The corpus lives in tests/data/io/: ``good/`` holds a day with every optional column (and the
+The corpus lives in tests/scheduler/domain/formats/data/: ``good/`` holds a day with every optional column (and the
 same visits saved by Excel), ``bad/`` one defect per file, derived from the good pair.
 """
 
@@ -27,7 +27,7 @@ from scheduler.domain.formats.files import (
 from scheduler.domain.model import Reason, Rota, Route, Stop, TravelMatrix, Unassigned
 from scheduler.domain.problem import build_problem, distinct_locations
 
-DATA = Path(__file__).parent / "data" / "io"
+DATA = Path(__file__).parent / "data"
 GOOD = DATA / "good"
 GOOD_V, GOOD_C = GOOD / "visits.csv", GOOD / "clinicians.csv"
 BAD = DATA / "bad"
@@ -164,7 +164,7 @@ CASES = [
     ("name", "which", "row", "column", "words"), CASES, ids=[f"{c[0]}:{c[2]}" for c in CASES]
 )
 def test_each_bad_file_is_refused_with_file_row_column_and_why(name, which, row, column, words):
-    """Each file in tests/data/io/bad is refused with its defect named exactly where it is."""
+    """Each file in tests/scheduler/domain/formats/data/bad is refused with its defect named exactly where it is."""
     visits = BAD / name if which == V else GOOD_V
     clinicians = BAD / name if which == C else GOOD_C
     with pytest.raises(InputError) as err:
