@@ -2,6 +2,7 @@
 
     python benchmarks/hhcrsp.py --sets A,B,C,D,E --time-limit 60 [--data ../shared/hhcrsp]
     python benchmarks/hhcrsp.py --only F1,G1 --time-limit 60
+    python benchmarks/hhcrsp.py --only A3,C1 --iterations 2000 --seed 1   # reproducible
 
 Sets: A-D = InstanzCPLEX_HCSRP_{10,25,50,75}_k, E-G = InstanzVNS_HCSRP_{100,200,300}_k.
 Each instance is solved by ``benchmarks.engines.hhcrsp.solve`` (one process per instance, ``--jobs`` at a
@@ -58,10 +59,10 @@ def published(data: Path) -> dict[str, float]:
         return {r["instance"]: float(r["best"]) for r in csv.DictReader(f)}
 
 
-def run_one(args: tuple[str, float, int]) -> dict:
-    path, limit, seed = args
+def run_one(args: tuple[str, float, int, int | None]) -> dict:
+    path, limit, seed, iterations = args
     inst = read_instance(path)
-    result = solve(inst, limit, seed=seed)
+    result = solve(inst, limit, seed=seed, iterations=iterations)
     OUT.mkdir(parents=True, exist_ok=True)
     write_solution(OUT / f"{inst.name}.sol", inst, result)
     sc = result.score
@@ -188,6 +189,9 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--iterations", type=int, help="stop after this many search iterations, not by the clock"
+    )
     args = parser.parse_args()
     data = Path(args.data)
     paths = sorted(
@@ -202,7 +206,7 @@ def main() -> int:
     if not paths:
         parser.error("no instance selected")
     best = published(data)
-    jobs = [(str(p), args.time_limit, args.seed) for p in paths]
+    jobs = [(str(p), args.time_limit, args.seed, args.iterations) for p in paths]
     rows = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for r in pool.map(run_one, jobs):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def solve_vroom(
     return VrptwResult(routes, route_distance(inst, routes, dimacs=dimacs), time.monotonic() - t0)
 
 
-def vroom_routes(solution) -> list[list[int]]:
+def vroom_routes(solution: Any) -> list[list[int]]:
     """Job ids per vehicle, in the order driven, from a VROOM solution."""
     frame = solution.routes
     jobs = frame[frame["type"] == "job"]

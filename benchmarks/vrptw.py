@@ -101,7 +101,7 @@ def write_section(
     cmd: str,
     peer_rows: dict[str, dict[str, dict]] | None = None,
     results: Path = RESULTS,
-):
+) -> tuple[float, dict[str, float]]:
     """The set's table between its markers; ``peer_rows``: solver -> instance -> row.
 
     Returns our mean gap and each peer's (over the instances each solved feasibly)."""

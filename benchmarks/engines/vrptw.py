@@ -55,7 +55,7 @@ def read_solomon(path: str | Path) -> VrptwInstance:
             vehicles, capacity = (int(v) for v in lines[i + 1][:2])
         if len(parts) == 7 and all(p.replace(".", "").isdigit() for p in parts):
             rows.append([float(p) for p in parts])
-    if vehicles is None or not rows:
+    if vehicles is None or capacity is None or not rows:
         raise ValueError(f"{path}: not a Solomon-format VRPTW instance")
     a = np.array(rows)
     return VrptwInstance(
