@@ -37,7 +37,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask types wsgi_app as a method; replacing it with middleware is its documented use
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     init_compression(app)  # registered first, so it runs last
     init_security(app)
     app.jinja_env.trim_blocks = True

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.openapi import document
-from web.security import client_ip, current_user, db_session, public, roles
+from web.security import client_ip, current_user, db_session, public, roles, signed_in_user
 from web.services.days import all_days, day_inputs, get_day, latest_import
 from web.services.edits import Edit, EditError, accept, preview
 from web.services.jobs import (
@@ -34,7 +36,7 @@ from web.services.rotas import (
     versions,
 )
 from web.services.statuses import latest_statuses, may_view_route
-from web.views import parse_day, runner, time_limit_from
+from web.views import import_or_404, parse_day, runner, time_limit_from
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -62,7 +64,7 @@ def openapi():
 @bp.route("/me")
 @roles("coordinator", "nurse", "ops")
 def me():
-    u = current_user()
+    u = signed_in_user()
     return jsonify(username=u.username, role=u.role, clinician_id=u.clinician_id)
 
 
@@ -82,7 +84,7 @@ def _version_summary(v: RotaVersion) -> dict:
     }
 
 
-def _day_or_404(date: str):
+def _day_or_404(date: str) -> tuple[Session, Day]:
     s = db_session()
     d = get_day(s, parse_day(date))
     if d is None:
@@ -135,7 +137,7 @@ def create_job(date: str):
     body = request.get_json(silent=True) or {}
     seconds = time_limit_from(body.get("time_limit_s", current_app.config["HAH_SOLVE_SECONDS"]))
     try:
-        job = start_job(s, d, latest_import(s, d), current_user(), seconds, client_ip())
+        job = start_job(s, d, import_or_404(s, d), current_user(), seconds, client_ip())
     except JobError as err:
         return _error(409, str(err))
     s.commit()
@@ -193,7 +195,7 @@ def edit_version(version_id: int):
     s = db_session()
     v = s.get(RotaVersion, version_id) or abort(404)
     body = request.get_json(silent=True) or {}
-    user = current_user()
+    user = signed_in_user()
     try:
         change = Edit.from_form(body)
         pv = preview(s, v, change, user.username)
@@ -222,9 +224,9 @@ def reoptimise_version(version_id: int):
     keep = body.get("keep_plan_min", KEEP_PLAN_MIN)
     if keep is not None and (not isinstance(keep, int) or keep < 1):
         return _error(422, "keep_plan_min must be a whole number of minutes ≥ 1, or null")
-    d = s.get(Day, v.day_id)
+    d = get_or_fail(s, Day, v.day_id)
     try:
-        job = start_job(s, d, latest_import(s, d), current_user(),
+        job = start_job(s, d, import_or_404(s, d), current_user(),
                         time_limit_from(body.get("time_limit_s")), client_ip(),
                         base=v, keep_plan_min=keep)  # fmt: skip
     except JobError as err:
@@ -237,13 +239,13 @@ def reoptimise_version(version_id: int):
 @bp.route("/days/<date>/routes/<cid>")
 @roles("coordinator", "nurse", "ops")
 def route(date: str, cid: str):
-    if not may_view_route(current_user(), cid):
+    if not may_view_route(signed_in_user(), cid):
         abort(404)
     s, d = _day_or_404(date)
     pub = latest_published(s, d)
     if pub is None:
         return _error(404, "no rota has been published for this day")
-    visits, shifts = day_inputs(s.get(DayImport, pub.import_id))
+    visits, shifts = day_inputs(get_or_fail(s, DayImport, pub.import_id))
     data = board(visits, shifts, rota_from_json(pub.rota), latest_statuses(s, d), only=cid)
     mine = next((r for r in data["routes"] if r["clinician_id"] == cid), None)
     if mine is None:
@@ -281,8 +283,8 @@ def version_diff(version_id: int):
     if old is None:
         return jsonify(to=_version_summary(new), **{"from": None}, diff=None,
                        message="nothing earlier to compare with; pass ?from=ID")  # fmt: skip
-    visits = {v.visit_id: v for v in day_inputs(s.get(DayImport, old.import_id))[0]}
-    visits |= {v.visit_id: v for v in day_inputs(s.get(DayImport, new.import_id))[0]}
+    visits = {v.visit_id: v for v in day_inputs(get_or_fail(s, DayImport, old.import_id))[0]}
+    visits |= {v.visit_id: v for v in day_inputs(get_or_fail(s, DayImport, new.import_id))[0]}
     result = diff_rotas(rota_from_json(old.rota), rota_from_json(new.rota), visits)
     return jsonify(to=_version_summary(new), **{"from": _version_summary(old)},
                    diff=diff_json(result), message="")  # fmt: skip
@@ -314,7 +316,7 @@ def route_version(date: str, cid: str):
     route has changed". Both null while nothing is published."""
     from web.services.route_changes import fingerprint, her_stops
 
-    if not may_view_route(current_user(), cid):
+    if not may_view_route(signed_in_user(), cid):
         abort(404)
     s = db_session()
     d = get_day(s, parse_day(date))

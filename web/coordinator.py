@@ -19,10 +19,13 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheduler.domain.errors import InputError
+from scheduler.domain.model import Shift
+from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, SolveJob
-from web.security import client_ip, current_user, db_session, roles
+from web.security import client_ip, current_user, db_session, roles, signed_in_user
 from web.services import audit
 from web.services.days import (
     Upload,
@@ -51,7 +54,7 @@ from web.services.rotas import (
     versions,
 )
 from web.services.statuses import latest_statuses
-from web.views import parse_day, runner, time_limit_from
+from web.views import import_or_404, parse_day, runner, time_limit_from
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -95,11 +98,13 @@ def import_files():
         problems.append("Choose the visits file (visits.csv), or patients.csv and careplans.csv.")
     if clinicians is None:
         problems.append("Choose the clinicians file (clinicians.csv).")
-    if problems:
+    if problems or day is None or clinicians is None:  # either None is listed in problems
         return render_template("coordinator/import_refused.html", problems=problems,
                                issues=[], date=raw_date), 400  # fmt: skip
     try:
-        if from_plans:
+        if visits is None:
+            if patients is None or careplans is None:  # refused above, as a problem
+                abort(400)
             visits = visits_from_careplans(day, patients, careplans)
         imp = import_day(s, day, visits, clinicians, current_user(), client_ip())
     except InputError as err:
@@ -148,9 +153,9 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
         select(SolveJob).where(SolveJob.day_id == d.id).order_by(SolveJob.id.desc()).limit(1)
     )
     data = None
-    shifts = ()
+    shifts: tuple[Shift, ...] = ()
     if selected is not None:
-        sel_imp = s.get(DayImport, selected.import_id)
+        sel_imp = get_or_fail(s, DayImport, selected.import_id)
         visits, shifts = day_inputs(sel_imp)
         locks = {(x["visit_id"], x["clinician_id"]) for x in locks_of(selected)}
         data = board(visits, shifts, rota_from_json(selected.rota), latest_statuses(s, d), locks)
@@ -180,7 +185,7 @@ def generate(date: str):
     d = get_day(s, parse_day(date))
     if d is None:
         abort(404)
-    imp = latest_import(s, d)
+    imp = import_or_404(s, d)
     try:
         job = start_job(s, d, imp, current_user(), time_limit_from(request.form.get("seconds")),
                         client_ip())  # fmt: skip
@@ -204,7 +209,7 @@ def stop(job_id: int):
         flash("Stopping: the best rota found so far will be kept as a draft.", "ok")
     except JobError as err:
         flash(str(err), "error")
-    return redirect(url_for("coordinator.day", date=f"{s.get(Day, d).date:%Y-%m-%d}"))
+    return redirect(url_for("coordinator.day", date=f"{get_or_fail(s, Day, d).date:%Y-%m-%d}"))
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
@@ -212,7 +217,7 @@ def stop(job_id: int):
 def publish_version(version_id: int):
     s = db_session()
     version = s.get(RotaVersion, version_id) or abort(404)
-    date = f"{s.get(Day, version.day_id).date:%Y-%m-%d}"
+    date = f"{get_or_fail(s, Day, version.day_id).date:%Y-%m-%d}"
     try:
         number = publish(s, version, current_user(), client_ip())
     except PublishRefused as err:
@@ -226,10 +231,10 @@ def publish_version(version_id: int):
     return redirect(url_for("coordinator.day", date=date, version=version_id))
 
 
-def _version_and_day(version_id: int):
+def _version_and_day(version_id: int) -> tuple[Session, RotaVersion, Day]:
     s = db_session()
     version = s.get(RotaVersion, version_id) or abort(404)
-    return s, version, s.get(Day, version.day_id)
+    return s, version, get_or_fail(s, Day, version.day_id)
 
 
 @bp.route("/versions/<int:version_id>/edit", methods=["POST"])
@@ -239,7 +244,7 @@ def edit(version_id: int):
     new draft at once; otherwise the board shows what it breaks and asks (``confirm``)."""
     s, version, d = _version_and_day(version_id)
     date = f"{d.date:%Y-%m-%d}"
-    user = current_user()
+    user = signed_in_user()
     try:
         change = Edit.from_form(request.form)
         pv = preview(s, version, change, user.username)
@@ -273,7 +278,7 @@ def reoptimise(version_id: int):
         except ValueError:
             keep = KEEP_PLAN_MIN
     try:
-        job = start_job(s, d, latest_import(s, d), current_user(),
+        job = start_job(s, d, import_or_404(s, d), current_user(),
                         time_limit_from(request.form.get("seconds")), client_ip(),
                         base=version, keep_plan_min=keep)  # fmt: skip
     except JobError as err:

@@ -9,11 +9,14 @@ made by ``alembic upgrade`` are the same and later migrations apply to both.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_Row = TypeVar("_Row")
 
 
 def normalise_url(url: str) -> str:
@@ -46,6 +49,18 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def get_or_fail(session: Session, model: type[_Row], ident: Any) -> _Row:
+    """``session.get(model, ident)`` for a row that must exist (one a foreign key points at,
+    or one made earlier in the same transaction); raises ``LookupError`` if it does not.
+
+    Not for ids that come from a request: a view answers 404 for those.
+    """
+    row = session.get(model, ident)
+    if row is None:
+        raise LookupError(f"{model.__name__} {ident!r} does not exist")
+    return row
 
 
 class Database:

@@ -14,12 +14,16 @@ are pseudonyms, and clinicians' names, never addresses or care details.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from math import ceil
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from web.models import AuditLog, DayImport, RotaVersion, User
+from web.db import get_or_fail
+from web.models import AuditLog, Day, DayImport, RotaVersion, User
 from web.security import db_session, roles
 from web.services.days import day_inputs, get_day
 from web.services.diffs import diff_rotas, newest_version, previous_version, shift_words
@@ -32,7 +36,7 @@ AUDIT_PAGE_SIZE = 100
 FILTER_MAX = 40
 
 
-def _day_or_404(date: str):
+def _day_or_404(date: str) -> tuple[Session, Day]:
     s = db_session()
     d = get_day(s, parse_day(date))
     if d is None:
@@ -40,14 +44,14 @@ def _day_or_404(date: str):
     return s, d
 
 
-def _usernames(s, ids) -> dict[int, str]:
+def _usernames(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
     return dict(s.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
-def _version_of_day(s, day, raw: str | None) -> RotaVersion | None:
+def _version_of_day(s: Session, day: Day, raw: str | None) -> RotaVersion | None:
     """The version named by a query parameter, which must be of this day (else 404)."""
     if raw is None or raw == "":
         return None
@@ -62,7 +66,7 @@ def _version_of_day(s, day, raw: str | None) -> RotaVersion | None:
 
 
 def _diff_url(date: str, old: RotaVersion | None, new: RotaVersion) -> str:
-    args = {"to": new.id}
+    args: dict[str, Any] = {"to": new.id}  # Any: url_for types _external etc. narrowly
     if old is not None:
         args["from"] = old.id
     return url_for("history.diff", date=date, **args)
@@ -78,6 +82,10 @@ def day_history(date: str):
         s, [v.created_by_id for v in all_versions] + [v.published_by_id for v in all_versions]
     )
     ids = {v.id for v in all_versions}
+
+    def name(uid: int | None) -> str:
+        return people.get(uid, "") if uid is not None else ""
+
     for v in all_versions:
         prev = previous_version(s, v)
         rows.append(
@@ -85,8 +93,8 @@ def day_history(date: str):
                 "v": v,
                 "previous": prev,
                 "parent_here": v.parent_id in ids,
-                "created_by": people.get(v.created_by_id, ""),
-                "published_by": people.get(v.published_by_id, ""),
+                "created_by": name(v.created_by_id),
+                "published_by": name(v.published_by_id),
                 "diff_url": _diff_url(date, prev, v) if prev is not None else None,
             }
         )
@@ -115,8 +123,8 @@ def diff(date: str):
             "Choose two versions below."
         )
     else:
-        old_imp = s.get(DayImport, old.import_id)
-        new_imp = s.get(DayImport, new.import_id)
+        old_imp = get_or_fail(s, DayImport, old.import_id)
+        new_imp = get_or_fail(s, DayImport, new.import_id)
         old_visits, old_shifts = day_inputs(old_imp)
         new_visits, new_shifts = day_inputs(new_imp)
         visits = {v.visit_id: v for v in old_visits} | {v.visit_id: v for v in new_visits}
@@ -168,7 +176,7 @@ def audit():
     actions = list(s.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
 
     def page_url(n: int) -> str:
-        args = {k: v for k, v in (("day", day), ("action", action)) if v}
+        args: dict[str, Any] = {k: v for k, v in (("day", day), ("action", action)) if v}
         return url_for("history.audit", page=n, **args)
 
     return render_template(

@@ -33,10 +33,12 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.orm import Session
 
 from scheduler.domain.model import Shift
-from web.models import LOCAL_ZONE, Day, DayImport, local
-from web.security import client_ip, current_user, db_session, public, roles
+from web.db import get_or_fail
+from web.models import LOCAL_ZONE, Day, DayImport, RotaVersion, local
+from web.security import client_ip, db_session, public, roles, signed_in_user
 from web.services import calendar as cal
 from web.services.days import day_inputs, get_day, latest_import
 from web.services.rotas import board, latest_published, rota_from_json
@@ -73,7 +75,7 @@ def _now() -> datetime | None:
     return datetime.now(LOCAL_ZONE).replace(tzinfo=None)
 
 
-def _shift_on(s, day: Day, cid: str) -> Shift | None:
+def _shift_on(s: Session, day: Day, cid: str) -> Shift | None:
     """Her shift on a day: from the import of the published rota, else the latest import."""
     version = latest_published(s, day)
     imp = s.get(DayImport, version.import_id) if version else latest_import(s, day)
@@ -83,7 +85,7 @@ def _shift_on(s, day: Day, cid: str) -> Shift | None:
     return next((x for x in shifts if x.clinician_id == cid), None)
 
 
-def service_day(s, cid: str | None) -> date:
+def service_day(s: Session, cid: str | None) -> date:
     """The day whose route she should see now: yesterday's while a shift of hers that started
     yesterday is still running (a night shift), else today."""
     now = _now()
@@ -101,7 +103,7 @@ def service_day(s, cid: str | None) -> date:
 @bp.route("/nurse/")
 @roles("nurse")
 def index():
-    user = current_user()
+    user = signed_in_user()
     if user.role != "nurse" or not user.clinician_id:
         flash("Only a nurse account has a route of its own.", "error")
         return redirect(url_for("auth.login"))
@@ -112,9 +114,9 @@ def index():
 # --- the route page --------------------------------------------------------------------------
 
 
-def _route_or_404(date: str, cid: str):
+def _route_or_404(date: str, cid: str) -> tuple[Session, Day | None, RotaVersion | None]:
     """The day, its latest published version and this clinician's view of it (or 404)."""
-    if not may_view_route(current_user(), cid):
+    if not may_view_route(signed_in_user(), cid):
         abort(404)
     s = db_session()
     d = get_day(s, parse_day(date))
@@ -122,7 +124,7 @@ def _route_or_404(date: str, cid: str):
     return s, d, version
 
 
-def _tabs(s, cid: str, shown: date) -> list[dict]:
+def _tabs(s: Session, cid: str, shown: date) -> list[dict]:
     """The "Today" and "Tomorrow" tabs (Tomorrow only a link once it is published)."""
     first = service_day(s, cid)
     tabs = []
@@ -141,15 +143,15 @@ def _tabs(s, cid: str, shown: date) -> list[dict]:
 @roles("nurse", "coordinator", "ops")
 def route(date: str, cid: str):
     s, d, version = _route_or_404(date, cid)
-    user = current_user()
+    user = signed_in_user()
     own = user.role == "nurse" and user.clinician_id == cid
     mine = None
     shift = None
     changes = None
     seen_by = None
     stops = her_stops(version.rota, cid) if version is not None else []
-    if version is not None:
-        visits, shifts = day_inputs(s.get(DayImport, version.import_id))
+    if d is not None and version is not None:  # a version implies its day
+        visits, shifts = day_inputs(get_or_fail(s, DayImport, version.import_id))
         shift = next((x for x in shifts if x.clinician_id == cid), None)
         rota = rota_from_json(version.rota)
         data = board(visits, shifts, rota, latest_statuses(s, d), only=cid)
@@ -204,7 +206,7 @@ def status(date: str, cid: str, vid: str):
     if note:
         reason = f"{reason}: {note}" if reason else note
     try:
-        set_status(s, d, current_user(), cid, vid, request.form.get("status", ""), reason,
+        set_status(s, d, signed_in_user(), cid, vid, request.form.get("status", ""), reason,
                    client_ip())  # fmt: skip
     except StatusError as err:
         s.rollback()
@@ -219,7 +221,7 @@ def status(date: str, cid: str, vid: str):
 
 
 def _calendar_page(token: str | None = None):
-    user = current_user()
+    user = signed_in_user()
     link = cal.active_link(db_session(), user) if user.clinician_id else None
     url = url_for("nurse.calendar_feed", token=token, _external=True) if token else None
     return render_template(
@@ -243,7 +245,7 @@ def calendar():
 @roles("nurse")
 def calendar_create():
     """Make her link (replacing any older one) and show it, this once."""
-    user = current_user()
+    user = signed_in_user()
     if user.role != "nurse" or not user.clinician_id:
         flash("Only a nurse account with a route has a calendar.", "error")
         return redirect(url_for("nurse.calendar"), code=303)
@@ -257,7 +259,7 @@ def calendar_create():
 @roles("nurse")
 def calendar_revoke():
     s = db_session()
-    n = cal.revoke_links(s, current_user(), client_ip())
+    n = cal.revoke_links(s, signed_in_user(), client_ip())
     s.commit()
     flash("Your calendar link no longer works." if n else "You had no calendar link.", "ok")
     return redirect(url_for("nurse.calendar"), code=303)
@@ -269,7 +271,7 @@ def calendar_feed(token: str):
     """Her published visits as iCalendar; the same bare 404 for every bad token."""
     s = db_session()
     user = cal.owner_of(s, token)
-    if user is None:
+    if user is None or not user.clinician_id:  # owner_of refuses one without a clinician id
         return NOT_FOUND
     since = service_day(s, user.clinician_id) - timedelta(days=CALENDAR_DAYS_BACK)
     events = cal.events_for(s, user.clinician_id, since)

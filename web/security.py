@@ -19,6 +19,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from sqlalchemy.orm import Session
 
 from web.config import tile_origin
 from web.db import Database
@@ -28,7 +29,7 @@ UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 GUARD_ATTR = "_hah_guard"
 
 
-def db_session():
+def db_session() -> Session:
     """The request's SQLAlchemy session (opened lazily, closed at teardown)."""
     if "db_session" not in g:
         database: Database = current_app.extensions["hah_db"]
@@ -38,6 +39,15 @@ def db_session():
 
 def current_user() -> User | None:
     return g.get("user")
+
+
+def signed_in_user() -> User:
+    """The user of a view behind ``@roles``, which has already turned anonymous requests away
+    (so ``None`` here is a programming error: a view without ``@roles``)."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("signed_in_user() outside a view guarded by @roles")
+    return user
 
 
 def client_ip() -> str:

@@ -1,10 +1,14 @@
-"""Small helpers shared by the blueprints (date parsing in URLs, the app's job runner)."""
+"""Small helpers shared by the blueprints (date parsing in URLs, 404s, the app's job runner)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask import abort, current_app
+from sqlalchemy.orm import Session
+
+from web.models import Day, DayImport
+from web.services.days import latest_import
 
 
 def parse_day(text: str) -> date:
@@ -13,6 +17,14 @@ def parse_day(text: str) -> date:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         abort(404)
+
+
+def import_or_404(session: Session, day: Day) -> DayImport:
+    """The day's latest import, or 404 (nothing was ever imported for it)."""
+    imp = latest_import(session, day)
+    if imp is None:
+        abort(404)
+    return imp
 
 
 def today() -> date:

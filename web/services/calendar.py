@@ -25,6 +25,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from web.db import get_or_fail
 from web.models import CalendarToken, Day, DayImport, User, utcnow
 from web.services import audit
 from web.services.days import day_inputs
@@ -158,7 +159,7 @@ def events_for(session: Session, clinician_id: str, since: date) -> list[Event]:
         )
         if route is None:
             continue
-        visits, _shifts = day_inputs(session.get(DayImport, version.import_id))
+        visits, _shifts = day_inputs(get_or_fail(session, DayImport, version.import_id))
         by_id = {v.visit_id: v for v in visits}
         for stop in route["stops"]:
             if stop["kind"] != "visit" or stop["visit_id"] not in by_id:
@@ -201,7 +202,8 @@ def fold(line: str) -> str:
     """Fold a content line into pieces of at most 75 octets (RFC 5545 3.1), never inside a
     UTF-8 character; continuation lines begin with one space."""
     pieces: list[str] = []
-    current, size, limit = [], 0, 75
+    current: list[str] = []
+    size, limit = 0, 75
     for ch in line:
         n = len(ch.encode("utf-8"))
         if size + n > limit:

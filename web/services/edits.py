@@ -16,13 +16,14 @@ with its clinician.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from sqlalchemy.orm import Session
 
 from scheduler.domain.check import check
 from scheduler.domain.model import Problem, Reason, Rota, Unassigned
 from scheduler.domain.retime import best_position, retime
+from web.db import get_or_fail
 from web.models import DayImport, RotaVersion, User
 from web.services import audit
 from web.services.days import problem_for
@@ -30,6 +31,10 @@ from web.services.rotas import report_json, rota_from_json, save_draft
 
 Op = Literal["move", "swap", "unassign", "lock", "unlock"]
 OPS: tuple[str, ...] = ("move", "swap", "unassign", "lock", "unlock")
+
+
+def _is_op(text: str) -> TypeGuard[Op]:
+    return text in OPS
 
 
 class EditError(ValueError):
@@ -60,17 +65,18 @@ class Edit:
             return value or None
 
         op = text("op") or ""
-        if op not in OPS:
+        if not _is_op(op):
             raise EditError(f"unknown change {op!r}: choose one of {', '.join(OPS)}")
         visit_id = text("visit_id")
         if visit_id is None:
             raise EditError("name the visit to change")
-        position = text("position")
-        if position is not None:
+        raw_position = text("position")
+        position: int | None = None
+        if raw_position is not None:
             try:
-                position = int(position)
+                position = int(raw_position)
             except ValueError:
-                raise EditError(f"position must be a whole number, not {position!r}") from None
+                raise EditError(f"position must be a whole number, not {raw_position!r}") from None
             if position < 1:
                 raise EditError("position counts from 1")
         return cls(op, visit_id, text("from_clinician"), text("to_clinician"), position,
@@ -180,8 +186,8 @@ def apply_edit(
         order[to] = target
         touched = {to} | ({frm} if frm else set())
         new = retime(problem, rota, {c: order[c] for c in touched})
-        where = f"from {frm} " if frm and frm != to else ("" if frm else "from unassigned ")
-        return new, _locks(locked), f"moved {vid} {where}to {to} as visit {pos + 1}"
+        origin = f"from {frm} " if frm and frm != to else ("" if frm else "from unassigned ")
+        return new, _locks(locked), f"moved {vid} {origin}to {to} as visit {pos + 1}"
 
     # swap
     other = edit.other_visit_id
@@ -210,7 +216,7 @@ def _key(v: dict) -> tuple:
 
 def preview(session: Session, version: RotaVersion, edit: Edit, who: str = "") -> Preview:
     """The edit applied to a stored version, checked; nothing is written."""
-    imp = session.get(DayImport, version.import_id)
+    imp = get_or_fail(session, DayImport, version.import_id)
     problem = problem_for(imp)
     rota, locks, text = apply_edit(problem, rota_from_json(version.rota), locks_of(version),
                                    edit, who)  # fmt: skip
@@ -225,7 +231,7 @@ def accept(
 ) -> tuple[RotaVersion, Preview]:
     """Store the edited rota as a new draft made from ``version``; audited."""
     pv = preview(session, version, edit, user.username if user else "")
-    imp = session.get(DayImport, version.import_id)
+    imp = get_or_fail(session, DayImport, version.import_id)
     draft = save_draft(session, imp, pv.rota, user, parent=version, note=pv.description,
                        locks=pv.locks)  # fmt: skip
     audit.record(

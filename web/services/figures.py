@@ -56,6 +56,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.model import Problem, Rota, Shift
+from web.db import get_or_fail
 from web.models import Day, DayImport, VisitStatus, local
 from web.services.days import content_key, day_inputs, get_day, latest_import, problem_for
 from web.services.rotas import latest_published, rota_from_json
@@ -137,12 +138,12 @@ def plan_figures(problem: Problem, rota: Rota) -> tuple[dict[str, Any], dict[str
         if k is None:
             continue
         sh = problem.shifts[k]
-        stops = [s for s in route.stops if s.kind == "visit" and s.visit_id in visits]
+        stops = [(s, visits[s.visit_id]) for s in route.stops
+                 if s.visit_id is not None and s.visit_id in visits]  # fmt: skip
         if not stops:
             continue
         here, drive, minutes = problem.shift_start_loc[k], 0, 0
-        for s in stops:
-            v = visits[s.visit_id]
+        for s, v in stops:
             there = problem.visit_loc[problem.visit_index[v.visit_id]]
             drive += problem.travel_between(here, there)
             here = there
@@ -311,10 +312,10 @@ def day_figures(session: Session, when: date) -> dict[str, Any]:
     out: dict[str, Any] = {"date": f"{when:%Y-%m-%d}", "weekday": f"{when:%a}"}
     day = get_day(session, when)
     version = latest_published(session, day) if day is not None else None
-    if version is None:
+    if day is None or version is None:  # no day has no version either
         imported = day is not None and latest_import(session, day) is not None
         return out | {"state": "imported" if imported else "none"}
-    imp = session.get(DayImport, version.import_id)
+    imp = get_or_fail(session, DayImport, version.import_id)
     visits, _ = day_inputs(imp)
     plan, attendants = _cached_plan(imp, version.rota)
     made = made_figures(visits, attendants, latest_reports(session, day))

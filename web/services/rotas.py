@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.check import CheckReport, check
 from scheduler.domain.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
+from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, User, utcnow
 from web.services import audit
 from web.services.days import latest_import, problem_for
@@ -145,6 +146,21 @@ class PublishRefused(Exception):
         self.reasons = reasons
 
 
+def _refuse(
+    session: Session, user: User | None, day: Day, version: RotaVersion, reasons: list[str], ip: str
+) -> NoReturn:
+    """Audit a refused publication and raise ``PublishRefused``."""
+    audit.record(
+        session,
+        user,
+        "publish_refused",
+        f"{day.date:%Y-%m-%d}: version {version.id}: {len(reasons)} reason(s): "
+        + "; ".join(reasons[:5]),
+        ip,
+    )
+    raise PublishRefused(reasons)
+
+
 def publish(session: Session, version: RotaVersion, user: User | None, ip: str = "") -> int:
     """Publish a draft as the day's next numbered version; returns the number.
 
@@ -152,7 +168,7 @@ def publish(session: Session, version: RotaVersion, user: User | None, ip: str =
     was made from an import that has since been replaced, or breaks any rule of the checker
     when re-checked now.
     """
-    day = session.get(Day, version.day_id)
+    day = get_or_fail(session, Day, version.day_id)
     reasons: list[str] = []
     if version.status != "draft":
         reasons.append(f"version {version.id} is already published as number {version.number}")
@@ -160,21 +176,13 @@ def publish(session: Session, version: RotaVersion, user: User | None, ip: str =
     if current is None or current.id != version.import_id:
         reasons.append("the day's files were imported again after this rota was made; "
                        "generate a new rota")  # fmt: skip
-    report = None
-    if not reasons:
-        imp = session.get(DayImport, version.import_id)
-        report = check(problem_for(imp), rota_from_json(version.rota))
-        reasons.extend(str(v) for v in report.violations)
     if reasons:
-        audit.record(
-            session,
-            user,
-            "publish_refused",
-            f"{day.date:%Y-%m-%d}: version {version.id}: {len(reasons)} reason(s): "
-            + "; ".join(reasons[:5]),
-            ip,
-        )
-        raise PublishRefused(reasons)
+        _refuse(session, user, day, version, reasons, ip)
+    imp = get_or_fail(session, DayImport, version.import_id)
+    report = check(problem_for(imp), rota_from_json(version.rota))
+    reasons.extend(str(v) for v in report.violations)
+    if reasons:
+        _refuse(session, user, day, version, reasons, ip)
     number = (
         session.scalar(
             select(func.max(RotaVersion.number)).where(RotaVersion.day_id == version.day_id)
@@ -261,7 +269,7 @@ def route_view(
             "end": s.end.strftime("%H:%M"),
             "travel_min": s.travel_min,
         }
-        if s.kind == "visit":
+        if s.visit_id is not None:  # a visit (a break names no visit)
             seq += 1
             v = visits[s.visit_id]
             row.update(_visit_view(v))

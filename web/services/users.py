@@ -68,10 +68,13 @@ class LoginResult:
 
 def recent_failures(session: Session, ip: str, username: str, window_s: int) -> int:
     since = utcnow() - timedelta(seconds=window_s)
-    return session.scalar(
-        select(func.count(LoginFailure.id)).where(
-            LoginFailure.ip == ip, LoginFailure.username == username, LoginFailure.at >= since
+    return (
+        session.scalar(
+            select(func.count(LoginFailure.id)).where(
+                LoginFailure.ip == ip, LoginFailure.username == username, LoginFailure.at >= since
+            )
         )
+        or 0  # COUNT always answers a row; scalar() is typed as if it might not
     )
 
 
