@@ -25,7 +25,6 @@ thousand visits.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, Unassigned, format_skills
@@ -237,7 +236,7 @@ class Greedy:
                 r.stops.append(("break", None, b, b, b + bdur, 0))
                 r.break_taken = True
 
-    def rota(self, meta: dict) -> Rota:
+    def rota(self) -> Rota:
         p = self.p
         routes = []
         for r in self.routes:
@@ -248,7 +247,7 @@ class Greedy:
                 for kind, vid, arrive, start, end, drive in r.stops
             )
             routes.append(Route(p.shifts[r.k].clinician_id, stops))
-        return Rota(tuple(routes), tuple(self.unassigned), meta)
+        return Rota(tuple(routes), tuple(self.unassigned))
 
 
 def order(problem: Problem) -> list[int]:
@@ -264,9 +263,8 @@ def order(problem: Problem) -> list[int]:
 
 
 def solve_greedy(problem: Problem) -> Rota:
-    t0 = time.monotonic()
     g = Greedy(problem)
     for v in order(problem):
         g.place(v)
     g.finish()
-    return g.rota({"solver": "greedy-append", "solve_seconds": round(time.monotonic() - t0, 2)})
+    return g.rota()

@@ -13,7 +13,7 @@ own maximum resident set (``getrusage`` of the child itself: reading the day, bu
 travel matrix, solving and checking). Each child builds the day, solves it, runs the
 independent checker on the rota and prints one JSON line. Solvers:
 
-- ``ours``: ``solver.pipeline.solve`` with ``--time-limit`` (and days of at least
+- ``ours``: ``solver.solve`` with ``--time-limit`` (and days of at least
   ``--big-from`` visits also with ``--big-time-limit``);
 - ``vroom``: ``benchmarks/hah_vroom.py`` with the same wall budget (VROOM solves an easier
   problem: no synchronised double-handed visits, no minimum gaps, no continuity);
@@ -74,7 +74,7 @@ def load_day(spec: str):
     from scheduler.domain.travel import Geodesic
 
     if spec == "sample":
-        from scheduler.domain.formats.files import read_day
+        from scheduler.domain.formats.day import read_day
 
         visits, shifts = read_day(
             ROOT / "sample_data/visits.csv", ROOT / "sample_data/clinicians.csv"
@@ -98,24 +98,26 @@ def worker(spec: str, solver: str, time_limit: float, vroom_threads: int, vroom_
     first_rota_s = None
     c0, t0 = time.process_time(), time.monotonic()
     if solver == "ours":
-        from solver.pipeline import SolveOptions, solve
+        from solver import SolveOptions, solve
 
         def progress(p) -> None:
             nonlocal first_rota_s
             if first_rota_s is None:
                 first_rota_s = time.monotonic() - t0
 
-        rota = solve(problem, SolveOptions(time_limit_s=time_limit), progress=progress)
+        result = solve(problem, SolveOptions(time_limit_s=time_limit), progress=progress)
+        rota, made = result.rota, {**result.summary(), "solve_seconds": result.runtime_s}
     elif solver == "vroom":
         from benchmarks.hah_vroom import solve_vroom
 
         rota = solve_vroom(
             problem, time_limit, threads=vroom_threads, exploration_level=vroom_level
         )
+        made = {"solver": "vroom", "exploration_level": vroom_level, "threads": vroom_threads}
     elif solver == "greedy":
         from benchmarks.baseline_greedy import solve_greedy
 
-        rota = solve_greedy(problem)
+        rota, made = solve_greedy(problem), {"solver": "greedy-append"}
     else:
         raise ValueError(f"unknown solver {solver}")
     seconds = time.monotonic() - t0
@@ -132,7 +134,7 @@ def worker(spec: str, solver: str, time_limit: float, vroom_threads: int, vroom_
         "kpis": dict(report.kpis),
         "violations": len(report.violations),
         "violation_kinds": dict(Counter(v.rule for v in report.violations)),
-        "meta": {k: v for k, v in rota.meta.items() if isinstance(v, int | float | str)},
+        "meta": {k: v for k, v in made.items() if isinstance(v, int | float | str)},
         "day": {
             "visits": len(problem.visits),
             "shifts": len(problem.shifts),
@@ -458,7 +460,7 @@ def main() -> int:
     days = []
     for name in (x.strip() for x in args.days.split(",") if x.strip()):
         if name == "sample":
-            from scheduler.domain.formats.files import read_visits
+            from scheduler.domain.formats.day import read_visits
 
             n_visits = len(read_visits(ROOT / "sample_data" / "visits.csv"))
             days.append({"label": "Sample day (sample_data/)", "spec": "sample", "n": n_visits})

@@ -165,7 +165,7 @@ def _drop_unmatched(problem: Problem, steps: dict) -> dict[int, str]:
             steps[k] = [s for s in steps[k] if s[0] != "job" or _visit_of(s[1])[0] not in out]
 
 
-def to_rota(problem: Problem, solution, skipped: dict[int, Unassigned], meta: dict) -> Rota:
+def to_rota(problem: Problem, solution, skipped: dict[int, Unassigned]) -> Rota:
     p = problem
     steps = _steps(solution) if solution is not None else {}
     removed = _drop_unmatched(p, steps)
@@ -211,7 +211,7 @@ def to_rota(problem: Problem, solution, skipped: dict[int, Unassigned], meta: di
             unassigned.append(Unassigned(visit.visit_id, removed[v], code))
         else:
             unassigned.append(Unassigned(visit.visit_id, "left out by VROOM", Reason.OTHER))
-    return Rota(tuple(routes), tuple(unassigned), meta)
+    return Rota(tuple(routes), tuple(unassigned))
 
 
 def solve_vroom(
@@ -229,12 +229,4 @@ def solve_vroom(
             nb_threads=threads,
             timeout=timedelta(seconds=budget),
         )
-    meta = {
-        "solver": "vroom",
-        "exploration_level": exploration_level,
-        "threads": threads,
-        "time_limit_s": time_limit_s,
-    }
-    rota = to_rota(problem, solution, skipped, meta)
-    meta["solve_seconds"] = round(time.monotonic() - t0, 2)
-    return rota
+    return to_rota(problem, solution, skipped)

@@ -213,13 +213,15 @@ class Construction:
         raise KeyError(task)
 
     def _follow_bound(self, task: int) -> tuple[int | None, int | None, int]:
-        """(predecessor task, its earliest start, gap after it) for a follower task."""
+        """(predecessor task, the follower's earliest start, gap after the predecessor's
+        start) for a follower task; (None, None, 0) for any other."""
         pred = self.inst.predecessor_task(task)
         if pred is None:
             return None, None, 0
         route, pos = self._route_and_pos(pred)
         visit = self.inst.problem.visits[self.inst.task_visit[task]]
-        return pred, route.E[pos], self.inst.task_svc[pred] + visit.min_gap_min
+        gap = self.inst.task_svc[pred] + visit.min_gap_min
+        return pred, route.E[pos] + gap, gap
 
     def _cut(self, pred: int, gap: int, follower_latest: int) -> int:
         """Decouple ``pred`` and its follower: pred starts by c, follower at c + gap or later."""
@@ -232,8 +234,7 @@ class Construction:
         return c + gap
 
     def place_single(self, task: int) -> bool:
-        pred, pred_start, gap = self._follow_bound(task)
-        lo = None if pred is None else pred_start + gap
+        pred, lo, gap = self._follow_bound(task)
         options = self.slots(task, lo=lo)
         if not options:
             return False
@@ -256,8 +257,7 @@ class Construction:
         return True
 
     def place_pair(self, a: int, b: int) -> bool:
-        pred, pred_start, gap = self._follow_bound(a)
-        lo = None if pred is None else pred_start + gap
+        pred, lo, gap = self._follow_bound(a)
         first = self.slots(a, lo=lo)
         second = self.slots(b, lo=lo)
         best: tuple[int, Slot, Slot, int] | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scheduler.domain.model import Problem
+from scheduler.domain.timing import BreakRule, Workday, visit_window, workday
 from solver.eligibility import Eligibility, find_eligibility
 
 #: Penalties for leaving a visit out, in minutes of travel. Priority 1 is made lexicographic
@@ -22,21 +23,33 @@ PENALTY_PRIORITY_2 = 1_000_000
 
 
 @dataclass(frozen=True)
-class VehicleBreak:
-    earliest: int
-    latest: int
-    duration: int
-
-
-@dataclass(frozen=True)
 class Vehicle:
+    """A shift as the search sees it: its ``Workday`` (minutes, places, break) and its visit
+    limit."""
+
     shift: int
-    start_loc: int
-    end_loc: int
-    start: int
-    end: int
-    rest_break: VehicleBreak | None
+    workday: Workday
     max_visits: int | None
+
+    @property
+    def start_loc(self) -> int:
+        return self.workday.start_loc
+
+    @property
+    def end_loc(self) -> int:
+        return self.workday.end_loc
+
+    @property
+    def start(self) -> int:
+        return self.workday.start
+
+    @property
+    def end(self) -> int:
+        return self.workday.end
+
+    @property
+    def rest_break(self) -> BreakRule | None:
+        return self.workday.rest
 
 
 @dataclass
@@ -95,7 +108,8 @@ class Instance:
 
     def predecessors(self) -> set[int]:
         """Tasks some other visit must follow (their windows may be cut for the follower)."""
-        return {self.predecessor_task(t) for t in range(self.n_tasks)} - {None}
+        found = (self.predecessor_task(t) for t in range(self.n_tasks))
+        return {p for p in found if p is not None}
 
     def predecessor_task(self, task: int) -> int | None:
         """The first task of the visit this task's visit must follow, if any."""
@@ -107,37 +121,15 @@ class Instance:
         return tasks[0] if tasks else None
 
 
-def _vehicle(problem: Problem, k: int) -> Vehicle:
-    shift = problem.shifts[k]
-    rest = None
-    if shift.rest_break is not None:
-        b = shift.rest_break
-        rest = VehicleBreak(
-            earliest=max(
-                problem.minute(b.window.start, round_up=True),
-                problem.minute(shift.start, round_up=True),
-            ),
-            latest=min(problem.minute(b.window.end), problem.minute(shift.end) - b.duration_min),
-            duration=b.duration_min,
-        )
-    return Vehicle(
-        shift=k,
-        start_loc=problem.shift_start_loc[k],
-        end_loc=problem.shift_end_loc[k],
-        start=problem.minute(shift.start, round_up=True),
-        end=problem.minute(shift.end),
-        rest_break=rest,
-        max_visits=shift.max_visits,
-    )
-
-
 def build_instance(problem: Problem, *, continuity_cost: int = 20) -> Instance:
     """Tasks for every visit that someone could make; refused visits get no task."""
     eligibility = find_eligibility(problem)
     inst = Instance(
         problem=problem,
         eligibility=eligibility,
-        vehicles=[_vehicle(problem, k) for k in range(len(problem.shifts))],
+        vehicles=[
+            Vehicle(k, workday(problem, k), s.max_visits) for k, s in enumerate(problem.shifts)
+        ],
         travel=problem.travel.minutes.tolist(),
         continuity_cost=continuity_cost,
     )
@@ -168,8 +160,9 @@ def build_instance(problem: Problem, *, continuity_cost: int = 20) -> Instance:
             inst.task_copy.append(copy)
             inst.task_loc.append(problem.visit_loc[v])
             inst.task_svc.append(visit.duration_min)
-            inst.lo.append(problem.minute(visit.window.start, round_up=True))
-            inst.hi.append(problem.minute(visit.window.end))
+            lo, hi = visit_window(problem, v)
+            inst.lo.append(lo)
+            inst.hi.append(hi)
             inst.lo0.append(inst.lo[-1])
             inst.hi0.append(inst.hi[-1])
             inst.task_vehicles.append(vehicles)

@@ -24,14 +24,16 @@ Modelling choices (each measured or forced by OR-Tools' semantics):
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver.instance import Instance
+from solver.progress import Progress, ProgressFn
+from solver.stop import SearchStatus, StoppingCriterion, stop_requested
 
 
 @dataclass
@@ -44,13 +46,13 @@ class RoutingModel:
 
 
 @dataclass(frozen=True)
-class Progress:
-    """What a progress bar shows while the search runs."""
+class RoutingSearch:
+    """The best assignment OR-Tools found (None if none in time), the solutions it went
+    through, and whether a stopping rule ended it."""
 
-    seconds: float
-    objective: int
-    tasks_placed: int
+    assignment: pywrapcp.Assignment | None
     solutions: int
+    stopped: bool
 
 
 def build_model(
@@ -115,7 +117,7 @@ def build_model(
 
 
 def search_parameters(
-    time_limit_s: float, *, log: bool = False
+    time_limit_s: float, *, log: bool = False, solution_limit: int | None = None
 ) -> pywrapcp.DefaultRoutingSearchParameters:
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = (
@@ -126,19 +128,26 @@ def search_parameters(
     )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     params.log_search = log
+    if solution_limit is not None:
+        params.solution_limit = max(1, solution_limit)
     return params
 
 
 def search(
     model: RoutingModel,
-    deadline: float,
+    seconds: float,
     *,
-    progress: Callable[[Progress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    stop: StoppingCriterion | None = None,
+    progress: ProgressFn | None = None,
+    since: float | None = None,
     log: bool = False,
-):
-    """Parallel cheapest insertion, then guided local search until ``deadline`` (monotonic
-    seconds). Returns the best assignment, or None if none was found in time.
+    solution_limit: int | None = None,
+) -> RoutingSearch:
+    """Parallel cheapest insertion, then guided local search for ``seconds``, until ``stop``
+    says so (asked at each solution and between moves) or after ``solution_limit``
+    solutions. Returns the best assignment (None if none was found in time) and how many
+    solutions it went through. ``since`` is the monotonic time the whole solve started, for
+    the seconds in ``progress``.
 
     The search starts from OR-Tools' own first solution rather than from the construction's
     routes: restoring a 1,100-visit rota with breaks through ``ReadAssignmentFromRoutes`` and
@@ -147,27 +156,37 @@ def search(
     the construction within the same budget.
     """
     routing, manager = model.routing, model.manager
-    params = search_parameters(max(0.1, deadline - time.monotonic()), log=log)
+    params = search_parameters(max(0.1, seconds), log=log, solution_limit=solution_limit)
     t0 = time.monotonic()
-    count = [0, 0.0]
+    since = t0 if since is None else since
+    count = [0]
+    reported = [0.0]
+    best = [math.inf]
+    stopped = [False]
+
+    def status() -> SearchStatus:
+        return SearchStatus(time.monotonic() - t0, count[0], best[0])
 
     def on_solution() -> None:
         count[0] += 1
         now = time.monotonic()
-        if should_stop is not None and should_stop():
+        best[0] = min(best[0], routing.CostVar().Value())
+        if stop_requested(stop, status()):
+            stopped[0] = True
             routing.solver().FinishCurrentSearch()
-        if progress is None or now - count[1] < 1.0:
+        if progress is None or now - reported[0] < 1.0:
             return
-        count[1] = now
+        reported[0] = now
         placed = sum(
             1
             for t in range(model.n_tasks)
             if routing.NextVar(manager.NodeToIndex(t)).Value() != manager.NodeToIndex(t)
         )
-        progress(Progress(now - t0, routing.CostVar().Value(), placed, count[0]))
+        cost = routing.CostVar().Value()
+        progress(Progress(now - since, cost, placed, count[0], "ortools"))
 
     routing.AddAtSolutionCallback(on_solution)
-    if should_stop is not None:
+    if stop is not None:
         # A first solution on a full day can take longer than a coordinator waits for Stop:
         # also ask between moves, at most every 0.2 s (each ask is a call into Python).
         asked = [0.0]
@@ -177,10 +196,12 @@ def search(
             if now - asked[0] < 0.2:
                 return False
             asked[0] = now
-            return bool(should_stop())
+            stopped[0] = stop(status())
+            return stopped[0]
 
         routing.AddSearchMonitor(routing.solver().CustomLimit(stop_now))
-    return routing.SolveWithParameters(params)
+    assignment = routing.SolveWithParameters(params)
+    return RoutingSearch(assignment, count[0], stopped[0])
 
 
 def routes_and_starts(model: RoutingModel, assignment) -> tuple[list[list[int]], dict[int, int]]:

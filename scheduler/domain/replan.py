@@ -185,7 +185,17 @@ def _owed_break(rest: Break, free_from: datetime) -> Stop:
     return Stop("break", None, start, start, end, 0)
 
 
-def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datetime) -> Rota:
+@dataclass(frozen=True)
+class Merged:
+    """The whole day's rota after a re-plan, with how many visits were frozen (done, under
+    way or being driven to) and how many the re-plan gave to another clinician."""
+
+    rota: Rota
+    frozen_visits: int
+    moved_visits: int
+
+
+def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datetime) -> Merged:
     """Frozen stops, then the new plan, per clinician; every other visit unassigned."""
     routes: dict[str, list[Stop]] = {cid: list(stops) for cid, stops in prepared.frozen.items()}
     for route in new.routes:
@@ -213,11 +223,6 @@ def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datet
     moved = sum(
         1 for vid, who in now_with.items() if vid in prepared.before and prepared.before[vid] != who
     )
-    meta = dict(new.meta)
-    meta["replan_moved_visits"] = moved
-    meta["replan_frozen_visits"] = sum(
-        1 for st in prepared.frozen.values() for s in st if s.visit_id
-    )
-    return Rota(
-        tuple(Route(cid, tuple(stops)) for cid, stops in routes.items()), tuple(unassigned), meta
-    )
+    frozen = sum(1 for st in prepared.frozen.values() for s in st if s.visit_id)
+    rota = Rota(tuple(Route(cid, tuple(stops)) for cid, stops in routes.items()), tuple(unassigned))
+    return Merged(rota, frozen_visits=frozen, moved_visits=moved)

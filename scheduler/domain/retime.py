@@ -1,12 +1,12 @@
 """Times for routes a person has re-ordered: the rota after a coordinator's manual change.
 
 When a coordinator moves, swaps or unassigns a visit, the solver is not asked again (it
-could undo her change); the routes she touched are simply re-timed by one plain rule and
-the independent checker then says what, if anything, the change breaks. The rule is the
-one ``solver.schedule`` uses, so a route the solver made and nobody touched would come out
-the same: every visit starts as early as its window, the drive and its links allow; the
-break goes in the first gap that keeps the route on time; the first visit is driven to
-just in time.
+could undo her change); the routes she touched are simply re-timed and the independent
+checker then says what, if anything, the change breaks. The timing is the one rule of
+``scheduler.domain.timing``, which the solver's final timing uses too, so a route the solver
+made and nobody touched comes out the same: every visit starts as early as its window, the
+drive and its links allow; the break goes in the first gap that keeps the route on time;
+the first visit is driven to just in time.
 
 Unlike the solver's scheduler this never refuses: a visit that cannot be reached in its
 window simply starts late, a route may run past the end of the shift, a break may fall
@@ -22,73 +22,18 @@ fixed targets; if a touched route cannot meet them, the checker reports the brok
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, Unassigned
+from scheduler.domain.timing import Timed, time_route, visit_task, workday
 
 #: Rounds of the fixed point before giving up (each round re-times every touched route).
 MAX_ROUNDS = 50
 
 
-@dataclass(frozen=True)
-class _Timed:
-    visit: int | None  # None for the break
-    arrive: int
-    start: int
-    end: int
-    travel: int
-
-
-def _simulate(
-    problem: Problem, k: int, seq: list[int], lower: dict[int, int], break_gap: int | None
-) -> tuple[list[_Timed], int]:
-    """The route with the break in gap ``break_gap``, and its total lateness in minutes
-    (visit starts past window ends, a break started past its latest start, overtime)."""
-    shift = problem.shifts[k]
-    rest = shift.rest_break
-    here = problem.shift_start_loc[k]
-    free = problem.minute(shift.start)
-    late = 0
-    out: list[_Timed] = []
-    for g in range(len(seq) + 1):
-        nxt = problem.visit_loc[seq[g]] if g < len(seq) else problem.shift_end_loc[k]
-        drive = problem.travel_between(here, nxt)
-        ready = arrive = free + drive
-        if break_gap == g and rest is not None:
-            b_lo, b_hi = problem.minute(rest.window.start), problem.minute(rest.window.end)
-            b_start = max(free, b_lo)
-            late += max(0, b_start - b_hi)
-            ready = max(free + drive, b_start) + rest.duration_min
-            arrive = ready if b_start < free + drive else free + drive
-            out.append(_Timed(None, b_start, b_start, b_start + rest.duration_min, 0))
-        if g == len(seq):
-            late += max(0, ready - problem.minute(shift.end))
-            break
-        v = seq[g]
-        visit = problem.visits[v]
-        start = max(problem.minute(visit.window.start), ready, lower.get(v, 0))
-        late += max(0, start - problem.minute(visit.window.end))
-        if g == 0 and not (break_gap == 0 and rest is not None):
-            arrive = start  # leave base just in time for the first visit
-        out.append(_Timed(v, arrive, start, start + visit.duration_min, drive))
-        here, free = nxt, start + visit.duration_min
-    return out, late
-
-
-def _time_route(problem: Problem, k: int, seq: list[int], lower: dict[int, int]) -> list[_Timed]:
-    """The first break gap with no lateness, else the gap with the least."""
-    if not seq:
-        return []
-    if problem.shifts[k].rest_break is None:
-        return _simulate(problem, k, seq, lower, None)[0]
-    best: tuple[int, list[_Timed]] | None = None
-    for gap in range(len(seq) + 1):
-        stops, late = _simulate(problem, k, seq, lower, gap)
-        if late == 0:
-            return stops
-        if best is None or late < best[0]:
-            best = (late, stops)
-    return best[1]
+def _time_route(problem: Problem, k: int, seq: list[int], lower: dict[int, int]) -> list[Timed]:
+    """The route by the one timing rule, late where it must be (nothing is refused here)."""
+    tasks = [visit_task(problem, v) for v in seq]
+    return time_route(workday(problem, k), tasks, problem.travel_between, lower)[0]
 
 
 def retime(
@@ -119,28 +64,26 @@ def retime(
                 fixed.setdefault(visit_index[s.visit_id], []).append(
                     (problem.minute(s.start), problem.minute(s.end))
                 )
-    followers = {
-        visit_index[v.after_visit]: [] for v in problem.visits if v.after_visit in visit_index
-    }
-    for i, v in enumerate(problem.visits):
-        if v.after_visit in visit_index:
-            followers[visit_index[v.after_visit]].append(i)
+    followers: dict[int, list[int]] = {}
+    for i, visit in enumerate(problem.visits):
+        if visit.after_visit in visit_index:
+            followers.setdefault(visit_index[visit.after_visit], []).append(i)
 
     lower: dict[int, int] = {}
-    timed: dict[str, list[_Timed]] = {}
+    timed: dict[str, list[Timed]] = {}
     for _ in range(MAX_ROUNDS):
         timed = {c: _time_route(problem, shift_index[c], seq, lower) for c, seq in seqs.items()}
         starts: dict[int, list[int]] = {v: [a for a, _ in t] for v, t in fixed.items()}
         ends: dict[int, int] = {v: max(b for _, b in t) for v, t in fixed.items()}
-        for stops in timed.values():
-            for s in stops:
-                if s.visit is not None:
-                    starts.setdefault(s.visit, []).append(s.start)
-                    ends[s.visit] = max(ends.get(s.visit, s.end), s.end)
+        for route_times in timed.values():
+            for t in route_times:
+                if t.key is not None:
+                    starts.setdefault(t.key, []).append(t.start)
+                    ends[t.key] = max(ends.get(t.key, t.end), t.end)
         new_lower = dict(lower)
-        for v, minutes in starts.items():
-            if problem.visits[v].staff > 1 and len(minutes) > 1:
-                new_lower[v] = max(new_lower.get(v, 0), max(minutes))
+        for x, minutes in starts.items():
+            if problem.visits[x].staff > 1 and len(minutes) > 1:
+                new_lower[x] = max(new_lower.get(x, 0), max(minutes))
         for pred, fols in followers.items():
             if pred in ends:
                 for f in fols:
@@ -155,9 +98,8 @@ def retime(
     for r in rota.routes:
         if r.clinician_id in order:
             done.add(r.clinician_id)
-            stops = timed[r.clinician_id]
-            if stops:
-                routes.append(Route(r.clinician_id, _stops(problem, stops)))
+            if timed[r.clinician_id]:
+                routes.append(Route(r.clinician_id, _stops(problem, timed[r.clinician_id])))
         else:
             routes.append(r)
     for c in order:
@@ -170,17 +112,17 @@ def retime(
     listed = {u.visit_id for u in out}
     out += [u for u in given.values() if u.visit_id not in placed]
     listed |= set(given)
-    for v in problem.visits:
-        if v.visit_id not in placed and v.visit_id not in listed:
-            out.append(Unassigned(v.visit_id, "taken off the rota by hand", Reason.OTHER))
+    for visit in problem.visits:
+        if visit.visit_id not in placed and visit.visit_id not in listed:
+            out.append(Unassigned(visit.visit_id, "taken off the rota by hand", Reason.OTHER))
     return Rota(tuple(routes), tuple(out), dict(rota.meta))
 
 
-def _stops(problem: Problem, timed: list[_Timed]) -> tuple[Stop, ...]:
+def _stops(problem: Problem, timed: list[Timed]) -> tuple[Stop, ...]:
     return tuple(
         Stop(
-            "visit" if t.visit is not None else "break",
-            problem.visits[t.visit].visit_id if t.visit is not None else None,
+            "visit" if t.key is not None else "break",
+            problem.visits[t.key].visit_id if t.key is not None else None,
             problem.at(t.arrive),
             problem.at(t.start),
             problem.at(t.end),
@@ -198,31 +140,16 @@ def best_position(problem: Problem, clinician_id: str, seq: list[str], visit_id:
     index = problem.visit_index
     base = [index[v] for v in seq]
     v = index[visit_id]
+    day = workday(problem, k)
     best: tuple[int, int, int] | None = None
     for pos in range(len(base) + 1):
         trial = [*base[:pos], v, *base[pos:]]
-        stops = _time_route(problem, k, trial, {})
-        late = _lateness(problem, k, stops)
+        tasks = [visit_task(problem, x) for x in trial]
+        stops, late = time_route(day, tasks, problem.travel_between)
         travel = sum(s.travel for s in stops) + problem.travel_between(
             problem.visit_loc[trial[-1]], problem.shift_end_loc[k]
         )
         if best is None or (late, travel) < best[:2]:
             best = (late, travel, pos)
+    assert best is not None
     return best[2]
-
-
-def _lateness(problem: Problem, k: int, stops: list[_Timed]) -> int:
-    shift = problem.shifts[k]
-    late = 0
-    for s in stops:
-        if s.visit is None:
-            if shift.rest_break is not None:
-                late += max(0, s.start - problem.minute(shift.rest_break.window.end))
-        else:
-            late += max(0, s.start - problem.minute(problem.visits[s.visit].window.end))
-    if stops:
-        last = stops[-1]
-        here = problem.visit_loc[last.visit] if last.visit is not None else None
-        end = last.end + (problem.travel_between(here, problem.shift_end_loc[k]) if here else 0)
-        late += max(0, end - problem.minute(shift.end))
-    return late

@@ -1,5 +1,6 @@
 """The day's ruin-and-recreate engine (solver.lns): never worse, linked visits untouched,
-every route it keeps is timed by solver.schedule, and the rota passes the checker."""
+every route it keeps is timed by solver.schedule, the rota passes the checker, and an
+iteration budget gives the same routes for the same seed."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from scheduler.domain.check import check
 from scheduler.domain.problem import build_problem
 from scheduler.domain.synth import generate_service, service_day_visits
 from scheduler.domain.travel import Geodesic
-from solver import SolveOptions, solve
+from solver import MaxIterations, MaxRuntime, SolveOptions, solve
 from solver.construct import Construction
 from solver.instance import build_instance
-from solver.lns import improve, warm_up
-from solver.pipeline import _day_arrays, _order, _score, _timelines, _to_rota
+from solver.lns import day_arrays, improve, warm_up
+from solver.output import timelines, to_rota
+from solver.solve import _order, _score
 
 DAY = date(2027, 4, 6)
 
@@ -36,30 +38,44 @@ def constructed(problem):
 
 def test_improves_the_construction_and_every_route_can_be_timed(day_problem):
     inst, builder = constructed(day_problem)
-    day, routes, gaps = _day_arrays(inst, builder)
-    result = improve(day, routes, gaps, 2.0, seed=1)
+    day, routes, gaps = day_arrays(inst, builder)
+    result = improve(day, routes, gaps, MaxRuntime(2.0), seed=1)
     assert result.iterations > 100
     assert result.cost <= result.start_cost
     assert _score(inst, result.routes) <= _score(inst, routes)
-    timelines = _timelines(inst, result.routes)
-    assert timelines is not None  # the break rule agrees with solver.schedule
-    assert check(day_problem, _to_rota(inst, timelines, {})).violations == ()
+    timed = timelines(inst, result.routes)
+    assert timed is not None  # the break rule agrees with solver.schedule
+    assert check(day_problem, to_rota(inst, timed)).violations == ()
 
 
 def test_linked_visits_stay_with_their_clinician(day_problem):
     inst, builder = constructed(day_problem)
-    day, routes, gaps = _day_arrays(inst, builder)
+    day, routes, gaps = day_arrays(inst, builder)
     before = {t: k for k, seq in enumerate(routes) for t in seq if not day.movable[t]}
     assert before, "the synthetic day should have double-handed or gap-linked visits"
-    result = improve(day, routes, gaps, 1.0, seed=2)
+    result = improve(day, routes, gaps, MaxRuntime(1.0), seed=2)
     after = {t: k for k, seq in enumerate(result.routes) for t in seq}
     assert all(after.get(t) == k for t, k in before.items())
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_default_solve_passes_the_checker(day_problem, seed):
-    rota = solve(day_problem, SolveOptions(time_limit_s=4, seed=seed))
-    assert rota.meta["solver"] == "construction+lns"
-    assert check(day_problem, rota).violations == ()
+    result = solve(day_problem, SolveOptions(time_limit_s=4, seed=seed))
+    assert result.engine == "lns" and result.summary()["solver"] == "construction+lns"
+    assert check(day_problem, result.rota).violations == ()
     ortools = solve(day_problem, SolveOptions(time_limit_s=4, seed=seed, engine="ortools"))
-    assert check(day_problem, ortools).violations == ()
+    assert ortools.engine == "ortools"
+    assert check(day_problem, ortools.rota).violations == ()
+
+
+def test_an_iteration_budget_is_met_exactly_and_repeats(day_problem):
+    """MaxIterations runs exactly that many iterations whatever the clock, so the same
+    seed gives the same routes (a chunk of the search is 200 iterations: 450 is not one)."""
+    inst, builder = constructed(day_problem)
+    day, routes, gaps = day_arrays(inst, builder)
+    first = improve(day, routes, gaps, MaxIterations(450), seed=3)
+    again = improve(day, routes, gaps, MaxIterations(450), seed=3)
+    other = improve(day, routes, gaps, MaxIterations(450), seed=4)
+    assert first.iterations == again.iterations == 450
+    assert first.routes == again.routes and first.cost == again.cost
+    assert other.routes != first.routes

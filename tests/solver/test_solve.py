@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from scheduler.domain.check import check
 from scheduler.domain.model import Problem, Reason, Rota
-from solver import SolveOptions, solve
+from solver import SolveOptions, StopWhen, solve
 from solver.instance import PENALTY_PRIORITY_2, PENALTY_PRIORITY_3
 from tests.support.factories import make_problem, shift, visit
 
@@ -19,7 +19,7 @@ FAST = SolveOptions(time_limit_s=1.0)
 
 def solve_checked(problem: Problem, options: SolveOptions = FAST) -> Rota:
     """Solve and insist on a clean independent check and complete accounting."""
-    rota = solve(problem, options)
+    rota = solve(problem, options).rota
     report = check(problem, rota)
     assert report.violations == (), [str(v) for v in report.violations]
     placed = [vid for r in rota.routes for vid in r.visit_ids]
@@ -420,7 +420,7 @@ def test_stop_is_honoured_during_the_search_and_keeps_a_checked_rota():
     warm_up()  # a fresh clone compiles the engine first; that is not what is timed here
     t0 = _time.monotonic()
     rota = solve(problem, SolveOptions(time_limit_s=30),
-                 should_stop=lambda: _time.monotonic() - t0 > 3)  # fmt: skip
+                 stop=StopWhen(lambda: _time.monotonic() - t0 > 3)).rota  # fmt: skip
     assert _time.monotonic() - t0 < 8
     assert check(problem, rota).violations == ()
     assert rota.assigned_visit_ids

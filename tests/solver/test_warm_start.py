@@ -9,16 +9,11 @@ from pathlib import Path
 from scheduler.cli import main
 from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
 from scheduler.domain.check import check
-from scheduler.domain.formats.files import (
-    plan_changes,
-    read_day,
-    read_matrix,
-    read_plan_order,
-    read_rota,
-)
+from scheduler.domain.formats.day import read_day
+from scheduler.domain.formats.rota import plan_changes, read_matrix, read_plan_order, read_rota
 from scheduler.domain.problem import build_problem
 from scheduler.domain.synth import generate_service, service_day_visits
-from solver import SolveOptions, solve
+from solver import SolveOptions, WarmStart, solve
 from solver.construct import Construction
 from solver.instance import build_instance
 from tests.support.factories import make_problem, shift, visit
@@ -112,11 +107,12 @@ def test_relocation_happens_only_when_it_saves_enough():
     problem = make_problem(visits, shifts)
     plan = {"N1": ["FAR", "NEAR1"], "N2": []}
     for threshold, expect_moved in ((10, 1), (1000, 0)):
-        rota = solve(problem, SolveOptions(time_limit_s=1, minimal_change_min=threshold),
-                     initial=plan)  # fmt: skip
+        result = solve(problem, SolveOptions(time_limit_s=1, minimal_change_min=threshold),
+                       warm_start=WarmStart(plan))  # fmt: skip
+        rota = result.rota
         assert check(problem, rota).violations == ()
         assert plan_changes(plan, rota)["moved"] == expect_moved
-        assert rota.meta["minimal_change_relocations"] == expect_moved
+        assert result.minimal_change_relocations == expect_moved
 
 
 def test_relocate_if_worth_keeps_linked_visits_where_they_are():

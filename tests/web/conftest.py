@@ -20,7 +20,7 @@ import uuid
 import pytest
 
 from scheduler.domain.check import check
-from scheduler.domain.formats.files import read_day
+from scheduler.domain.formats.day import read_day
 from scheduler.domain.problem import build_problem
 from tests.support.web import DATA, DAY, FAST_HASH, PASSWORD, login, postgres_url, small_files
 
@@ -125,11 +125,11 @@ def as_role(app, users):
 @pytest.fixture(scope="session")
 def small_rota():
     """A checker-clean rota of the small day, solved once (2 s) for the whole session."""
-    from solver.pipeline import SolveOptions, solve
+    from solver import SolveOptions, solve
 
     visits, shifts = read_day(DATA / "visits.csv", DATA / "clinicians.csv")
     problem = build_problem(visits, shifts)
-    rota = solve(problem, SolveOptions(time_limit_s=2))
+    rota = solve(problem, SolveOptions(time_limit_s=2)).rota
     report = check(problem, rota)
     assert report.ok, report.violations
     return rota

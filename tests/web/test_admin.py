@@ -1,16 +1,17 @@
-"""``web.cli``: accounts are made from the command line; ``serve`` is wired to the app."""
+"""``web.admin`` and ``hah users add``: accounts are made from the command line."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.support.web import login
-from web import cli
+from scheduler.cli import main
+from web import admin
 from web.services.users import UserError
 
 
 def test_users_add_makes_an_account_that_can_sign_in(app, db_url):
-    uid = cli.users_add("sister", "nurse", "a long password", clinician_id="C002",
+    uid = admin.users_add("sister", "nurse", "a long password", clinician_id="C002",
                         database_url=db_url)  # fmt: skip
     assert uid > 0
     c = app.test_client()
@@ -28,29 +29,27 @@ def test_users_add_makes_an_account_that_can_sign_in(app, db_url):
 )
 def test_users_add_refuses_bad_accounts(db_url, args, message):
     with pytest.raises(UserError, match=message):
-        cli.users_add(*args, database_url=db_url)
+        admin.users_add(*args, database_url=db_url)
 
 
 def test_users_add_refuses_a_taken_name(db_url):
-    cli.users_add("lead", "ops", "a long password", database_url=db_url)
+    admin.users_add("lead", "ops", "a long password", database_url=db_url)
     with pytest.raises(UserError, match="exists"):
-        cli.users_add("lead", "coordinator", "a long password", database_url=db_url)
+        admin.users_add("lead", "coordinator", "a long password", database_url=db_url)
 
 
 def test_command_line_users_add(db_url, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("HAH_NEW_PASSWORD", "a long password")
-    assert cli.main(["users", "add", "ann", "--role", "coordinator",
+    assert main(["users", "add", "ann", "--role", "coordinator",
                      "--password-env", "HAH_NEW_PASSWORD"]) == 0  # fmt: skip
     assert "added ann (coordinator)" in capsys.readouterr().out
-    assert cli.main(["users", "add", "ann", "--role", "coordinator",
+    assert main(["users", "add", "ann", "--role", "coordinator",
                      "--password-env", "HAH_NEW_PASSWORD"]) == 2  # fmt: skip
     assert "exists" in capsys.readouterr().err
 
 
 def test_serve_builds_the_app_and_runs_it(db_url, monkeypatch, tmp_path):
-    import argparse
-
     calls = {}
 
     def fake_run_simple(host, port, app, **kw):
@@ -59,9 +58,7 @@ def test_serve_builds_the_app_and_runs_it(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("SECRET_KEY", "k")
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
-    parser = argparse.ArgumentParser()
-    cli.add_serve_arguments(parser)
-    assert cli.serve(parser.parse_args(["--port", "8123"])) == 0
+    assert main(["serve", "--port", "8123"]) == 0
     assert calls["port"] == 8123 and calls["host"] == "127.0.0.1" and calls["threaded"]
     assert calls["app"].url_map.bind("x").match("/api/openapi.json")
     calls["app"].extensions["hah_db"].dispose()

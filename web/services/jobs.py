@@ -1,10 +1,11 @@
 """Background solves: a job row in the database, a worker that solves and reports into it.
 
 The web request only creates a ``SolveJob`` row and hands its id to a runner; the worker
-(``run_job``) builds the day from the stored import, calls ``solver.solve`` with a progress
-callback that writes the best-so-far into the row (at most once a second) and a
-``should_stop`` that reads the row's ``stop_requested`` flag (at most twice a second), runs
-the independent checker on the answer and stores it as a draft ``RotaVersion``. Because all
+(``run_job``) builds the day from the stored import and plans it with the same use case as
+``hah solve`` (``scheduler.usecases.plan_day``: the solver, then the independent checker),
+with a progress callback that writes the best-so-far into the row (at most once a second)
+and a stopping rule that reads the row's ``stop_requested`` flag (at most twice a second),
+and stores the rota as a draft ``RotaVersion``. Because all
 state goes through the database, any web process can show progress or stop any job, and a
 page polling ``/api/jobs/<id>`` sees the same numbers as the coordinator's board.
 
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.model import Problem
+from scheduler.usecases.plan_day import Progress
 from web.models import Day, DayImport, RotaVersion, SolveJob, User, utcnow
 from web.services import audit, runners
 
@@ -156,10 +158,10 @@ def job_status(job: SolveJob) -> dict[str, Any]:
 def run_job(db_url: str, job_id: int) -> None:
     """Solve one job end to end (in a worker process or thread); never raises.
 
-    Imports of the solver are local so the web process itself never loads OR-Tools when the
-    process runner is used.
+    Imports of the use case are local so the web process itself never loads the solver (and
+    OR-Tools) when the process runner is used.
     """
-    from solver.pipeline import SolveOptions, solve
+    from scheduler.usecases.plan_day import SolveOptions, StopWhen, WarmStart, plan_day
     from web.db import Database
     from web.services.days import problem_for
     from web.services.rotas import save_draft
@@ -189,29 +191,30 @@ def run_job(db_url: str, job_id: int) -> None:
         last = {"progress": 0.0}
         should_stop = runners.StopFlag(db, SolveJob, job_id)
 
-        def progress(p) -> None:
+        def progress(p: Progress) -> None:
             now = time.monotonic()
             if now - last["progress"] < 1.0:
                 return
             last["progress"] = now
             with db.session() as s:
                 job = s.get(SolveJob, job_id)
-                if p.objective >= 0:
+                if p.objective is not None:
                     job.best_cost = int(p.objective)
                 job.tasks_placed = int(p.tasks_placed)
                 job.heartbeat_at = utcnow()
                 s.commit()
 
         options = SolveOptions(time_limit_s=time_limit)
+        stop = StopWhen(should_stop)
         if plan is None:
-            rota = solve(problem, options, progress=progress, should_stop=should_stop)
+            rota = plan_day(problem, options, progress=progress, stop=stop).rota
             note, locks, parent_id = f"generated ({time_limit:g} s)", None, None
         else:
             options = replace(options, minimal_change_min=keep_plan_min)
-            rota = solve(
-                plan.problem, options, progress=progress, should_stop=should_stop,
-                initial=plan.routes, initial_starts=plan.starts,
-            )  # fmt: skip
+            rota = plan_day(
+                plan.problem, options, progress=progress, stop=stop,
+                warm_start=WarmStart(plan.routes, plan.starts),
+            ).rota  # fmt: skip
             on = {(v, r.clinician_id) for r in rota.routes for v in r.visit_ids}
             locks = [x for x in plan.locks if (x["visit_id"], x["clinician_id"]) in on]
             note = f"re-optimised around {len(locks)} lock(s), " + (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scheduler.domain.check import check
 from scheduler.domain.replan import merge, prepare, shifts_as_worked
-from solver import SolveOptions, solve
+from solver import SolveOptions, WarmStart, solve
 from tests.support.factories import at, make_problem, shift, visit
 
 VISITS = [
@@ -26,7 +26,7 @@ URGENT = visit("URGENT", 2, 2, "11:30", "13:30", priority=1, skills=("IV",))
 
 def replanned(now="11:30", add=(), absent=frozenset()):
     problem = make_problem(VISITS, SHIFTS)
-    rota = solve(problem, SolveOptions(time_limit_s=1.0))
+    rota = solve(problem, SolveOptions(time_limit_s=1.0)).rota
     assert check(problem, rota).violations == ()
     prepared = prepare(problem, rota, at(now), add=tuple(add), absent=absent)
     smaller = make_problem(list(prepared.visits), list(prepared.shifts))
@@ -34,7 +34,8 @@ def replanned(now="11:30", add=(), absent=frozenset()):
     initial = {r.clinician_id: list(r.visit_ids) for r in rota.routes}
     for cid, stops in prepared.frozen.items():
         initial[cid] = initial[cid][len([s for s in stops if s.visit_id]) :]
-    new = solve(smaller, SolveOptions(time_limit_s=1.0, local_search=False), initial=initial)
+    new = solve(smaller, SolveOptions(time_limit_s=1.0, improve=False),
+                warm_start=WarmStart(initial)).rota  # fmt: skip
     whole = make_problem([*VISITS, *add], list(shifts_as_worked(problem, prepared, absent)))
     merged = merge(prepared, new, [v.visit_id for v in whole.visits], at(now))
     return rota, prepared, merged, whole, done
@@ -47,7 +48,8 @@ def stops_by_visit(rota):
 def test_urgent_visit_is_inserted_and_the_past_is_untouched():
     """Visits started before 11:30 keep their clinician and times; the urgent one is placed;
     the merged day passes the checker."""
-    before, prepared, merged, whole, done = replanned(add=[URGENT])
+    before, prepared, result, whole, done = replanned(add=[URGENT])
+    merged = result.rota
     assert check(whole, merged).violations == ()
     assert "URGENT" in merged.assigned_visit_ids
     old, new = stops_by_visit(before), stops_by_visit(merged)
@@ -56,12 +58,14 @@ def test_urgent_visit_is_inserted_and_the_past_is_untouched():
             if s.visit_id:
                 assert new[(cid, s.visit_id)] == old[(cid, s.visit_id)]
     assert done >= 2
-    assert merged.meta["replan_moved_visits"] <= 2
+    assert result.moved_visits <= 2
+    assert result.frozen_visits == done
 
 
 def test_a_clinician_going_off_sick_has_her_remaining_visits_redistributed():
     """N1 leaves at 11:30: none of her later visits stay with her, and the day still checks."""
-    before, prepared, merged, whole, _ = replanned(absent=frozenset({"N1"}))
+    before, prepared, result, whole, _ = replanned(absent=frozenset({"N1"}))
+    merged = result.rota
     assert check(whole, merged).violations == ()
     n1 = merged.route_of("N1")
     later = [s for s in (n1.stops if n1 else ()) if s.start >= at("11:30")]
@@ -78,14 +82,15 @@ def test_a_clinician_left_with_nothing_after_now_still_gets_her_break():
     """Cancelling everything not yet started leaves clinicians with only their morning: the
     merged rota still gives each her owed break, and passes the checker."""
     problem = make_problem(VISITS, SHIFTS)
-    rota = solve(problem, SolveOptions(time_limit_s=1.0))
+    rota = solve(problem, SolveOptions(time_limit_s=1.0)).rota
     now = at("10:15")
     started = {s.visit_id for r in rota.routes for s in r.stops if s.visit_id and s.arrive < now}
     cancel = frozenset(v.visit_id for v in VISITS) - started
     prepared = prepare(problem, rota, now, remove=cancel)
     smaller = make_problem(list(prepared.visits), list(prepared.shifts))
-    new = solve(smaller, SolveOptions(time_limit_s=0.5, local_search=False), initial={})
-    merged = merge(prepared, new, [v.visit_id for v in VISITS if v.visit_id not in cancel], now)
+    new = solve(smaller, SolveOptions(time_limit_s=0.5, improve=False),
+                warm_start=WarmStart({})).rota  # fmt: skip
+    merged = merge(prepared, new, [v.visit_id for v in VISITS if v.visit_id not in cancel], now).rota
     whole = make_problem([v for v in VISITS if v.visit_id not in cancel],
                          list(shifts_as_worked(problem, prepared, frozenset())))  # fmt: skip
     assert check(whole, merged).violations == ()

@@ -1,0 +1,35 @@
+"""What every ``hah`` command shares: exit codes and parsing of dates and times.
+
+Exit codes follow the contract (docs/formats.md): 0 when the command did its job (a rota
+with unassigned visits is an answer, not an error), 1 when ``check`` finds the rota breaks a
+rule, 2 when the input was refused (each problem on stderr as ``file, row N, column C:
+why``; nothing written).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from scheduler.domain.errors import InputError, InputIssue
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_REFUSED = 0, 1, 2
+
+
+def parse_date(text: str, flag: str = "--date") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError([InputIssue(flag, None, None, f"{text!r} is not YYYY-MM-DD")]) from exc
+
+
+def parse_moment(text: str, flag: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        why = f"{text!r} is not YYYY-MM-DDTHH:MM"
+        raise InputError([InputIssue(flag, None, None, why)]) from exc
+
+
+def ids(text: str | None) -> frozenset[str]:
+    """A comma-separated list of ids as a set (empty for none)."""
+    return frozenset(x for x in (text or "").split(",") if x)

@@ -1,0 +1,46 @@
+"""``hah replan``: re-plan the rest of the day from a rota at ``--now``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from scheduler.cli.common import EXIT_OK, ids, parse_moment
+from scheduler.usecases.replan_day import replan_files
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("replan", help="re-plan the rest of the day from a rota at --now")
+    p.add_argument("--visits", required=True, help="the day's visits.csv the rota was made for")
+    p.add_argument("--clinicians", required=True)
+    p.add_argument("--rota", required=True, help="directory of the current rota")
+    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM")
+    p.add_argument("--add", help="visits.csv of new (e.g. urgent) visits")
+    p.add_argument("--remove", help="comma-separated visit ids to cancel")
+    p.add_argument("--absent", help="comma-separated clinician ids who go off shift now")
+    p.add_argument("--out", required=True)
+    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--roads")
+    p.set_defaults(func=cmd_replan)
+
+
+def cmd_replan(args: argparse.Namespace) -> int:
+    now = parse_moment(args.now, "--now")
+    r = replan_files(
+        Path(args.visits), Path(args.clinicians), Path(args.rota), Path(args.out), now,
+        add=Path(args.add) if args.add else None, remove=ids(args.remove),
+        absent=ids(args.absent), roads=args.roads, time_limit_s=args.time_limit,
+    )  # fmt: skip
+    k = r.report.kpis
+    print(
+        f"re-planned at {now:%H:%M}: {r.frozen_visits} visits done or under way kept, "
+        f"{r.moved_visits} moved to another clinician, "
+        f"{k['visits_assigned']}/{k['visits_total']} placed, "
+        f"{k['priority1_unassigned']} priority-1 unassigned; "
+        f"checker: {len(r.report.violations)} violations; written to {args.out}"
+    )
+    for v in r.report.violations[:20]:
+        print(f"  violation: {v}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,117 @@
+"""Use case: re-plan the rest of a day from a rota at a given time (``hah replan``).
+
+What is done, under way or already being driven to at ``now`` is frozen
+(``scheduler.domain.replan.prepare``); the rest of the day, with urgent additions and
+without cancelled visits or absent clinicians, is a smaller day solved from the current plan
+with minimal change (no free search); the frozen part and the new plan are merged into the
+whole day's rota, which the independent checker judges against the whole day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from scheduler.domain.check import CheckReport, check
+from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats.day import read_day, read_visits
+from scheduler.domain.formats.rota import read_matrix, read_rota
+from scheduler.domain.formats.solution import write_solution
+from scheduler.domain.model import Problem, Rota, Visit
+from scheduler.domain.problem import build_problem
+from scheduler.domain.replan import merge, prepare, shifts_as_worked
+from scheduler.domain.travel import TravelModel
+from scheduler.usecases.plan_day import summary_of, travel_model
+from solver import SolveOptions, SolveResult, WarmStart, solve
+
+
+@dataclass(frozen=True)
+class Replan:
+    """The whole day after the re-plan, the checker's verdict, and what changed."""
+
+    problem: Problem
+    rota: Rota
+    report: CheckReport
+    result: SolveResult
+    now: datetime
+    frozen_visits: int
+    moved_visits: int
+
+
+def replan_day(
+    before: Problem,
+    rota: Rota,
+    now: datetime,
+    travel: TravelModel,
+    *,
+    add: Sequence[Visit] = (),
+    remove: frozenset[str] = frozenset(),
+    absent: frozenset[str] = frozenset(),
+    time_limit_s: float = 10.0,
+) -> Replan:
+    """Re-plan ``rota`` of the day ``before`` at ``now``: ``add`` new visits, ``remove``
+    cancelled ones, take ``absent`` clinicians off for the rest of their shift."""
+    prepared = prepare(before, rota, now, add=tuple(add), remove=remove, absent=absent)
+    smaller = build_problem(prepared.visits, prepared.shifts, travel)
+    initial = {
+        r.clinician_id: list(
+            r.visit_ids[len([s for s in prepared.frozen.get(r.clinician_id, ()) if s.visit_id]) :]
+        )
+        for r in rota.routes
+    }
+    starts = {s.visit_id: s.start for r in rota.routes for s in r.stops if s.visit_id}
+    result = solve(
+        smaller,
+        SolveOptions(time_limit_s=time_limit_s, improve=False),
+        warm_start=WarmStart(initial, starts),
+    )
+    whole = build_problem(
+        (*before.visits, *add), shifts_as_worked(before, prepared, absent), travel
+    )
+    merged = merge(prepared, result.rota, [v.visit_id for v in whole.visits], now)
+    report = check(whole, merged.rota)
+    return Replan(
+        whole, merged.rota, report, result, now, merged.frozen_visits, merged.moved_visits
+    )
+
+
+def replan_files(
+    visits: Path,
+    clinicians: Path,
+    rota_dir: Path,
+    out: Path,
+    now: datetime,
+    *,
+    add: Path | None = None,
+    remove: frozenset[str] = frozenset(),
+    absent: frozenset[str] = frozenset(),
+    roads: str | None = None,
+    time_limit_s: float = 10.0,
+) -> Replan:
+    """``hah replan``: the day and its rota from files, re-planned, written to ``out``."""
+    day_visits, shifts = read_day(visits, clinicians)
+    added = read_visits(add) if add is not None else ()
+    clash = {v.visit_id for v in added} & {v.visit_id for v in day_visits}
+    if clash:
+        why = f"{sorted(clash)[0]!r} is already a visit of the day"
+        raise InputError([InputIssue(str(add), None, "visit_id", why)])
+    model = travel_model(roads)
+    before = (
+        build_problem(day_visits, shifts, matrix=read_matrix(rota_dir))
+        if not roads
+        else build_problem(day_visits, shifts, model)
+    )
+    rota = read_rota(rota_dir, before)
+    replan = replan_day(
+        before, rota, now, model, add=added, remove=remove, absent=absent,
+        time_limit_s=time_limit_s,
+    )  # fmt: skip
+    extra = {
+        "replan_moved_visits": replan.moved_visits,
+        "replan_frozen_visits": replan.frozen_visits,
+    }
+    summary = summary_of(replan.report, replan.result, extra)
+    write_solution(out, replan.problem, replan.rota, summary, export_matrix=True)
+    return replan

@@ -1,0 +1,207 @@
+"""The Python side of the day's ruin and recreate: arrays in, batches of compiled steps,
+stopping rules and progress, the best routes out (the kernel is ``solver.lns.kernel``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from solver.lns.kernel import ORDER_WEIGHTS, iterate, recompute, seed_rng
+from solver.stop import Budget, MaxIterations, SearchStatus, StoppingCriterion, stop_requested
+
+
+@dataclass(frozen=True)
+class DayArrays:
+    """Everything the engine needs, as arrays (built by ``solver.lns.arrays`` from an Instance)."""
+
+    travel: np.ndarray  # (L, L) minutes between places
+    loc: np.ndarray  # (m,) place of each task
+    lo: np.ndarray  # (m,) earliest start
+    hi: np.ndarray  # (m,) latest start
+    svc: np.ndarray  # (m,) minutes on site
+    penalty: np.ndarray  # (m,) cost of leaving the task out
+    movable: np.ndarray  # (m,) False for linked tasks
+    preferred: np.ndarray  # (m,) vehicle index or -1
+    continuity: float
+    eligible: np.ndarray  # (m, K) bool
+    v_start_loc: np.ndarray
+    v_end_loc: np.ndarray
+    v_start: np.ndarray
+    v_end: np.ndarray
+    v_max: np.ndarray  # visit limit (a large number when none)
+    v_frozen: np.ndarray  # bool: route kept exactly as it is
+    b_has: np.ndarray
+    b_lo: np.ndarray
+    b_hi: np.ndarray
+    b_dur: np.ndarray
+
+
+@dataclass(frozen=True)
+class LnsResult:
+    """The best routes found (tasks per vehicle) and how the search went; ``stopped``: ended
+    by a stopping rule other than its budget."""
+
+    routes: list[list[int]]
+    cost: float
+    start_cost: float
+    iterations: int
+    seconds: float
+    stopped: bool = False
+
+
+def _neighbours(day: DayArrays, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tasks by travel (for the ruin) and by time-aware proximity (for insertions)."""
+    T = day.travel[np.ix_(day.loc, day.loc)]
+    m = len(day.loc)
+    adj = np.argsort(T + np.diag(np.full(m, -1.0)), axis=1, kind="stable").astype(np.int64)
+    count = min(count, m - 1)
+    if count <= 0:
+        return adj, np.full((m, 1), -1, dtype=np.int64)
+    wait = np.maximum(0.0, day.lo[None, :] - (day.hi[:, None] + day.svc[:, None] + T))
+    late = np.maximum(0.0, day.lo[:, None] + day.svc[:, None] + T - day.hi[None, :])
+    prox = T + 0.2 * wait + 1.0 * late
+    prox = np.minimum(prox, prox.T)
+    np.fill_diagonal(prox, np.inf)
+    near = np.argpartition(prox, kth=min(count, m - 1) - 1, axis=1)[:, :count]
+    order = np.take_along_axis(prox, near, axis=1).argsort(axis=1, kind="stable")
+    return adj, np.ascontiguousarray(np.take_along_axis(near, order, axis=1)).astype(np.int64)
+
+
+def improve(
+    day: DayArrays,
+    routes: list[list[int]],
+    break_gaps: list[int],
+    budget: Budget,
+    *,
+    stop: StoppingCriterion | None = None,
+    seed: int = 0,
+    neighbours: int = 20,
+    avg_removed: float = 10.0,
+    max_string: float = 10.0,
+    blink: float = 0.01,
+    temperature: tuple[float, float] = (10.0, 0.1),
+    retry_out: float = 0.05,
+    full_scan: bool = True,
+    progress: Callable[[float, float, int, int], None] | None = None,
+) -> LnsResult:
+    """Improve feasible ``routes`` (tasks per vehicle; ``break_gaps[k]`` = visits before the
+    break) until ``budget`` is spent or ``stop`` says so; returns the best routes found
+    (never worse than the start).
+
+    The temperature falls from hot to cold with the share of the budget used. Under an
+    iteration budget (``MaxIterations``) exactly that many iterations run and the clock
+    plays no part, so the same seed gives the same routes.
+
+    ``progress(seconds, best_cost, tasks_placed, iterations)`` is called about once a second.
+    """
+    t0 = time.monotonic()
+    K = len(day.v_start)
+    m = len(day.loc)
+    f64 = np.float64
+    T = np.ascontiguousarray(day.travel, dtype=f64)
+    TT = np.ascontiguousarray(T.T)
+    loc = np.ascontiguousarray(day.loc, dtype=np.int64)
+    lo, hi, svc = (np.ascontiguousarray(a, dtype=f64) for a in (day.lo, day.hi, day.svc))
+    penalty = np.ascontiguousarray(day.penalty, dtype=f64)
+    movable = np.ascontiguousarray(day.movable, dtype=np.bool_)
+    pref = np.ascontiguousarray(day.preferred, dtype=np.int64)
+    elig = np.ascontiguousarray(day.eligible, dtype=np.bool_)
+    vsl, vel = (np.ascontiguousarray(a, dtype=np.int64) for a in (day.v_start_loc, day.v_end_loc))
+    vs, ve = (np.ascontiguousarray(a, dtype=f64) for a in (day.v_start, day.v_end))
+    vmax = np.ascontiguousarray(day.v_max, dtype=np.int64)
+    vfrozen = np.ascontiguousarray(day.v_frozen, dtype=np.bool_)
+    bh = np.ascontiguousarray(day.b_has, dtype=np.bool_)
+    blo, bhi, bdur = (np.ascontiguousarray(a, dtype=f64) for a in (day.b_lo, day.b_hi, day.b_dur))
+    adj, near = _neighbours(day, neighbours)
+    far = np.ascontiguousarray(T[vsl[0], loc] if K else np.zeros(m), dtype=f64)
+    cont = float(day.continuity)
+
+    width = max(1, m + 1)
+    R = np.zeros((K, width), dtype=np.int64)
+    lens = np.zeros(K, dtype=np.int64)
+    bgap = np.zeros(K, dtype=np.int64)
+    for k, seq in enumerate(routes):
+        R[k, : len(seq)] = seq
+        lens[k] = len(seq)
+        bgap[k] = break_gaps[k] if k < len(break_gaps) else 0
+    E = np.zeros(m)
+    L = np.zeros(m)
+    route_of = np.full(m, -1, dtype=np.int64)
+    pos_of = np.zeros(m, dtype=np.int64)
+    rcost = np.zeros(K)
+    args_v = (T, loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur)
+    for k in range(K):
+        if not recompute(k, R, lens, bgap, E, L, route_of, pos_of, rcost, *args_v):
+            vfrozen[k] = True  # keep a route this model cannot time exactly as it is
+    start_cost = float(rcost.sum() + penalty[(route_of < 0) & movable].sum())
+    seed_rng(seed)
+    best_routes, best_lens, best_gap = R.copy(), lens.copy(), bgap.copy()
+    cur = best = start_cost
+    legs = T[np.ix_(loc, loc)]
+    legs = legs[legs > 0]
+    scale = float(np.median(legs)) if legs.size else 1.0
+    t_hot, t_cold = temperature[0] * scale / 10, temperature[1] * scale / 10
+    iterations = 0
+    chunk = 200
+    reported = -1.0
+    stopped = False
+    while True:
+        if progress is not None and time.monotonic() - reported >= 1.0:
+            reported = time.monotonic()
+            progress(reported - t0, best, int(best_lens.sum()), iterations)
+        status = SearchStatus(time.monotonic() - t0, iterations, best)
+        if stop_requested(stop, status):
+            stopped = True
+            break
+        if budget(status):
+            break
+        left = budget.iterations_left(status)
+        steps = chunk if left is None else min(chunk, left)
+        frac = budget.fraction(status)
+        if left is None:
+            frac_b = min(1.0, frac + 0.005)
+        else:
+            frac_b = budget.fraction(replace(status, iterations=iterations + steps))
+        t_a = t_hot * (t_cold / t_hot) ** frac
+        t_b = t_hot * (t_cold / t_hot) ** frac_b
+        cur, best = iterate(
+            steps, t_a, t_b, cur, best, best_routes, best_lens, best_gap, R, lens, bgap, E, L,
+            route_of, pos_of, rcost, T, TT, loc, lo, hi, svc, penalty, movable, pref, cont,
+            elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, adj, near, far,
+            avg_removed, max_string, blink, ORDER_WEIGHTS, retry_out, full_scan,
+        )  # fmt: skip
+        iterations += steps
+    out = [list(map(int, best_routes[k, : best_lens[k]])) for k in range(K)]
+    return LnsResult(out, float(best), start_cost, iterations, time.monotonic() - t0, stopped)
+
+
+_warm = False
+
+
+def warm_up() -> float:
+    """Compile the engine (or load it from numba's on-disk cache) before a time limit starts.
+
+    About 1 s when cached, 20–30 s on a fresh clone; later calls in a process return at once.
+    """
+    global _warm
+    if _warm:
+        return 0.0
+    _warm = True
+    t0 = time.monotonic()
+    f, i = np.float64, np.int64
+    day = DayArrays(
+        travel=np.array([[0.0, 5.0], [5.0, 0.0]]), loc=np.array([1, 1], dtype=i),
+        lo=np.array([0.0, 60.0]), hi=np.array([100.0, 200.0]), svc=np.array([10.0, 10.0]),
+        penalty=np.array([1e3, 1e3]), movable=np.array([True, True]),
+        preferred=np.array([-1, 0], dtype=i), continuity=5.0,
+        eligible=np.ones((2, 1), dtype=bool), v_start_loc=np.array([0], dtype=i),
+        v_end_loc=np.array([0], dtype=i), v_start=np.array([0.0], dtype=f),
+        v_end=np.array([480.0]), v_max=np.array([10], dtype=i),
+        v_frozen=np.array([False]), b_has=np.array([True]), b_lo=np.array([100.0]),
+        b_hi=np.array([300.0]), b_dur=np.array([30.0]),
+    )  # fmt: skip
+    improve(day, [[]], [0], MaxIterations(1))
+    return time.monotonic() - t0
