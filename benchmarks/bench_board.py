@@ -218,24 +218,27 @@ class Prepared:
 def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: float,
             seed: int = 0) -> Prepared:  # fmt: skip
     """A fresh SQLite database under ``workdir`` with the day imported and its rota published."""
-    from scheduler.cli import _problem_from_export, _solve_day
-    from scheduler.domain.formats.files import read_day, read_rota
+    from scheduler.domain.formats.day import read_day
+    from scheduler.domain.formats.rota import read_rota
     from scheduler.domain.problem import build_problem
+    from scheduler.usecases.check_rota import problem_with_export
+    from scheduler.usecases.plan_day import SolveOptions, plan_day_files
     from web.demo import load_demo
 
     solve_s = None
     if rota_dir is None:
         rota_dir = workdir / "rota"
         t0 = time.monotonic()
-        problem, rota, _, _ = _solve_day(
-            data / "visits.csv", data / "clinicians.csv", rota_dir, time_limit=time_limit,
-            seed=seed, export_matrix=True, roads=None, quiet=True,
+        plan = plan_day_files(
+            data / "visits.csv", data / "clinicians.csv", rota_dir,
+            SolveOptions(time_limit_s=time_limit, seed=seed), export_matrix=True,
         )  # fmt: skip
+        problem, rota = plan.problem, plan.rota
         solve_s = time.monotonic() - t0
         source = f"solved here ({time_limit:g} s limit)"
     else:
         visits, shifts = read_day(data / "visits.csv", data / "clinicians.csv")
-        problem = _problem_from_export(visits, shifts, rota_dir) or build_problem(visits, shifts)
+        problem = problem_with_export(visits, shifts, rota_dir) or build_problem(visits, shifts)
         rota = read_rota(rota_dir, problem)
         source = "--rota (not re-solved)"
     day = min(s.start for s in problem.shifts).date()

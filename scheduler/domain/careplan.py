@@ -19,6 +19,7 @@ Regimens and why they expand as they do (see docs/careplans.md):
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -27,8 +28,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.tabular import RowReader, read_table
-from scheduler.domain.model import Location, Shift, Visit, Window, format_skills
+from scheduler.domain.formats.tabular import RowReader, Source, read_table
+from scheduler.domain.model import (
+    Location,
+    Shift,
+    Visit,
+    Window,
+    format_skills,
+    location_problems,
+)
 
 REGIMENS = ("iv_antibiotic", "iv_fluids", "obs", "bloods", "review", "double_handed_care")
 INTERVAL_H = {"q6h": 6, "q8h": 8, "q12h": 12, "q24h": 24}
@@ -84,9 +92,10 @@ PATIENT_COLUMNS = ("patient_id", "lat", "lon")
 CAREPLAN_COLUMNS = ("patient_id", "regimen")
 
 
-def read_patients(path: str | Path) -> tuple[Patient, ...]:
+def read_patients(source: Source) -> tuple[Patient, ...]:
+    """Patients from patients.csv (a path or a ``CsvSource``); raises ``InputError``."""
     issues: list[InputIssue] = []
-    table = read_table(path, PATIENT_COLUMNS, issues)
+    table = read_table(source, PATIENT_COLUMNS, issues)
     patients: list[Patient] = []
     seen: dict[str, int] = {}
     if table is not None:
@@ -96,11 +105,9 @@ def read_patients(path: str | Path) -> tuple[Patient, ...]:
             lat, lon = row.number("lat"), row.number("lon")
             if pid in seen:
                 row.complain("patient_id", f"{pid!r} repeats row {seen[pid]}")
-            if lat is not None and not -90 <= lat <= 90:
-                row.complain("lat", f"latitude {lat} is off the map")
-            if lon is not None and not -180 <= lon <= 180:
-                row.complain("lon", f"longitude {lon} is off the map")
-            if row.ok and pid:
+            for field, why in location_problems(lat, lon):
+                row.complain(field, why)  # the fields are named as the columns
+            if row.ok and pid and lat is not None and lon is not None:
                 seen[pid] = rownum
                 patients.append(
                     Patient(
@@ -186,11 +193,11 @@ def _care_item(row: RowReader, patient_ids: set[str] | None) -> CarePlanItem | N
     return item if row.ok else None
 
 
-def read_careplans(
-    path: str | Path, patient_ids: set[str] | None = None
-) -> tuple[CarePlanItem, ...]:
+def read_careplans(source: Source, patient_ids: set[str] | None = None) -> tuple[CarePlanItem, ...]:
+    """Care plan rows from careplans.csv (a path or a ``CsvSource``); raises ``InputError``.
+    With ``patient_ids``, a row for a patient not among them is refused."""
     issues: list[InputIssue] = []
-    table = read_table(path, CAREPLAN_COLUMNS, issues)
+    table = read_table(source, CAREPLAN_COLUMNS, issues)
     items: list[CarePlanItem] = []
     if table is not None:
         for rownum, cells in table.rows:
@@ -350,17 +357,29 @@ def _fmt(t: datetime | None) -> str:
     return "" if t is None else t.strftime("%Y-%m-%dT%H:%M")
 
 
-def write_rows(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """A CSV written to a temporary file and renamed into place: never half written."""
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A CSV file's text: the header, then the rows (``\n`` line ends)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Text written to a temporary file and renamed into place: never half written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, suffix=".tmp", delete=False, newline="", encoding="utf-8"
     ) as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        f.write(text)
     os.replace(f.name, path)
+
+
+def write_rows(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """A CSV written to a temporary file and renamed into place: never half written."""
+    write_text(path, csv_text(header, rows))
 
 
 VISIT_HEADER = (
@@ -375,9 +394,10 @@ CLINICIAN_HEADER = (
 )  # fmt: skip
 
 
-def write_visits_csv(visits: Sequence[Visit], path: str | Path) -> None:
-    write_rows(
-        path,
+def visits_csv_text(visits: Sequence[Visit]) -> str:
+    """visits.csv for ``visits``, as text: what ``write_visits_csv`` writes, and what
+    ``scheduler.domain.formats.day.read_visits`` reads back to the same visits."""
+    return csv_text(
         VISIT_HEADER,
         (
             [
@@ -389,6 +409,10 @@ def write_visits_csv(visits: Sequence[Visit], path: str | Path) -> None:
             for v in visits
         ),
     )  # fmt: skip
+
+
+def write_visits_csv(visits: Sequence[Visit], path: str | Path) -> None:
+    write_text(path, visits_csv_text(visits))
 
 
 def write_clinicians_csv(shifts: Sequence[Shift], path: str | Path) -> None:

@@ -5,6 +5,12 @@ Everything here is plain data with its own invariants checked on construction, s
 OR-Tools or Flask: readers (``scheduler.domain.formats``), the solver (``solver``) and
 the web app build and consume these objects.
 
+The invariants of a location, a window, a shift and a visit are stated once, as pure
+functions (``location_problems``, ``window_problems``, ``shift_problems``,
+``visit_problems``) that list every broken one as ``(field, why)`` pairs in words a
+coordinator can act on. Construction raises ``InvariantError`` (a ``ValueError``) for the
+first; the file readers call the same functions to report all of them by row and column.
+
 Times are naive local ``datetime`` values (ISO 8601 without an offset, as the contract says);
 inside a ``Problem`` they are also available as whole minutes from ``Problem.origin``, the
 midnight before the earliest time in the day, which is what the solver and checker compute in.
@@ -30,6 +36,105 @@ def format_skills(skills: Skills) -> str:
     return ";".join(sorted(skills))
 
 
+# -- invariants ------------------------------------------------------------------------------
+
+#: Broken invariants of some fields: ``(field, why)`` pairs, in field order.
+Problems = list[tuple[str, str]]
+
+
+class InvariantError(ValueError):
+    """A value was built with fields that break an invariant.
+
+    ``field`` names the field and ``message`` says why, in the very words a file reader
+    reports for that field's column; ``str()`` also names the object (``visit V1, staff: …``).
+    """
+
+    def __init__(self, subject: str | None, field: str, message: str) -> None:
+        super().__init__(f"{subject}, {field}: {message}" if subject else message)
+        self.subject = subject
+        self.field = field
+        self.message = message
+
+
+def _refuse(subject: str | None, problems: Problems) -> None:
+    if problems:
+        field, message = problems[0]
+        raise InvariantError(subject, field, message)
+
+
+def location_problems(lat: float | None, lon: float | None) -> Problems:
+    """``lat``/``lon`` off the map (or not numbers); a field given as ``None`` is not checked."""
+    if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+        return []  # the common case, kept fast: every Location is checked on construction
+    out: Problems = []
+    for name, value, limit, word in (("lat", lat, 90, "latitude"), ("lon", lon, 180, "longitude")):
+        if value is None:
+            continue
+        if math.isnan(value):
+            out.append((name, f"{word} is not a number"))
+        elif not -limit <= value <= limit:
+            out.append(
+                (name, f"{word} {value} is off the map (must be between -{limit} and {limit})")
+            )
+    return out
+
+
+def window_problems(
+    start: datetime | None, end: datetime | None, *, what: str = "the window"
+) -> Problems:
+    """A window (``what``: how to call it) that ends before it starts: field ``end``."""
+    if start is not None and end is not None and end < start:
+        return [("end", f"{what} ends ({end:%H:%M}) before it starts ({start:%H:%M})")]
+    return []
+
+
+def shift_problems(
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    rest_break: Break | None = None,
+    max_visits: int | None = None,
+) -> Problems:
+    """A shift that ends before it starts (``end``), whose break window lies outside it
+    (``rest_break``), or with a negative ``max_visits``. ``None`` fields are not checked."""
+    out: Problems = []
+    if start is not None and end is not None:
+        if end <= start:
+            out.append(("end", f"the shift ends ({end:%Y-%m-%dT%H:%M}) before it starts"))
+        elif rest_break is not None and (
+            rest_break.window.end < start or rest_break.window.start > end
+        ):
+            out.append(("rest_break", "the break window lies outside the shift"))
+    if max_visits is not None and max_visits < 0:
+        out.append(("max_visits", f"{max_visits} must be at least 0"))
+    return out
+
+
+def visit_problems(
+    visit_id: str | None,
+    *,
+    duration_min: int | None,
+    staff: int | None = 1,
+    priority: int | None = 2,
+    min_gap_min: int | None = 0,
+    after_visit: str | None = None,
+) -> Problems:
+    """Every broken invariant of a visit's own fields (its window and location are a
+    ``Window`` and a ``Location``, which check theirs). ``None`` fields are not checked."""
+    out: Problems = []
+    if duration_min is not None and duration_min <= 0:
+        out.append(("duration_min", f"{duration_min} is not a positive number of minutes"))
+    if staff is not None and staff not in (1, 2):
+        out.append(("staff", f"{staff} is not 1 or 2 (2 = double-handed)"))
+    if priority is not None and priority not in (1, 2, 3):
+        out.append(("priority", f"{priority} is not 1, 2 or 3"))
+    if min_gap_min is not None and min_gap_min < 0:
+        out.append(("min_gap_min", f"{min_gap_min} must be at least 0"))
+    if after_visit is not None and after_visit == visit_id:
+        out.append(("after_visit", f"visit {visit_id} cannot follow itself"))
+    return out
+
+
 @dataclass(frozen=True)
 class Location:
     """A WGS84 point."""
@@ -38,10 +143,7 @@ class Location:
     lon: float
 
     def __post_init__(self) -> None:
-        if not (-90.0 <= self.lat <= 90.0 and -180.0 <= self.lon <= 180.0):
-            raise ValueError(f"coordinates off the map: {self.lat}, {self.lon}")
-        if math.isnan(self.lat) or math.isnan(self.lon):
-            raise ValueError("coordinates are not numbers")
+        _refuse(None, location_problems(self.lat, self.lon))
 
 
 @dataclass(frozen=True)
@@ -52,8 +154,7 @@ class Window:
     end: datetime
 
     def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+        _refuse(None, window_problems(self.start, self.end))
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment <= self.end
@@ -96,14 +197,10 @@ class Shift:
     base: str = ""
 
     def __post_init__(self) -> None:
-        if self.end <= self.start:
-            raise ValueError(f"shift of {self.clinician_id} ends before it starts")
-        if self.max_visits is not None and self.max_visits < 0:
-            raise ValueError("max_visits cannot be negative")
-        if self.rest_break is not None:
-            b = self.rest_break
-            if b.window.end < self.start or b.window.start > self.end:
-                raise ValueError(f"break window of {self.clinician_id} lies outside the shift")
+        problems = shift_problems(
+            self.start, self.end, rest_break=self.rest_break, max_visits=self.max_visits
+        )
+        _refuse(f"shift of {self.clinician_id}", problems)
 
     def qualified_for(self, visit: Visit) -> bool:
         return visit.skills <= self.skills
@@ -147,16 +244,15 @@ class Visit:
     address: str = ""
 
     def __post_init__(self) -> None:
-        if self.duration_min <= 0:
-            raise ValueError(f"visit {self.visit_id}: duration must be positive")
-        if self.staff not in (1, 2):
-            raise ValueError(f"visit {self.visit_id}: staff must be 1 or 2")
-        if self.priority not in (1, 2, 3):
-            raise ValueError(f"visit {self.visit_id}: priority must be 1, 2 or 3")
-        if self.min_gap_min < 0:
-            raise ValueError(f"visit {self.visit_id}: min_gap_min cannot be negative")
-        if self.after_visit == self.visit_id:
-            raise ValueError(f"visit {self.visit_id} cannot follow itself")
+        problems = visit_problems(
+            self.visit_id,
+            duration_min=self.duration_min,
+            staff=self.staff,
+            priority=self.priority,
+            min_gap_min=self.min_gap_min,
+            after_visit=self.after_visit,
+        )
+        _refuse(f"visit {self.visit_id}", problems)
 
 
 @dataclass(frozen=True, eq=False)

@@ -267,7 +267,7 @@ def test_diff_json_is_plain_json():
 
 @pytest.fixture(scope="module")
 def day_visits():
-    from scheduler.domain.formats.files import read_day
+    from scheduler.domain.formats.day import read_day
 
     return read_day(DATA / "visits.csv", DATA / "clinicians.csv")[0]
 

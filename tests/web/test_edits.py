@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from scheduler.domain.check import check
-from scheduler.domain.formats.files import read_day
+from scheduler.domain.formats.day import read_day
 from scheduler.domain.problem import build_problem
 from scheduler.domain.retime import retime
 from tests.support.web import DATA, DAY, assert_checker_clean, csrf, text_of

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.domain.errors import InputError
-from scheduler.domain.formats.files import read_day
+from scheduler.domain.formats.day import read_day
 from scheduler.domain.samples import SAMPLE_DIR
 from tests.support.web import DAY, IO_DATA, csrf, small_files, text_of
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from scheduler.domain.check import check
-from scheduler.domain.formats.files import read_day
+from scheduler.domain.formats.day import read_day
 from scheduler.domain.model import Rota, Route, Stop
 from scheduler.domain.problem import build_problem
 from tests.support.web import DATA, DAY, assert_checker_clean, csrf, nurse_visits, text_of

@@ -1,9 +1,9 @@
 """Importing a day's two CSV files, and re-building its ``Problem`` from what was stored.
 
 The uploaded files are validated by the very readers the command line uses
-(``scheduler.domain.formats.files.read_day``), on copies saved under their own names in a
-temporary folder, so a coordinator sees the same "file, row, column: why" messages as
-``hah solve`` would print.
+(``scheduler.domain.formats.day.read_day``), straight from memory under the names they were
+uploaded as, so a coordinator sees the same "file, row, column: why" messages as
+``hah solve`` would print. Nothing is written to disk.
 Nothing is stored unless both files are clean. The stored bytes are read back the same way
 whenever a page or a job needs the day, with a small per-process cache keyed by import id
 (imports never change once stored), keyed by a hash of the files.
@@ -12,19 +12,18 @@ whenever a page or a job needs the day, with a small per-process cache keyed by 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.files import read_day
+from scheduler.domain.formats.day import read_day
+from scheduler.domain.formats.tabular import CsvSource
 from scheduler.domain.model import Problem, Shift, Visit
 from scheduler.domain.problem import build_problem
 from web.models import Day, DayImport, User
@@ -44,57 +43,42 @@ def _safe_name(name: str, fallback: str) -> str:
     return cleaned or fallback
 
 
-def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
-    """Both files through ``scheduler.domain.formats.files.read_day``; raises ``InputError``
-    with every issue.
+def _source(upload: Upload, fallback: str) -> CsvSource:
+    """An upload as the readers take it, named as it is stored and shown (``_safe_name``)."""
+    return CsvSource(_safe_name(upload.name, fallback), upload.data)
 
-    Each file goes into its own sub-folder so two uploads with the same name cannot collide,
-    and the messages name the files as the coordinator knows them.
-    """
-    with tempfile.TemporaryDirectory(prefix="hah-import-") as tmp:
-        vdir, cdir = Path(tmp, "visits"), Path(tmp, "clinicians")
-        vdir.mkdir()
-        cdir.mkdir()
-        vpath = vdir / _safe_name(visits.name, "visits.csv")
-        cpath = cdir / _safe_name(clinicians.name, "clinicians.csv")
-        vpath.write_bytes(visits.data)
-        cpath.write_bytes(clinicians.data)
-        return read_day(vpath, cpath)
+
+def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
+    """Both files through ``scheduler.domain.formats.day.read_day``; raises ``InputError``
+    with every issue, each naming the file as the coordinator uploaded it."""
+    return read_day(_source(visits, "visits.csv"), _source(clinicians, "clinicians.csv"))
 
 
 def visits_from_careplans(day: date, patients: Upload, careplans: Upload) -> Upload:
     """The day's visits.csv expanded from care plans (as ``hah visits`` does), so a
     coordinator can import patients.csv + careplans.csv + the date instead of visits.csv.
     Raises ``InputError`` naming the uploaded files, rows and columns."""
-    from scheduler.domain.careplan import expand, read_careplans, read_patients, write_visits_csv
+    from scheduler.domain.careplan import expand, read_careplans, read_patients, visits_csv_text
 
-    with tempfile.TemporaryDirectory(prefix="hah-careplans-") as tmp:
-        pdir, cdir = Path(tmp, "patients"), Path(tmp, "careplans")
-        pdir.mkdir()
-        cdir.mkdir()
-        ppath = pdir / _safe_name(patients.name, "patients.csv")
-        cpath = cdir / _safe_name(careplans.name, "careplans.csv")
-        ppath.write_bytes(patients.data)
-        cpath.write_bytes(careplans.data)
-        issues: list[InputIssue] = []
-        people = plans = None
-        try:
-            people = read_patients(ppath)
-        except InputError as exc:
-            issues.extend(exc.issues)
-        try:
-            plans = read_careplans(cpath, {p.patient_id for p in people} if people else None)
-        except InputError as exc:
-            issues.extend(exc.issues)
-        if issues:
-            raise InputError(issues)
-        visits = expand(people, plans, day)
-        if not visits:
-            why = f"no care plan has a visit on {day:%Y-%m-%d}"
-            raise InputError([InputIssue(cpath.name, None, None, why)])
-        out = Path(tmp, "visits.csv")
-        write_visits_csv(visits, out)
-        return Upload(f"visits from {cpath.name}", out.read_bytes())
+    people_file = _source(patients, "patients.csv")
+    plans_file = _source(careplans, "careplans.csv")
+    issues: list[InputIssue] = []
+    people = plans = None
+    try:
+        people = read_patients(people_file)
+    except InputError as exc:
+        issues.extend(exc.issues)
+    try:
+        plans = read_careplans(plans_file, {p.patient_id for p in people} if people else None)
+    except InputError as exc:
+        issues.extend(exc.issues)
+    if issues or people is None or plans is None:
+        raise InputError(issues)
+    visits = expand(people, plans, day)
+    if not visits:
+        why = f"no care plan has a visit on {day:%Y-%m-%d}"
+        raise InputError([InputIssue(plans_file.name, None, None, why)])
+    return Upload(f"visits from {plans_file.name}", visits_csv_text(visits).encode("utf-8"))
 
 
 def _date_issues(day: date, shifts: tuple[Shift, ...], clinicians_name: str) -> list[InputIssue]:

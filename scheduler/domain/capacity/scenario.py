@@ -125,28 +125,38 @@ def roster_of(shifts: list[Shift] | tuple[Shift, ...]) -> Roster:
 def sample_scenario() -> Scenario:
     """The bundled sample service: its roster (sample_data/clinicians.csv, 129 shifts) and
     its regimen mix, at census sizes around its 250 patients."""
-    from scheduler.domain.formats.files import read_clinicians
+    from scheduler.domain.formats.day import read_clinicians
 
     shifts = read_clinicians(SAMPLE_CLINICIANS)
     return Scenario("Sample service", date(2026, 11, 23), Census(), roster_of(shifts))
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """A scenario from TOML; every problem reported at once (file, key, why)."""
+    """A scenario from a TOML file; every problem reported at once (file, key, why), the
+    file named as given. Its name defaults to the file's stem."""
     path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([InputIssue(str(path), None, None, f"cannot read: {exc}")]) from exc
+    return scenario_from_text(text, str(path))
+
+
+def scenario_from_text(text: str, name: str) -> Scenario:
+    """A scenario from TOML text; every problem reported at once as ``name``, key, why.
+    ``name`` is the file (or upload) the text came from; the scenario's own name, if the
+    TOML gives none, is its stem (``s.toml`` → ``s``)."""
     issues: list[InputIssue] = []
 
     def bad(key: str, why: str) -> None:
-        issues.append(InputIssue(str(path), None, key, why))
+        issues.append(InputIssue(name, None, key, why))
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError([InputIssue(str(path), None, None, f"cannot read: {exc}")]) from exc
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError([InputIssue(str(path), None, None, f"not valid TOML: {exc}")]) from exc
+        raise InputError([InputIssue(name, None, None, f"not valid TOML: {exc}")]) from exc
     base = sample_scenario()
-    name = str(data.get("name", path.stem))
+    title = str(data.get("name", Path(name).stem))
     day = base.day
     if "date" in data:
         try:
@@ -197,7 +207,7 @@ def load_scenario(path: str | Path) -> Scenario:
         circuity = 1.3
     if issues:
         raise InputError(issues)
-    return Scenario(name, day, Census(tuple(sizes), mix), clean_roster(roster), float(circuity))
+    return Scenario(title, day, Census(tuple(sizes), mix), clean_roster(roster), float(circuity))
 
 
 def scenario_toml(s: Scenario) -> str:

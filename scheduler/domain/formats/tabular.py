@@ -4,6 +4,9 @@ Coordinators export from the patient record system or save from Excel, so a read
 UTF-8 with Excel's byte-order mark, comma- or semicolon-separated files (Excel in many European
 locales writes ``;`` and then also writes decimal commas: ``51,75``), and stray blank lines.
 Every problem becomes an ``InputIssue`` naming file, row and column; nothing raises midway.
+
+A file is given as a path or as a ``CsvSource``: its bytes and the name its problems are
+reported under (an upload is read straight from memory, under the name it was uploaded as).
 """
 
 from __future__ import annotations
@@ -17,6 +20,44 @@ from datetime import datetime
 from pathlib import Path
 
 from scheduler.domain.errors import InputIssue
+from scheduler.domain.model import Location, location_problems
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """A CSV file's bytes and the name every problem in it is reported under."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+    @classmethod
+    def from_path(cls, path: str | Path, name: str | None = None) -> CsvSource:
+        """The file's bytes, named by its file name unless ``name`` is given; raises
+        ``OSError`` as ``Path.read_bytes`` does (``read_source`` turns that into an issue)."""
+        path = Path(path)
+        return cls(name or path.name, path.read_bytes())
+
+    @classmethod
+    def from_text(cls, text: str, name: str) -> CsvSource:
+        return cls(name, text.encode("utf-8"))
+
+
+#: What every reader takes: a path (reported by its file name) or bytes with their name.
+Source = str | Path | CsvSource
+
+
+def read_source(source: Source, issues: list[InputIssue]) -> CsvSource | None:
+    """``source`` in memory, or ``None`` with an issue naming the file it could not read."""
+    if isinstance(source, CsvSource):
+        return source
+    name = Path(source).name
+    try:
+        return CsvSource.from_path(source)
+    except FileNotFoundError:
+        issues.append(InputIssue(name, None, None, "file not found"))
+    except OSError as exc:
+        issues.append(InputIssue(name, None, None, f"cannot be read ({exc.strerror})"))
+    return None
 
 
 @dataclass
@@ -36,30 +77,23 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def read_table(
-    path: str | Path,
+    source: Source,
     required: Sequence[str],
     issues: list[InputIssue],
     *,
-    display_name: str | None = None,
     allow_empty: bool = False,
 ) -> Table | None:
-    """Read ``path`` into a ``Table``, adding to ``issues`` whatever makes it unusable.
+    """Read ``source`` into a ``Table``, adding to ``issues`` whatever makes it unusable.
 
     Returns ``None`` when the file cannot be read at all (missing, not text, empty, missing
     required columns); otherwise the table, whose cells may still be bad.
     """
-    path = Path(path)
-    name = display_name or path.name
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        issues.append(InputIssue(name, None, None, "file not found"))
+    loaded = read_source(source, issues)
+    if loaded is None:
         return None
-    except OSError as exc:
-        issues.append(InputIssue(name, None, None, f"cannot be read ({exc.strerror})"))
-        return None
+    name = loaded.name
     try:
-        text = raw.decode("utf-8-sig")
+        text = loaded.data.decode("utf-8-sig")
     except UnicodeDecodeError:
         issues.append(
             InputIssue(name, None, None, "is not UTF-8 text; save it as 'CSV UTF-8' and retry")
@@ -172,6 +206,7 @@ class RowReader:
         return result
 
     def moment(self, column: str, *, required: bool = True) -> datetime | None:
+        """A local date-time; a bare date (which Python would read as midnight) is refused."""
         value = self.text(column, required=required)
         if value is None:
             return None
@@ -180,10 +215,32 @@ class RowReader:
         except ValueError:
             self.complain(column, f"{value!r} is not a date-time; write it as YYYY-MM-DDTHH:MM")
             return None
+        if len(value) <= 10:
+            self.complain(column, f"{value!r} has no time of day; write it as YYYY-MM-DDTHH:MM")
+            return None
         if parsed.tzinfo is not None:
             # The contract uses local times; an offset is read as that local time.
             parsed = parsed.replace(tzinfo=None)
         return parsed
+
+    def location(self, lat_col: str, lon_col: str, *, required: bool = True) -> Location | None:
+        """A place; off the map (``Location``'s own rule) or 0, 0 (a missing geocode, which
+        the domain would take for a point in the Atlantic) is refused on its column."""
+        lat = self.number(lat_col, required=required)
+        lon = self.number(lon_col, required=required)
+        if lat is None or lon is None:
+            return None
+        problems = location_problems(lat, lon)
+        for name, why in problems:
+            self.complain(lat_col if name == "lat" else lon_col, why)
+        if problems:
+            return None
+        if lat == 0 and lon == 0:
+            self.complain(
+                lat_col, "0, 0 is a missing geocode: the address was never turned into coordinates"
+            )
+            return None
+        return Location(lat, lon)
 
     def skills(self, column: str) -> frozenset[str]:
         value = self.cells.get(column, "")

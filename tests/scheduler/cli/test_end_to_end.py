@@ -12,7 +12,8 @@ import pytest
 from scheduler.cli import main
 from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
 from scheduler.domain.check import check
-from scheduler.domain.formats.files import read_day, read_matrix, read_rota
+from scheduler.domain.formats.day import read_day
+from scheduler.domain.formats.rota import read_matrix, read_rota
 from scheduler.domain.model import Location, Reason
 from scheduler.domain.problem import build_problem
 from scheduler.domain.samples import SAMPLE_DIR

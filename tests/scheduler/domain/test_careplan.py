@@ -172,9 +172,9 @@ def test_bad_run_hours_and_missing_antibiotic_time_are_refused(tmp_path):
 
 
 def test_written_visits_read_back_through_the_contract_reader(tmp_path):
-    """visits.csv from expand() is accepted by scheduler.domain.formats.files and gives the same visits."""
+    """visits.csv from expand() is accepted by scheduler.domain.formats.day and gives the same visits."""
     from scheduler.domain.careplan import write_visits_csv
-    from scheduler.domain.formats.files import read_visits
+    from scheduler.domain.formats.day import read_visits
 
     items = [
         CarePlanItem("P1", "iv_antibiotic", "q12h", time(8, 0), line="picc"),
@@ -199,3 +199,62 @@ def test_patients_file_is_read_with_its_preferred_clinician(tmp_path):
     with pytest.raises(InputError) as err:
         read_patients(bad)
     assert {(3, "patient_id"), (4, "lat")} <= {(i.row, i.column) for i in err.value.issues}
+
+
+def test_care_plan_files_read_from_bytes_like_from_disk(tmp_path):
+    """patients.csv and careplans.csv given as bytes and a name read (and are refused) exactly
+    as the same files on disk: same patients and items, same issues by file, row, column."""
+    from scheduler.domain.careplan import read_patients
+    from scheduler.domain.formats.tabular import CsvSource
+    from scheduler.domain.samples import SAMPLE_DIR
+
+    patients, careplans = SAMPLE_DIR / "patients.csv", SAMPLE_DIR / "careplans.csv"
+    people = read_patients(CsvSource.from_path(patients))
+    assert people == read_patients(patients)
+    ids = {p.patient_id for p in people}
+    assert read_careplans(CsvSource("careplans.csv", careplans.read_bytes()), ids) == (
+        read_careplans(careplans, ids)
+    )
+
+    def issues(read, source, *args):
+        with pytest.raises(InputError) as err:
+            read(source, *args)
+        return [(i.file, i.row, i.column, i.message) for i in err.value.issues]
+
+    bad = tmp_path / "careplans.csv"
+    bad.write_text("patient_id,regimen,frequency\nP1,chemo,\nP9,obs,7\n")
+    assert issues(read_careplans, CsvSource.from_path(bad), {"P1"}) == issues(
+        read_careplans, bad, {"P1"}
+    )
+    bad_people = tmp_path / "patients.csv"
+    bad_people.write_text("patient_id,lat,lon\nP1,51.8,-0.2\nP2,95,-0.2\nP1,51.9,-190\n")
+    found = issues(read_patients, CsvSource.from_path(bad_people))
+    assert found == issues(read_patients, bad_people)
+    assert found == [
+        ("patients.csv", 3, "lat", "latitude 95.0 is off the map (must be between -90 and 90)"),
+        ("patients.csv", 4, "patient_id", "'P1' repeats row 2"),
+        (
+            "patients.csv",
+            4,
+            "lon",
+            "longitude -190.0 is off the map (must be between -180 and 180)",
+        ),
+    ]
+
+
+def test_visits_csv_text_is_what_write_visits_csv_writes_and_reads_back(tmp_path):
+    """The in-memory visits.csv (what the web import hands to the reader) is byte for byte the
+    file ``hah visits`` writes, and reads back to the same visits."""
+    from scheduler.domain.careplan import visits_csv_text, write_visits_csv
+    from scheduler.domain.formats.day import read_visits
+    from scheduler.domain.formats.tabular import CsvSource
+
+    items = [
+        CarePlanItem("P1", "iv_antibiotic", "q8h", time(6, 0), line="picc"),
+        CarePlanItem("P1", "iv_fluids", "1", time(10, 0), run_hours=4),
+    ]
+    visits = expand([PAT], items, D)
+    text = visits_csv_text(visits)
+    write_visits_csv(visits, tmp_path / "visits.csv")
+    assert (tmp_path / "visits.csv").read_bytes() == text.encode("utf-8")
+    assert read_visits(CsvSource.from_text(text, "visits.csv")) == tuple(visits)

@@ -1,4 +1,4 @@
-"""Reading the contract's files honestly, refusing bad ones precisely, writing atomically.
+"""Reading a day's files honestly and refusing bad ones precisely (``formats.day``).
 
 The corpus lives in tests/scheduler/domain/formats/data/: ``good/`` holds a day with every optional column (and the
 same visits saved by Excel), ``bad/`` one defect per file, derived from the good pair.
@@ -6,32 +6,16 @@ same visits saved by Excel), ``bad/`` one defect per file, derived from the good
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import datetime
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from scheduler.cli import main
 from scheduler.domain.errors import InputError
-from scheduler.domain.formats.files import (
-    read_clinicians,
-    read_day,
-    read_matrix,
-    read_rota,
-    read_visits,
-    write_solution,
-)
-from scheduler.domain.model import Reason, Rota, Route, Stop, TravelMatrix, Unassigned
-from scheduler.domain.problem import build_problem, distinct_locations
-
-DATA = Path(__file__).parent / "data"
-GOOD = DATA / "good"
-GOOD_V, GOOD_C = GOOD / "visits.csv", GOOD / "clinicians.csv"
-BAD = DATA / "bad"
-
+from scheduler.domain.formats.day import read_clinicians, read_day, read_visits
+from scheduler.domain.formats.tabular import CsvSource
+from tests.scheduler.domain.formats.corpus import BAD, GOOD, GOOD_C, GOOD_V
 
 # -- good input ----------------------------------------------------------------------------
 
@@ -243,201 +227,6 @@ def test_cli_refuses_bad_input_with_exit_2_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
-# -- writing and reading back ----------------------------------------------------------------
-
-
-def _problem():
-    """The good day with an explicit, made-up travel matrix (10 min + 3 × index distance)."""
-    visits, shifts = read_day(GOOD_V, GOOD_C)
-    places = distinct_locations(visits, shifts)[0]
-    n = len(places)
-    minutes = np.array([[0 if i == j else 10 + 3 * abs(i - j) for j in range(n)] for i in range(n)])
-    return build_problem(visits, shifts, matrix=TravelMatrix(tuple(places), minutes, "test"))
-
-
-def _rota(problem) -> Rota:
-    t = datetime(2026, 11, 23, 8, 0)
-    stop = Stop("visit", "V1", t, t, t.replace(minute=30), 4)
-    brk = Stop(
-        "break", None, t.replace(hour=11), t.replace(hour=11), t.replace(hour=11, minute=30), 0
-    )
-    v4 = Stop(
-        "visit",
-        "V4",
-        t.replace(hour=9),
-        t.replace(hour=9, minute=5),
-        t.replace(hour=9, minute=35),
-        12,
-    )
-    rest = [
-        Unassigned(v.visit_id, 'because, "quoted"', Reason.CAPACITY)
-        for v in problem.visits
-        if v.visit_id in ("V2", "V3", "V5")
-    ]
-    return Rota((Route("N1", (stop, v4, brk)), Route("H1", (v4,))), tuple(rest))
-
-
-def test_solution_round_trips_through_the_files(tmp_path):
-    """write_solution then read_rota/read_matrix give back the same routes, reasons, matrix."""
-    problem = _problem()
-    rota = _rota(problem)
-    out = tmp_path / "new" / "out"
-    written = write_solution(out, problem, rota, {"visits_total": 5}, export_matrix=True)
-    assert sorted(p.name for p in written) == sorted(p.name for p in out.iterdir())
-    back = read_rota(out, problem)
-    assert back.routes == rota.routes and back.unassigned == rota.unassigned
-    matrix = read_matrix(out)
-    assert matrix is not None and matrix.model_name == "exported"
-    assert (matrix.minutes == problem.travel.minutes).all()
-    assert matrix.locations == problem.travel.locations
-
-
-def test_written_files_have_the_contract_layout(tmp_path):
-    """Exact headers, times without seconds, seq 1..n per clinician, sorted-key JSON."""
-    problem = _problem()
-    summary = {"b": 1, "a": [1, 2]}
-    write_solution(tmp_path, problem, _rota(problem), summary, export_matrix=True)
-    rota = (tmp_path / "rota.csv").read_text().splitlines()
-    assert rota[0] == "clinician_id,seq,kind,visit_id,arrive,start,end,travel_min"
-    assert rota[1] == "N1,1,visit,V1,2026-11-23T08:00,2026-11-23T08:00,2026-11-23T08:30,4"
-    assert rota[3] == "N1,3,break,,2026-11-23T11:00,2026-11-23T11:00,2026-11-23T11:30,0"
-    assert rota[4].startswith("H1,1,visit,V4,")
-    unassigned = (tmp_path / "unassigned.csv").read_text().splitlines()
-    assert unassigned[0] == "visit_id,reason,code"
-    assert unassigned[1].endswith(",qualified_clinicians_fully_booked")
-    assert (tmp_path / "summary.json").read_text().strip() == json.dumps(
-        summary, indent=2, sort_keys=True
-    )
-    n = len(problem.travel)
-    assert (tmp_path / "locations.csv").read_text().splitlines()[0] == "index,lat,lon"
-    matrix_lines = (tmp_path / "travel_min.csv").read_text().splitlines()
-    assert len(matrix_lines) == n and all(len(line.split(",")) == n for line in matrix_lines)
-
-
-def test_a_failed_write_leaves_nothing_behind(tmp_path):
-    """An unserialisable summary aborts before any file reaches a new output folder."""
-    problem = _problem()
-    out = tmp_path / "out"
-    with pytest.raises(TypeError):
-        write_solution(out, problem, _rota(problem), {"bad": object()}, export_matrix=True)
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_failed_write_leaves_an_existing_folder_as_it_was(tmp_path):
-    """Over an earlier run's output, a failed write changes no file and adds none."""
-    problem = _problem()
-    write_solution(tmp_path / "out", problem, _rota(problem), {"run": 1})
-    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
-    empty = Rota((), tuple(Unassigned(v.visit_id, "x") for v in problem.visits))
-    with pytest.raises(TypeError):
-        write_solution(tmp_path / "out", problem, empty, {"run": {1, 2}}, export_matrix=True)
-    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
-
-
-def test_a_rerun_without_the_matrix_removes_the_stale_one(tmp_path):
-    """A later run without --export-matrix must not leave another run's matrix to be read."""
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {}, export_matrix=True)
-    assert read_matrix(tmp_path) is not None
-    write_solution(tmp_path, problem, _rota(problem), {})
-    assert read_matrix(tmp_path) is None
-
-
-def test_no_matrix_files_means_none(tmp_path):
-    """read_matrix returns None when neither matrix file is there."""
-    assert read_matrix(tmp_path) is None
-
-
-def test_a_matrix_with_a_row_missing_is_refused(tmp_path):
-    """travel_min.csv must have n rows for the n rows of locations.csv."""
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {}, export_matrix=True)
-    lines = (tmp_path / "travel_min.csv").read_text().splitlines()
-    (tmp_path / "travel_min.csv").write_text("\n".join(lines[:-1]) + "\n")
-    with pytest.raises(InputError) as err:
-        read_matrix(tmp_path)
-    assert [(i.file, i.row) for i in err.value.issues] == [("travel_min.csv", None)]
-    assert f"{len(lines)}×{len(lines)}" in err.value.issues[0].message
-
-
-def test_a_matrix_with_a_short_row_is_refused_at_that_row(tmp_path):
-    """A row of travel_min.csv with one number too few is named by its row."""
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {}, export_matrix=True)
-    lines = (tmp_path / "travel_min.csv").read_text().splitlines()
-    lines[2] = lines[2].rsplit(",", 1)[0]
-    (tmp_path / "travel_min.csv").write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError) as err:
-        read_matrix(tmp_path)
-    assert [(i.file, i.row) for i in err.value.issues] == [("travel_min.csv", 3)]
-
-
-def test_a_matrix_cell_that_is_not_whole_minutes_is_refused(tmp_path):
-    """Negative or fractional minutes are refused with row and column."""
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {}, export_matrix=True)
-    lines = (tmp_path / "travel_min.csv").read_text().splitlines()
-    cells = lines[1].split(",")
-    cells[2], cells[3] = "-4", "2.5"
-    lines[1] = ",".join(cells)
-    (tmp_path / "travel_min.csv").write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError) as err:
-        read_matrix(tmp_path)
-    assert {(i.row, i.column) for i in err.value.issues} == {(2, "3"), (2, "4")}
-
-
-def test_half_a_matrix_is_refused(tmp_path):
-    """locations.csv without travel_min.csv is an error, not silently ignored."""
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {}, export_matrix=True)
-    (tmp_path / "travel_min.csv").unlink()
-    with pytest.raises(InputError, match=r"travel_min\.csv: file not found"):
-        read_matrix(tmp_path)
-
-
-def _edit_rota(tmp_path, old: str, new: str):
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {})
-    text = (tmp_path / "rota.csv").read_text()
-    assert old in text
-    (tmp_path / "rota.csv").write_text(text.replace(old, new, 1))
-    with pytest.raises(InputError) as err:
-        read_rota(tmp_path, problem)
-    return {(i.file, i.row, i.column) for i in err.value.issues}
-
-
-def test_rota_with_a_bad_kind_is_refused(tmp_path):
-    """A hand-edited rota.csv with an unknown stop kind names its row and column."""
-    assert _edit_rota(tmp_path, ",break,", ",lunch,") == {("rota.csv", 4, "kind")}
-
-
-def test_rota_rows_out_of_order_are_refused(tmp_path):
-    """seq must run 1, 2, … per clinician in file order."""
-    assert _edit_rota(tmp_path, "N1,2,", "N1,3,") == {
-        ("rota.csv", 3, "seq"),
-        ("rota.csv", 4, "seq"),
-    }
-
-
-def test_rota_with_a_bad_time_is_refused(tmp_path):
-    """An unparsable time in rota.csv names its row and column."""
-    found = _edit_rota(tmp_path, "2026-11-23T08:30", "half eight")
-    assert found == {("rota.csv", 2, "end")}
-
-
-def test_rota_missing_a_column_is_refused(tmp_path):
-    """rota.csv without travel_min is refused at the header."""
-    problem = _problem()
-    write_solution(tmp_path, problem, _rota(problem), {})
-    lines = (tmp_path / "rota.csv").read_text().splitlines()
-    (tmp_path / "rota.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")
-    with pytest.raises(InputError) as err:
-        read_rota(tmp_path, problem)
-    assert [(i.file, i.row, i.column) for i in err.value.issues] == [("rota.csv", 1, "travel_min")]
-
-
 def test_corpus_files_are_untouched_by_reading(tmp_path):
     """Reading never rewrites an input (the corpus stays byte-identical)."""
     copy = tmp_path / "v.csv"
@@ -445,3 +234,65 @@ def test_corpus_files_are_untouched_by_reading(tmp_path):
     before = copy.read_bytes()
     read_day(copy, GOOD_C)
     assert copy.read_bytes() == before
+
+
+# -- bytes and a name read exactly like a path ---------------------------------------------
+
+
+def _outcome(visits, clinicians):
+    """What read_day gives: the visits and shifts, or every issue (file, row, column, why)."""
+    try:
+        return read_day(visits, clinicians)
+    except InputError as err:
+        return [(i.file, i.row, i.column, i.message) for i in err.issues]
+
+
+CORPUS = sorted([*GOOD.glob("visits*.csv"), *BAD.iterdir()])
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.name}" for p in CORPUS])
+def test_bytes_and_a_name_read_like_the_path(path):
+    """Every corpus file, read from memory under its name, gives the very same visits and
+    shifts, or the very same issues, as read from disk."""
+    visits, clinicians = (GOOD_V, path) if path.name.startswith("clinicians") else (path, GOOD_C)
+    from_disk = _outcome(visits, clinicians)
+    in_memory = _outcome(
+        CsvSource(visits.name, visits.read_bytes()), CsvSource.from_path(clinicians)
+    )
+    assert in_memory == from_disk
+    if path.parent == BAD:
+        assert any(issue[0] == path.name for issue in from_disk)
+
+
+def test_read_visits_and_read_clinicians_take_bytes_too():
+    assert read_visits(CsvSource("v.csv", GOOD_V.read_bytes())) == read_visits(GOOD_V)
+    assert read_clinicians(CsvSource("c.csv", GOOD_C.read_bytes())) == read_clinicians(GOOD_C)
+
+
+def test_issues_name_the_source_as_given():
+    """The name a source carries (an upload's, say) is the one every issue names."""
+    data = (BAD / "visits_several.csv").read_bytes()
+    with pytest.raises(InputError) as err:
+        read_day(CsvSource("Monday visits (v2).csv", data), GOOD_C)
+    assert {i.file for i in err.value.issues} == {"Monday visits (v2).csv"}
+    assert "Monday visits (v2).csv, row 2, column duration_min:" in str(err.value)
+
+
+def test_unreadable_sources_are_named():
+    """A missing path, bytes that are not UTF-8 and empty bytes: one issue each, by name."""
+    with pytest.raises(InputError) as err:
+        read_day(
+            CsvSource("visits from excel.csv", "visit_id;lat\nV1;51,9\n".encode("utf-16")),
+            GOOD.parent / "nowhere" / "clinicians.csv",
+        )
+    assert [(i.file, i.row, i.column, i.message) for i in err.value.issues] == [
+        ("clinicians.csv", None, None, "file not found"),
+        (
+            "visits from excel.csv",
+            None,
+            None,
+            "is not UTF-8 text; save it as 'CSV UTF-8' and retry",
+        ),
+    ]
+    with pytest.raises(InputError, match=r"^empty\.csv: the file is empty$"):
+        read_visits(CsvSource("empty.csv", b""))
