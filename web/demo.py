@@ -55,13 +55,17 @@ def load_demo(database_url: str, data: Path, day: date, rota: Rota) -> DemoLoad:
                 "demo",
             )
             version = save_draft(s, imp, rota)
-            number, refused = None, ()
+            number: int | None = None
+            refused: tuple[str, ...] = ()
             try:
                 number = publish(s, version, None, "demo")
             except PublishRefused as exc:
                 refused = tuple(exc.reasons)
             busiest = max(rota.routes, key=lambda r: len(r.visit_ids), default=None)
-            wanted = [("coordinator", "coordinator", None), ("ops", "ops", None)]
+            wanted: list[tuple[str, str, str | None]] = [
+                ("coordinator", "coordinator", None),
+                ("ops", "ops", None),
+            ]
             if busiest is not None:
                 wanted.insert(1, ("nurse", "nurse", busiest.clinician_id))
             accounts = []

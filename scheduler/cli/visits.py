@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.cli.common import EXIT_OK, parse_date
-from scheduler.domain.careplan import expand, read_careplans, read_patients, write_visits_csv
-from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.careplan import expand, read_caseload, write_visits_csv
 
 
 def register(sub: Any) -> None:
@@ -24,19 +23,7 @@ def register(sub: Any) -> None:
 
 def cmd_visits(args: argparse.Namespace) -> int:
     day = parse_date(args.date)
-    issues: list[InputIssue] = []
-    patients = careplans = None
-    try:
-        patients = read_patients(Path(args.patients))
-    except InputError as exc:
-        issues.extend(exc.issues)
-    try:
-        known = {p.patient_id for p in patients} if patients else None
-        careplans = read_careplans(Path(args.careplans), known)
-    except InputError as exc:
-        issues.extend(exc.issues)
-    if issues or patients is None or careplans is None:
-        raise InputError(issues)
+    patients, careplans = read_caseload(Path(args.patients), Path(args.careplans))
     day_start = datetime.strptime(args.day_start, "%H:%M").time()
     visits = expand(patients, careplans, day, day_start=day_start)
     write_visits_csv(visits, Path(args.out))

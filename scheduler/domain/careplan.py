@@ -212,6 +212,27 @@ def read_careplans(source: Source, patient_ids: set[str] | None = None) -> tuple
 # -- expansion -------------------------------------------------------------------------------
 
 
+def read_caseload(
+    patients: Source, careplans: Source
+) -> tuple[tuple[Patient, ...], tuple[CarePlanItem, ...]]:
+    """Both files, the care plans checked against the patients; one ``InputError`` listing
+    every problem in either (as ``read_day`` does for visits and clinicians)."""
+    issues: list[InputIssue] = []
+    people: tuple[Patient, ...] | None = None
+    plans: tuple[CarePlanItem, ...] | None = None
+    try:
+        people = read_patients(patients)
+    except InputError as exc:
+        issues.extend(exc.issues)
+    try:
+        plans = read_careplans(careplans, {p.patient_id for p in people} if people else None)
+    except InputError as exc:
+        issues.extend(exc.issues)
+    if issues or people is None or plans is None:
+        raise InputError(issues)
+    return people, plans
+
+
 def _at(day: date, hhmm: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(hhmm))
 

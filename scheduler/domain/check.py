@@ -97,6 +97,11 @@ class _Leg:
     breaks: tuple[Stop, ...]
 
     @property
+    def target_id(self) -> str | None:
+        """The visit driven to (None: home)."""
+        return self.target.visit_id if self.target is not None else None
+
+    @property
     def break_minutes(self) -> float:
         return sum(_minutes(b.end - b.start) for b in self.breaks)
 
@@ -364,7 +369,7 @@ def _shift(f: _Facts) -> Iterator[Violation]:
             continue
         fault = _leg_fault(rv.legs[0], cid)
         if fault:
-            yield Violation("shift", fault, cid, rv.legs[0].target.visit_id)
+            yield Violation("shift", fault, cid, rv.legs[0].target_id)
         home_leg = rv.legs[-1]
         home = home_leg.leave + timedelta(minutes=home_leg.drive + home_leg.break_minutes)
         if home > shift.end:
@@ -459,7 +464,7 @@ def _timeline(f: _Facts) -> Iterator[Violation]:
         for leg in rv.legs[1:-1]:  # between two visits; the first and return legs are ``shift``
             fault = _leg_fault(leg, cid)
             if fault:
-                yield Violation("timeline", fault, cid, leg.target.visit_id)
+                yield Violation("timeline", fault, cid, leg.target_id)
 
 
 def _break(f: _Facts) -> Iterator[Violation]:
@@ -546,7 +551,9 @@ def _kpis(f: _Facts) -> dict[str, int | float]:
             continue
         used += 1
         drive = sum(leg.drive for leg in rv.legs)  # includes the return leg
-        minutes = sum(f.visit(s.visit_id).duration_min for s in rv.visit_stops)
+        minutes = sum(
+            f.visit(s.visit_id).duration_min for s in rv.visit_stops if s.visit_id is not None
+        )
         travel += drive
         back_total += rv.legs[-1].drive
         visit_min += minutes

@@ -19,7 +19,7 @@ midnight before the earliest time in the day, which is what the solver and check
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from functools import cached_property
@@ -422,12 +422,12 @@ class Unassigned:
 class Rota:
     """A plan for the day: one route per clinician used, and every other visit with a reason.
 
-    ``meta`` carries how it was made (solver, seconds, seed, objective…) for summaries.
+    How it was made (by which engine, in how long) is the solver's ``SolveResult``, not the
+    rota's: a rota edited by hand or read from a file is the same kind of thing.
     """
 
     routes: tuple[Route, ...]
     unassigned: tuple[Unassigned, ...] = ()
-    meta: dict = field(default_factory=dict, compare=False)
 
     def route_of(self, clinician_id: str) -> Route | None:
         for r in self.routes:

@@ -80,12 +80,12 @@ def prepare(
         if cid in absent:
             continue
         stops = frozen.get(cid, ())
-        visits_done = [s for s in stops if s.visit_id]
+        visits_done = [s.visit_id for s in stops if s.visit_id is not None]
         start, here = max(now, shift.start), shift.start_location
         if stops:
             start = max(start, stops[-1].end)  # a visit or a break under way at ``now``
         if visits_done:
-            here = visit_by_id[visits_done[-1].visit_id].location
+            here = visit_by_id[visits_done[-1]].location
         if start >= shift.end:
             continue
         rest = shift.rest_break

@@ -29,9 +29,9 @@ def _route_stats(problem: Problem, rota: Rota) -> list[dict]:
     ):
         k = problem.shift_index[route.clinician_id]
         shift = problem.shifts[k]
-        visits = [s for s in route.stops if s.kind == "visit"]
+        visits = [s for s in route.stops if s.visit_id is not None]
         travel = sum(s.travel_min for s in visits)
-        last = problem.visit_index[visits[-1].visit_id] if visits else None
+        last = problem.visit_index[route.visit_ids[-1]] if visits else None
         if last is not None:
             travel += problem.travel_between(problem.visit_loc[last], problem.shift_end_loc[k])
         busy = sum((s.end - s.start).total_seconds() / 60 for s in visits) + travel
@@ -165,9 +165,9 @@ def _timeline(problem: Problem, rota: Rota, colours: dict[str, str]) -> str:
                     f'<div class="wait" style="left:{pct(a)};width:{(b - a) / width * 100:.2f}%"></div>'
                 )
             cls = (
-                "brk" if s.kind == "break" else ("p1" if priority.get(s.visit_id) == 1 else "visit")
+                "brk" if s.visit_id is None else ("p1" if priority.get(s.visit_id) == 1 else "visit")
             )
-            label = "break" if s.kind == "break" else s.visit_id
+            label = "break" if s.visit_id is None else s.visit_id
             style = f"left:{pct(b)};width:{(e - b) / width * 100:.2f}%"
             if cls != "brk":
                 style += f";background:{colours[route.clinician_id]}"

@@ -115,7 +115,7 @@ def retime(
     for visit in problem.visits:
         if visit.visit_id not in placed and visit.visit_id not in listed:
             out.append(Unassigned(visit.visit_id, "taken off the rota by hand", Reason.OTHER))
-    return Rota(tuple(routes), tuple(out), dict(rota.meta))
+    return Rota(tuple(routes), tuple(out))
 
 
 def _stops(problem: Problem, timed: list[Timed]) -> tuple[Stop, ...]:

@@ -264,7 +264,7 @@ class RoadNetwork:
             for u, v, t in G.edges(data="travel_time"):
                 if u in main and v in main and (not H.has_edge(u, v) or t < H[u][v]["travel_time"]):
                     H.add_edge(u, v, travel_time=float(t))
-            door = set()
+            door: set[Any] = set()
             for u, v, d in G.edges(data=True):
                 if not NOT_FROM_A_DOOR.issuperset(_values(d.get("highway"))):
                     door.update((u, v))

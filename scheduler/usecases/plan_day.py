@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.domain.check import CheckReport, check
+from scheduler.domain.diff import plan_changes
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.day import read_day
-from scheduler.domain.formats.rota import plan_changes, read_plan_order
+from scheduler.domain.formats.rota import read_plan_order
 from scheduler.domain.formats.solution import write_solution
 from scheduler.domain.model import Problem, Rota
 from scheduler.domain.problem import build_problem

@@ -9,8 +9,9 @@ from pathlib import Path
 from scheduler.cli import main
 from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
 from scheduler.domain.check import check
+from scheduler.domain.diff import plan_changes
 from scheduler.domain.formats.day import read_day
-from scheduler.domain.formats.rota import plan_changes, read_matrix, read_plan_order, read_rota
+from scheduler.domain.formats.rota import read_matrix, read_plan_order, read_rota
 from scheduler.domain.problem import build_problem
 from scheduler.domain.synth import generate_service, service_day_visits
 from solver import SolveOptions, WarmStart, solve

@@ -58,22 +58,10 @@ def visits_from_careplans(day: date, patients: Upload, careplans: Upload) -> Upl
     """The day's visits.csv expanded from care plans (as ``hah visits`` does), so a
     coordinator can import patients.csv + careplans.csv + the date instead of visits.csv.
     Raises ``InputError`` naming the uploaded files, rows and columns."""
-    from scheduler.domain.careplan import expand, read_careplans, read_patients, visits_csv_text
+    from scheduler.domain.careplan import expand, read_caseload, visits_csv_text
 
-    people_file = _source(patients, "patients.csv")
     plans_file = _source(careplans, "careplans.csv")
-    issues: list[InputIssue] = []
-    people = plans = None
-    try:
-        people = read_patients(people_file)
-    except InputError as exc:
-        issues.extend(exc.issues)
-    try:
-        plans = read_careplans(plans_file, {p.patient_id for p in people} if people else None)
-    except InputError as exc:
-        issues.extend(exc.issues)
-    if issues or people is None or plans is None:
-        raise InputError(issues)
+    people, plans = read_caseload(_source(patients, "patients.csv"), plans_file)
     visits = expand(people, plans, day)
     if not visits:
         why = f"no care plan has a visit on {day:%Y-%m-%d}"

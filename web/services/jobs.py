@@ -162,7 +162,7 @@ def run_job(db_url: str, job_id: int) -> None:
     OR-Tools) when the process runner is used.
     """
     from scheduler.usecases.plan_day import SolveOptions, StopWhen, WarmStart, plan_day
-    from web.db import Database
+    from web.db import Database, get_or_fail
     from web.services.days import problem_for
     from web.services.rotas import save_draft
 
@@ -178,7 +178,7 @@ def run_job(db_url: str, job_id: int) -> None:
                 return
             job.state = "running"
             job.started_at = job.heartbeat_at = utcnow()
-            imp = s.get(DayImport, job.import_id)
+            imp = get_or_fail(s, DayImport, job.import_id)
             time_limit = job.time_limit_s
             s.commit()
             problem = problem_for(imp)
@@ -197,11 +197,11 @@ def run_job(db_url: str, job_id: int) -> None:
                 return
             last["progress"] = now
             with db.session() as s:
-                job = s.get(SolveJob, job_id)
+                row = get_or_fail(s, SolveJob, job_id)
                 if p.objective is not None:
-                    job.best_cost = int(p.objective)
-                job.tasks_placed = int(p.tasks_placed)
-                job.heartbeat_at = utcnow()
+                    row.best_cost = int(p.objective)
+                row.tasks_placed = int(p.tasks_placed)
+                row.heartbeat_at = utcnow()
                 s.commit()
 
         options = SolveOptions(time_limit_s=time_limit)
@@ -223,8 +223,8 @@ def run_job(db_url: str, job_id: int) -> None:
             )  # fmt: skip
             parent_id = plan.version_id
         with db.session() as s:
-            job = s.get(SolveJob, job_id)
-            imp = s.get(DayImport, job.import_id)
+            job = get_or_fail(s, SolveJob, job_id)
+            imp = get_or_fail(s, DayImport, job.import_id)
             user = s.get(User, job.created_by_id) if job.created_by_id else None
             parent = s.get(RotaVersion, parent_id) if parent_id else None
             version = save_draft(s, imp, rota, user, parent=parent, note=note, locks=locks)

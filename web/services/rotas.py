@@ -9,7 +9,6 @@ nurses see.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -53,7 +52,6 @@ def rota_to_json(rota: Rota) -> dict[str, Any]:
             {"visit_id": u.visit_id, "reason": u.reason, "code": u.code.value}
             for u in rota.unassigned
         ],
-        "meta": json.loads(json.dumps(rota.meta, default=str)),
     }
 
 
@@ -87,7 +85,7 @@ def rota_from_json(data: dict[str, Any]) -> Rota:
         except ValueError:
             code = Reason.OTHER
         unassigned.append(Unassigned(u["visit_id"], u.get("reason", ""), code))
-    return Rota(routes, tuple(unassigned), dict(data.get("meta", {})))
+    return Rota(routes, tuple(unassigned))
 
 
 def report_json(report: CheckReport) -> tuple[dict, list]:

@@ -8,6 +8,6 @@
 - ``solution``: writing a rota's output files, all or nothing (``write_solution``,
   ``solution_files``).
 - ``rota``: reading them back: a rota (``read_rota``), a previous plan's order for a warm
-  start (``read_plan_order``, ``PreviousPlan``, ``plan_changes``) and an exported travel
+  start (``read_plan_order``, ``PreviousPlan``) and an exported travel
   matrix (``read_matrix``).
 """

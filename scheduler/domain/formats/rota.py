@@ -74,34 +74,6 @@ def read_plan_order(out_dir: str | Path) -> PreviousPlan:
     return PreviousPlan({cid: [v for _, v in sorted(rows)] for cid, rows in plan.items()}, starts)
 
 
-def plan_changes(before: dict[str, list[str]], rota: Rota) -> dict[str, int]:
-    """How a new rota differs from a previous plan, visit by visit.
-
-    ``moved``: planned before and now with another clinician; ``reordered``: same clinician,
-    different place in her order (relative to the visits both plans share); ``dropped``:
-    planned before, not placed now; ``added``: placed now, not planned before; ``kept``: same
-    clinician and same relative order.
-    """
-    was = {vid: cid for cid, vids in before.items() for vid in vids}
-    now = {s.visit_id: r.clinician_id for r in rota.routes for s in r.stops if s.visit_id}
-    moved = sum(1 for vid, cid in was.items() if vid in now and now[vid] != cid)
-    dropped = sum(1 for vid in was if vid not in now)
-    added = sum(1 for vid in now if vid not in was)
-    reordered = 0
-    for r in rota.routes:
-        mine = [s.visit_id for s in r.stops if s.visit_id and was.get(s.visit_id) == r.clinician_id]
-        old = [v for v in before.get(r.clinician_id, []) if v in set(mine)]
-        reordered += sum(1 for a, b in zip(mine, old, strict=True) if a != b)
-    same = sum(1 for vid, cid in was.items() if now.get(vid) == cid)
-    return {
-        "kept": same - reordered,
-        "reordered": reordered,
-        "moved": moved,
-        "dropped": dropped,
-        "added": added,
-    }
-
-
 def read_rota(out_dir: str | Path, problem: Problem) -> Rota:
     """A rota from ``rota.csv`` and ``unassigned.csv``, as written by any tool."""
     out = Path(out_dir)

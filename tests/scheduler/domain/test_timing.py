@@ -61,7 +61,7 @@ def test_no_gap_without_lateness_gives_the_least_late():
     rest = BreakRule(earliest=480, latest=490, duration=60)
     day = Workday(0, 0, 480, 700, rest)
     tasks = [Task(1, 1, 480, 500, 60), Task(2, 1, 540, 560, 60)]
-    stops, late = time_route(day, tasks, flat(5))
+    _, late = time_route(day, tasks, flat(5))
     assert late > 0
     assert late == min(simulate(day, tasks, flat(5), g)[1] for g in range(3))
 

@@ -1,0 +1,42 @@
+"""Hand-built rotas of a few visits and clinicians, for the diff tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from scheduler.domain.model import Location, Reason, Rota, Route, Stop, Unassigned, Visit, Window
+
+T0 = datetime(2026, 11, 23)
+
+
+def at(h: int, m: int = 0, s: int = 0) -> datetime:
+    return T0.replace(hour=h, minute=m, second=s)
+
+
+def visit(vid: str, staff: int = 1) -> Visit:
+    return Visit(vid, "P" + vid[1:], Location(51.7, -0.3), Window(at(7), at(20)), 30, staff=staff)
+
+
+VISITS = [visit("V1"), visit("V2", staff=2), visit("V3"), visit("V4")]
+
+
+def stop(vid: str, start: datetime) -> Stop:
+    return Stop("visit", vid, start, start, start + timedelta(minutes=30), 0)
+
+
+def route(cid: str, *stops: Stop) -> Route:
+    return Route(cid, tuple(stops))
+
+
+def rota(*routes: Route, unassigned: tuple[str, ...] = ()) -> Rota:
+    return Rota(
+        tuple(routes),
+        tuple(Unassigned(v, f"no room for {v}", Reason.CAPACITY) for v in unassigned),
+    )
+
+
+BASE = rota(
+    route("C1", stop("V1", at(9)), stop("V2", at(11))),
+    route("C2", stop("V2", at(11)), stop("V4", at(14))),
+    unassigned=("V3",),
+)
