@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.web import login
 from scheduler.cli import main
+from tests.support.web import login
 from web import admin
 from web.services.users import UserError
 
