@@ -17,7 +17,9 @@ feasible (backward pass). Customers that cannot be placed stay out at a large pe
 same engine works with a fixed fleet; every state the search keeps is feasible otherwise.
 
 The engine knows nothing of Hospital at Home: it takes a distance matrix (also the travel
-time), windows, service times, demands, a capacity and a fleet size.
+time), windows, service times, demands, a capacity and a fleet size. The day's engine
+(``solver.lns``) applies the same idea to the day's rules; the two share the annealing loop
+around their kernels (``solver.lns.annealing``), not the kernels themselves (see there why).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+
+from solver.lns.annealing import Cooling, anneal
+from solver.stop import MaxRuntime
 
 #: Cost of leaving a customer out: larger than any route set's distance, so the search trades
 #: distance for coverage only while it has no choice.
@@ -454,23 +459,25 @@ def sisr(
         arc_out, arc_first, 0.0, params.max_string, params.split_beta, 0.0, full, n_neigh,
         _ORDER_WEIGHTS,
     )  # fmt: skip
-    iterations = 1
-    t_hot, t_cold = params.temperature_start * scale, params.temperature_end * scale
-    while True:
-        elapsed = time.monotonic() - t0
-        if elapsed >= time_limit_s:
-            break
-        frac = elapsed / time_limit_s
-        t_a = t_hot * (t_cold / t_hot) ** frac
-        chunk = params.chunk_iterations
-        t_b = t_hot * (t_cold / t_hot) ** min(1.0, frac + 0.01)
-        cur, best = _iterate(
-            chunk, t_a, t_b, cur, best, best_routes, best_lens, routes, lens, start, latest,
-            load, rcost, route_of, pos_of, d, dT, adj, near, ready, due, service, demand,
-            float(capacity), arc_out, arc_first, params.avg_removed, params.max_string,
-            params.split_beta, params.blink, full, n_neigh, _ORDER_WEIGHTS,
+    cooling = Cooling(
+        params.temperature_start * scale, params.temperature_end * scale, lookahead=0.01
+    )
+    state = [cur, best]
+
+    def batch(steps: int, t_a: float, t_b: float) -> float:
+        state[0], state[1] = _iterate(
+            steps, t_a, t_b, state[0], state[1], best_routes, best_lens, routes, lens, start,
+            latest, load, rcost, route_of, pos_of, d, dT, adj, near, ready, due, service,
+            demand, float(capacity), arc_out, arc_first, params.avg_removed,
+            params.max_string, params.split_beta, params.blink, full, n_neigh, _ORDER_WEIGHTS,
         )  # fmt: skip
-        iterations += chunk
+        return float(state[1])
+
+    done = anneal(
+        batch, MaxRuntime(time_limit_s), cooling, start_cost=best,
+        chunk=params.chunk_iterations, since=t0, iterations=1,
+    )  # fmt: skip
+    best, iterations = done.best_cost, done.iterations
     out = [list(map(int, best_routes[k, : best_lens[k]])) for k in range(vehicles)]
     return SisrResult(out, float(best), iterations, time.monotonic() - t0)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
+from solver.lns.annealing import Cooling, anneal
 from solver.lns.kernel import ORDER_WEIGHTS, iterate, recompute, seed_rng
-from solver.stop import Budget, MaxIterations, SearchStatus, StoppingCriterion, stop_requested
+from solver.stop import Budget, MaxIterations, SearchStatus, StoppingCriterion
 
 
 @dataclass(frozen=True)
@@ -143,39 +144,28 @@ def improve(
     legs = T[np.ix_(loc, loc)]
     legs = legs[legs > 0]
     scale = float(np.median(legs)) if legs.size else 1.0
-    t_hot, t_cold = temperature[0] * scale / 10, temperature[1] * scale / 10
-    iterations = 0
-    chunk = 200
-    reported = -1.0
-    stopped = False
-    while True:
-        if progress is not None and time.monotonic() - reported >= 1.0:
-            reported = time.monotonic()
-            progress(reported - t0, best, int(best_lens.sum()), iterations)
-        status = SearchStatus(time.monotonic() - t0, iterations, best)
-        if stop_requested(stop, status):
-            stopped = True
-            break
-        if budget(status):
-            break
-        left = budget.iterations_left(status)
-        steps = chunk if left is None else min(chunk, left)
-        frac = budget.fraction(status)
-        if left is None:
-            frac_b = min(1.0, frac + 0.005)
-        else:
-            frac_b = budget.fraction(replace(status, iterations=iterations + steps))
-        t_a = t_hot * (t_cold / t_hot) ** frac
-        t_b = t_hot * (t_cold / t_hot) ** frac_b
-        cur, best = iterate(
-            steps, t_a, t_b, cur, best, best_routes, best_lens, best_gap, R, lens, bgap, E, L,
-            route_of, pos_of, rcost, T, TT, loc, lo, hi, svc, penalty, movable, pref, cont,
-            elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, adj, near, far,
-            avg_removed, max_string, blink, ORDER_WEIGHTS, retry_out, full_scan,
+    cooling = Cooling(temperature[0] * scale / 10, temperature[1] * scale / 10)
+    state = [cur, best]
+
+    def batch(steps: int, t_a: float, t_b: float) -> float:
+        state[0], state[1] = iterate(
+            steps, t_a, t_b, state[0], state[1], best_routes, best_lens, best_gap, R, lens,
+            bgap, E, L, route_of, pos_of, rcost, T, TT, loc, lo, hi, svc, penalty, movable,
+            pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, adj, near,
+            far, avg_removed, max_string, blink, ORDER_WEIGHTS, retry_out, full_scan,
         )  # fmt: skip
-        iterations += steps
+        return float(state[1])
+
+    def report(status: SearchStatus) -> None:
+        if progress is not None:
+            progress(status.seconds, status.best_cost, int(best_lens.sum()), status.iterations)
+
+    done = anneal(
+        batch, budget, cooling, start_cost=best, chunk=200, stop=stop, since=t0, report=report
+    )
     out = [list(map(int, best_routes[k, : best_lens[k]])) for k in range(K)]
-    return LnsResult(out, float(best), start_cost, iterations, time.monotonic() - t0, stopped)
+    seconds = time.monotonic() - t0
+    return LnsResult(out, done.best_cost, start_cost, done.iterations, seconds, done.stopped)
 
 
 _warm = False
