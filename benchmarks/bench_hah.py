@@ -3,10 +3,11 @@
     python benchmarks/bench_hah.py [--time-limit 60] [--big-time-limit 120]
                                    [--days sample,250,500,1000,2000] [--solvers ours,vroom,greedy]
 
-Days: the bundled sample day (sample_data/, read with ``scheduler.domain.formats.files``) and synthetic days of
-about 250, 500, 1,000 and 2,000 visits from ``scheduler.domain.synth.generate_service`` (seed 2026,
-2026-11-23; the patient count is the one whose day comes closest to the wanted visit count).
-Travel is the default geodesic model, as ``hah solve`` uses.
+Days: the bundled sample day (sample_data/, read with ``scheduler.domain.formats.day``) and
+synthetic days of about 250, 500, 1,000 and 2,000 visits from
+``scheduler.domain.synth.generate_service`` (seed 2026, 2026-11-23; the patient count is the one
+whose day comes closest to the wanted visit count). Travel is the default geodesic model, as
+``hah solve`` uses.
 
 Every solve runs in a child process of its own (``--worker``), so that its peak memory is its
 own maximum resident set (``getrusage`` of the child itself: reading the day, building the

@@ -2,7 +2,9 @@
 
 OR-Tools' own first-solution heuristics place almost nothing once double-handed visits and
 minimum gaps are posted as cross-route constraints (measured: 0 of 848 visits), so the first
-rota is built here and handed to OR-Tools' local search. Insertion is sequential: priority-1
+rota is built here; the search (``solver.lns`` by default) improves it, and the repair pass
+after the search uses this construction again to insert what is missing. Insertion is
+sequential: priority-1
 visits first, tightest windows first, each at the position that adds least travel (plus a small
 charge for breaking continuity of care).
 

@@ -66,8 +66,8 @@ def from_env(overrides: dict | None = None) -> dict:
         or f"sqlite:///{instance_dir / 'hah.sqlite3'}",
         "HAH_TILE_URL": os.environ.get("HAH_TILE_URL", ""),
         "HAH_TILE_ATTRIBUTION": os.environ.get("HAH_TILE_ATTRIBUTION", ""),
-        # "process" keeps OR-Tools out of the web process (a crash or 700 MB of search
-        # memory never takes the site down); "thread" is for a single-process demo.
+        # "process" keeps the solver out of the web process (a crash or hundreds of MB of
+        # search memory never take the site down); "thread" is for a single-process demo.
         "HAH_JOB_RUNNER": os.environ.get("HAH_JOB_RUNNER", "process"),
         "HAH_SOLVE_SECONDS": float(os.environ.get("HAH_SOLVE_SECONDS", "30")),
         "HAH_MAX_SOLVE_SECONDS": float(os.environ.get("HAH_MAX_SOLVE_SECONDS", "600")),

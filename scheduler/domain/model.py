@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum, StrEnum
+from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 
@@ -207,14 +207,6 @@ class Shift:
 
     def label(self) -> str:
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
-
-
-class Priority(int, Enum):
-    """1 = time-critical (a missed IV dose is a harm), 2 = important, 3 = flexible."""
-
-    CRITICAL = 1
-    IMPORTANT = 2
-    FLEXIBLE = 3
 
 
 @dataclass(frozen=True)

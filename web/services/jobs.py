@@ -10,7 +10,7 @@ state goes through the database, any web process can show progress or stop any j
 page polling ``/api/jobs/<id>`` sees the same numbers as the coordinator's board.
 
 Runners (``web.services.runners``): by default each job is solved in a separate Python
-process, so OR-Tools' memory and any crash stay out of the web server and the server keeps
+process, so the search's memory and any crash stay out of the web server and the server keeps
 answering while the search holds a core; or in a thread (a demo on one process). Either way
 one job at a time: the machine has two cores, so a second concurrent solve would only slow
 both.
@@ -39,7 +39,7 @@ ACTIVE = ("queued", "running")
 #: saves at least this many minutes of travel.
 KEEP_PLAN_MIN = 15
 #: Grace beyond a job's own time limit before a silent active job counts as abandoned (its
-#: worker died with the server, say). Generous: before OR-Tools' first solution on a
+#: worker died with the server, say). Generous: before the first rota on a
 #: 1,100-visit day the worker can be silent for a while.
 STALE_GRACE_S = 600
 
