@@ -27,12 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scheduler.cli.capacity import summary_rows, write_sweep  # noqa: E402
+from scheduler.cli.capacity import day_progress  # noqa: E402
 from scheduler.domain.capacity import plots  # noqa: E402
+from scheduler.domain.capacity.admissions import MonthSpec  # noqa: E402
 from scheduler.domain.capacity.scenario import roster_text, sample_scenario  # noqa: E402
-from scheduler.usecases.capacity.month import MonthSpec, simulate_month, write_month  # noqa: E402
+from scheduler.domain.capacity.summary import ServiceLevel  # noqa: E402
+from scheduler.usecases.capacity.month import simulate_month, write_month  # noqa: E402
 from scheduler.usecases.capacity.roster import smallest_roster  # noqa: E402
-from scheduler.usecases.capacity.sweep import ServiceLevel, sweep  # noqa: E402
+from scheduler.usecases.capacity.sweep import summary_rows, sweep, write_sweep  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 OUT = ROOT / "benchmarks" / "out"
@@ -78,7 +80,8 @@ def part_sweep(args) -> None:
     machine = _machine()
     t0 = time.monotonic()
     result = sweep(scenario, out, sizes=sizes, seeds=range(args.seeds),
-                   time_limit_s=args.time_limit, workers=args.workers, bar=True)  # fmt: skip
+                   time_limit_s=args.time_limit, workers=args.workers,
+                   progress=day_progress())  # fmt: skip
     wall = time.monotonic() - t0
     write_sweep(result, out)
     plots.capacity_curve(result, ROOT / "benchmarks" / "capacity.png")
@@ -180,7 +183,8 @@ def part_month(args) -> None:
     machine = _machine()
     t0 = time.monotonic()
     result = simulate_month(scenario, out, spec=MonthSpec(days=args.days, census=args.census),
-                            time_limit_s=args.month_time_limit, workers=args.workers, bar=True)  # fmt: skip
+                            time_limit_s=args.month_time_limit, workers=args.workers,
+                            progress=day_progress())  # fmt: skip
     wall = time.monotonic() - t0
     write_month(result, out)
     plots.month_series(result, ROOT / "benchmarks" / "month.png")

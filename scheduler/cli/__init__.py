@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (solve, visits, replan, web):
         command.register(sub)
     capacity.add_capacity_parser(sub)
-    from scheduler.usecases.capacity.month import add_simulate_parser  # TODO(capacity split)
+    from scheduler.cli.simulate import add_simulate_parser
 
     add_simulate_parser(sub)
     demo.register(sub)

@@ -6,27 +6,28 @@
     hah capacity scenario            (prints the sample service's scenario, to copy and edit)
 
 Results go to ``--out`` (default ``capacity_out/``): ``results.jsonl`` (every solved day;
-re-running resumes), ``summary.csv``/``summary.json`` and the charts.
+re-running resumes), ``summary.csv``/``summary.json`` and the charts. This module parses
+and prints; the use cases (``scheduler.usecases.capacity``) solve and write the files.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
 
+from scheduler.cli.progress import ProgressLine
 from scheduler.domain.capacity.scenario import (
     load_scenario,
     roster_text,
     sample_scenario,
     scenario_toml,
 )
+from scheduler.domain.capacity.summary import ServiceLevel, SweepResult
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.usecases.capacity.roster import smallest_roster
-from scheduler.usecases.capacity.sweep import ServiceLevel, SweepResult, sweep
+from scheduler.usecases.capacity.roster import smallest_roster, write_search
+from scheduler.usecases.capacity.sweep import sweep, sweep_charts, write_sweep
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -89,64 +90,21 @@ def add_capacity_parser(sub) -> None:
     p.set_defaults(func=lambda a: print(scenario_toml(sample_scenario()), end="") or 0)
 
 
+def day_progress() -> Callable[[int, int], None]:
+    """A run's ``progress(done, total)`` drawn as one line on stderr (``ProgressLine.days``),
+    from the first day left to solve: a run with nothing left to solve draws nothing."""
+    line = ProgressLine()
+
+    def show(done: int, total: int) -> None:
+        if line.first_done is None and done >= total:
+            return
+        line.days(done, total)
+
+    return show
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:5.1f}"
-
-
-def summary_rows(result: SweepResult) -> list[dict]:
-    rows = []
-    for s in result.summaries:
-        row = {
-            "census": s.census, "days": s.days, "visits_mean": round(s.visits.mean, 1),
-            "p1_on_time_mean": round(s.p1_on_time.mean, 4),
-            "p1_on_time_min": round(s.p1_on_time.min, 4),
-            "placed_mean": round(s.placed.mean, 4), "placed_min": round(s.placed.min, 4),
-            "travel_share_mean": round(s.travel_share.mean, 4),
-            "overtime_h_mean": round(s.overtime_h.mean, 2),
-            "overtime_h_max": round(s.overtime_h.max, 2),
-            "days_ok": s.days_ok, "carries": s.ok_share >= result.level.share_of_days - 1e-9,
-            "violations": s.violations, "solve_s_mean": round(s.solve_s, 1),
-        }  # fmt: skip
-        for g, sp in s.utilisation.items():
-            row[f"util_{g}_mean"] = round(sp.mean, 4)
-            row[f"util_{g}_lo"] = round(sp.lo, 4)
-            row[f"util_{g}_hi"] = round(sp.hi, 4)
-        rows.append(row)
-    return rows
-
-
-def write_sweep(result: SweepResult, out: Path) -> None:
-    rows = summary_rows(result)
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    tmp = out / "summary.csv.tmp"
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(out / "summary.csv")
-    data = {
-        "scenario": result.scenario.name, "scenario_key": result.scenario.key(),
-        "roster": result.scenario.roster, "clinicians": result.scenario.clinicians(),
-        "service_level": asdict(result.level), "seeds": list(result.seeds),
-        "time_limit_s": result.time_limit_s, "largest_census": result.largest,
-        "refined_sizes": result.refined, "seconds": round(result.seconds, 1), "rows": rows,
-    }  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-
-
-def _plots(result: SweepResult, out: Path) -> list[Path]:
-    try:
-        from scheduler.domain.capacity import plots
-    except ImportError:  # matplotlib missing
-        return []
-    made = []
-    charts = (("capacity", plots.capacity_curve), ("utilisation", plots.utilisation_by_grade))
-    for name, fn in charts:
-        for ext in ("png", "svg"):
-            path = out / f"{name}.{ext}"
-            fn(result, path)
-            made.append(path)
-    return made
 
 
 def print_sweep(result: SweepResult) -> None:
@@ -187,13 +145,14 @@ def cmd_sweep(args) -> int:
     try:
         result = sweep(scenario, out, sizes=sizes, seeds=range(args.seeds),
                        time_limit_s=args.time_limit, level=level, refine_to=args.refine,
-                       workers=args.workers, ray_address=args.ray, bar=True)  # fmt: skip
+                       workers=args.workers, ray_address=args.ray,
+                       progress=day_progress())  # fmt: skip
     except KeyboardInterrupt:
         print(f"\ninterrupted: solved days are kept in {out / 'results.jsonl'}; run the same "
               "command again to resume", file=sys.stderr)  # fmt: skip
         return 130
     write_sweep(result, out)
-    charts = [] if args.no_plot else _plots(result, out)
+    charts = [] if args.no_plot else sweep_charts(result, out)
     print_sweep(result)
     print(f"wrote {out / 'summary.csv'}, {out / 'summary.json'}"
           + "".join(f", {p}" for p in charts) + f" in {result.seconds:.0f} s")  # fmt: skip
@@ -216,14 +175,7 @@ def cmd_roster(args) -> int:
         print("\ninterrupted: tried rosters are kept; run again to resume", file=sys.stderr)
         return 130
     best = search.best_trial
-    data = {
-        "census": args.census, "service_level": asdict(level), "seeds": list(search.seeds),
-        "start": search.start, "best": best.roster if best else None,
-        "best_paid_hours": best.paid_hours if best else None,
-        "trials": [asdict(t) for t in search.trials],
-    }  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"roster_{args.census}.json").write_text(json.dumps(data, indent=2), "utf-8")
+    write_search(search, out)
     if best is None:
         print(
             f"Answer: no roster tried carries {args.census} patients at {level.text()} "

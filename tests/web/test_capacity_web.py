@@ -221,7 +221,7 @@ def test_the_worker_reports_failures_on_the_run(db_url, db, tmp_path):
 
 
 def test_the_answer_sentence():
-    from scheduler.usecases.capacity.sweep import ServiceLevel
+    from scheduler.domain.capacity.summary import ServiceLevel
     from web.services.capacity import answer
 
     level = ServiceLevel()

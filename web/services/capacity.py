@@ -43,16 +43,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.domain.capacity.month_report import MonthResult, MonthTotals
 from scheduler.domain.capacity.scenario import Scenario, load_scenario, roster_text, sample_scenario
-from scheduler.domain.errors import InputError
-from scheduler.usecases.capacity.month import MonthResult, MonthTotals
-from scheduler.usecases.capacity.sweep import (
+from scheduler.domain.capacity.summary import (
     CensusSummary,
     ServiceLevel,
     Spread,
     SweepResult,
     carries,
 )
+from scheduler.domain.errors import InputError
 from web.models import CapacityRun, User, utcnow
 from web.services import audit, runners
 from web.services.jobs import STALE_GRACE_S
@@ -213,7 +213,7 @@ def parse_month_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, A
 
 def month_spec_of(params: Mapping[str, Any]):
     """The ``MonthSpec`` of a month run's parameters."""
-    from scheduler.usecases.capacity.month import MonthSpec, StayModel
+    from scheduler.domain.capacity.admissions import MonthSpec, StayModel
 
     stay = StayModel(mean_days=float(params["mean_stay_days"]))
     return MonthSpec(days=int(params["days"]), census=int(params["census"]), stay=stay)

@@ -12,13 +12,16 @@
   each one's duration plus the day's mean drive per placed visit, times the staff it needs.
 - ``violations``: what the independent checker found (always 0 unless the solver is wrong;
   every simulated day is checked, as in the tests).
+
+``measure`` reads the checker's report of the rota (``plan_day`` checks every rota it
+makes), so a day is checked once and its figures are the checker's own.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from scheduler.domain.check import check
+from scheduler.domain.check import CheckReport
 from scheduler.domain.model import Problem, Rota
 
 
@@ -65,8 +68,8 @@ class DayMetrics:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
-def measure(problem: Problem, rota: Rota, solve_s: float) -> DayMetrics:
-    report = check(problem, rota)
+def measure(problem: Problem, rota: Rota, report: CheckReport, solve_s: float) -> DayMetrics:
+    """The day's metrics from its rota and the checker's ``report`` of that rota."""
     k = report.kpis
     visit_of = {v.visit_id: v for v in problem.visits}
     paid: dict[str, float] = {}
@@ -85,7 +88,7 @@ def measure(problem: Problem, rota: Rota, solve_s: float) -> DayMetrics:
         last = problem.visit_loc[problem.visit_index[r.visit_ids[-1]]]
         drive += problem.travel_between(last, problem.shift_end_loc[k_])
         busy[role_of[r.clinician_id]] += minutes + drive
-    placed = k["visits_assigned"]
+    placed = int(k["visits_assigned"])
     per_visit = k["travel_min_total"] / placed if placed else 0.0
     placed_ids = {v for r in rota.routes for v in r.visit_ids}
     overtime = sum(
@@ -94,10 +97,10 @@ def measure(problem: Problem, rota: Rota, solve_s: float) -> DayMetrics:
         if v.visit_id not in placed_ids
     )
     return DayMetrics(
-        visits=k["visits_total"],
+        visits=int(k["visits_total"]),
         placed=placed,
-        p1_total=k["priority1_total"],
-        p1_placed=k["priority1_assigned"],
+        p1_total=int(k["priority1_total"]),
+        p1_placed=int(k["priority1_assigned"]),
         travel_min=int(k["travel_min_total"]),
         visit_min=int(k["visit_min_total"]),
         paid_min=sum(paid.values()),

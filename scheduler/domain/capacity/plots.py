@@ -30,7 +30,7 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from scheduler.usecases.capacity.sweep import SweepResult
+from scheduler.domain.capacity.summary import SweepResult
 
 FORMATS = ("png", "svg", "pdf")
 P1_COLOUR = "#c0392b"
@@ -53,7 +53,7 @@ def _save(fig: Figure, path_or_file: str | Path | IO[bytes], fmt: str | None) ->
 
 
 def _band(ax, x, spreads, colour: str, label: str, *, scale: float = 100.0, style="-") -> None:
-    """Mean line, 10–90 % band and min–max band of a list of ``sweep.Spread``."""
+    """Mean line, 10–90 % band and min–max band of a list of ``summary.Spread``."""
     mean = [s.mean * scale for s in spreads]
     ax.fill_between(
         x,
@@ -196,8 +196,9 @@ def utilisation_by_grade(
 
 
 def month_series(month, path_or_file: str | Path | IO[bytes], fmt: str | None = None) -> None:
-    """A simulated month (``month.MonthResult``): visits and census a day (top), % placed and %
-    of priority-1 on time (bottom), each with its 7-day rolling mean; unsolved days are gaps."""
+    """A simulated month (``month_report.MonthResult``, or what reads as one): visits and
+    census a day (top), % placed and % of priority-1 on time (bottom), each with its 7-day
+    rolling mean; unsolved days are gaps."""
     rows = month.table()
     days = [r.date for r in month.rows]
     nan = math.nan

@@ -1,7 +1,8 @@
-"""The smallest roster that carries a census: a search over rosters, each judged by solving.
+"""Use case: the smallest roster that carries a census — a search over rosters, each judged
+by solving.
 
 A roster is judged the only honest way: solve ``len(seeds)`` simulated days of the census on
-it and ask whether the service level holds (``sweep.ServiceLevel``). Judging is expensive
+it and ask whether the service level holds (``summary.ServiceLevel``). Judging is expensive
 (a solve per seed), so the search is short and greedy, in three steps:
 
 1. **Grow** (only if the starting roster fails): scale every cell up by ``grow`` until it
@@ -17,19 +18,22 @@ it and ask whether the service level holds (``sweep.ServiceLevel``). Judging is 
 "Smallest" therefore means a local minimum in paid hours, found by search rather than by
 hand; it is not a proof of optimality, and the answer says how many rosters were tried.
 Every evaluation is stored (the results file is keyed by the roster's hash), so a search
-interrupted and re-run repeats no solve.
+interrupted and re-run repeats no solve. ``write_search`` writes ``roster_<census>.json``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from scheduler.domain.capacity.metrics import DayMetrics
 from scheduler.domain.capacity.scenario import Roster, Scenario, clean_roster, paid_minutes
-from scheduler.usecases.capacity.sweep import DayTask, ResultStore, ServiceLevel, evaluate
+from scheduler.domain.capacity.summary import ServiceLevel
+from scheduler.usecases.capacity.store import ResultStore
+from scheduler.usecases.capacity.sweep import DayTask, evaluate
 
 
 @dataclass(frozen=True)
@@ -149,3 +153,20 @@ def smallest_roster(
     best = result.best_trial
     result.best = best.roster if best else None
     return result
+
+
+def write_search(search: RosterSearch, out: Path) -> Path:
+    """``roster_<census>.json``: the service level, the start, the best roster and every
+    roster tried."""
+    best = search.best_trial
+    data = {
+        "census": search.census, "service_level": asdict(search.level),
+        "seeds": list(search.seeds), "start": search.start,
+        "best": best.roster if best else None,
+        "best_paid_hours": best.paid_hours if best else None,
+        "trials": [asdict(t) for t in search.trials],
+    }  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"roster_{search.census}.json"
+    path.write_text(json.dumps(data, indent=2), "utf-8")
+    return path

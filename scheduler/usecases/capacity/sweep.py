@@ -1,48 +1,40 @@
-"""Census sweeps: solve simulated days at each census size and seed; summarise; answer.
+"""Use case: census sweeps — how many patients a roster carries.
 
-Every finished day is appended at once to ``results.jsonl`` in the output folder, keyed by
-the scenario's hash, the census, the seed and the time limit, so an interrupted sweep keeps
-what it solved and a re-run solves only the rest (and a roster search re-uses any roster it
-has already tried).
+Solve simulated days at each census size and seed (``solve_day``: the day made by
+``domain.capacity.days``, planned and checked by ``plan_day``, measured by
+``domain.capacity.metrics``), summarise them (``domain.capacity.summary``) and answer. Every
+finished day goes at once to ``results.jsonl`` (``store.ResultStore``), so an interrupted
+sweep keeps what it solved and a re-run solves only the rest. The sweep's files are
+``summary.csv``/``summary.json`` and the charts (``write_sweep``, ``sweep_charts``).
+
+Nothing here prints: progress is reported only through the ``progress(done, total)``
+callback (the command line draws it, the web app stores it on the run).
 """
 
 from __future__ import annotations
 
+import csv
 import json
-import math
-import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import mean
 
 from scheduler.domain.capacity.days import census_day
 from scheduler.domain.capacity.metrics import DayMetrics, measure
 from scheduler.domain.capacity.scenario import Scenario
+from scheduler.domain.capacity.summary import (
+    CensusSummary,
+    ServiceLevel,
+    SweepResult,
+    carries,
+    largest_census,
+    summarise,
+)
 from scheduler.usecases.capacity.executor import run_all
+from scheduler.usecases.capacity.store import ResultStore
 
-RESULTS = "results.jsonl"
-
-
-@dataclass(frozen=True)
-class ServiceLevel:
-    """What "carries" means: in at least ``share_of_days`` of simulated days, at least
-    ``p1_on_time`` of time-critical visits are on time and ``placed`` of all visits are
-    placed. The default is the issue's: every priority-1 dose on time in 95 % of days (and
-    98 % of all visits placed, so a roster search cannot pass by dropping observations)."""
-
-    p1_on_time: float = 1.0
-    placed: float = 0.98
-    share_of_days: float = 0.95
-
-    def day_ok(self, m: DayMetrics) -> bool:
-        return m.p1_on_time >= self.p1_on_time - 1e-9 and m.placed_rate >= self.placed - 1e-9
-
-    def text(self) -> str:
-        return (f"{100 * self.p1_on_time:g} % of priority-1 visits on time and "
-                f"{100 * self.placed:g} % of all visits placed on "
-                f"{100 * self.share_of_days:g} % of days")  # fmt: skip
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,85 +57,25 @@ class DayTask:
 
 
 def solve_day(task: DayTask) -> dict:
-    """Make, solve and measure one simulated day (runs in a worker process or Ray task)."""
+    """Make, plan (solve and check) and measure one simulated day (runs in a worker process
+    or Ray task)."""
+    # Imported here: a process that only reads results (the web app) never loads the solver.
     from scheduler.domain.problem import build_problem
     from scheduler.domain.travel import Geodesic
-    from solver.pipeline import SolveOptions, solve
+    from scheduler.usecases.plan_day import SolveOptions, plan_day
 
     visits, shifts = census_day(task.scenario, task.census, task.seed)
+    # cache_dir=False: no travel cache (build_problem's annotation omits False; travel_matrix,
+    # which it passes it to, takes it).
     problem = build_problem(visits, shifts, Geodesic(circuity=task.scenario.circuity),
-                            cache_dir=False)  # fmt: skip
-    t0 = time.monotonic()
-    rota = solve(problem, SolveOptions(time_limit_s=task.time_limit_s, seed=task.seed))
-    return measure(problem, rota, time.monotonic() - t0).as_dict()
+                            cache_dir=False)  # type: ignore[arg-type]  # fmt: skip
+    plan = plan_day(problem, SolveOptions(time_limit_s=task.time_limit_s, seed=task.seed))
+    return measure(problem, plan.rota, plan.report, plan.result.runtime_s).as_dict()
 
 
-class ResultStore:
-    """``results.jsonl``: one line per solved day; the last line for a key wins."""
-
-    def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / RESULTS
-        self.known: dict[str, dict] = {}
-        if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                    self.known[row["key"]] = row
-                except (json.JSONDecodeError, KeyError):
-                    continue  # a line cut short by an interruption
-
-    def get(self, task: DayTask) -> DayMetrics | None:
-        row = self.known.get(task.key())
-        return DayMetrics.from_dict(row["metrics"]) if row else None
-
-    def add(self, task: DayTask, metrics: dict) -> None:
-        row = {
-            "key": task.key(),
-            "scenario": task.scenario.name,
-            "census": task.census,
-            "seed": task.seed,
-            "time_limit_s": task.time_limit_s,
-            "metrics": metrics,
-        }
-        self.known[row["key"]] = row
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-            f.flush()
-
-
-class ProgressBar:
-    """``[#####.....] 12/30 days · 4:10 elapsed · ~6:00 left`` on one line of stderr."""
-
-    def __init__(self, total: int, already: int = 0, label: str = "days", stream=None):
-        self.total, self.done, self.label = total, already, label
-        self.already = already
-        self.stream = stream if stream is not None else sys.stderr
-        self.t0 = time.monotonic()
-        self.draw()
-
-    def step(self, n: int = 1) -> None:
-        self.done += n
-        self.draw()
-
-    def draw(self) -> None:
-        width = 30
-        frac = self.done / self.total if self.total else 1.0
-        bar = "#" * round(width * frac) + "." * (width - round(width * frac))
-        spent = time.monotonic() - self.t0
-        new = self.done - self.already
-        left = spent / new * (self.total - self.done) if new else None
-        eta = f" · ~{_clock(left)} left" if left is not None and self.done < self.total else ""
-        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {self.label} · "
-                          f"{_clock(spent)} elapsed{eta}   ")  # fmt: skip
-        if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
+def by_census(results: dict[DayTask, DayMetrics]) -> list[tuple[int, DayMetrics]]:
+    """(census, metrics) of every solved day, for ``summary.summarise``."""
+    return [(task.census, m) for task, m in results.items()]
 
 
 def evaluate(
@@ -152,128 +84,26 @@ def evaluate(
     *,
     workers: int | None = None,
     ray_address: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
-    bar: bool = False,
 ) -> dict[DayTask, DayMetrics]:
-    """Metrics for every task: from the store where known, else solved (and stored)."""
+    """Metrics for every task: from the store where known, else solved (and stored).
+    ``progress(done, total)`` is called once at the start and after every day solved."""
     tasks = list(dict.fromkeys(tasks))
     have = {t: m for t in tasks if (m := store.get(t)) is not None}
     todo = [t for t in tasks if t not in have]
-    shown = ProgressBar(len(tasks), len(have)) if bar and todo else None
     if progress is not None:
         progress(len(have), len(tasks))
 
     def got(task: DayTask, metrics: dict) -> None:
         store.add(task, metrics)
         have[task] = DayMetrics.from_dict(metrics)
-        if shown is not None:
-            shown.step()
         if progress is not None:
             progress(len(have), len(tasks))
 
     run_all(todo, solve_day, workers=workers, ray_address=ray_address, on_result=got,
             should_stop=should_stop)  # fmt: skip
     return have
-
-
-# --- summaries -------------------------------------------------------------------------------
-
-
-def _quantile(values: list[float], q: float) -> float:
-    xs = sorted(values)
-    if not xs:
-        return math.nan
-    pos = (len(xs) - 1) * q
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
-@dataclass(frozen=True)
-class Spread:
-    mean: float
-    lo: float  # 10th percentile
-    hi: float  # 90th percentile
-    min: float
-    max: float
-
-    @classmethod
-    def of(cls, values: list[float]) -> Spread:
-        return cls(mean(values), _quantile(values, 0.1), _quantile(values, 0.9), min(values),
-                   max(values))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class CensusSummary:
-    census: int
-    days: int
-    visits: Spread
-    p1_on_time: Spread
-    placed: Spread
-    travel_share: Spread
-    overtime_h: Spread
-    utilisation: dict[str, Spread]
-    days_ok: int
-    violations: int
-    solve_s: float
-
-    @property
-    def ok_share(self) -> float:
-        return self.days_ok / self.days if self.days else 0.0
-
-
-def summarise(results: dict[DayTask, DayMetrics], level: ServiceLevel) -> list[CensusSummary]:
-    by_size: dict[int, list[DayMetrics]] = {}
-    for task, m in results.items():
-        by_size.setdefault(task.census, []).append(m)
-    out = []
-    for n in sorted(by_size):
-        ms = by_size[n]
-        grades = sorted({g for m in ms for g in m.utilisation})
-        out.append(
-            CensusSummary(
-                census=n,
-                days=len(ms),
-                visits=Spread.of([m.visits for m in ms]),
-                p1_on_time=Spread.of([m.p1_on_time for m in ms]),
-                placed=Spread.of([m.placed_rate for m in ms]),
-                travel_share=Spread.of([m.travel_share for m in ms]),
-                overtime_h=Spread.of([m.overtime_h for m in ms]),
-                utilisation={g: Spread.of([m.utilisation.get(g, 0.0) for m in ms]) for g in grades},
-                days_ok=sum(level.day_ok(m) for m in ms),
-                violations=sum(m.violations for m in ms),
-                solve_s=mean(m.solve_s for m in ms),
-            )
-        )
-    return out
-
-
-def carries(summary: CensusSummary, level: ServiceLevel) -> bool:
-    return summary.ok_share >= level.share_of_days - 1e-9
-
-
-def largest_census(summaries: list[CensusSummary], level: ServiceLevel) -> int | None:
-    """The largest census at which the service level holds, it holding at every smaller
-    census swept too (a roster that fails at 200 but passes at 250 by luck does not carry
-    250). None if it fails at the smallest."""
-    best = None
-    for s in sorted(summaries, key=lambda s: s.census):
-        if not carries(s, level):
-            break
-        best = s.census
-    return best
-
-
-@dataclass
-class SweepResult:
-    scenario: Scenario
-    level: ServiceLevel
-    seeds: tuple[int, ...]
-    time_limit_s: float
-    summaries: list[CensusSummary]
-    largest: int | None
-    refined: list[int] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def sweep(
@@ -287,12 +117,14 @@ def sweep(
     refine_to: int | None = None,
     workers: int | None = None,
     ray_address: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
-    bar: bool = False,
 ) -> SweepResult:
     """Solve every (size, seed) day, then (``refine_to``) bisect between the largest size
-    that carries and the next that does not until they are ``refine_to`` patients apart."""
+    that carries and the next that does not until they are ``refine_to`` patients apart.
+
+    ``progress(done, total)`` counts days: those of the sizes asked for, then (refining)
+    each bisection's days added to both."""
     level = level or ServiceLevel()
     sizes = sorted(set(sizes or scenario.census.sizes))
     seeds = tuple(seeds)
@@ -300,8 +132,8 @@ def sweep(
     t0 = time.monotonic()
     tasks = [DayTask(scenario, n, s, time_limit_s) for n in sizes for s in seeds]
     results = evaluate(tasks, store, workers=workers, ray_address=ray_address,
-                       progress=progress, should_stop=should_stop, bar=bar)  # fmt: skip
-    summaries = summarise(results, level)
+                       progress=progress, should_stop=should_stop)  # fmt: skip
+    summaries = summarise(by_census(results), level)
     largest = largest_census(summaries, level)
     refined: list[int] = []
     stopped = should_stop is not None and should_stop()
@@ -312,10 +144,82 @@ def sweep(
         mid = (largest + min(above)) // 2
         refined.append(mid)
         more = evaluate([DayTask(scenario, mid, s, time_limit_s) for s in seeds], store,
-                        workers=workers, ray_address=ray_address, bar=bar)  # fmt: skip
+                        workers=workers, ray_address=ray_address,
+                        progress=_after(progress, len(results)))  # fmt: skip
         results.update(more)
-        summaries = summarise(results, level)
+        summaries = summarise(by_census(results), level)
         largest = largest_census(summaries, level)
         stopped = should_stop is not None and should_stop()
     return SweepResult(scenario, level, seeds, time_limit_s, summaries, largest, refined,
                        time.monotonic() - t0)  # fmt: skip
+
+
+def _after(progress: Progress | None, before: int) -> Progress | None:
+    """``progress`` for a later batch of days, counting the ``before`` days already done."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(before + done, before + total)
+
+
+# --- the sweep's files -------------------------------------------------------------------
+
+
+def summary_rows(result: SweepResult) -> list[dict]:
+    """One row per census: what ``summary.csv`` holds and ``summary.json`` lists."""
+    return [_row(s, result.level) for s in result.summaries]
+
+
+def _row(s: CensusSummary, level: ServiceLevel) -> dict:
+    row = {
+        "census": s.census, "days": s.days, "visits_mean": round(s.visits.mean, 1),
+        "p1_on_time_mean": round(s.p1_on_time.mean, 4),
+        "p1_on_time_min": round(s.p1_on_time.min, 4),
+        "placed_mean": round(s.placed.mean, 4), "placed_min": round(s.placed.min, 4),
+        "travel_share_mean": round(s.travel_share.mean, 4),
+        "overtime_h_mean": round(s.overtime_h.mean, 2),
+        "overtime_h_max": round(s.overtime_h.max, 2),
+        "days_ok": s.days_ok, "carries": carries(s, level),
+        "violations": s.violations, "solve_s_mean": round(s.solve_s, 1),
+    }  # fmt: skip
+    for g, sp in s.utilisation.items():
+        row[f"util_{g}_mean"] = round(sp.mean, 4)
+        row[f"util_{g}_lo"] = round(sp.lo, 4)
+        row[f"util_{g}_hi"] = round(sp.hi, 4)
+    return row
+
+
+def write_sweep(result: SweepResult, out: Path) -> list[Path]:
+    """``summary.csv`` (a row per census) and ``summary.json`` (the sweep and its rows)."""
+    rows = summary_rows(result)
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    tmp = out / "summary.csv.tmp"
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(out / "summary.csv")
+    data = {
+        "scenario": result.scenario.name, "scenario_key": result.scenario.key(),
+        "roster": result.scenario.roster, "clinicians": result.scenario.clinicians(),
+        "service_level": asdict(result.level), "seeds": list(result.seeds),
+        "time_limit_s": result.time_limit_s, "largest_census": result.largest,
+        "refined_sizes": result.refined, "seconds": round(result.seconds, 1), "rows": rows,
+    }  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return [out / "summary.csv", out / "summary.json"]
+
+
+def sweep_charts(result: SweepResult, out: Path) -> list[Path]:
+    """``capacity`` and ``utilisation`` charts as PNG and SVG; none without matplotlib."""
+    try:
+        from scheduler.domain.capacity import plots
+    except ImportError:  # matplotlib missing
+        return []
+    made = []
+    charts = (("capacity", plots.capacity_curve), ("utilisation", plots.utilisation_by_grade))
+    for name, fn in charts:
+        for ext in ("png", "svg"):
+            path = out / f"{name}.{ext}"
+            fn(result, path)
+            made.append(path)
+    return made

@@ -12,9 +12,11 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from scheduler.domain.capacity import plots
+from scheduler.domain.capacity.admissions import MonthSpec
 from scheduler.domain.capacity.scenario import Census, Scenario
-from scheduler.usecases.capacity.month import MonthSpec, plan_month, simulate_month
-from scheduler.usecases.capacity.sweep import ServiceLevel, sweep
+from scheduler.domain.capacity.summary import ServiceLevel
+from scheduler.usecases.capacity.month import plan_month, simulate_month
+from scheduler.usecases.capacity.sweep import sweep
 
 ROSTER = {
     "early": {"HCA": 1, "RN5": 2, "RN6": 1, "AP": 1},

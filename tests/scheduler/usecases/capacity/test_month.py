@@ -12,19 +12,14 @@ from statistics import mean
 
 import pytest
 
+from scheduler.cli import simulate as simulate_cli
+from scheduler.domain.capacity.admissions import MonthSpec, StayModel, month_census
 from scheduler.domain.capacity.metrics import DayMetrics
 from scheduler.domain.capacity.scenario import Census, Scenario, sample_scenario
 from scheduler.domain.careplan import expand
 from scheduler.domain.errors import InputError
 from scheduler.usecases.capacity import month as month_mod
-from scheduler.usecases.capacity.month import (
-    MonthSpec,
-    StayModel,
-    month_census,
-    plan_month,
-    simulate_month,
-    write_month,
-)
+from scheduler.usecases.capacity.month import plan_month, simulate_month, write_month
 
 TINY_ROSTER = {
     "early": {"HCA": 1, "RN5": 2, "RN6": 1, "AP": 1},
@@ -225,7 +220,7 @@ def test_resume_solves_only_what_is_missing(solved):
 
 def _parse(argv):
     parser = argparse.ArgumentParser(prog="hah")
-    month_mod.add_simulate_parser(parser.add_subparsers(dest="command", required=True))
+    simulate_cli.add_simulate_parser(parser.add_subparsers(dest="command", required=True))
     return parser.parse_args(argv)
 
 

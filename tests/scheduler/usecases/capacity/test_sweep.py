@@ -23,20 +23,15 @@ from scheduler.domain.capacity.scenario import (
     scenario_toml,
     shift_kind,
 )
+from scheduler.domain.capacity.summary import ServiceLevel, largest_census, summarise
 from scheduler.domain.check import check
 from scheduler.domain.errors import InputError
 from scheduler.domain.problem import build_problem
 from scheduler.domain.synth import RegimenMix
 from scheduler.usecases.capacity.executor import run_all, worker_pid
 from scheduler.usecases.capacity.roster import smallest_roster
-from scheduler.usecases.capacity.sweep import (
-    DayTask,
-    ServiceLevel,
-    largest_census,
-    summarise,
-    sweep,
-)
-from solver.pipeline import SolveOptions, solve
+from scheduler.usecases.capacity.sweep import DayTask, by_census, sweep
+from solver import SolveOptions, solve
 
 SMALL_ROSTER = {"early": {"RN6": 2, "HCA": 1, "AP": 1}, "late": {"RN6": 1}, "night": {"RN6": 1}}
 
@@ -102,9 +97,9 @@ def test_a_q6h_heavy_mix_makes_more_time_critical_visits():
 def test_day_metrics_agree_with_the_rota():
     visits, shifts = census_day(tiny(), 12, seed=1)
     problem = build_problem(visits, shifts, cache_dir=False)
-    rota = solve(problem, SolveOptions(time_limit_s=1))
-    m = measure(problem, rota, 1.0)
+    rota = solve(problem, SolveOptions(time_limit_s=1)).rota
     report = check(problem, rota)
+    m = measure(problem, rota, report, 1.0)
     assert m.violations == len(report.violations) == 0
     placed = {v for r in rota.routes for v in r.visit_ids}
     assert m.placed == len(placed) and m.visits == len(visits)
@@ -143,12 +138,12 @@ def test_the_largest_census_needs_every_smaller_one_to_carry_too():
         DayTask(s, 100, 0, 1): _m(10), DayTask(s, 100, 1, 1): _m(9),
         DayTask(s, 150, 0, 1): _m(10), DayTask(s, 150, 1, 1): _m(10),
     }  # fmt: skip
-    summaries = summarise(results, level)
+    summaries = summarise(by_census(results), level)
     assert [x.days_ok for x in summaries] == [2, 1, 2]
     assert largest_census(summaries, level) == 50
     lenient = ServiceLevel(1.0, 0.98, 0.5)
-    assert largest_census(summarise(results, lenient), lenient) == 150
-    assert largest_census(summarise({DayTask(s, 50, 0, 1): _m(9)}, level), level) is None
+    assert largest_census(summarise(by_census(results), lenient), lenient) == 150
+    assert largest_census(summarise([(50, _m(9))], level), level) is None
 
 
 # --- sweeps ----------------------------------------------------------------------------------
