@@ -47,7 +47,7 @@ PLOT = ROOT / "benchmarks" / "scaling.png"
 SEED = 2026
 DAY = date(2026, 11, 23)
 SOLVERS = ("ours", "vroom", "greedy")
-LABEL = {"ours": "ours", "vroom": "VROOM†", "greedy": "greedy"}
+LABEL = {"ours": "ours", "ortools": "ours, OR-Tools engine", "vroom": "VROOM†", "greedy": "greedy"}
 TARGET_TRAVEL_RATIO = 0.90
 
 
@@ -98,7 +98,7 @@ def worker(spec: str, solver: str, time_limit: float, vroom_threads: int, vroom_
     problem = load_day(spec)
     first_rota_s = None
     c0, t0 = time.process_time(), time.monotonic()
-    if solver == "ours":
+    if solver in ("ours", "ortools"):
         from solver import SolveOptions, solve
 
         def progress(p) -> None:
@@ -106,7 +106,9 @@ def worker(spec: str, solver: str, time_limit: float, vroom_threads: int, vroom_
             if first_rota_s is None:
                 first_rota_s = time.monotonic() - t0
 
-        result = solve(problem, SolveOptions(time_limit_s=time_limit), progress=progress)
+        engine = "lns" if solver == "ours" else "ortools"
+        options = SolveOptions(time_limit_s=time_limit, engine=engine)
+        result = solve(problem, options, progress=progress)
         rota, made = result.rota, {**result.summary(), "solve_seconds": result.runtime_s}
     elif solver == "vroom":
         from benchmarks.hah_vroom import solve_vroom

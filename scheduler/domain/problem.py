@@ -44,7 +44,7 @@ def build_problem(
     travel_model: TravelModel | None = None,
     *,
     matrix: TravelMatrix | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: Path | str | bool | None = None,
 ) -> Problem:
     """A ready-to-solve day. Give ``matrix`` to reuse travel times (e.g. an exported one);
     its locations must then include every place of the day."""

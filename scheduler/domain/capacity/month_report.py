@@ -49,9 +49,8 @@ def rolling_mean(values: list[float | None], window: int = 7) -> list[float | No
     """The trailing ``window``-day mean, None until a full window of known values exists."""
     out: list[float | None] = []
     for i in range(len(values)):
-        chunk = values[max(0, i - window + 1) : i + 1]
-        ok = len(chunk) == window and all(v is not None for v in chunk)
-        out.append(sum(chunk) / window if ok else None)  # type: ignore[arg-type]
+        chunk = [v for v in values[max(0, i - window + 1) : i + 1] if v is not None]
+        out.append(sum(chunk) / window if len(chunk) == window else None)
     return out
 
 

@@ -87,7 +87,7 @@ def solve_month_day(task: MonthDayTask) -> dict:
         visits,
         shifts,
         Geodesic(circuity=task.scenario.circuity),
-        cache_dir=False,  # type: ignore[arg-type]
+        cache_dir=False,
     )
     options = SolveOptions(time_limit_s=task.time_limit_s, seed=1_000 * task.seed + task.day)
     plan = plan_day(problem, options)

@@ -68,7 +68,7 @@ def solve_day(task: DayTask) -> dict:
     # cache_dir=False: no travel cache (build_problem's annotation omits False; travel_matrix,
     # which it passes it to, takes it).
     problem = build_problem(visits, shifts, Geodesic(circuity=task.scenario.circuity),
-                            cache_dir=False)  # type: ignore[arg-type]  # fmt: skip
+                            cache_dir=False)  # fmt: skip
     plan = plan_day(problem, SolveOptions(time_limit_s=task.time_limit_s, seed=task.seed))
     return measure(problem, plan.rota, plan.report, plan.result.runtime_s).as_dict()
 

@@ -1,0 +1,46 @@
+"""``hah simulate`` (scheduler.cli.simulate): bad options are refused by name with nothing
+written; a tiny month runs end to end, prints its report and writes its files."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from scheduler.cli import simulate as simulate_cli
+from scheduler.domain.errors import InputError
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="hah")
+    simulate_cli.add_simulate_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--days", "0"], ["--census", "0"], ["--time-limit", "0"], ["--mean-stay", "0.5"],
+     ["--weekend-staff", "-1"], ["--workers", "0"], ["--scenario", "/nonexistent/s.toml"]],
+)  # fmt: skip
+def test_simulate_refuses_bad_input(argv, tmp_path):
+    args = _parse(["simulate", "--out", str(tmp_path / "o"), *argv])
+    with pytest.raises(InputError) as err:
+        args.func(args)
+    assert argv[0] in str(err.value) or argv[1] in str(err.value), "names what to fix"
+    assert not (tmp_path / "o").exists(), "nothing written when refused"
+
+
+def test_simulate_command(tmp_path, capsys):
+    toml = tmp_path / "tiny.toml"
+    toml.write_text('name = "Tiny service"\ndate = "2026-11-23"\n[roster]\n'
+                    'early = { HCA = 1, RN5 = 2, RN6 = 1, AP = 1 }\n'
+                    'late = { RN5 = 1, RN6 = 1 }\nnight = { RN6 = 1 }\n', encoding="utf-8")  # fmt: skip
+    out = tmp_path / "month"
+    args = _parse(["simulate", "--days", "2", "--census", "12", "--scenario", str(toml),
+                   "--time-limit", "1", "--workers", "1", "--out", str(out), "--plot"])  # fmt: skip
+    assert args.func(args) == 0
+    printed = capsys.readouterr()
+    assert "checker violations 0" in printed.out
+    assert "2/2 days" in printed.err  # the progress bar
+    for name in ("month.csv", "month.json", "results.jsonl", "month.png", "month.svg"):
+        assert (out / name).stat().st_size > 0
