@@ -32,6 +32,7 @@ import numba as nb
 import numpy as np
 
 from solver.lns.annealing import Cooling, anneal
+from solver.lns.moves import roulette, sorted_by
 from solver.stop import MaxRuntime
 
 #: Cost of leaving a customer out: larger than any route set's distance, so the search trades
@@ -146,13 +147,7 @@ def _touch(r, touched, n_touched, is_touched, routes, lens, backup, backup_len):
 @nb.njit(cache=True)
 def _order(removed, n_removed, d, demand, ready, due, weights):
     """Re-insertion order: one of random, demand, far from depot, close to depot, tight window."""
-    total = weights.sum()
-    x = np.random.random() * total
-    kind = 0
-    acc = weights[0]
-    while x > acc and kind < len(weights) - 1:
-        kind += 1
-        acc += weights[kind]
+    kind = roulette(weights)
     keys = np.empty(n_removed)
     for i in range(n_removed):
         c = removed[i]
@@ -166,11 +161,7 @@ def _order(removed, n_removed, d, demand, ready, due, weights):
             keys[i] = d[0, c]
         else:
             keys[i] = due[c] - ready[c]
-    idx = np.argsort(keys, kind="mergesort")
-    out = np.empty(n_removed, dtype=np.int64)
-    for i in range(n_removed):
-        out[i] = removed[idx[i]]
-    return out
+    return sorted_by(removed, n_removed, keys)
 
 
 @nb.njit(cache=True)

@@ -14,6 +14,8 @@ import math
 import numba as nb
 import numpy as np
 
+from solver.lns.moves import roulette, sorted_by
+
 _NEG = -1e18
 _EPS = 1e-9
 ORDER_WEIGHTS = np.array([3.0, 4.0, 2.0, 1.0, 2.0])
@@ -138,13 +140,9 @@ def _touch(k, touched, n_touched, is_touched, routes, lens, bgap, backup, backup
 
 @nb.njit(cache=True)
 def _order(removed, n_removed, penalty, lo, hi, far, weights):
-    total = weights.sum()
-    x = np.random.random() * total
-    kind = 0
-    acc = weights[0]
-    while x > acc and kind < len(weights) - 1:
-        kind += 1
-        acc += weights[kind]
+    """Re-insertion order: one of random, priority then tight window, far from the first
+    base, close to it, tight window."""
+    kind = roulette(weights)
     keys = np.empty(n_removed)
     for i in range(n_removed):
         u = removed[i]
@@ -158,11 +156,7 @@ def _order(removed, n_removed, penalty, lo, hi, far, weights):
             keys[i] = far[u]
         else:
             keys[i] = hi[u] - lo[u]
-    idx = np.argsort(keys, kind="mergesort")
-    out = np.empty(n_removed, dtype=np.int64)
-    for i in range(n_removed):
-        out[i] = removed[idx[i]]
-    return out
+    return sorted_by(removed, n_removed, keys)
 
 
 @nb.njit(cache=True)
