@@ -46,6 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.results import write_section  # noqa: E402
+
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -572,14 +575,7 @@ def write_results(lines: list[str], path: Path = RESULTS) -> None:
     block = "\n".join(
         [BEGIN, "## Board page timings: the coordinator's day board", "", *lines, END]
     )
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
+    write_section(block, BEGIN, END, path)
 
 
 def chromium_version() -> str:

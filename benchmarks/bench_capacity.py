@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
+from benchmarks.results import write_section  # noqa: E402
 from scheduler.cli.capacity import day_progress  # noqa: E402
 from scheduler.domain.capacity import plots  # noqa: E402
 from scheduler.domain.capacity.admissions import MonthSpec  # noqa: E402
@@ -54,13 +54,7 @@ def _peak_children_mb() -> float:
 def _write(tag: str, lines: list[str]) -> None:
     begin, end = f"<!-- capacity:{tag}:begin -->", f"<!-- capacity:{tag}:end -->"
     block = "\n".join([begin, *lines, end])
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    write_section(block, begin, end, RESULTS)
 
 
 def _fresh(name: str) -> Path:

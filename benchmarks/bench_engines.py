@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_hah  # noqa: E402
+from benchmarks.results import write_section  # noqa: E402
 
 BEGIN, END = "<!-- engines:begin -->", "<!-- engines:end -->"
 ENGINES = (("ours", "lns (default)"), ("ortools", "ortools"))
@@ -87,7 +88,7 @@ def main() -> int:
             print(f"{spec} {label}: {k['visits_assigned']}/{k['visits_total']} placed, "
                   f"{k['travel_min_total']} min travel, {r['violations']} violations",
                   flush=True)  # fmt: skip
-    bench_hah.write_section(Path(args.results), section(runs, args), BEGIN, END)
+    write_section(section(runs, args), BEGIN, END, Path(args.results))
     print(f"written to {args.results}")
     return 0
 

@@ -41,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.results import write_section  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PLOT = ROOT / "benchmarks" / "scaling.png"
@@ -352,16 +353,6 @@ def _share(r: dict) -> str:
     return f"{k['visits_assigned'] / k['visits_total']:.1%}"
 
 
-def write_section(results: Path, block: str, begin: str, end: str) -> None:
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text)
-
-
 def make_plot(days: list[dict], args, path: Path) -> None:
     import matplotlib
 
@@ -501,14 +492,12 @@ def main() -> int:
     results, plot = Path(args.results), Path(args.plot)
     make_plot(days, args, plot)
     write_section(
-        results, days_section(days, args, cmd), "<!-- hah_days:begin -->", "<!-- hah_days:end -->"
+        days_section(days, args, cmd), "<!-- hah_days:begin -->", "<!-- hah_days:end -->", results
     )
     write_section(
+        scaling_section(days, args, cmd, plot), "<!-- scaling:begin -->", "<!-- scaling:end -->",
         results,
-        scaling_section(days, args, cmd, plot),
-        "<!-- scaling:begin -->",
-        "<!-- scaling:end -->",
-    )
+    )  # fmt: skip
     print(f"written to {results} and {plot}")
     return 0
 

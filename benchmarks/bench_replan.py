@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.results import write_section  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_replan:begin -->", "<!-- bench_replan:end -->"
 URGENT = (
@@ -96,13 +99,7 @@ def main() -> int:
         *(f"| {a} | {b:.1f} | {c} | {d} | {e} | {f} |" for a, b, c, d, e, f in rows),
         END,
     ]
-    text = RESULTS.read_text()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + "\n".join(lines) + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    RESULTS.write_text(text)
+    write_section("\n".join(lines), BEGIN, END, RESULTS)
     return 0
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
 from benchmarks.engines.hhcrsp import read_instance, solve, write_solution  # noqa: E402
+from benchmarks.results import write_section as write_results  # noqa: E402
 
 SETS = {
     "A": "InstanzCPLEX_HCSRP_10",
@@ -169,13 +169,7 @@ def write_section(rows: list[dict], best: dict[str, float], limit: float, cmd: s
     lines += ["| " + " | ".join(table[n][c] for c in COLUMNS) + " |" for n in names]
     lines.append(END)
     block = "\n".join(lines)
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    write_results(block, BEGIN, END, RESULTS)
     return ", ".join(summary)
 
 

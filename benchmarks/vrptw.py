@@ -30,8 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
 from benchmarks.engines.vrptw import feasibility_errors, read_solomon, solve_vrptw, write_solution  # noqa: E402
+from benchmarks.results import write_section as write_results  # noqa: E402
 
 PEERS = {"pyvrp": "PyVRP", "vroom": "VROOM"}
 
@@ -181,13 +181,7 @@ def write_section(
         lines[1] += f": mean gap{vs} {mean:.2f} %"
     lines.append(end)
     block = "\n".join(lines)
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text)
+    write_results(block, begin, end, results)
     return mean, peer_means
 
 
