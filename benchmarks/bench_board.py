@@ -25,28 +25,26 @@ like the other benchmarks. No page content, password or patient identifier is pr
 from __future__ import annotations
 
 import argparse
-import gzip
-import http.cookiejar
-import json
 import os
 import platform
 import re
-import secrets
-import statistics
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.board_server import Client, measure_server, serve  # noqa: E402
+from benchmarks.page_weight import (  # noqa: E402
+    byte_breakdown,
+    fmt_ms,
+    map_route_count,
+    page_counts,
+    summary,
+)
 from benchmarks.results import write_section  # noqa: E402
 
 if str(ROOT) not in sys.path:
@@ -107,96 +105,6 @@ NAV_TIMING = """
   };
 }
 """
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    """Median, p90 (nearest rank) and max of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, -(-9 * len(ordered) // 10))  # ceil(0.9 n)
-    return {
-        "median": statistics.median(ordered),
-        "p90": ordered[rank - 1],
-        "max": ordered[-1],
-        "n": len(ordered),
-    }
-
-
-def fmt_ms(stats: dict[str, float]) -> str:
-    return f"{stats['median']:.0f} / {stats['p90']:.0f} / {stats['max']:.0f}"
-
-
-# --------------------------------------------------------------------------- byte breakdown
-
-_SECTION = re.compile(r"<section\b[^>]*>.*?</section>", re.S)
-_H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
-_MAP_JSON = re.compile(r'<script type="application/json" id="map-data">.*?</script>', re.S)
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _label(section: str) -> str:
-    m = _H2.search(section)
-    title = _TAG.sub("", m.group(1)).strip() if m else "section"
-    title = re.sub(r"\s+", " ", title)
-    if title.startswith("Version "):
-        return "Version summary (KPIs, violations)"
-    if title.startswith("Unassigned visits"):
-        return "Unassigned visits table"
-    return {"Routes": "Routes (per-nurse stop tables)", "Timeline": "Timeline (SVG bars)",
-            "Map": "Map (container)", "Rota versions": "Rota versions table",
-            "Generate a rota": "Generate a rota (job card)"}.get(title, title)  # fmt: skip
-
-
-def gz(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6, mtime=0))
-
-
-def byte_breakdown(html: str) -> list[dict]:
-    """Where a page's bytes go: each ``<section>`` by its heading, the map's JSON block on its
-    own row, and everything else (head, header, scripts) as one row. Rows sum to the page."""
-    rows: list[dict] = []
-    rest = html
-    for section in _SECTION.findall(html):
-        rest = rest.replace(section, "", 1)
-        label = _label(section)
-        for block in _MAP_JSON.findall(section):
-            section = section.replace(block, "", 1)
-            rows.append(_row("Map data (JSON in <script>)", block))
-        rows.append(_row(label, section))
-    rows.append(_row("Page shell (head, header, scripts)", rest))
-    total = len(html.encode())
-    for r in rows:
-        r["share"] = r["bytes"] / total if total else 0.0
-    return rows
-
-
-def _row(label: str, text: str) -> dict:
-    raw = text.encode()
-    # Jinja's indentation and blank lines: every run of whitespace beyond one character.
-    spare = sum(len(m.group(0)) - 1 for m in re.finditer(r"\s{2,}", text))
-    return {"part": label, "bytes": len(raw), "gzip_alone": gz(raw), "whitespace": spare}
-
-
-def map_route_count(html: str) -> int:
-    """How many routes the page's map JSON holds (what map.js reports in data-drawn)."""
-    m = _MAP_JSON.search(html)
-    if m is None:
-        return 0
-    body = m.group(0).split(">", 1)[1].rsplit("</script>", 1)[0]
-    return len(json.loads(body).get("routes", []))
-
-
-def page_counts(html: str) -> dict[str, int]:
-    """Element counts that explain the size (no content, just tallies)."""
-    return {
-        "timeline_rects": len(re.findall(r"<rect class=\"bar ", html)),
-        "table_rows": len(re.findall(r"<tr\b", html)),
-        "route_details": len(re.findall(r"<details class=\"route\"", html)),
-        "title_tooltips": len(re.findall(r"<title>", html)) - 1,  # minus the page <title>
-        "long_numbers": len(re.findall(r"\d\.\d{4,}", html)),  # float noise, e.g. 2.0829999
-    }
 
 
 # --------------------------------------------------------------------------- the database
@@ -264,150 +172,6 @@ def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: flo
         nurse_cid=nurse.clinician_id if nurse else None,
         nurse_visits=len(busiest.visit_ids) if busiest else 0,
     )
-
-
-# --------------------------------------------------------------------------- the server
-
-
-#: What a board request spends its time in: reading the import's CSVs back (``day_inputs``),
-#: the stored rota (``rota_from_json``), the statuses, building the board data and rendering.
-SPLIT_NAMES = ("day_inputs", "rota_from_json", "latest_statuses", "board", "render_template")
-INPUTS = SPLIT_NAMES[:3]
-
-
-class Split:
-    """Per-request time in ``board()`` and in ``render_template`` for the views under test,
-    by wrapping the names those view modules imported (in this process only)."""
-
-    def __init__(self) -> None:
-        self.local = threading.local()
-        self.last: dict[str, float] = {}
-
-    def wrap(self, module, name: str) -> None:
-        original = getattr(module, name)
-
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.last[name] = self.last.get(name, 0.0) + (time.perf_counter() - t0) * 1000.0
-
-        setattr(module, name, timed)
-
-    def take(self) -> dict[str, float]:
-        out, self.last = self.last, {}
-        return out
-
-
-@contextmanager
-def serve(database_url: str, day: str, workdir: Path) -> Iterator[tuple[str, Split]]:
-    """The real app on 127.0.0.1 at a free port (Werkzeug, threaded, as ``hah serve``)."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from web import coordinator, create_app, nurse
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):  # no request lines (they name routes)
-            pass
-
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": secrets.token_hex(16),
-            "INSTANCE_DIR": workdir / "instance",
-            "HAH_TILE_URL": "",
-            "HAH_TODAY": day,
-            "HAH_JOB_RUNNER": "thread",
-            "SESSION_COOKIE_SECURE": False,
-        }
-    )
-    split = Split()
-    for module in (coordinator, nurse):
-        for name in SPLIT_NAMES:
-            if hasattr(module, name):
-                split.wrap(module, name)
-    srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}", split
-    finally:
-        srv.shutdown()
-        thread.join(5)
-        app.extensions["hah_db"].dispose()
-
-
-class Client:
-    """A signed-in HTTP client (urllib, cookies kept); never prints what it fetches."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def sign_in(self, username: str, password: str) -> None:
-        page = self.opener.open(f"{self.base}/auth/login").read().decode()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        form = {"username": username, "password": password}
-        if token:
-            form["csrf_token"] = token.group(1)
-        with self.opener.open(f"{self.base}/auth/login",
-                              urllib.parse.urlencode(form).encode()) as r:  # fmt: skip
-            r.read()
-            if "/auth/login" in r.geturl():
-                raise RuntimeError(f"could not sign in as {username}")
-
-    def timed_get(self, path: str, gzip_ok: bool = False) -> dict:
-        req = urllib.request.Request(self.base + path)
-        if gzip_ok:
-            req.add_header("Accept-Encoding", "gzip")
-        t0 = time.perf_counter()
-        try:
-            r = self.opener.open(req)
-        except urllib.error.HTTPError as err:
-            raise RuntimeError(
-                f"GET {path}: HTTP {err.code} (the page is broken; if the tree is being "
-                "edited, retry later)"
-            ) from None
-        with r:
-            t_head = time.perf_counter()
-            body = r.read()
-            t_end = time.perf_counter()
-            if r.status != 200:
-                raise RuntimeError(f"GET {path}: HTTP {r.status}")
-            encoding = r.headers.get("Content-Encoding", "")
-        return {
-            "ttfb": (t_head - t0) * 1000.0,
-            "total": (t_end - t0) * 1000.0,
-            "bytes": len(body),
-            "encoding": encoding,
-            "body": body,
-        }
-
-
-def measure_server(client: Client, path: str, reps: int, split: Split) -> dict:
-    first = client.timed_get(path)
-    split.take()
-    runs, parts = [], []
-    for _ in range(reps):
-        runs.append(client.timed_get(path))
-        parts.append(split.take())
-    encoded = client.timed_get(path, gzip_ok=True)
-    split.take()
-    body = runs[-1]["body"]
-    return {
-        "first_ms": first["total"],
-        "ttfb": summary([r["ttfb"] for r in runs]),
-        "total": summary([r["total"] for r in runs]),
-        "board_ms": summary([p.get("board", 0.0) for p in parts]),
-        "render_ms": summary([p.get("render_template", 0.0) for p in parts]),
-        "inputs_ms": summary([sum(p.get(k, 0.0) for k in INPUTS) for p in parts]),
-        "bytes": len(body),
-        "gzip_bytes": gz(body),
-        "compressed_by_app": bool(encoded["encoding"]),
-        "html": body.decode(),
-    }
 
 
 # --------------------------------------------------------------------------- the browser

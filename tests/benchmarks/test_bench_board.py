@@ -7,14 +7,15 @@ import shutil
 from pathlib import Path
 
 from benchmarks import bench_board as bb
+from benchmarks import page_weight as pw
 
 SMALL_DAY = Path(__file__).resolve().parent.parent / "web" / "data"
 
 
 def test_summary_median_p90_max():
-    s = bb.summary([float(x) for x in range(1, 11)])
+    s = pw.summary([float(x) for x in range(1, 11)])
     assert (s["median"], s["p90"], s["max"], s["n"]) == (5.5, 9.0, 10.0, 10)
-    assert bb.summary([3.0])["p90"] == 3.0
+    assert pw.summary([3.0])["p90"] == 3.0
 
 
 def test_byte_breakdown_accounts_for_every_byte():
@@ -26,7 +27,7 @@ def test_byte_breakdown_accounts_for_every_byte():
         '<section class="card"><h2>Timeline</h2><svg><rect class="bar visit"><title>t</title>'
         "</rect></svg></section></body></html>"
     )
-    rows = bb.byte_breakdown(html)
+    rows = pw.byte_breakdown(html)
     parts = {r["part"]: r["bytes"] for r in rows}
     assert sum(parts.values()) == len(html.encode())
     assert parts["Map data (JSON in <script>)"] == len(
@@ -34,8 +35,8 @@ def test_byte_breakdown_accounts_for_every_byte():
     )
     assert "Timeline (SVG bars)" in parts
     assert abs(sum(r["share"] for r in rows) - 1.0) < 1e-9
-    assert bb.map_route_count(html) == 2
-    assert bb.page_counts(html)["timeline_rects"] == 1
+    assert pw.map_route_count(html) == 2
+    assert pw.page_counts(html)["timeline_rects"] == 1
 
 
 def test_write_results_replaces_its_own_section(tmp_path):
