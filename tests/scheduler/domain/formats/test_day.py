@@ -15,7 +15,7 @@ from scheduler.cli import main
 from scheduler.domain.errors import InputError
 from scheduler.domain.formats.day import read_clinicians, read_day, read_visits
 from scheduler.domain.formats.tabular import CsvSource
-from tests.scheduler.domain.formats.corpus import BAD, GOOD, GOOD_C, GOOD_V
+from tests.support.formats import BAD, GOOD, GOOD_C, GOOD_V
 
 # -- good input ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import pytest
 from scheduler.domain.errors import InputError
 from scheduler.domain.formats.rota import read_matrix, read_rota
 from scheduler.domain.formats.solution import write_solution
-from tests.scheduler.domain.formats.corpus import small_problem, small_rota
+from tests.support.formats import small_problem, small_rota
 
 
 def test_solution_round_trips_through_the_files(tmp_path):

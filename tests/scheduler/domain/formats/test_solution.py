@@ -9,7 +9,7 @@ import pytest
 from scheduler.domain.formats.rota import read_matrix
 from scheduler.domain.formats.solution import write_solution
 from scheduler.domain.model import Rota, Unassigned
-from tests.scheduler.domain.formats.corpus import small_problem, small_rota
+from tests.support.formats import small_problem, small_rota
 
 
 def test_written_files_have_the_contract_layout(tmp_path):

@@ -15,7 +15,7 @@ from scheduler.domain.formats.day import read_day
 from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, TravelMatrix, Unassigned
 from scheduler.domain.problem import build_problem, distinct_locations
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "scheduler" / "domain" / "formats" / "data"
 GOOD = DATA / "good"
 GOOD_V, GOOD_C = GOOD / "visits.csv", GOOD / "clinicians.csv"
 BAD = DATA / "bad"
