@@ -1,0 +1,165 @@
+"""Starting, stopping and watching capacity runs: one at a time across the whole service (a
+sweep keeps the machine's cores busy, and a second would only slow both), an abandoned run
+failed when its worker stops reporting, a new run re-using an earlier run's folder when the
+scenario and time limit match (so re-running a stopped sweep solves only the days not yet
+solved)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.models import CapacityRun, User, utcnow
+from web.services import audit
+from web.services.capacity.params import SAMPLE, kind_of
+from web.services.jobs import STALE_GRACE_S
+
+ACTIVE = ("queued", "running")
+
+
+class CapacityError(ValueError):
+    """A run cannot be started or stopped as asked (another is active, it has finished)."""
+
+
+def is_stale(run: CapacityRun, now: datetime) -> bool:
+    """Active, but silent for longer than a day's time limit plus the jobs' grace."""
+    last = run.heartbeat_at or run.created_at
+    limit = float(run.params.get("time_limit_s", 30)) if run.params else 30.0
+    return (
+        run.state in ACTIVE
+        and last is not None
+        and (now - last).total_seconds() > limit + STALE_GRACE_S
+    )
+
+
+def active_run(session: Session) -> CapacityRun | None:
+    """The run in progress, after failing any abandoned one (its worker died)."""
+    now = utcnow()
+    busy = None
+    for run in session.scalars(select(CapacityRun).where(CapacityRun.state.in_(ACTIVE))):
+        if is_stale(run, now):
+            run.state, run.finished_at = "failed", now
+            run.error = "abandoned: its worker stopped reporting (server restarted?)"
+        else:
+            busy = run
+    return busy
+
+
+def _results_dir(session: Session, params: Mapping[str, Any], base: Path, run_id: int) -> str:
+    """An earlier run's folder for the same scenario and time limit (its days are re-used),
+    else a new one named after this run."""
+    earlier = session.scalars(
+        select(CapacityRun).where(CapacityRun.results_dir != "").order_by(CapacityRun.id.desc())
+    )
+    for old in earlier:
+        p = old.params or {}
+        if (
+            p.get("scenario_key") == params["scenario_key"]
+            and p.get("time_limit_s") == params["time_limit_s"]
+            and Path(old.results_dir).parent == base
+        ):
+            return old.results_dir
+    # A random tail too: several databases (tests, a demo) may share one instance folder.
+    return str(base / f"run-{run_id}-{secrets.token_hex(3)}")
+
+
+def start_run(
+    session: Session,
+    params: dict[str, Any],
+    user: User | None,
+    results_base: Path,
+    ip: str = "",
+) -> CapacityRun:
+    """A queued run of validated ``params`` (``parse_params`` or ``parse_month_params``);
+    refuses while another run (sweep or month) is active. The caller commits, then hands
+    ``run.id`` to a runner."""
+    busy = active_run(session)
+    if busy is not None:
+        raise CapacityError(
+            f"capacity run {busy.id} is still {busy.state}; wait for it or stop it first"
+        )
+    run = CapacityRun(
+        state="queued",
+        params=dict(params),
+        progress_done=0,
+        progress_total=(
+            int(params["days"])
+            if kind_of(params) == "month"
+            else len(params["sizes"]) * int(params["seeds"])
+        ),
+        created_by_id=user.id if user else None,
+    )
+    session.add(run)
+    session.flush()
+    run.results_dir = _results_dir(session, params, Path(results_base), run.id)
+    if kind_of(params) == "month":
+        what = (f"month of {params['days']} day(s), census {params['census']}, mean stay "
+                f"{params['mean_stay_days']:g} days")  # fmt: skip
+    else:
+        what = f"sizes {params['sizes']}, {params['seeds']} seed(s)"
+    audit.record(
+        session, user, "capacity_start",
+        f"run {run.id}: {params['scenario_name']}, {what}, "
+        f"{params['time_limit_s']:g} s per day", ip,
+    )  # fmt: skip
+    return run
+
+
+def request_stop(session: Session, run: CapacityRun, user: User | None, ip: str = "") -> None:
+    """Ask the worker to stop; the days solved so far are kept and summarised."""
+    if run.state not in ACTIVE:
+        raise CapacityError(f"capacity run {run.id} has already finished ({run.state})")
+    run.stop_requested = True
+    audit.record(session, user, "capacity_stop", f"run {run.id}", ip)
+
+
+def recent_runs(session: Session, limit: int = 50) -> list[CapacityRun]:
+    return list(session.scalars(select(CapacityRun).order_by(CapacityRun.id.desc()).limit(limit)))
+
+
+def _seconds(a: datetime | None, b: datetime) -> float | None:
+    return None if a is None else max(0.0, (b - a).total_seconds())
+
+
+def run_status(run: CapacityRun) -> dict[str, Any]:
+    """What the polling page shows, and the results once the run has ended."""
+    now = utcnow()
+    p = run.params or {}
+    elapsed = _seconds(run.started_at, run.finished_at or now)
+    total, done = run.progress_total or 0, run.progress_done or 0
+    left = None
+    if run.state in ACTIVE:
+        per_day = float(p.get("time_limit_s", 30)) + 1.0
+        left = round((total - done) * per_day / max(1, int(p.get("workers", 1))), 1)
+    kind = kind_of(p)
+    shown: dict[str, Any] = {
+        "scenario_name": p.get("scenario_name"),
+        "sample": p.get("scenario") == SAMPLE,
+    }
+    if kind == "month":
+        shown |= {k: p.get(k) for k in ("start", "days", "census", "mean_stay_days", "seed")}
+    else:
+        shown |= {"sizes": p.get("sizes"), "seeds": p.get("seeds")}
+    shown |= {"time_limit_s": p.get("time_limit_s"), "level": p.get("level")}
+    return {
+        "id": run.id,
+        "kind": kind,
+        "state": run.state,
+        "stop_requested": run.stop_requested,
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total, 1) if total else 0.0,
+        "elapsed_s": None if elapsed is None else round(elapsed, 1),
+        "estimate_s_left": left,
+        "error": run.error or None,
+        "stale": is_stale(run, now),
+        "created_at": run.created_at.isoformat(timespec="seconds") + "Z",
+        "params": shown,
+        "results": run.results,
+    }

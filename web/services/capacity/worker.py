@@ -1,0 +1,126 @@
+"""The worker side of a capacity run: read the row, sweep (or simulate the month) through
+the use cases in ``scheduler.usecases.capacity``, write progress (at most once a second) and
+the results back, and honour the row's ``stop_requested`` flag between days."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from scheduler.domain.capacity.scenario import Scenario
+from web.db import Database, get_or_fail
+from web.models import CapacityRun, User, utcnow
+from web.services import audit, runners
+from web.services.capacity.params import kind_of, level_of, month_spec_of, scenario_from_text
+from web.services.capacity.results import serialise, serialise_month
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+ShouldStop = Callable[[], bool]
+
+
+def _sweep(
+    scenario: Scenario, folder: Path, params: Mapping[str, Any], progress: Progress,
+    should_stop: ShouldStop,
+) -> tuple[dict[str, Any], int, str]:  # fmt: skip
+    """A sweep run's work: (results, days solved, what the audit log says)."""
+    from scheduler.usecases.capacity.sweep import sweep
+
+    result = sweep(
+        scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
+        time_limit_s=float(params["time_limit_s"]), level=level_of(params),
+        workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+    )  # fmt: skip
+    results = serialise(result)
+    done = sum(c.days for c in result.summaries)
+    return results, done, f"largest census carried {result.largest}"
+
+
+def _month(
+    scenario: Scenario, folder: Path, params: Mapping[str, Any], progress: Progress,
+    should_stop: ShouldStop,
+) -> tuple[dict[str, Any], int, str]:  # fmt: skip
+    """A month run's work: (results, days solved, what the audit log says)."""
+    from scheduler.usecases.capacity.month import simulate_month
+
+    result = simulate_month(
+        scenario, folder, spec=month_spec_of(params), seed=int(params.get("seed", 0)),
+        time_limit_s=float(params["time_limit_s"]), level=level_of(params),
+        workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+    )  # fmt: skip
+    t = result.totals
+    return serialise_month(result), t.days_solved, f"{t.days_ok} day(s) at the service level"
+
+
+def run_capacity(db_url: str, run_id: int) -> None:
+    """Sweep (or simulate the month of) one run end to end (in a worker process or thread);
+    never raises."""
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            run = s.get(CapacityRun, run_id)
+            if run is None:
+                return
+            if run.stop_requested:
+                run.state, run.finished_at = "stopped", utcnow()
+                s.commit()
+                return
+            run.state = "running"
+            run.started_at = run.heartbeat_at = utcnow()
+            params = dict(run.params)
+            folder = Path(run.results_dir)
+            s.commit()
+
+        scenario = scenario_from_text(params["scenario"])
+        last = {"progress": 0.0}
+        should_stop = runners.StopFlag(db, CapacityRun, run_id, heartbeat_s=10.0)
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last["progress"] < 1.0 and done < total:
+                return
+            last["progress"] = now
+            should_stop.beat()
+            with db.session() as s:
+                run = get_or_fail(s, CapacityRun, run_id)
+                run.progress_done, run.progress_total = int(done), int(total)
+                run.heartbeat_at = utcnow()
+                s.commit()
+
+        work = _month if kind_of(params) == "month" else _sweep
+        results, done, said = work(scenario, folder, params, progress, should_stop)
+        with db.session() as s:
+            run = get_or_fail(s, CapacityRun, run_id)
+            run.results = results
+            run.progress_done = done
+            run.state = "stopped" if (run.stop_requested or should_stop.stopped) else "done"
+            run.finished_at = run.heartbeat_at = utcnow()
+            user = s.get(User, run.created_by_id) if run.created_by_id else None
+            audit.record(
+                s, user, "capacity_done",
+                f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
+                f"{said}, {run.results['violations']} violations",
+            )  # fmt: skip
+            s.commit()
+    except Exception as exc:  # the run row is the only place an ops lead sees errors
+        log.exception("capacity run %s failed", run_id)
+        with db.session() as s:
+            run = s.get(CapacityRun, run_id)
+            if run is not None:
+                run.state = "failed"
+                run.error = f"{type(exc).__name__}: {exc}"[:2000]
+                run.finished_at = utcnow()
+                s.commit()
+    finally:
+        db.dispose()
+
+
+def make_capacity_runner(kind: str, db_url: str) -> runners.Runner:
+    """``HAH_JOB_RUNNER``'s choice for capacity runs too: "process" (default) or "thread";
+    as a process, ``python -m web.capacity_worker RUN_ID``."""
+    work = runners.Work(run_capacity, "web.capacity_worker", CapacityRun, "capacity")
+    return runners.make(kind, db_url, work)
