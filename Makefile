@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make demo   – solve the bundled Hertfordshire sample day and write a rota to demo_out/
-#   make test   – services, lint, import contracts, types and the whole test suite (what CI runs)
+#   make test   – services, lint, import contracts, types (mypy) and the whole test suite (what CI runs)
 #   make unit   – the same checks and tests without PostgreSQL, Chromium or Ray (a quick local run)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -26,6 +26,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: lint
 	bash .ci/services

@@ -101,6 +101,24 @@ def test_the_worker_reports_failures_on_the_job(db_url, db, day_import):
     assert job.state == "failed" and "InputError" in job.error
 
 
+def test_a_job_stopped_while_queued_never_starts(db_url, db, day_import):
+    """Stop pressed before the worker picked the job up: it ends stopped, with no draft and
+    no start time, and the solver is never run."""
+    from web.models import DayImport, SolveJob
+    from web.services.jobs import run_job
+
+    imp = db.get(DayImport, day_import.id)
+    job = SolveJob(day_id=imp.day_id, import_id=imp.id, state="queued", time_limit_s=1,
+                   stop_requested=True)  # fmt: skip
+    db.add(job)
+    db.commit()
+    run_job(db_url, job.id)
+    db.expire_all()
+    job = db.get(SolveJob, job.id)
+    assert job.state == "stopped" and job.finished_at is not None
+    assert job.started_at is None and job.rota_version_id is None
+
+
 def test_time_limits_are_clamped(app):
     from web.views import time_limit_from
 

@@ -172,12 +172,9 @@ def run_job(db_url: str, job_id: int) -> None:
             job = s.get(SolveJob, job_id)
             if job is None:
                 return
-            if job.stop_requested:
-                job.state, job.finished_at = "stopped", utcnow()
+            if not runners.claim(job):
                 s.commit()
                 return
-            job.state = "running"
-            job.started_at = job.heartbeat_at = utcnow()
             imp = get_or_fail(s, DayImport, job.import_id)
             time_limit = job.time_limit_s
             s.commit()
@@ -241,13 +238,7 @@ def run_job(db_url: str, job_id: int) -> None:
             s.commit()
     except Exception as exc:  # the job row is the only place a coordinator sees errors
         log.exception("solve job %s failed", job_id)
-        with db.session() as s:
-            job = s.get(SolveJob, job_id)
-            if job is not None:
-                job.state = "failed"
-                job.error = f"{type(exc).__name__}: {exc}"[:2000]
-                job.finished_at = utcnow()
-                s.commit()
+        runners.record_failure(db, SolveJob, job_id, exc)
     finally:
         db.dispose()
 

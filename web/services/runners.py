@@ -24,8 +24,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from web.models import utcnow
+
+if TYPE_CHECKING:
+    from web.db import Database
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,30 @@ def mark_crashed(db_url: str, work: Work, row_id: int, exitcode: int | None) -> 
                 s.commit()
     finally:
         db.dispose()
+
+
+def claim(row: Any) -> bool:
+    """A worker's first step on its row (a ``SolveJob`` or ``CapacityRun``): False, with the
+    row stopped, if Stop was pressed while it was queued; else the row is running from now.
+    The caller commits."""
+    if row.stop_requested:
+        row.state, row.finished_at = "stopped", utcnow()
+        return False
+    row.state = "running"
+    row.started_at = row.heartbeat_at = utcnow()
+    return True
+
+
+def record_failure(db: Database, model: type, row_id: int, exc: BaseException) -> None:
+    """A worker's last word when its work raised: the row failed, with the error, because the
+    row is the only place a coordinator or ops lead sees it."""
+    with db.session() as s:
+        row = s.get(model, row_id)
+        if row is not None:
+            row.state = "failed"
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.finished_at = utcnow()
+            s.commit()
 
 
 def make(kind: str, db_url: str, work: Work) -> Runner:

@@ -65,12 +65,9 @@ def run_capacity(db_url: str, run_id: int) -> None:
             run = s.get(CapacityRun, run_id)
             if run is None:
                 return
-            if run.stop_requested:
-                run.state, run.finished_at = "stopped", utcnow()
+            if not runners.claim(run):
                 s.commit()
                 return
-            run.state = "running"
-            run.started_at = run.heartbeat_at = utcnow()
             params = dict(run.params)
             folder = Path(run.results_dir)
             s.commit()
@@ -108,13 +105,7 @@ def run_capacity(db_url: str, run_id: int) -> None:
             s.commit()
     except Exception as exc:  # the run row is the only place an ops lead sees errors
         log.exception("capacity run %s failed", run_id)
-        with db.session() as s:
-            run = s.get(CapacityRun, run_id)
-            if run is not None:
-                run.state = "failed"
-                run.error = f"{type(exc).__name__}: {exc}"[:2000]
-                run.finished_at = utcnow()
-                s.commit()
+        runners.record_failure(db, CapacityRun, run_id, exc)
     finally:
         db.dispose()
 
