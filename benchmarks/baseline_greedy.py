@@ -78,9 +78,10 @@ class Greedy:
         """After a visit ending at ``end`` at ``loc``: can the route still end properly?"""
         k = r.k
         home = self.p.travel_between(loc, self.p.shift_end_loc[k])
-        if self.brk[k] is None or break_taken:
+        brk = self.brk[k]
+        if brk is None or break_taken:
             return end + home <= self.shift_end[k]
-        b0, b1, dur = self.brk[k]
+        b0, b1, dur = brk
         b = max(end, b0)
         return b <= b1 and b + dur + home <= self.shift_end[k]
 
@@ -100,10 +101,11 @@ class Greedy:
         start = max(arrive, w0)
         if start <= w1 and self._home_ok(r, start + dur, loc, r.break_taken):
             plain = _Plan(arrive, start, None)
-        if self.brk[k] is None or r.break_taken:
+        brk = self.brk[k]
+        if brk is None or r.break_taken:
             return plain
         # With the break in this gap, taken as early as it may be, before the drive.
-        b0, b1, bdur = self.brk[k]
+        b0, b1, bdur = brk
         b = max(r.free, b0)
         with_break = None
         if b <= b1:
@@ -130,7 +132,9 @@ class Greedy:
         p, k = self.p, r.k
         visit = p.visits[v]
         if plan.break_start is not None:
-            bdur = self.brk[k][2]
+            brk = self.brk[k]
+            assert brk is not None, "a plan took a break on a shift that has none"
+            bdur = brk[2]
             r.stops.append(("break", None, plan.break_start, plan.break_start,
                             plan.break_start + bdur, 0))  # fmt: skip
             r.break_taken = True
@@ -229,8 +233,9 @@ class Greedy:
     def finish(self) -> None:
         """Routes whose break is still untaken take it after their last visit."""
         for r in self.routes:
-            if r.n_visits and not r.break_taken and self.brk[r.k] is not None:
-                b0, b1, bdur = self.brk[r.k]
+            brk = self.brk[r.k]
+            if r.n_visits and not r.break_taken and brk is not None:
+                b0, b1, bdur = brk
                 b = max(r.free, b0)
                 assert b <= b1, "a route was left unable to take its break"
                 r.stops.append(("break", None, b, b, b + bdur, 0))

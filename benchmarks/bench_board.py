@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,6 +48,9 @@ from benchmarks.page_weight import (  # noqa: E402
 )
 from benchmarks.results import write_section  # noqa: E402
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -55,8 +59,8 @@ BEGIN, END = "<!-- bench_board:begin -->", "<!-- bench_board:end -->"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]  # fmt: skip
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 360, "height": 740}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 # Runs before any page script (CDP, so the page's CSP does not apply): records when map.js
 # marks the map drawn and the next animation frame after it, by which time Leaflet's canvas
@@ -178,7 +182,7 @@ def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: flo
 
 
 def measure_browser(base: str, username: str, password: str, path: str, reps: int, *,
-                    viewport: dict, mobile: bool, expect_drawn: int) -> dict:  # fmt: skip
+                    viewport: ViewportSize, mobile: bool, expect_drawn: int) -> dict:  # fmt: skip
     """``reps`` loads of ``path`` in fresh tabs of one signed-in context (warm HTTP cache for
     the static files, as for a coordinator reloading the board), after one warm-up load."""
     import playwright.sync_api as pw
@@ -220,7 +224,9 @@ def measure_browser(base: str, username: str, password: str, path: str, reps: in
             browser.close()
     keys = ["ttfb", "response_end", "dom_interactive", "dcl", "load", "fcp", "map_script",
             "map_frame", "wall"]  # fmt: skip
-    out = {k: summary([s[k] for s in samples if s[k] is not None]) for k in keys}
+    out: dict[str, dict[str, float] | int] = {
+        k: summary([s[k] for s in samples if s[k] is not None]) for k in keys
+    }
     out["dom_nodes"] = samples[-1]["dom_nodes"]
     out["svg_paths"] = samples[-1]["svg_paths"]
     out["transfer"] = samples[-1]["transfer"]

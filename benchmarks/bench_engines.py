@@ -69,11 +69,15 @@ def section(runs: dict[str, dict[str, dict]], args: argparse.Namespace) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--days", default="sample,1000",
-                        help="sample and/or synthetic day sizes in visits (as bench_hah.py)")
+    parser.add_argument(
+        "--days",
+        default="sample,1000",
+        help="sample and/or synthetic day sizes in visits (as bench_hah.py)",
+    )
     parser.add_argument("--results", default=str(bench_hah.RESULTS))
     args = parser.parse_args()
     child = argparse.Namespace(vroom_threads=1, vroom_level=5)

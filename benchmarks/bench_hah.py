@@ -36,12 +36,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.results import write_section  # noqa: E402
+
+if TYPE_CHECKING:
+    from scheduler.domain.model import Shift, Visit
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PLOT = ROOT / "benchmarks" / "scaling.png"
@@ -50,6 +55,15 @@ DAY = date(2026, 11, 23)
 SOLVERS = ("ours", "vroom", "greedy")
 LABEL = {"ours": "ours", "ortools": "ours, OR-Tools engine", "vroom": "VROOM†", "greedy": "greedy"}
 TARGET_TRAVEL_RATIO = 0.90
+
+
+class Day(TypedDict):
+    """One day of the run: what it is, and every solve's figures (``worker``'s JSON)."""
+
+    label: str
+    spec: str  # ``sample`` or ``synth:<patients>``, as ``load_day`` takes it
+    n: int  # visits in the day
+    runs: list[dict]
 
 
 # --- days --------------------------------------------------------------------------------------
@@ -75,6 +89,8 @@ def load_day(spec: str):
     from scheduler.domain.problem import build_problem
     from scheduler.domain.travel import Geodesic
 
+    visits: Sequence[Visit]
+    shifts: Sequence[Shift]
     if spec == "sample":
         from scheduler.domain.formats.day import read_day
 
@@ -100,14 +116,14 @@ def worker(spec: str, solver: str, time_limit: float, vroom_threads: int, vroom_
     first_rota_s = None
     c0, t0 = time.process_time(), time.monotonic()
     if solver in ("ours", "ortools"):
-        from solver import SolveOptions, solve
+        from solver import Engine, SolveOptions, solve
 
         def progress(p) -> None:
             nonlocal first_rota_s
             if first_rota_s is None:
                 first_rota_s = time.monotonic() - t0
 
-        engine = "lns" if solver == "ours" else "ortools"
+        engine: Engine = "lns" if solver == "ours" else "ortools"
         options = SolveOptions(time_limit_s=time_limit, engine=engine)
         result = solve(problem, options, progress=progress)
         rota, made = result.rota, {**result.summary(), "solve_seconds": result.runtime_s}
@@ -219,7 +235,7 @@ def target(ours: dict, vroom: dict) -> tuple[bool, str]:
     return met, text
 
 
-def days_section(days: list[dict], args, cmd: str) -> str:
+def days_section(days: list[Day], args, cmd: str) -> str:
     lines = [
         "<!-- hah_days:begin -->",
         "## Hospital at Home days: ours vs VROOM vs a greedy coordinator",
@@ -287,7 +303,7 @@ def _find(runs: list[dict], solver: str, limit: float | None = None) -> dict | N
     return None
 
 
-def scaling_section(days: list[dict], args, cmd: str, plot: Path | None) -> str:
+def scaling_section(days: list[Day], args, cmd: str, plot: Path | None) -> str:
     lines = [
         "<!-- scaling:begin -->",
         "## Scaling: time and quality against day size",
@@ -353,7 +369,7 @@ def _share(r: dict) -> str:
     return f"{k['visits_assigned'] / k['visits_total']:.1%}"
 
 
-def make_plot(days: list[dict], args, path: Path) -> None:
+def make_plot(days: list[Day], args, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -372,7 +388,8 @@ def make_plot(days: list[dict], args, path: Path) -> None:
         return r["seconds"], _per_visit(r), share
 
     for solver in SOLVERS:
-        pts, sample = [], []
+        pts: list[tuple[int, dict]] = []
+        sample: list[tuple[int, dict]] = []
         for d in ordered:
             r = _find(d["runs"], solver, None if solver == "greedy" else args.time_limit)
             if r is not None:
@@ -451,13 +468,15 @@ def main() -> int:
             import vroom  # noqa: F401
         except ImportError:
             parser.error("the vroom solver needs pyvroom (pip install pyvroom==1.15.2)")
-    days = []
+    days: list[Day] = []
     for name in (x.strip() for x in args.days.split(",") if x.strip()):
         if name == "sample":
             from scheduler.domain.formats.day import read_visits
 
             n_visits = len(read_visits(ROOT / "sample_data" / "visits.csv"))
-            days.append({"label": "Sample day (sample_data/)", "spec": "sample", "n": n_visits})
+            days.append(
+                {"label": "Sample day (sample_data/)", "spec": "sample", "n": n_visits, "runs": []}
+            )
         else:
             n, got = patients_for(int(name))
             days.append(
@@ -465,10 +484,10 @@ def main() -> int:
                     "label": f"Synthetic ~{int(name):,} visits ({n} patients)",
                     "spec": f"synth:{n}",
                     "n": got,
+                    "runs": [],
                 }
             )
     for d in days:
-        d["runs"] = []
         for solver in solvers:
             limits = [args.time_limit]
             if solver == "greedy":

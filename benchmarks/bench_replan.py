@@ -59,12 +59,12 @@ def main() -> int:
             "--quiet",
         )
         (Path(tmp) / "urgent.csv").write_text(URGENT)
-        morning = {}
+        morning: dict[str, int] = {}
         for line in (base / "rota.csv").read_text().splitlines()[1:]:
             cid, _, kind, _, _, start = line.split(",")[:6]
             if kind == "visit" and "T11" <= start[10:13] + start[13:] < "T15":
                 morning[cid] = morning.get(cid, 0) + 1
-        busiest = max(morning, key=morning.get)
+        busiest = max(morning, key=morning.__getitem__)
         for label, extra in (
             ("one urgent visit at 11:30", ["--add", str(Path(tmp) / "urgent.csv")]),
             (f"{busiest} off sick at 11:30", ["--absent", busiest]),

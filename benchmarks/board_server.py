@@ -158,5 +158,3 @@ def measure_server(client: Client, path: str, reps: int, split: Split) -> dict:
         "compressed_by_app": bool(encoded["encoding"]),
         "html": body.decode(),
     }
-
-

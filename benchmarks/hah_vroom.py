@@ -92,15 +92,15 @@ def build_input(problem: Problem):
     for v, visit in enumerate(p.visits):
         skills = {skill_id[x] for x in visit.skills}
         if visit.pinned_clinician is not None:
-            k = p.shift_index.get(visit.pinned_clinician)
-            if k is None:
+            pin_k = p.shift_index.get(visit.pinned_clinician)
+            if pin_k is None:
                 skipped[v] = Unassigned(
                     visit.visit_id,
                     f"pinned to {visit.pinned_clinician}, who is not on shift",
                     Reason.PIN_UNKNOWN,
                 )
                 continue
-            skills.add(PIN_SKILL_BASE + k)
+            skills.add(PIN_SKILL_BASE + pin_k)
         window = vroom.TimeWindow(
             p.minute(visit.window.start, round_up=True), p.minute(visit.window.end)
         )

@@ -98,7 +98,8 @@ def test_greedy_honours_every_rule():
     assert attendants(rota, "PIN") == ["N2"]
     dh = attendants(rota, "DH")
     assert len(dh) == 2 and len(set(dh)) == 2 and len(starts(rota, "DH")) == 1
-    assert len(rota.route_of("N2").visit_ids) <= 3
+    n2 = rota.route_of("N2")
+    assert n2 is not None and len(n2.visit_ids) <= 3
     out = {u.visit_id: u.code for u in rota.unassigned}
     assert out.get("X") == Reason.NO_QUALIFIED
     if "OFF" not in out:
@@ -115,7 +116,8 @@ def test_greedy_appends_in_window_order_without_resequencing():
     )
     rota = solve_greedy(p)
     assert check(p, rota).violations == ()
-    assert rota.route_of("N1").visit_ids == ("FIRST", "SECOND")
+    n1 = rota.route_of("N1")
+    assert n1 is not None and n1.visit_ids == ("FIRST", "SECOND")
 
 
 def test_greedy_leaves_a_follower_out_when_its_predecessor_is_out():
@@ -226,7 +228,8 @@ def test_vroom_keeps_pins_skills_max_visits_and_breaks():
     accounted(p, rota)
     assert attendants(rota, "PIN") == ["N2"]
     assert "X" not in rota.assigned_visit_ids
-    assert len(rota.route_of("N2").visit_ids) <= 3
+    n2 = rota.route_of("N2")
+    assert n2 is not None and len(n2.visit_ids) <= 3
     for r in rota.routes:
         assert sum(s.kind == "break" for s in r.stops) == 1
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.domain.check import check
-from scheduler.domain.model import Problem, Reason, Rota
+from scheduler.domain.model import Problem, Reason, Rota, Visit
 from solver import SolveOptions, StopWhen, solve
 from solver.instance import PENALTY_PRIORITY_2, PENALTY_PRIORITY_3
 from tests.support.factories import make_problem, shift, visit
@@ -60,6 +60,7 @@ def test_easy_day_places_everything_in_window():
     assert rota.unassigned == ()
     for r in rota.routes:
         for s in r.stops:
+            assert s.visit_id is not None  # no shift here has a break
             v = p.visits[p.visit_index[s.visit_id]]
             assert v.window.start <= s.start <= v.window.end
 
@@ -283,7 +284,9 @@ def route_cost(p: Problem, k: int, order, T) -> int | None:
 def rota_cost(p: Problem, rota: Rota) -> int:
     k = check(p, rota).kpis
     penalty = sum(PENALTY[p.visits[p.visit_index[u.visit_id]].priority] for u in rota.unassigned)
-    return penalty + k["travel_min_total"]
+    travel = k["travel_min_total"]
+    assert isinstance(travel, int)
+    return penalty + travel
 
 
 tiny_visit = st.tuples(
@@ -358,7 +361,7 @@ def hhmm(m: int) -> str:
 def test_random_small_days_always_pass_the_checker(specs, with_breaks):
     """Pairs, gaps, pins, skills, breaks and limits mixed at random: every visit is accounted
     for exactly once and the rota passes the independent checker."""
-    visits = []
+    visits: list[Visit] = []
     for i, s in enumerate(specs):
         after = None
         gap = 0

@@ -17,9 +17,17 @@ DAY = datetime(2026, 11, 23)
 MIN_PER_CELL = 3
 
 
-def at(hhmm: str) -> datetime:
-    h, m = map(int, hhmm.split(":"))
-    return DAY + timedelta(hours=h, minutes=m)
+def at(hour: str | int, minute: int = 0, second: int = 0) -> datetime:
+    """A moment on the test day, the one time helper of the tests: ``at("09:30")``,
+    ``at("09:30:40")``, ``at(9, 30)`` or ``at(9, 30, 40)``."""
+    if isinstance(hour, str):
+        if minute or second:
+            raise TypeError('give the time as "HH:MM" or as numbers, not both')
+        parts = [int(p) for p in hour.split(":")]
+        if len(parts) not in (2, 3):
+            raise ValueError(f"a time is HH:MM or HH:MM:SS, not {hour!r}")
+        hour, minute, second = (*parts, 0)[:3]
+    return DAY + timedelta(hours=hour, minutes=minute, seconds=second)
 
 
 def grid(x: int, y: int) -> Location:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from scheduler.domain.diff import ClinicianChanges, RotaDiff
 from scheduler.domain.model import Location, Reason, Rota, Route, Stop, Unassigned, Visit, Window
-
-T0 = datetime(2026, 11, 23)
-
-
-def at(h: int, m: int = 0, s: int = 0) -> datetime:
-    return T0.replace(hour=h, minute=m, second=s)
+from tests.support.factories import at
 
 
 def visit(vid: str, staff: int = 1) -> Visit:
@@ -26,6 +22,13 @@ def stop(vid: str, start: datetime) -> Stop:
 
 def route(cid: str, *stops: Stop) -> Route:
     return Route(cid, tuple(stops))
+
+
+def changes_for(d: RotaDiff, cid: str) -> ClinicianChanges:
+    """``cid``'s changes in ``d``, which the caller expects to be there."""
+    changes = d.for_clinician(cid)
+    assert changes is not None, f"no changes for {cid}"
+    return changes
 
 
 def rota(*routes: Route, unassigned: tuple[str, ...] = ()) -> Rota:

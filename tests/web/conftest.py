@@ -42,7 +42,9 @@ def db_url(backend, tmp_path):
 
     from web.db import normalise_url
 
-    base = normalise_url(postgres_url())
+    url = postgres_url()
+    assert url is not None  # the postgresql backend is only parametrised when there is one
+    base = normalise_url(url)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
         engine = sa.create_engine(base, connect_args={"connect_timeout": 3})

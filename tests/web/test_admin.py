@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from scheduler.cli import main
@@ -50,7 +52,7 @@ def test_command_line_users_add(db_url, monkeypatch, capsys):
 
 
 def test_serve_builds_the_app_and_runs_it(db_url, monkeypatch, tmp_path):
-    calls = {}
+    calls: dict[str, Any] = {}
 
     def fake_run_simple(host, port, app, **kw):
         calls.update(host=host, port=port, app=app, **kw)

@@ -67,6 +67,7 @@ def parse(body: bytes) -> tuple[dict, list[dict]]:
         if name == "END":
             assert stack.pop() == value, f"END:{value} closes something else"
             if value == "VEVENT":
+                assert current is not None, "END:VEVENT without BEGIN:VEVENT"
                 events.append(current)
                 current = None
             continue

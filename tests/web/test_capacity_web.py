@@ -244,7 +244,7 @@ def test_stored_results_rebuild_the_sweep_result(tmp_path):
     again = sweep_result_of(run)
     assert again.summaries == result.summaries and again.largest == result.largest
     assert again.scenario.key() == result.scenario.key() and again.level == result.level
-    assert run.results["violations"] == 0
+    assert run.results is not None and run.results["violations"] == 0
 
 
 # --- simulated months ------------------------------------------------------------------------
@@ -398,6 +398,7 @@ def test_stored_month_results_draw_the_same_chart(tmp_path):
     again = month_result_of(run)
     assert again.totals.as_dict() == result.totals.as_dict()
     assert [r.date for r in again.rows] == [r.date for r in result.rows]
+    assert run.results is not None
     assert run.results["violations"] == 0 and run.results["complete"]
     if not HAVE_PLOTS:
         pytest.skip("scheduler.domain.capacity.plots not importable")

@@ -10,7 +10,9 @@ from tests.support.web import DAY
 
 
 def _token(html: str) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert m is not None, "no csrf-token meta tag"
+    return m.group(1)
 
 
 def test_the_board_is_gzipped_for_browsers_that_accept_it(as_role, published):

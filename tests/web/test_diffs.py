@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from scheduler.domain.model import Rota, Route, Unassigned
-from tests.support.rotas import BASE, VISITS, at, rota, route, stop
+from tests.support.factories import at
+from tests.support.rotas import BASE, VISITS, changes_for, rota, route, stop
 from tests.support.web import DATA
 from web.services.diffs import diff_json, diff_rotas
 
@@ -85,11 +86,11 @@ def test_the_small_day_with_a_visit_dropped_one_moved_and_one_re_timed(small_rot
     dropped = next(c for c in d.changes if c.has("dropped"))
     assert dropped.reason == "taken off by hand"
     assert dropped.patient_id == by_id[drop.visit_id].patient_id
-    assert drop.visit_id in [x.visit_id for x in d.for_clinician(drop_cid).losses]
-    assert move.visit_id in [x.visit_id for x in d.for_clinician(move_cid).losses]
-    assert [(x.visit_id, x.others) for x in d.for_clinician(to_cid).gains] == [
+    assert drop.visit_id in [x.visit_id for x in changes_for(d, drop_cid).losses]
+    assert move.visit_id in [x.visit_id for x in changes_for(d, move_cid).losses]
+    assert [(x.visit_id, x.others) for x in changes_for(d, to_cid).gains] == [
         (move.visit_id, (move_cid,))]  # fmt: skip
-    assert [(x.visit_id, x.shift_min) for x in d.for_clinician(late_cid).retimed] == [
+    assert [(x.visit_id, x.shift_min) for x in changes_for(d, late_cid).retimed] == [
         (late.visit_id, 20)]  # fmt: skip
     affected = {drop_cid, move_cid, to_cid, late_cid}
     assert {c.clinician_id for c in d.clinicians} == affected

@@ -76,8 +76,10 @@ def test_retiming_untouched_solver_routes_keeps_them_valid_and_mostly_identical(
 
 def test_a_move_retimes_both_routes_and_keeps_every_visit_once(problem, small_rota):
     edit = _clean_move(problem, small_rota)
+    assert edit.to_clinician is not None  # a move names where it goes
     new, _, text = apply_edit(problem, small_rota, [], edit)
-    assert edit.visit_id in new.route_of(edit.to_clinician).visit_ids
+    to = new.route_of(edit.to_clinician)
+    assert to is not None and edit.visit_id in to.visit_ids
     placed = [v for r in new.routes for v in r.visit_ids]
     before = [v for r in small_rota.routes for v in r.visit_ids]
     assert sorted(placed) == sorted(before)
@@ -123,8 +125,9 @@ def test_swap_exchanges_two_visits(problem, small_rota):
     va = next(v for v in a.visit_ids if not _linked(problem, v))
     vb = next(v for v in b.visit_ids if not _linked(problem, v))
     new, _, _ = apply_edit(problem, small_rota, [], Edit("swap", va, other_visit_id=vb))
-    assert vb in new.route_of(a.clinician_id).visit_ids
-    assert va in new.route_of(b.clinician_id).visit_ids
+    new_a, new_b = new.route_of(a.clinician_id), new.route_of(b.clinician_id)
+    assert new_a is not None and vb in new_a.visit_ids
+    assert new_b is not None and va in new_b.visit_ids
     check(problem, new)  # may or may not be clean; it must be checkable
 
 
@@ -188,9 +191,7 @@ def test_a_malformed_edit_is_a_clear_422(as_role, published):
     assert r.status_code == 422 and "unknown change" in text_of(r)
 
 
-def test_reoptimising_keeps_locks_and_most_of_the_plan(
-    app, as_role, db, published, small_rota
-):
+def test_reoptimising_keeps_locks_and_most_of_the_plan(app, as_role, db, published, small_rota):
     c = as_role("coord")
     locked = small_rota.routes[0]
     vid = locked.visit_ids[-1]
@@ -217,7 +218,8 @@ def test_reoptimising_keeps_locks_and_most_of_the_plan(
     from web.services.rotas import rota_from_json
 
     new = rota_from_json(version.rota)
-    assert vid in new.route_of(locked.clinician_id).visit_ids
+    kept = new.route_of(locked.clinician_id)
+    assert kept is not None and vid in kept.visit_ids
     before = {(v, r.clinician_id) for r in small_rota.routes for v in r.visit_ids}
     after = {(v, r.clinician_id) for r in new.routes for v in r.visit_ids}
     assert len(before & after) >= 0.8 * len(before)  # the plan is kept, not rebuilt

@@ -38,6 +38,7 @@ def _edited(problem, rota: Rota):
                 continue
             routes = list(rota.routes)
             dropped = routes[i].stops[-1]
+            assert dropped.visit_id is not None  # a candidate route ends with a visit
             routes[i] = Route(routes[i].clinician_id, routes[i].stops[:-1])
             late = routes[j].stops[-1]
             moved = replace(late, start=late.start + timedelta(minutes=5),
@@ -208,9 +209,9 @@ def test_the_history_lists_every_version_with_a_diff_link(as_role, db, second, d
     assert f"diff with version {second.v2.id} (published 2)" in d
     assert "first version" in _row(html, f"version-{second.v1.id}")
     # the v2 row's link opens its diff with version 1
-    link = re.search(
-        rf'<tr id="version-{second.v2.id}">.*?<a href="([^"]*diff[^"]*)"', html, re.S
-    ).group(1)
+    m = re.search(rf'<tr id="version-{second.v2.id}">.*?<a href="([^"]*diff[^"]*)"', html, re.S)
+    assert m is not None, "no diff link in the v2 row"
+    link = m.group(1)
     follow = c.get(link.replace("&amp;", "&"))
     assert follow.status_code == 200 and second.drop_vid in text_of(follow)
     assert f"From version {second.v1.id} (published 1)" in text_of(follow)
@@ -258,6 +259,7 @@ def test_only_coordinators_and_admins_read_these_pages(app, as_role, second):
 def _audit_rows(response) -> list[list[str]]:
     html = response.get_data(as_text=True)
     body = re.search(r'<table class="grid" id="audit">.*?<tbody>(.*?)</tbody>', html, re.S)
+    assert body is not None, "no audit table"
     rows = []
     for tr in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S):
         rows.append([re.sub(r"<[^>]+>", "", td).strip() for td in re.findall(r"<td[^>]*>(.*?)</td>",
@@ -320,6 +322,7 @@ def test_reading_these_pages_is_not_audited(as_role, db, second):
 
 def test_which_version_a_version_is_compared_with(db, published, day_import, small_rota, users,
                                                   other_day_version):  # fmt: skip
+    from web.models import RotaVersion
     from web.services.diffs import newest_version, previous_version
     from web.services.rotas import publish, save_draft
 
@@ -332,8 +335,13 @@ def test_which_version_a_version_is_compared_with(db, published, day_import, sma
     stray.parent_id = other_day_version.id  # a parent of another day is ignored
     db.commit()
     assert previous_version(db, published) is None  # the first publication
-    assert previous_version(db, early).id == published.id  # not the later publication
-    assert previous_version(db, later).id == published.id  # published 2 → published 1
-    assert previous_version(db, child).id == early.id  # its parent, draft or not
-    assert previous_version(db, stray).id == later.id  # the latest published before it
-    assert newest_version(db, published.day_id).id == stray.id
+
+    def id_of(version: RotaVersion | None) -> int:
+        assert version is not None
+        return version.id
+
+    assert id_of(previous_version(db, early)) == published.id  # not the later publication
+    assert id_of(previous_version(db, later)) == published.id  # published 2 → published 1
+    assert id_of(previous_version(db, child)) == early.id  # its parent, draft or not
+    assert id_of(previous_version(db, stray)) == later.id  # the latest published before it
+    assert id_of(newest_version(db, published.day_id)) == stray.id

@@ -210,10 +210,14 @@ def test_the_coordinator_sees_whether_she_has_opened_the_latest(as_role, publish
 def test_the_page_carries_what_the_poll_compares(as_role, published, db, users):
     c = as_role("nurse")
     html = c.get(ROUTE).get_data(as_text=True)
-    watch = re.search(r'<div id="route-watch"[^>]*>', html).group(0)
+    watch_tag = re.search(r'<div id="route-watch"[^>]*>', html)
+    assert watch_tag is not None, "no route-watch element"
+    watch = watch_tag.group(0)
     assert " hidden " in watch
     assert f'data-url="{VERSION_API}"' in watch and 'data-version="1"' in watch
-    drawn = re.search(r'data-fingerprint="([0-9a-f]{16})"', watch).group(1)
+    fingerprint = re.search(r'data-fingerprint="([0-9a-f]{16})"', watch)
+    assert fingerprint is not None, "no data-fingerprint"
+    drawn = fingerprint.group(1)
     assert "nurse.js" in html
     for tag in re.findall(r"<script[^>]*>", html):  # CSP: no inline script
         assert "src=" in tag or 'type="application/json"' in tag, tag

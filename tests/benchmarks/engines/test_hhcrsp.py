@@ -138,6 +138,7 @@ def test_earliest_schedule_is_the_least_one():
     inst = tiny()
     seqs = [[(v.patient, v.service) for v in r] for r in good_routes()]
     routes = earliest_schedule(inst, seqs)
+    assert routes is not None
     assert [[v.start for v in r] for r in routes] == [[3, 8, 20, 26], [20, 31]]
 
 
@@ -154,6 +155,7 @@ def test_earliest_schedule_applies_the_max_gap():
     10 service 0 cannot start before 17 although vehicle 0 could be there at 8."""
     inst = tiny()
     routes = earliest_schedule(inst, [[(4, 0)], [(3, 1), (4, 1)]])
+    assert routes is not None
     assert [[v.start for v in r] for r in routes] == [[17], [20, 27]]
 
 
@@ -269,6 +271,7 @@ A1_BRKGA = """# Solution for ../instances-HHCRSP/InstanzCPLEX_HCSRP_10_1.txt
 def test_scorer_reproduces_published_solutions(k, text, printed):
     inst = read_instance(instance_file(k))
     routes = earliest_schedule(inst, parse_arc_routes(text, inst.n_vehicles))
+    assert routes is not None, "the published solution deadlocks"
     sc = score(inst, routes)
     assert sc.feasible, sc.errors
     cost, dist, tard, tmax = printed

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from scheduler.domain.diff import diff_rotas, plan_changes, shift_words
 from scheduler.domain.model import Rota, Stop
-from tests.support.rotas import BASE, VISITS, at, rota, route, stop
+from tests.support.factories import at
+from tests.support.rotas import BASE, VISITS, changes_for, rota, route, stop
 
 
 def test_identical_rotas_give_an_empty_diff():
@@ -56,7 +57,7 @@ def test_a_visit_dropped_is_now_unassigned_with_its_reason():
     assert [(c.visit_id, c.kinds) for c in d.changes] == [("V1", ("dropped",))]
     c = d.changes[0]
     assert c.reason == "no room for V1" and c.new_clinicians == () and c.old_start == at(9)
-    loss = d.for_clinician("C1").losses[0]
+    loss = changes_for(d, "C1").losses[0]
     assert (loss.visit_id, loss.old_start, loss.new_start, loss.unassigned) == (
         "V1", at(9), None, True)  # fmt: skip
     assert d.for_clinician("C2") is None
@@ -80,7 +81,7 @@ def test_a_visit_moved_to_another_clinician_at_the_same_time():
     d = diff_rotas(BASE, new, VISITS)
     assert [(c.visit_id, c.kinds) for c in d.changes] == [("V1", ("moved",))]
     assert d.changes[0].shift_min == 0
-    c1, c2 = d.for_clinician("C1"), d.for_clinician("C2")
+    c1, c2 = changes_for(d, "C1"), changes_for(d, "C2")
     assert [(x.visit_id, x.others, x.unassigned) for x in c1.losses] == [("V1", ("C2",), False)]
     assert [(x.visit_id, x.others, x.unassigned) for x in c2.gains] == [("V1", ("C1",), False)]
     assert c1.gains == c1.retimed == c2.losses == c2.retimed == ()
@@ -98,9 +99,9 @@ def test_a_visit_re_timed_says_by_how_much():
     assert [(c.visit_id, c.kinds, c.shift_min) for c in d.changes] == [
         ("V1", ("retimed",), 15), ("V4", ("retimed",), -70)]  # fmt: skip
     assert [(x.visit_id, x.old_start, x.new_start, x.shift_min)
-            for x in d.for_clinician("C1").retimed] == [("V1", at(9), at(9, 15), 15)]  # fmt: skip
-    assert d.for_clinician("C2").retimed[0].shift_min == -70
-    assert d.for_clinician("C1").gains == d.for_clinician("C1").losses == ()
+            for x in changes_for(d, "C1").retimed] == [("V1", at(9), at(9, 15), 15)]  # fmt: skip
+    assert changes_for(d, "C2").retimed[0].shift_min == -70
+    assert changes_for(d, "C1").gains == changes_for(d, "C1").losses == ()
     assert d.summary.retimed == 2 and d.summary.moved == 0
     assert d.changes[0].describe() == "V1 15 min later (09:15)"
     assert d.changes[1].describe() == "V4 1 h 10 min earlier (12:50)"
@@ -127,9 +128,9 @@ def test_a_visit_moved_and_re_timed():
     d = diff_rotas(BASE, new, VISITS)
     c = d.changes[0]
     assert len(d.changes) == 1 and c.kinds == ("moved", "retimed") and c.shift_min == 390
-    assert d.for_clinician("C1").losses[0].old_start == at(9)
-    assert d.for_clinician("C2").gains[0].new_start == at(15, 30)
-    assert d.for_clinician("C2").retimed == ()  # she did not have it before
+    assert changes_for(d, "C1").losses[0].old_start == at(9)
+    assert changes_for(d, "C2").gains[0].new_start == at(15, 30)
+    assert changes_for(d, "C2").retimed == ()  # she did not have it before
     assert d.summary.moved == d.summary.retimed == d.summary.changed == 1
     assert c.describe() == "V1 moved from C1 to C2, 6 h 30 min later (15:30)"
 
@@ -147,8 +148,8 @@ def test_a_pair_compares_the_set_of_its_clinicians():
     assert len(d.changes) == 1 and c.visit_id == "V2" and c.kinds == ("moved",)
     assert c.old_clinicians == ("C1", "C2") and c.new_clinicians == ("C1", "C3")
     assert [x.clinician_id for x in d.clinicians] == ["C2", "C3"]
-    assert d.for_clinician("C2").losses[0].others == ("C3",)
-    assert d.for_clinician("C3").gains[0].others == ("C2",)
+    assert changes_for(d, "C2").losses[0].others == ("C3",)
+    assert changes_for(d, "C3").gains[0].others == ("C2",)
     assert c.describe() == "V2 moved from C1 and C2 to C1 and C3"
 
 
@@ -161,9 +162,9 @@ def test_a_pair_moved_and_re_timed_tells_the_partner_who_keeps_it():
     )
     d = diff_rotas(BASE, new, VISITS)
     assert d.changes[0].kinds == ("moved", "retimed") and d.changes[0].shift_min == 60
-    kept = d.for_clinician("C1").retimed
+    kept = changes_for(d, "C1").retimed
     assert [(x.visit_id, x.shift_min, x.others) for x in kept] == [("V2", 60, ("C3",))]
-    assert d.for_clinician("C3").gains[0].new_start == at(12)
+    assert changes_for(d, "C3").gains[0].new_start == at(12)
     assert d.summary.clinicians_affected == 3
 
 
@@ -191,9 +192,9 @@ def test_changes_are_in_time_order_and_grouped_per_clinician():
     assert [c.visit_id for c in d.changes] == ["V3", "V1", "V4"]  # 08:00, (09:00), 14:10
     s = d.summary
     assert (s.added, s.dropped, s.moved, s.retimed, s.changed, s.unchanged) == (1, 1, 0, 1, 3, 1)
-    c1 = d.for_clinician("C1")
+    c1 = changes_for(d, "C1")
     assert [x.visit_id for x in c1.gains] == ["V3"] and [x.visit_id for x in c1.losses] == ["V1"]
-    assert c1.count == 2 and d.for_clinician("C2").count == 1
+    assert c1.count == 2 and changes_for(d, "C2").count == 1
 
 
 def test_visits_are_optional_and_unknown_ones_are_still_compared():

@@ -90,7 +90,9 @@ def test_a_clinician_left_with_nothing_after_now_still_gets_her_break():
     smaller = make_problem(list(prepared.visits), list(prepared.shifts))
     new = solve(smaller, SolveOptions(time_limit_s=0.5, improve=False),
                 warm_start=WarmStart({})).rota  # fmt: skip
-    merged = merge(prepared, new, [v.visit_id for v in VISITS if v.visit_id not in cancel], now).rota
+    merged = merge(
+        prepared, new, [v.visit_id for v in VISITS if v.visit_id not in cancel], now
+    ).rota
     whole = make_problem([v for v in VISITS if v.visit_id not in cancel],
                          list(shifts_as_worked(problem, prepared, frozenset())))  # fmt: skip
     assert check(whole, merged).violations == ()

@@ -77,7 +77,10 @@ def test_workday_rounds_the_shift_and_keeps_the_break_inside_it():
         [shift("N1", "08:00", "12:00", brk=(30, "07:00", "12:00"))],
     )
     w = workday(problem, 0)
-    assert (w.start, w.end) == (problem.minute(problem.shifts[0].start), problem.minute(problem.shifts[0].end))
+    assert (w.start, w.end) == (
+        problem.minute(problem.shifts[0].start),
+        problem.minute(problem.shifts[0].end),
+    )
     assert w.rest is not None
     assert w.rest.earliest == w.start  # not before the shift starts
     assert w.rest.latest == w.end - 30  # ends by the shift's end

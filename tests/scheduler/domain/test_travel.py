@@ -8,10 +8,11 @@ import hashlib
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from geopy.distance import great_circle
+from geopy.distance import great_circle  # geopy has no type hints
 
 from scheduler.domain.model import Location
 from scheduler.domain.travel import (
@@ -84,7 +85,7 @@ def test_speed_bands_join_without_a_jump(boundary):
 def test_geodesic_name_reflects_every_parameter():
     """Changing any parameter changes the name, and so the cache entry."""
     base = Geodesic()
-    changed = {
+    changed: dict[str, Any] = {  # each field's own type, so Any
         "circuity": 1.4,
         "band_km": (3.0, 10.0, 30.0),
         "band_kmh": (20.0, 35.0, 50.0, 70.0),
@@ -290,7 +291,8 @@ def nid(i: int, j: int) -> int:
     return 1 + i * 4 + j
 
 
-def at(i: float, j: float) -> Location:
+def place(i: float, j: float) -> Location:
+    """The place ``i`` grid steps north and ``j`` east of the map's south-west corner."""
     return Location(round(LAT0 + i * DLAT, 7), round(LON0 + j * DLON, 7))
 
 
@@ -303,14 +305,14 @@ def write_osm(path: Path, comment: str = "") -> None:
     one-way street the wrong way, a building, and a shop node. A motorway leaves the primary
     road eastwards by a slip road, and a separate two-node street lies 11 km away (an island).
     """
-    nodes = [(nid(i, j), at(i, j)) for i in range(4) for j in range(4)]
+    nodes = [(nid(i, j), place(i, j)) for i in range(4) for j in range(4)]
     nodes += [
-        (50, at(1.5, 3.3)),  # footway midpoint
-        (51, at(1.5, 2.7)),  # private road midpoint
-        *[(60 + k, at(1.1 + k // 2 * 0.2, 1.1 + k % 2 * 0.2)) for k in range(4)],  # building
-        (70, at(1.05, 1.05)),  # a shop: a lone node
-        (80, at(0, 5)),
-        (81, at(3, 5)),  # motorway
+        (50, place(1.5, 3.3)),  # footway midpoint
+        (51, place(1.5, 2.7)),  # private road midpoint
+        *[(60 + k, place(1.1 + k // 2 * 0.2, 1.1 + k % 2 * 0.2)) for k in range(4)],  # building
+        (70, place(1.05, 1.05)),  # a shop: a lone node
+        (80, place(0, 5)),
+        (81, place(3, 5)),  # motorway
         (90, ISLAND),
         (91, Location(51.901, -0.10)),  # island street
     ]
@@ -327,8 +329,8 @@ def write_osm(path: Path, comment: str = "") -> None:
     ways.append((800, [90, 91], residential))
     xml = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
     for n, p in nodes:
-        tags = '<tag k="shop" v="chemist"/>' if n == 70 else ""
-        xml.append(f'<node id="{n}" lat="{p.lat}" lon="{p.lon}" version="1">{tags}</node>')
+        node_tags = '<tag k="shop" v="chemist"/>' if n == 70 else ""
+        xml.append(f'<node id="{n}" lat="{p.lat}" lon="{p.lon}" version="1">{node_tags}</node>')
     for w, refs, tags in ways:
         xml.append(f'<way id="{w}" version="1">')
         xml += [f'<nd ref="{r}"/>' for r in refs]
@@ -340,7 +342,8 @@ def write_osm(path: Path, comment: str = "") -> None:
 
 #: Junctions that survive osmnx's simplification (corners with two roads are merged away),
 #: one place twice, and one on the island.
-PLACES = [at(0, 1), at(0, 2), at(1, 1), at(1, 2), at(1, 3), at(2, 3), at(2, 3), ISLAND]
+PLACES = [place(0, 1), place(0, 2), place(1, 1), place(1, 2), place(1, 3), place(2, 3),
+          place(2, 3), ISLAND]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -437,9 +440,9 @@ def test_places_never_snap_onto_a_motorway(town):
     """A door beside the motorway joins the road network at the nearest ordinary junction,
     with the walk-in time added, not at the motorway node under it."""
     _, model = town
-    snap = model.snap([at(3, 5), at(1, 1)])
+    snap = model.snap([place(3, 5), place(1, 1)])
     assert snap.nodes[0] == nid(3, 3)
-    km = great_circle_km([at(3, 5), at(3, 3)])[0, 1]
+    km = great_circle_km([place(3, 5), place(3, 3)])[0, 1]
     assert snap.access_min[0] == pytest.approx(km / 15 * 60, rel=1e-3)
     assert snap.nodes[1] == nid(1, 1) and snap.access_min[1] == pytest.approx(0, abs=1e-6)
 
@@ -473,10 +476,13 @@ def test_graphml_round_trip(town, tmp_path, projected):
     when it was saved projected to metres (it is brought back to lat/lon for snapping)."""
     import osmnx as ox
 
+    from scheduler.domain.travel_osm import RoadNetwork
+
     _, osm = town
     G = ox.project_graph(osm.graph()) if projected else osm.graph()
     ox.save_graphml(G, tmp_path / "town.graphml")
     gml = model_from_options(str(tmp_path / "town.graphml"))
+    assert isinstance(gml, RoadNetwork)
     assert gml.name != osm.name
     assert np.allclose(osm.minutes(PLACES), gml.minutes(PLACES), atol=1e-6)
     assert gml.fallback_pairs == osm.fallback_pairs

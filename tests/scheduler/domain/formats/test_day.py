@@ -50,7 +50,8 @@ def test_every_column_of_a_good_day_is_read():
     assert n1.end_location == n1.start_location
     assert n2.end_location.lat == pytest.approx(51.8)
     assert n2.end_location.lon == pytest.approx(-0.2)
-    assert n2.max_visits is None and n2.rest_break.duration_min == 60
+    assert n2.max_visits is None
+    assert n2.rest_break is not None and n2.rest_break.duration_min == 60
     assert h1.rest_break is None and h1.role == "HCA" and h1.max_visits is None
 
 

@@ -88,7 +88,7 @@ def test_admissions_by_weekday_stays_and_littles_law():
 
 def test_each_days_visits_are_its_patients_care_plans_expanded():
     census = month_census(TINY, TINY_SPEC, seed=3)
-    seen_clinicians = Counter()
+    seen_clinicians: Counter[str] = Counter()
     for d in range(1, TINY_SPEC.days + 1):
         day = census.date_of(d)
         here = census.present(d)
@@ -235,4 +235,5 @@ def test_a_stored_day_that_no_longer_matches_is_solved_again(tmp_path):
         )
         again = simulate_month(TINY, tmp_path, spec=spec, time_limit_s=1.0, workers=1)
     assert solves == [1, 2, 1]
-    assert again.complete and again.rows[0].metrics.visits == again.rows[0].visits
+    metrics = again.rows[0].metrics
+    assert again.complete and metrics is not None and metrics.visits == again.rows[0].visits

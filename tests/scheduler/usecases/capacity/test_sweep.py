@@ -104,8 +104,8 @@ def test_day_metrics_agree_with_the_rota():
     placed = {v for r in rota.routes for v in r.visit_ids}
     assert m.placed == len(placed) and m.visits == len(visits)
     assert m.p1_total == sum(v.priority == 1 for v in visits)
-    paid = {}
-    busy = {}
+    paid: dict[str, float] = {}
+    busy: dict[str, int] = {}
     by_id = {v.visit_id: v for v in visits}
     for sh in shifts:
         paid[sh.role] = (
