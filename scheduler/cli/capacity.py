@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from scheduler.cli.common import add_executor_options
 from scheduler.cli.progress import ProgressLine
 from scheduler.domain.capacity.scenario import (
     load_scenario,
@@ -56,13 +57,7 @@ def _scenario(args):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", help="scenario TOML (default: the bundled sample service)")
     p.add_argument("--time-limit", type=float, default=30.0, help="seconds per solved day")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
-    p.add_argument(
-        "--ray",
-        metavar="ADDRESS",
-        default=None,
-        help="run the solves on Ray: 'local' or a cluster address (extra: ray)",
-    )
+    add_executor_options(p)
     p.add_argument("--p1", type=float, default=100.0, help="%% of priority-1 on time per day")
     p.add_argument("--placed", type=float, default=98.0, help="%% of all visits placed per day")
     p.add_argument("--days", type=float, default=95.0, help="%% of days that must meet both")

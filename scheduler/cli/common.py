@@ -8,6 +8,7 @@ why``; nothing written).
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, datetime
 
 from scheduler.domain.errors import InputError, InputIssue
@@ -33,3 +34,15 @@ def parse_moment(text: str, flag: str) -> datetime:
 def ids(text: str | None) -> frozenset[str]:
     """A comma-separated list of ids as a set (empty for none)."""
     return frozenset(x for x in (text or "").split(",") if x)
+
+
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--ray``: where a capacity run's independent day solves go (a local
+    process pool, by default one process per core, or a Ray cluster)."""
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
+    p.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="run the solves on Ray: 'local' or a cluster address (extra: ray)",
+    )

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from scheduler.cli.capacity import day_progress
+from scheduler.cli.common import add_executor_options
 from scheduler.domain.capacity.admissions import MonthSpec, StayModel
 from scheduler.domain.capacity.month_report import MonthResult
 from scheduler.domain.capacity.scenario import load_scenario, roster_text, sample_scenario
@@ -97,13 +98,7 @@ def add_simulate_parser(sub) -> None:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=40.0, help="seconds per day (40)")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
-    p.add_argument(
-        "--ray",
-        metavar="ADDRESS",
-        default=None,
-        help="run the solves on Ray: 'local' or a cluster address (extra: ray)",
-    )
+    add_executor_options(p)
     p.add_argument("--out", default="month_out", help="output folder (resumable)")
     p.add_argument("--plot", action="store_true", help="also draw month.png and month.svg")
     p.set_defaults(func=cmd_simulate)
