@@ -6,7 +6,8 @@ frozen visit, at that patient's home (or at base at ``now`` if she has not start
 break is kept only if she has not taken it yet. The remaining visits, urgent additions and
 nothing else form a smaller day for the solver. To keep the plan stable, each remaining visit
 *prefers* the clinician it had (the solver's continuity rule: it moves only when that saves
-travel), unless the patient already had a preferred clinician. A clinician who goes off sick
+travel), before the patient's own preferred clinician: in the live day a stable plan comes
+first, since every move is a nurse to tell. A clinician who goes off sick
 loses her remaining shift, so her visits are redistributed.
 
 ``merge`` puts the frozen stops back in front of the new routes, giving a rota of the whole
@@ -15,12 +16,13 @@ day that the independent checker can verify against the whole day's problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from scheduler.domain.model import (
     Break,
     Problem,
+    Reason,
     Rota,
     Route,
     Shift,
@@ -40,6 +42,9 @@ class ReplanInput:
     frozen: dict[str, tuple[Stop, ...]]
     previous: dict[str, str]  # visit_id → (a) clinician it had before
     before: dict[str, set[str]]  # visit_id → every clinician it had before
+    #: Visits that cannot be planned again, with the reason (e.g. a follower whose
+    #: predecessor is neither done nor still plannable).
+    left_out: dict[str, Unassigned] = field(default_factory=dict)
 
 
 def frozen_stops(route: Route, now: datetime) -> tuple[Stop, ...]:
@@ -47,6 +52,29 @@ def frozen_stops(route: Route, now: datetime) -> tuple[Stop, ...]:
     order to start it on time), with the breaks between them."""
     started = [i for i, s in enumerate(route.stops) if s.start - _minutes(s.travel_min) < now]
     return route.stops[: started[-1] + 1] if started else ()
+
+
+def frozen_routes(problem: Problem, rota: Rota, now: datetime) -> dict[str, tuple[Stop, ...]]:
+    """Each route's frozen stops, a double-handed visit frozen on every route it is on as soon
+    as it is frozen on one: when one attendant is already driving to it, the other is bound
+    to the same minute, even if her own drive has not begun (and so is everything she does
+    before it). Without this the pair would be split: one half kept, the other re-planned."""
+    pairs = {v.visit_id for v in problem.visits if v.staff > 1}
+    count = {r.clinician_id: len(frozen_stops(r, now)) for r in rota.routes}
+    while True:
+        bound = {
+            s.visit_id
+            for r in rota.routes
+            for s in r.stops[: count[r.clinician_id]]
+            if s.visit_id in pairs
+        }
+        grown = False
+        for r in rota.routes:
+            for i, s in enumerate(r.stops):
+                if s.visit_id in bound and i >= count[r.clinician_id]:
+                    count[r.clinician_id], grown = i + 1, True
+        if not grown:
+            return {r.clinician_id: r.stops[: count[r.clinician_id]] for r in rota.routes}
 
 
 def prepare(
@@ -63,11 +91,12 @@ def prepare(
     done: set[str] = set()
     previous: dict[str, str] = {}
     planned_start: dict[str, datetime] = {}
+    frozen_by_route = frozen_routes(problem, rota, now)
     for route in rota.routes:
         for s in route.stops:
             if s.visit_id:
                 planned_start.setdefault(s.visit_id, s.start)
-        stops = frozen_stops(route, now)
+        stops = frozen_by_route[route.clinician_id]
         if stops:
             frozen[route.clinician_id] = stops
             done.update(s.visit_id for s in stops if s.visit_id)
@@ -144,15 +173,40 @@ def prepare(
                 window=window,
                 after_visit=after,
                 min_gap_min=gap,
-                preferred_clinician=v.preferred_clinician or keep_with,
+                preferred_clinician=keep_with or v.preferred_clinician,
                 pinned_clinician=v.pinned_clinician if v.pinned_clinician not in absent else None,
             )
         )
+    remaining, left_out = _without_orphans(remaining, now)
     before: dict[str, set[str]] = {}
     for route in rota.routes:
         for vid in route.visit_ids:
             before.setdefault(vid, set()).add(route.clinician_id)
-    return ReplanInput(tuple(remaining), tuple(shifts), frozen, previous, before)
+    return ReplanInput(tuple(remaining), tuple(shifts), frozen, previous, before, left_out)
+
+
+def _without_orphans(
+    visits: list[Visit], now: datetime
+) -> tuple[list[Visit], dict[str, Unassigned]]:
+    """The visits whose predecessor is still to be planned (or has none), and the others left
+    out with the reason: a follower cannot be made without its predecessor (a fluids
+    disconnection whose connection was never made), and it must not point at a visit the
+    smaller day no longer has."""
+    left_out: dict[str, Unassigned] = {}
+    while True:
+        ids = {v.visit_id for v in visits}
+        orphans = [v for v in visits if v.after_visit is not None and v.after_visit not in ids]
+        if not orphans:
+            return visits, left_out
+        for v in orphans:
+            left_out[v.visit_id] = Unassigned(
+                v.visit_id,
+                f"not planned again at {now:%H:%M}: it follows {v.after_visit}, which is "
+                "neither done nor still plannable",
+                Reason.PRECEDING_UNPLACED,
+            )
+        gone = {v.visit_id for v in orphans}
+        visits = [v for v in visits if v.visit_id not in gone]
 
 
 def shifts_as_worked(
@@ -205,7 +259,7 @@ def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datet
         if stops and shift.rest_break and not any(s.kind == "break" for s in stops):
             stops.append(_owed_break(shift.rest_break, stops[-1].end))
     placed = {s.visit_id for stops in routes.values() for s in stops if s.visit_id}
-    reasons = {u.visit_id: u for u in new.unassigned}
+    reasons = {**prepared.left_out, **{u.visit_id: u for u in new.unassigned}}
     unassigned = []
     for vid in all_visit_ids:
         if vid in placed:
