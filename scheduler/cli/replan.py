@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scheduler.cli.common import EXIT_OK, ids, parse_moment
+from scheduler.cli.common import EXIT_OK, EXIT_VIOLATIONS, ids, parse_moment
 from scheduler.usecases.replan_day import replan_files
 
 
@@ -34,13 +34,21 @@ def cmd_replan(args: argparse.Namespace) -> int:
         absent=ids(args.absent), roads=args.roads, time_limit_s=args.time_limit,
     )  # fmt: skip
     k = r.report.kpis
+    c = r.changes
+    if not r.report.ok:
+        print(f"the checker rejected the re-plan at {now:%H:%M}: nothing written to {args.out}",
+              file=sys.stderr)  # fmt: skip
+        for v in r.report.violations[:20]:
+            print(f"  violation: {v}", file=sys.stderr)
+        return EXIT_VIOLATIONS
     print(
-        f"re-planned at {now:%H:%M}: {r.frozen_visits} visits done or under way kept, "
-        f"{r.moved_visits} moved to another clinician, "
+        f"re-planned at {now:%H:%M}: {r.frozen_visits} visits done or under way kept; against "
+        f"the rota before, {c['moved']} moved to another clinician, {c['reordered']} "
+        f"re-ordered, {c['dropped']} dropped, {c['added']} added; "
         f"{k['visits_assigned']}/{k['visits_total']} placed, "
-        f"{k['priority1_unassigned']} priority-1 unassigned; "
-        f"checker: {len(r.report.violations)} violations; written to {args.out}"
+        f"{k['priority1_unassigned']} priority-1 unassigned; checker: 0 violations; "
+        f"written to {args.out}"
     )
-    for v in r.report.violations[:20]:
-        print(f"  violation: {v}", file=sys.stderr)
+    for u in r.priority1_dropped:
+        print(f"  priority-1 visit {u.visit_id} dropped: {u.reason}", file=sys.stderr)
     return EXIT_OK

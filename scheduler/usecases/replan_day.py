@@ -3,23 +3,29 @@
 What is done, under way or already being driven to at ``now`` is frozen
 (``scheduler.domain.replan.prepare``); the rest of the day, with urgent additions and
 without cancelled visits or absent clinicians, is a smaller day solved from the current plan
-with minimal change (no free search); the frozen part and the new plan are merged into the
-whole day's rota, which the independent checker judges against the whole day.
+with minimal change first (insertion, moving one visit aside); if that leaves a priority-1
+visit out, the rest of the time budget goes to a search from the same plan (a visit leaves
+the clinician it had only to save ``KEEP_COST_MIN`` minutes), whose result is taken only if
+it keeps more priority-1 visits: safety first, then change (minimal change otherwise wins).
+The frozen part and the new plan are merged into the whole day's rota, which the independent
+checker judges against the whole day.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from scheduler.domain.check import CheckReport, check
+from scheduler.domain.diff import plan_changes
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.day import read_day, read_visits
 from scheduler.domain.formats.rota import read_matrix, read_rota
 from scheduler.domain.formats.solution import write_solution
-from scheduler.domain.model import Problem, Rota, Visit
+from scheduler.domain.model import Problem, Rota, Unassigned, Visit
 from scheduler.domain.problem import build_problem
 from scheduler.domain.replan import merge, prepare, shifts_as_worked
 from scheduler.domain.travel import TravelModel
@@ -38,6 +44,12 @@ class Replan:
     now: datetime
     frozen_visits: int
     moved_visits: int
+    #: Against the rota before: visits ``kept``, ``reordered``, ``moved`` to another
+    #: clinician, ``dropped`` (planned before, unassigned now), ``added``
+    #: (``scheduler.domain.diff.plan_changes``).
+    changes: dict[str, int] = field(default_factory=dict)
+    #: Priority-1 visits planned before and unassigned now: the coordinator must be shown them.
+    priority1_dropped: tuple[Unassigned, ...] = ()
 
 
 def replan_day(
@@ -62,19 +74,47 @@ def replan_day(
         for r in rota.routes
     }
     starts = {s.visit_id: s.start for r in rota.routes for s in r.stops if s.visit_id}
-    result = solve(
-        smaller,
-        SolveOptions(time_limit_s=time_limit_s, improve=False),
-        warm_start=WarmStart(initial, starts),
-    )
+    warm = WarmStart(initial, starts)
     whole = build_problem(
         (*before.visits, *add), shifts_as_worked(before, prepared, absent), travel
     )
-    merged = merge(prepared, result.rota, [v.visit_id for v in whole.visits], now)
+    ids = [v.visit_id for v in whole.visits]
+    t0 = time.monotonic()
+    result = solve(smaller, SolveOptions(time_limit_s=time_limit_s, improve=False), warm_start=warm)
+    merged = merge(prepared, result.rota, ids, now)
+    left = time_limit_s - (time.monotonic() - t0)
+    if _priority1_out(smaller, result.rota) and left >= MIN_SEARCH_S:
+        # Safety first: minimal change left a priority-1 visit out, so spend the rest of the
+        # budget on a search from the same plan (visits still prefer their clinician).
+        searched = solve(
+            smaller,
+            SolveOptions(time_limit_s=left, improve=True, continuity_cost=KEEP_COST_MIN),
+            warm_start=warm,
+        )
+        if _priority1_out(smaller, searched.rota) < _priority1_out(smaller, result.rota):
+            result, merged = searched, merge(prepared, searched.rota, ids, now)
     report = check(whole, merged.rota)
+    was = {r.clinician_id: list(r.visit_ids) for r in rota.routes}
+    planned = {vid for vids in was.values() for vid in vids}
+    p1 = {v.visit_id for v in whole.visits if v.priority == 1}
+    dropped = tuple(u for u in merged.rota.unassigned if u.visit_id in p1 and u.visit_id in planned)
     return Replan(
-        whole, merged.rota, report, result, now, merged.frozen_visits, merged.moved_visits
-    )
+        whole, merged.rota, report, result, now, merged.frozen_visits, merged.moved_visits,
+        plan_changes(was, merged.rota), dropped,
+    )  # fmt: skip
+
+
+#: In the search, minutes of driving a visit must save before it leaves the clinician it had:
+#: nurses are told of every move, so the search moves what it must, not what it may.
+KEEP_COST_MIN = 120
+
+#: Below this many seconds left, a search after the minimal-change pass is not worth starting.
+MIN_SEARCH_S = 1.0
+
+
+def _priority1_out(problem: Problem, rota: Rota) -> int:
+    p1 = {v.visit_id for v in problem.visits if v.priority == 1}
+    return sum(1 for u in rota.unassigned if u.visit_id in p1)
 
 
 def replan_files(
@@ -90,7 +130,9 @@ def replan_files(
     roads: str | None = None,
     time_limit_s: float = 10.0,
 ) -> Replan:
-    """``hah replan``: the day and its rota from files, re-planned, written to ``out``."""
+    """``hah replan``: the day and its rota from files, re-planned, written to ``out`` only if
+    the independent checker accepts the whole day (else nothing is written: see
+    ``Replan.report``)."""
     day_visits, shifts = read_day(visits, clinicians)
     added = read_visits(add) if add is not None else ()
     clash = {v.visit_id for v in added} & {v.visit_id for v in day_visits}
@@ -108,9 +150,12 @@ def replan_files(
         before, rota, now, model, add=added, remove=remove, absent=absent,
         time_limit_s=time_limit_s,
     )  # fmt: skip
+    if not replan.report.ok:
+        return replan  # never written as if it were a rota to follow
     extra = {
         "replan_moved_visits": replan.moved_visits,
         "replan_frozen_visits": replan.frozen_visits,
+        "plan_changes": replan.changes,
     }
     summary = summary_of(replan.report, replan.result, extra)
     write_solution(out, replan.problem, replan.rota, summary, export_matrix=True)

@@ -7,6 +7,7 @@ and the tests do not depend on the travel models under test elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -81,6 +82,17 @@ def shift(
         rest_break=rest,
         max_visits=max_visits,
     )
+
+
+class GridTravel:
+    """The grid's drives as a ``TravelModel``, for code that builds its own problems (the
+    re-planning use case): the same minutes as ``make_problem``'s matrix."""
+
+    name = f"grid-{MIN_PER_CELL}min-per-cell"
+
+    def minutes(self, locations: Sequence[Location]) -> np.ndarray:
+        cells = np.array([cell(p) for p in locations], dtype=float).reshape(-1, 2)
+        return MIN_PER_CELL * np.abs(cells[:, None, :] - cells[None, :, :]).sum(axis=2)
 
 
 def make_problem(visits: list[Visit], shifts: list[Shift]) -> Problem:
