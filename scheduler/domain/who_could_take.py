@@ -1,0 +1,149 @@
+"""Who could take this visit? The clinicians who might, each with what it would cost.
+
+What a coordinator asks before she moves a visit by hand or places an urgent referral: for
+every clinician qualified for the visit and on shift in its window, the best place in her
+route from ``now`` on (what is done, under way or being driven to stays as it is: see
+``scheduler.domain.replan.frozen_routes``), the start it would get, the minutes of driving
+it adds, which of her other visits it would push later and by how much, and the independent
+checker's verdict on the whole day with it: feasible, or the rules it breaks. Best first:
+feasible before not, then fewer of her visits pushed, then less driving added.
+
+This never changes the rota and never calls the solver: each option is a hand edit
+(``scheduler.domain.retime``) judged by the checker, so what is offered is exactly what
+accepting it would give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from scheduler.domain.check import check
+from scheduler.domain.model import Problem, Rota, Stop
+from scheduler.domain.replan import frozen_routes
+from scheduler.domain.retime import retime
+from scheduler.domain.timing import time_route, visit_task, workday
+
+#: How many of the cheapest positions (by the timing rule alone) go to the checker.
+CHECKED = 8
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to take the visit: on ``clinician_id``'s route at ``position`` (0-based among
+    her visits), starting at ``start``. ``pushed``: her other visits that would start later,
+    as (visit id, minutes later). ``breaks``: the rules the checker says the whole day would
+    break (empty: feasible). ``rota``: the day with the visit taken this way."""
+
+    clinician_id: str
+    position: int
+    start: datetime
+    travel_added_min: int
+    pushed: tuple[tuple[str, int], ...]
+    breaks: tuple[str, ...]
+    rota: Rota
+
+    @property
+    def feasible(self) -> bool:
+        return not self.breaks
+
+    def rank(self) -> tuple[int, int, int, int]:
+        return (len(self.breaks), len(self.pushed), self.travel_added_min, self.position)
+
+
+def who_could_take(
+    problem: Problem,
+    rota: Rota,
+    visit_id: str,
+    now: datetime | None = None,
+    *,
+    limit: int = CHECKED,
+) -> list[Option]:
+    """The ``limit`` best ways to put ``visit_id`` (a visit of ``problem``, unassigned or on
+    someone's route) on one clinician's route, best first. A staff-2 visit is not offered here:
+    it needs two clinicians at one minute (a re-plan places it)."""
+    visit = problem.visits[problem.visit_index[visit_id]]
+    if visit.staff > 1:
+        raise ValueError(f"{visit_id} is double-handed: it needs a re-plan, not one clinician")
+    base = _without(problem, rota, visit_id)
+    frozen = frozen_routes(problem, base, now) if now is not None else {}
+    v = problem.visit_index[visit_id]
+    candidates: list[tuple[tuple[int, int], str, int]] = []
+    for k, shift in enumerate(problem.shifts):
+        if not shift.qualified_for(visit) or visit.pinned_clinician not in (
+            None,
+            shift.clinician_id,
+        ):
+            continue
+        if shift.end <= visit.window.start or shift.start > visit.window.end:
+            continue
+        route = base.route_of(shift.clinician_id)
+        seq = [problem.visit_index[x] for x in (route.visit_ids if route else ())]
+        done = sum(1 for s in frozen.get(shift.clinician_id, ()) if s.visit_id)
+        for pos in range(done, len(seq) + 1):
+            late, travel = _travel(problem, k, [*seq[:pos], v, *seq[pos:]])
+            candidates.append(((late, travel), shift.clinician_id, pos))
+    candidates.sort()
+    options: list[Option] = []
+    seen: set[str] = set()
+    for _, cid, pos in candidates:
+        if len(options) >= limit:
+            break
+        if cid in seen:  # her best position only: the others are worse by the same rule
+            continue
+        seen.add(cid)
+        options.append(_option(problem, base, cid, pos, visit_id, frozen.get(cid, ())))
+    return sorted(options, key=Option.rank)
+
+
+def _without(problem: Problem, rota: Rota, visit_id: str) -> Rota:
+    """The rota with ``visit_id`` off its route (that route re-timed, as a hand edit is)."""
+    routes = [r for r in rota.routes if visit_id in r.visit_ids]
+    if not routes:
+        return rota
+    order = {r.clinician_id: [x for x in r.visit_ids if x != visit_id] for r in routes}
+    return retime(problem, rota, order)
+
+
+def _travel(problem: Problem, k: int, seq: list[int]) -> tuple[int, int]:
+    """(minutes late, minutes driven including the drive home) of shift ``k`` making ``seq``
+    by the one timing rule."""
+    timed, late = time_route(workday(problem, k), [visit_task(problem, x) for x in seq],
+                             problem.travel_between)  # fmt: skip
+    if not seq:
+        return late, 0
+    home = problem.travel_between(problem.visit_loc[seq[-1]], problem.shift_end_loc[k])
+    return late, sum(t.travel for t in timed) + home
+
+
+def _option(
+    problem: Problem, base: Rota, cid: str, pos: int, visit_id: str, frozen: tuple[Stop, ...]
+) -> Option:
+    route = base.route_of(cid)
+    seq = list(route.visit_ids) if route else []
+    taken = retime(problem, base, {cid: [*seq[:pos], visit_id, *seq[pos:]]})
+    new = taken.route_of(cid)
+    assert new is not None
+    before = {s.visit_id: s for s in (route.stops if route else ()) if s.visit_id}
+    after = {s.visit_id: s for s in new.stops if s.visit_id}
+    pushed = tuple(
+        (vid, int((after[vid].start - s.start).total_seconds() // 60))
+        for vid, s in before.items()
+        if after[vid].start > s.start
+    )
+    rules = {v.rule for v in check(problem, taken).violations}
+    if any(after.get(s.visit_id) != s for s in frozen if s.visit_id):
+        rules.add("frozen")  # it would change what is already done or under way
+    k = problem.shift_index[cid]
+    index = problem.visit_index
+    _, was = _travel(problem, k, [index[x] for x in seq])
+    _, now_ = _travel(problem, k, [index[x] for x in new.visit_ids])
+    return Option(
+        clinician_id=cid,
+        position=pos,
+        start=after[visit_id].start,
+        travel_added_min=now_ - was,
+        pushed=pushed,
+        breaks=tuple(sorted(rules)),
+        rota=taken,
+    )
