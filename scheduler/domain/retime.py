@@ -21,7 +21,8 @@ fixed targets; if a touched route cannot meet them, the checker reports the brok
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, Unassigned
 from scheduler.domain.timing import Timed, time_route, visit_task, workday
@@ -42,11 +43,14 @@ def retime(
     order: dict[str, list[str]],
     *,
     unassigned: Iterable[Unassigned] = (),
+    earliest: Mapping[str, datetime] | None = None,
 ) -> Rota:
     """``rota`` with the routes named in ``order`` (clinician id → visit ids in order)
     re-timed; other routes unchanged. Visits no longer on any route and not already listed
     as unassigned are added to the unassigned list with the given entries (or a generic
-    "taken off the rota" one); visits now on a route leave the unassigned list."""
+    "taken off the rota" one); visits now on a route leave the unassigned list.
+    ``earliest`` (visit id → time) holds visits back: no start before it (a nurse running
+    late, a visit already made at its time)."""
     shift_index = problem.shift_index
     visit_index = problem.visit_index
     unknown = [c for c in order if c not in shift_index]
@@ -69,7 +73,9 @@ def retime(
         if visit.after_visit in visit_index:
             followers.setdefault(visit_index[visit.after_visit], []).append(i)
 
-    lower: dict[int, int] = {}
+    lower: dict[int, int] = {
+        visit_index[v]: problem.minute(t, round_up=True) for v, t in (earliest or {}).items()
+    }
     timed: dict[str, list[Timed]] = {}
     for _ in range(MAX_ROUNDS):
         timed = {c: _time_route(problem, shift_index[c], seq, lower) for c, seq in seqs.items()}
