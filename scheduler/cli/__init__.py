@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scheduler.cli import capacity, demo, engine, replan, solve, visits, web
+from scheduler.cli import capacity, demo, engine, propose, replan, solve, visits, web
 from scheduler.cli.common import EXIT_REFUSED
 from scheduler.domain.errors import InputError
 
@@ -20,7 +20,7 @@ from scheduler.domain.errors import InputError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hah", description="Hospital at Home visit scheduling.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (solve, visits, replan, web, engine):
+    for command in (solve, visits, replan, propose, web, engine):
         command.register(sub)
     capacity.add_capacity_parser(sub)
     from scheduler.cli.simulate import add_simulate_parser

@@ -138,3 +138,19 @@ def test_hah_replan_writes_nothing_when_the_checker_rejects_the_day(tmp_path, ca
     err = capsys.readouterr().err
     assert "rejected" in err and "window" in err
     assert not out.exists()
+
+
+def test_hah_replan_with_an_added_visit_writes_the_whole_day_beside_the_rota(tmp_path):
+    """The added visit is not in the day's visits.csv: the re-plan writes the whole day as
+    DIR/visits.csv, and ``hah check`` from those files accepts the rota."""
+    _small_day(tmp_path)
+    solved = tmp_path / "solved"
+    assert main(["solve", "--visits", str(tmp_path / "visits.csv"), "--clinicians",
+                 str(tmp_path / "clinicians.csv"), "--out", str(solved), "--iterations", "200",
+                 "--export-matrix", "--quiet"]) == 0  # fmt: skip
+    write_visits_csv([visit("U", 2, 1, "10:00", "12:00", priority=1)], tmp_path / "u.csv")
+    out = tmp_path / "replanned"
+    assert main([*_replan_args(tmp_path, solved, out), "--add", str(tmp_path / "u.csv")]) == 0
+    assert "U," in (out / "visits.csv").read_text()
+    assert main(["check", "--visits", str(out / "visits.csv"), "--clinicians",
+                 str(tmp_path / "clinicians.csv"), "--rota", str(out)]) == 0  # fmt: skip
