@@ -68,6 +68,9 @@ def who_could_take(
     base = _without(problem, rota, visit_id)
     frozen = frozen_routes(problem, base, now) if now is not None else {}
     v = problem.visit_index[visit_id]
+    # Nobody reaches it in the past: an idle nurse's timing would otherwise start it at the
+    # opening of a window that began before now.
+    not_before = {v: problem.minute(now, round_up=True)} if now is not None else {}
     candidates: list[tuple[tuple[int, int], str, int]] = []
     for k, shift in enumerate(problem.shifts):
         if not shift.qualified_for(visit) or visit.pinned_clinician not in (
@@ -81,7 +84,7 @@ def who_could_take(
         seq = [problem.visit_index[x] for x in (route.visit_ids if route else ())]
         done = sum(1 for s in frozen.get(shift.clinician_id, ()) if s.visit_id)
         for pos in range(done, len(seq) + 1):
-            late, travel = _travel(problem, k, [*seq[:pos], v, *seq[pos:]])
+            late, travel = _travel(problem, k, [*seq[:pos], v, *seq[pos:]], not_before)
             candidates.append(((late, travel), shift.clinician_id, pos))
     candidates.sort()
     options: list[Option] = []
@@ -92,7 +95,7 @@ def who_could_take(
         if cid in seen:  # her best position only: the others are worse by the same rule
             continue
         seen.add(cid)
-        options.append(_option(problem, base, cid, pos, visit_id, frozen.get(cid, ())))
+        options.append(_option(problem, base, cid, pos, visit_id, frozen.get(cid, ()), now))
     return sorted(options, key=Option.rank)
 
 
@@ -105,11 +108,13 @@ def _without(problem: Problem, rota: Rota, visit_id: str) -> Rota:
     return retime(problem, rota, order)
 
 
-def _travel(problem: Problem, k: int, seq: list[int]) -> tuple[int, int]:
+def _travel(
+    problem: Problem, k: int, seq: list[int], lower: dict[int, int] | None = None
+) -> tuple[int, int]:
     """(minutes late, minutes driven including the drive home) of shift ``k`` making ``seq``
-    by the one timing rule."""
+    by the one timing rule, no visit starting before its ``lower`` minute."""
     timed, late = time_route(workday(problem, k), [visit_task(problem, x) for x in seq],
-                             problem.travel_between)  # fmt: skip
+                             problem.travel_between, lower)  # fmt: skip
     if not seq:
         return late, 0
     home = problem.travel_between(problem.visit_loc[seq[-1]], problem.shift_end_loc[k])
@@ -117,11 +122,18 @@ def _travel(problem: Problem, k: int, seq: list[int]) -> tuple[int, int]:
 
 
 def _option(
-    problem: Problem, base: Rota, cid: str, pos: int, visit_id: str, frozen: tuple[Stop, ...]
+    problem: Problem,
+    base: Rota,
+    cid: str,
+    pos: int,
+    visit_id: str,
+    frozen: tuple[Stop, ...],
+    now: datetime | None,
 ) -> Option:
     route = base.route_of(cid)
     seq = list(route.visit_ids) if route else []
-    taken = retime(problem, base, {cid: [*seq[:pos], visit_id, *seq[pos:]]})
+    order = {cid: [*seq[:pos], visit_id, *seq[pos:]]}
+    taken = retime(problem, base, order, earliest={visit_id: now} if now is not None else None)
     new = taken.route_of(cid)
     assert new is not None
     before = {s.visit_id: s for s in (route.stops if route else ()) if s.visit_id}

@@ -82,6 +82,18 @@ def test_when_every_place_breaks_a_rule_the_options_say_which_and_rank_after_fea
     assert [o.rank() for o in alone] == [o.rank() for o in options]
 
 
+def test_an_idle_nurse_is_never_offered_a_start_in_the_past():
+    """U's window opened at 10:30; at 11:00 N3 has nothing on: she can start it at 11:00 at
+    the earliest (plus the drive), not at 10:30."""
+    problem, rota = day()
+    shifts = [*problem.shifts, shift("N3", "08:00", "16:00", base=(2, 1))]
+    problem = make_problem(list(problem.visits), shifts)
+    options = who_could_take(problem, rota, "U", at("11:00"))
+    n3 = next(o for o in options if o.clinician_id == "N3")
+    assert n3.start == at("11:00") and n3.feasible
+    assert all(o.start >= at("11:00") for o in options)
+
+
 def test_a_double_handed_visit_needs_a_re_plan_not_one_clinician():
     problem = make_problem([visit("D", 1, 0, "09:00", "12:00", staff=2)],
                            [shift("N1", "08:00", "16:00"), shift("N2", "08:00", "16:00")])  # fmt: skip
