@@ -43,6 +43,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
         for n, o in enumerate(options, 1):
             pushed = ", ".join(f"{v} +{m} min" for v, m in o.pushed) or "no other visit later"
             verdict = "feasible" if o.feasible else "breaks " + ", ".join(o.breaks)
+            if o.spends:
+                verdict += f"; uses scarce {', '.join(o.spends)} time"
             print(f"  {n}. {o.clinician_id} at {o.start:%H:%M}, +{o.travel_added_min} min "
                   f"driving; {pushed}; {verdict}")  # fmt: skip
     if args.take is None:

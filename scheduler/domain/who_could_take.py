@@ -6,7 +6,8 @@ route from ``now`` on (what is done, under way or being driven to stays as it is
 ``scheduler.domain.replan.frozen_routes``), the start it would get, the minutes of driving
 it adds, which of her other visits it would push later and by how much, and the independent
 checker's verdict on the whole day with it: feasible, or the rules it breaks. Best first:
-feasible before not, then fewer of her visits pushed, then less driving added.
+feasible before not, then fewer of her visits pushed, then not spending a scarce skill (an
+advanced practitioner's time on a dose a nurse could give), then less driving added.
 
 This never changes the rota and never calls the solver: each option is a hand edit
 (``scheduler.domain.retime``) judged by the checker, so what is offered is exactly what
@@ -15,7 +16,7 @@ accepting it would give.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from scheduler.domain.check import check
@@ -42,13 +43,33 @@ class Option:
     pushed: tuple[tuple[str, int], ...]
     breaks: tuple[str, ...]
     rota: Rota
+    #: Scarce skills of hers the visit does not need (e.g. an advanced practitioner's ``AP``
+    #: for an IV dose a nurse could give): her time is then taken from visits only she can do.
+    spends: tuple[str, ...] = ()
 
     @property
     def feasible(self) -> bool:
         return not self.breaks
 
-    def rank(self) -> tuple[int, int, int, int]:
-        return (len(self.breaks), len(self.pushed), self.travel_added_min, self.position)
+    def rank(self) -> tuple[int, int, int, int, int]:
+        """Feasible first, then fewer of her visits pushed, then not spending a scarce skill,
+        then less driving."""
+        return (len(self.breaks), len(self.pushed), len(self.spends) > 0,
+                self.travel_added_min, self.position)  # fmt: skip
+
+
+#: A skill is scarce when at most this share of the clinicians on shift hold it and some
+#: visit of the day needs it (on the sample day: AP, held by 16 of 129).
+SCARCE_SHARE = 0.25
+
+
+def scarce_skills(problem: Problem) -> frozenset[str]:
+    """Skills some visit needs that few clinicians on shift hold."""
+    needed = {s for v in problem.visits for s in v.skills}
+    n = len(problem.shifts)
+    return frozenset(
+        s for s in needed if sum(s in sh.skills for sh in problem.shifts) <= SCARCE_SHARE * n
+    )
 
 
 def who_could_take(
@@ -87,6 +108,7 @@ def who_could_take(
             late, travel = _travel(problem, k, [*seq[:pos], v, *seq[pos:]], not_before)
             candidates.append(((late, travel), shift.clinician_id, pos))
     candidates.sort()
+    scarce = scarce_skills(problem)
     options: list[Option] = []
     seen: set[str] = set()
     for _, cid, pos in candidates:
@@ -95,7 +117,10 @@ def who_could_take(
         if cid in seen:  # her best position only: the others are worse by the same rule
             continue
         seen.add(cid)
-        options.append(_option(problem, base, cid, pos, visit_id, frozen.get(cid, ()), now))
+        option = _option(problem, base, cid, pos, visit_id, frozen.get(cid, ()), now)
+        her = problem.shifts[problem.shift_index[cid]].skills
+        spends = tuple(sorted((her & scarce) - visit.skills))
+        options.append(replace(option, spends=spends) if spends else option)
     return sorted(options, key=Option.rank)
 
 

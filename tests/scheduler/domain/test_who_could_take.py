@@ -94,6 +94,25 @@ def test_an_idle_nurse_is_never_offered_a_start_in_the_past():
     assert all(o.start >= at("11:00") for o in options)
 
 
+def test_an_advanced_practitioner_next_door_comes_after_a_nurse_a_little_further():
+    """AP1 is at U's door, N1 is 6 minutes away; one clinician in five holds AP and a review
+    needs it, so AP time is scarce: N1 is offered first, AP1 marked as spending AP."""
+    visits = [
+        visit("U", 2, 0, "10:00", "12:00", priority=1, skills=("IV",)),
+        visit("R", 9, 9, "13:00", "15:00", skills=("AP",)),
+    ]
+    shifts = [
+        shift("AP1", "08:00", "16:00", base=(2, 0), skills=("RN", "IV", "AP")),
+        shift("N1", "08:00", "16:00", base=(0, 0)),
+        *[shift(f"H{i}", "08:00", "16:00", base=(9, 0), skills=("OBS",)) for i in range(3)],
+    ]
+    problem = make_problem(visits, shifts)
+    rota = Rota((), (Unassigned("U", "new"), Unassigned("R", "later")))
+    options = who_could_take(problem, rota, "U")
+    assert [(o.clinician_id, o.spends) for o in options] == [("N1", ()), ("AP1", ("AP",))]
+    assert options[1].travel_added_min < options[0].travel_added_min  # nearer, yet second
+
+
 def test_a_double_handed_visit_needs_a_re_plan_not_one_clinician():
     problem = make_problem([visit("D", 1, 0, "09:00", "12:00", staff=2)],
                            [shift("N1", "08:00", "16:00"), shift("N2", "08:00", "16:00")])  # fmt: skip
