@@ -109,10 +109,13 @@ def test_day_figures_match_a_recomputation_from_the_rota(db, published, small_ro
         r = roles[name]
         assert (r["paid_min"], r["visit_min"], r["travel_min"]) == (w["paid"], w["visit"],
                                                                     w["travel"])  # fmt: skip
-        assert r["utilisation"] == pytest.approx(w["visit"] / w["paid"])
+        assert r["utilisation"] == pytest.approx((w["visit"] + w["travel"]) / w["paid"])
         assert r["travel_share"] == pytest.approx(w["travel"] / w["paid"])
     paid = sum(w["paid"] for w in want["roles"].values())
-    assert f["utilisation"] == pytest.approx(sum(w["visit"] for w in want["roles"].values()) / paid)
+    busy = sum(w["visit"] + w["travel"] for w in want["roles"].values())
+    assert f["utilisation"] == pytest.approx(busy / paid)
+    # one definition: the checker's figure for the same day is the same number
+    assert f["utilisation"] == pytest.approx(check(problem, small_rota).kpis["utilisation"])
     # nothing reported yet: nothing made, every planned visit unreported
     assert (f["visits_made"], f["visits_not_completed"], f["p1_made_on_time"]) == (0, 0, 0)
     assert f["visits_unreported"] == want["visits_planned"]

@@ -20,9 +20,9 @@ Planned (from the published rota, the day re-built from its import):
   shift length − the unpaid break over **every shift on duty** (a rostered clinician is
   paid whether or not she is given visits); ``visit_min`` is Σ visit durations per
   attending clinician (a double-handed visit counts twice: it is clinician time);
-  ``utilisation`` = ``visit_min`` / ``paid_min``, ``travel_share`` = ``travel_min`` /
-  ``paid_min``. (The checker's ``utilisation`` differs: visits + travel over the clinicians
-  *used* only.)
+  ``utilisation`` = (``visit_min`` + ``travel_min``) / ``paid_min``, the one definition of
+  ``scheduler.domain.utilisation`` (the checker's and the capacity runs' too);
+  ``travel_share`` = ``travel_min`` / ``paid_min``.
 - Continuity: ``preferred_kept`` / ``preferred_total``, where ``preferred_total`` counts the
   day's visits naming a preferred clinician (placed or not) and ``preferred_kept`` those
   attended by that clinician. (The checker counts placed visits only.)
@@ -55,7 +55,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.domain.model import Problem, Rota, Shift
+from scheduler.domain.model import Problem, Rota
+from scheduler.domain.utilisation import paid_minutes, utilisation
 from web.db import get_or_fail
 from web.models import Day, DayImport, VisitStatus, local
 from web.services.days import content_key, day_inputs, get_day, latest_import, problem_for
@@ -92,12 +93,6 @@ def ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def paid_minutes(shift: Shift) -> int:
-    """Shift length − the unpaid break, in whole minutes."""
-    length = int((shift.end - shift.start).total_seconds() // 60)
-    return length - (shift.rest_break.duration_min if shift.rest_break else 0)
-
-
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -106,14 +101,14 @@ def monday_of(day: date) -> date:
 
 
 def _role_rates(row: dict[str, Any]) -> dict[str, Any]:
-    row["utilisation"] = ratio(row["visit_min"], row["paid_min"])
+    row["utilisation"] = utilisation(row["visit_min"], row["travel_min"], row["paid_min"])
     row["travel_share"] = ratio(row["travel_min"], row["paid_min"])
     return row
 
 
 def _rates(f: dict[str, Any]) -> dict[str, Any]:
     f["travel_per_visit"] = ratio(f["travel_min"], f["visits_planned"])
-    f["utilisation"] = ratio(f["visit_min"], f["paid_min"])
+    f["utilisation"] = utilisation(f["visit_min"], f["travel_min"], f["paid_min"])
     f["travel_share"] = ratio(f["travel_min"], f["paid_min"])
     f["continuity"] = ratio(f["preferred_kept"], f["preferred_total"])
     f["p1_planned_on_time_rate"] = ratio(f["p1_planned_on_time"], f["p1_total"])

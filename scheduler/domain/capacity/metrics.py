@@ -6,8 +6,8 @@
 - ``placed``: all visits placed over all visits.
 - ``travel_share``: driving minutes over the paid minutes of everyone rostered (paid = shift
   less its unpaid break): what share of the wage bill is spent in the car.
-- ``utilisation`` by grade: (visit + driving minutes) over paid minutes of every rostered
-  clinician of that grade, used or not: rostered capacity, not only the routes drawn.
+- ``utilisation`` by grade: ``scheduler.domain.utilisation``'s one definition, (visit +
+  driving minutes) over paid minutes of every rostered clinician of that grade, used or not.
 - ``overtime_h``: an estimate of the extra clinician-hours the unplaced visits would need:
   each one's duration plus the day's mean drive per placed visit, times the staff it needs.
 - ``violations``: what the independent checker found (always 0 unless the solver is wrong;
@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 from scheduler.domain.check import CheckReport
 from scheduler.domain.model import Problem, Rota
+from scheduler.domain.utilisation import paid_minutes, utilisation
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,12 @@ def measure(problem: Problem, rota: Rota, report: CheckReport, solve_s: float) -
     k = report.kpis
     visit_of = {v.visit_id: v for v in problem.visits}
     paid: dict[str, float] = {}
-    busy: dict[str, float] = {}
+    visiting: dict[str, float] = {}
+    driving: dict[str, float] = {}
     for sh in problem.shifts:
-        rest = sh.rest_break.duration_min if sh.rest_break else 0
-        paid[sh.role] = paid.get(sh.role, 0.0) + (sh.end - sh.start).total_seconds() / 60 - rest
-        busy.setdefault(sh.role, 0.0)
+        paid[sh.role] = paid.get(sh.role, 0.0) + paid_minutes(sh)
+        visiting.setdefault(sh.role, 0.0)
+        driving.setdefault(sh.role, 0.0)
     role_of = {sh.clinician_id: sh.role for sh in problem.shifts}
     for r in rota.routes:
         if not r.visit_ids:
@@ -87,7 +89,8 @@ def measure(problem: Problem, rota: Rota, report: CheckReport, solve_s: float) -
         k_ = problem.shift_index[r.clinician_id]
         last = problem.visit_loc[problem.visit_index[r.visit_ids[-1]]]
         drive += problem.travel_between(last, problem.shift_end_loc[k_])
-        busy[role_of[r.clinician_id]] += minutes + drive
+        visiting[role_of[r.clinician_id]] += minutes
+        driving[role_of[r.clinician_id]] += drive
     placed = int(k["visits_assigned"])
     per_visit = k["travel_min_total"] / placed if placed else 0.0
     placed_ids = {v for r in rota.routes for v in r.visit_ids}
@@ -107,5 +110,9 @@ def measure(problem: Problem, rota: Rota, report: CheckReport, solve_s: float) -
         overtime_h=round(overtime / 60, 2),
         violations=len(report.violations),
         solve_s=round(solve_s, 2),
-        utilisation={r: round(busy[r] / paid[r], 4) for r in sorted(paid) if paid[r]},
+        utilisation={
+            r: round(u, 4)
+            for r in sorted(paid)
+            if (u := utilisation(visiting[r], driving[r], paid[r])) is not None
+        },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scheduler.domain.check.facts import Facts, as_minutes
+from scheduler.domain.utilisation import paid_minutes, utilisation
 
 
 def compute_kpis(f: Facts) -> dict[str, int | float]:
@@ -16,15 +17,15 @@ def compute_kpis(f: Facts) -> dict[str, int | float]:
       door counts as waiting there).
     - ``visit_min_total``: Σ visit durations over visit stops, so a double-handed visit counts
       once per clinician (it is clinician time).
-    - ``utilisation``: over the clinicians used, (visit + travel minutes) / paid minutes, paid
-      = shift length − the unpaid break; 0.0 when nobody is used.
+    - ``utilisation``: ``scheduler.domain.utilisation``'s one definition, (visit + travel
+      minutes) over the paid minutes of every clinician on shift, used or not; 0.0 with
+      nobody on shift.
     - ``continuity_rate``: preferred_kept / preferred_total, or 1.0 when no placed visit names
       a preferred clinician.
     """
     p = f.problem
     placed = set(f.attendants)
     travel = back_total = waiting = visit_min = used = 0
-    busy = paid = 0.0
     for rv in f.routes:
         if not rv.visit_stops:
             continue
@@ -37,9 +38,6 @@ def compute_kpis(f: Facts) -> dict[str, int | float]:
         back_total += rv.legs[-1].drive
         visit_min += minutes
         waiting += sum(max(0, int(as_minutes(s.start - s.arrive))) for s in rv.visit_stops)
-        busy += minutes + drive
-        rest = rv.shift.rest_break
-        paid += as_minutes(rv.shift.end - rv.shift.start) - (rest.duration_min if rest else 0)
     p1 = [v for v in p.visits if v.priority == 1]
     preferred = [v for v in p.visits if v.preferred_clinician and v.visit_id in placed]
     kept = sum(
@@ -62,5 +60,6 @@ def compute_kpis(f: Facts) -> dict[str, int | float]:
         "preferred_total": len(preferred),
         "preferred_kept": kept,
         "continuity_rate": kept / len(preferred) if preferred else 1.0,
-        "utilisation": busy / paid if paid else 0.0,
+        "utilisation": utilisation(visit_min, travel, sum(paid_minutes(s) for s in p.shifts))
+        or 0.0,
     }

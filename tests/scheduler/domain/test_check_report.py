@@ -50,8 +50,9 @@ def test_valid_rota_passes_with_exact_kpis():
         "preferred_total": 2,  # A (kept by N1), PIN (goes to N2); OUT is unassigned
         "preferred_kept": 1,
         "continuity_rate": 0.5,
-        # busy (95 visit + 30 travel) + (75 + 30) over paid (480 - 30 break) + 480
-        "utilisation": pytest.approx(230 / 930),
+        # busy (95 visit + 30 travel) + (75 + 30) over the paid time of all three on shift:
+        # (480 - 30 break) + 480 + 480 (H1 is idle, and counts)
+        "utilisation": pytest.approx(230 / 1410),
         "violations": 0,
     }
     assert all(isinstance(report.kpis[k], int) for k in report.kpis if k not in (
