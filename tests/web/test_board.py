@@ -40,6 +40,42 @@ def test_board_draws_one_line_per_clinician_a_timeline_and_the_unassigned(as_rol
     assert "<script>" not in html and " style=" not in html  # the CSP forbids both
 
 
+def test_the_board_lists_clinicians_on_shift_with_no_visits(as_role, published, small_rota):
+    """Idle shifts are capacity a coordinator can use: each is listed by name and shift, on
+    the page, and in the board's data when one clinician's visits are taken off her."""
+    from scheduler.domain.check import check
+    from scheduler.domain.formats.day import read_day
+    from scheduler.domain.model import Rota, Unassigned
+    from scheduler.domain.problem import build_problem
+    from tests.support.web import DATA
+    from web.services.rotas import board
+
+    visits, shifts = read_day(DATA / "visits.csv", DATA / "clinicians.csv")
+    used = {r.clinician_id for r in small_rota.routes if r.visit_ids}
+    idle = [s for s in shifts if s.clinician_id not in used]
+    page = text_of(as_role("coord").get(f"/coordinator/day/{DAY}"))
+    assert f"On shift with no visits ({len(idle)})" in page
+    for s in idle:
+        assert f"{s.name} ({s.clinician_id})" in page
+    # Take the first route's visits off her: she is idle, listed with her shift.
+    first = small_rota.routes[0]
+    taken = {v for v in first.visit_ids}
+    partners = {v for r in small_rota.routes[1:] for v in r.visit_ids} & taken
+    rest = tuple(
+        r for r in small_rota.routes[1:] if not partners or not set(r.visit_ids) & partners
+    )
+    left = {v for r in rest for v in r.visit_ids}
+    out = tuple(Unassigned(v.visit_id, "taken off") for v in visits if v.visit_id not in left)
+    lighter = Rota(rest, out)
+    assert check(build_problem(visits, shifts), lighter).ok
+    data = board(tuple(visits), tuple(shifts), lighter)
+    ids = [c["clinician_id"] for c in data["idle"]]
+    assert first.clinician_id in ids and not set(ids) & {r.clinician_id for r in rest}
+    mine = next(c for c in data["idle"] if c["clinician_id"] == first.clinician_id)
+    shift = next(s for s in shifts if s.clinician_id == first.clinician_id)
+    assert mine["shift"] == shift.label() and mine["name"] == shift.name
+
+
 def test_board_shows_a_chosen_version_and_404s_unknown_ones(as_role, published, draft):
     c = as_role("coord")
     assert c.get(f"/coordinator/day/{DAY}?version={published.id}").status_code == 200

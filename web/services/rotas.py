@@ -287,7 +287,8 @@ def board(
     locks: set[tuple[str, str]] | None = None,
     only: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the day board and the nurse page draw: routes, map lines, timeline bars.
+    """Everything the day board and the nurse page draw: routes, map lines, timeline bars,
+    and (on the board) the clinicians on shift with no visits: capacity a coordinator can use.
 
     Timeline positions are percentages of the span from the earliest to the latest shift
     shown, so the page needs no script (and no inline style) to lay them out. ``only`` builds
@@ -386,9 +387,17 @@ def board(
             if h >= t0:
                 hours.append({"x": _pct(h, t0, span), "label": f"{h:%H}"})
             h += timedelta(hours=2)
+    used = {r.clinician_id for r in rota.routes if r.visit_ids}
+    idle = [
+        {"clinician_id": s.clinician_id, "name": s.name, "role": s.role,
+         "skills": ";".join(sorted(s.skills)), "shift": s.label()}
+        for s in sorted(shifts_in, key=lambda s: (s.start, s.clinician_id))
+        if s.clinician_id not in used and only is None
+    ]  # fmt: skip
     return {
         "routes": rows,
         "unassigned": unassigned,
+        "idle": idle,
         "hours": hours,
         "map": {
             "routes": lines,
