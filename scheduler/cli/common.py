@@ -46,3 +46,12 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run the solves on Ray: 'local' or a cluster address (extra: ray)",
     )
+
+
+def add_day_and_rota_options(p: argparse.ArgumentParser) -> None:
+    """``--visits``, ``--clinicians``, ``--rota`` and ``--now``: the day, the rota being run
+    and the moment, as ``hah replan`` and ``hah propose`` both take them."""
+    p.add_argument("--visits", required=True, help="the day's visits.csv the rota was made for")
+    p.add_argument("--clinicians", required=True)
+    p.add_argument("--rota", required=True, help="directory of the current rota")
+    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM")

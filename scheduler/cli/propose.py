@@ -9,17 +9,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scheduler.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_VIOLATIONS, parse_moment
+from scheduler.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_VIOLATIONS,
+    add_day_and_rota_options,
+    parse_moment,
+)
 from scheduler.usecases.propose import propose_files, take
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("propose", help="who could take a new visit at --now, best first")
-    p.add_argument("--visits", required=True, help="the day's visits.csv the rota was made for")
-    p.add_argument("--clinicians", required=True)
-    p.add_argument("--rota", required=True, help="directory of the current rota")
+    add_day_and_rota_options(p)
     p.add_argument("--add", required=True, help="visits.csv of the new visit(s)")
-    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM")
     p.add_argument("--options", type=int, default=5, help="how many options per visit (5)")
     p.add_argument("--take", type=int, help="write the day with option N of the first visit")
     p.add_argument("--out", help="where --take writes the rota")

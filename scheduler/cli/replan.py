@@ -7,16 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scheduler.cli.common import EXIT_OK, EXIT_VIOLATIONS, ids, parse_moment
+from scheduler.cli.common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    add_day_and_rota_options,
+    ids,
+    parse_moment,
+)
 from scheduler.usecases.replan_day import replan_files
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("replan", help="re-plan the rest of the day from a rota at --now")
-    p.add_argument("--visits", required=True, help="the day's visits.csv the rota was made for")
-    p.add_argument("--clinicians", required=True)
-    p.add_argument("--rota", required=True, help="directory of the current rota")
-    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM")
+    add_day_and_rota_options(p)
     p.add_argument("--add", help="visits.csv of new (e.g. urgent) visits")
     p.add_argument("--remove", help="comma-separated visit ids to cancel")
     p.add_argument("--absent", help="comma-separated clinician ids who go off shift now")

@@ -15,13 +15,13 @@ from pathlib import Path
 from scheduler.domain.careplan import write_visits_csv
 from scheduler.domain.check import check
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.day import read_day, read_visits
-from scheduler.domain.formats.rota import read_matrix, read_rota
 from scheduler.domain.formats.solution import write_solution
 from scheduler.domain.model import Problem, Rota, Unassigned
 from scheduler.domain.problem import build_problem
 from scheduler.domain.who_could_take import Option, who_could_take
-from scheduler.usecases.plan_day import travel_model
+from scheduler.usecases.check_rota import read_day_and_rota
+from scheduler.usecases.plan_day import contract_figures, travel_model
+from scheduler.usecases.replan_day import read_new_visits
 
 
 @dataclass(frozen=True)
@@ -45,23 +45,14 @@ def propose_files(
     limit: int = 5,
 ) -> Proposals:
     """Options for each visit of ``add`` against the rota in ``rota_dir`` at ``now``."""
-    day_visits, shifts = read_day(visits, clinicians)
-    added = read_visits(add)
-    clash = {v.visit_id for v in added} & {v.visit_id for v in day_visits}
-    if clash:
-        why = f"{sorted(clash)[0]!r} is already a visit of the day"
-        raise InputError([InputIssue(str(add), None, "visit_id", why)])
+    day = read_day_and_rota(visits, clinicians, rota_dir, roads=roads)
+    added = read_new_visits(add, day.visits)
     pairs = [v.visit_id for v in added if v.staff > 1]
     if pairs:
         why = f"{pairs[0]!r} is double-handed: use hah replan --add, which places both halves"
         raise InputError([InputIssue(str(add), None, "staff", why)])
-    before = (
-        build_problem(day_visits, shifts, matrix=read_matrix(rota_dir))
-        if not roads
-        else build_problem(day_visits, shifts, travel_model(roads))
-    )
-    rota = read_rota(rota_dir, before)
-    problem = build_problem([*day_visits, *added], shifts, travel_model(roads))
+    rota = day.rota
+    problem = build_problem([*day.visits, *added], day.shifts, travel_model(roads))
     pending = tuple(Unassigned(v.visit_id, "new referral, not yet placed") for v in added)
     with_new = Rota(rota.routes, (*rota.unassigned, *pending))
     options = {
@@ -77,12 +68,9 @@ def take(proposals: Proposals, visit_id: str, option: Option, out: Path, seconds
     report = check(proposals.problem, option.rota)
     if not report.ok:
         raise ValueError(f"the checker rejects this option: {report.violations[0]}")
-    k = report.kpis
     summary = {
-        **{key: k[key] for key in CONTRACT_KEYS},
-        "solve_seconds": round(seconds, 3),
-        "violations": 0,
-        "kpis": dict(k),
+        **contract_figures(report, seconds),
+        "kpis": dict(report.kpis),
         "taken": {
             "visit_id": visit_id,
             "clinician_id": option.clinician_id,
@@ -95,8 +83,3 @@ def take(proposals: Proposals, visit_id: str, option: Option, out: Path, seconds
     # The day now has a visit its visits.csv lacks: the whole day goes beside the rota, so
     # that ``hah check --visits DIR/visits.csv`` (and a later re-plan) reads what was planned.
     write_visits_csv(list(proposals.problem.visits), out / "visits.csv")
-
-
-#: summary.json's keys from the contract that the checker's figures give.
-CONTRACT_KEYS = ("visits_total", "visits_assigned", "visits_unassigned", "priority1_unassigned",
-                 "travel_min_total", "clinicians_used")  # fmt: skip

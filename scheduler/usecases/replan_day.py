@@ -23,13 +23,13 @@ from scheduler.domain.careplan import write_visits_csv
 from scheduler.domain.check import CheckReport, check
 from scheduler.domain.diff import plan_changes
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.day import read_day, read_visits
-from scheduler.domain.formats.rota import read_matrix, read_rota
+from scheduler.domain.formats.day import read_visits
 from scheduler.domain.formats.solution import write_solution
 from scheduler.domain.model import Problem, Rota, Unassigned, Visit
 from scheduler.domain.problem import build_problem
 from scheduler.domain.replan import merge, prepare, shifts_as_worked
 from scheduler.domain.travel import TravelModel
+from scheduler.usecases.check_rota import read_day_and_rota
 from scheduler.usecases.plan_day import summary_of, travel_model
 from solver import SolveOptions, SolveResult, WarmStart, solve
 
@@ -118,6 +118,17 @@ def _priority1_out(problem: Problem, rota: Rota) -> int:
     return sum(1 for u in rota.unassigned if u.visit_id in p1)
 
 
+def read_new_visits(add: Path, day_visits: Sequence[Visit]) -> tuple[Visit, ...]:
+    """Visits to add to the day from ``add`` (an urgent referral): refused, by file and
+    column, if one has the id of a visit the day already has."""
+    added = read_visits(add)
+    clash = {v.visit_id for v in added} & {v.visit_id for v in day_visits}
+    if clash:
+        why = f"{sorted(clash)[0]!r} is already a visit of the day"
+        raise InputError([InputIssue(str(add), None, "visit_id", why)])
+    return added
+
+
 def replan_files(
     visits: Path,
     clinicians: Path,
@@ -134,22 +145,11 @@ def replan_files(
     """``hah replan``: the day and its rota from files, re-planned, written to ``out`` only if
     the independent checker accepts the whole day (else nothing is written: see
     ``Replan.report``)."""
-    day_visits, shifts = read_day(visits, clinicians)
-    added = read_visits(add) if add is not None else ()
-    clash = {v.visit_id for v in added} & {v.visit_id for v in day_visits}
-    if clash:
-        why = f"{sorted(clash)[0]!r} is already a visit of the day"
-        raise InputError([InputIssue(str(add), None, "visit_id", why)])
-    model = travel_model(roads)
-    before = (
-        build_problem(day_visits, shifts, matrix=read_matrix(rota_dir))
-        if not roads
-        else build_problem(day_visits, shifts, model)
-    )
-    rota = read_rota(rota_dir, before)
+    day = read_day_and_rota(visits, clinicians, rota_dir, roads=roads)
+    added = read_new_visits(add, day.visits) if add is not None else ()
     replan = replan_day(
-        before, rota, now, model, add=added, remove=remove, absent=absent,
-        time_limit_s=time_limit_s,
+        day.problem, day.rota, now, travel_model(roads), add=added, remove=remove,
+        absent=absent, time_limit_s=time_limit_s,
     )  # fmt: skip
     if not replan.report.ok:
         return replan  # never written as if it were a rota to follow

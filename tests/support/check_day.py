@@ -7,11 +7,12 @@ Times are on the day of ``tests.support.factories`` (``at("HH:MM")``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
-from scheduler.domain.check import CheckReport
+from scheduler.domain.check import CheckReport, check
 from scheduler.domain.model import (
     Break,
     Location,
@@ -148,3 +149,18 @@ def shifts_with(cid: str, **changes) -> tuple[Shift, ...]:
 def visits_with(vid: str, **changes) -> tuple[Visit, ...]:
     """``VISITS`` with one visit changed."""
     return tuple(replace(v, **changes) if v.visit_id == vid else v for v in VISITS)
+
+
+#: A fault of the parametrised checker tests: the day, one change to the valid rota, and the
+#: (rule, clinician, visit) the checker must report for it, and nothing else.
+Fault = tuple[Problem, Callable[[Rota], Rota], set[tuple[str, str | None, str | None]]]
+
+
+def assert_fault_reported(day: Problem, mutate: Callable[[Rota], Rota],
+                          expected: set[tuple[str, str | None, str | None]]) -> None:  # fmt: skip
+    """One change to the valid day, and the checker reports exactly ``expected`` (rule,
+    clinician, visit) and nothing else; the valid rota itself has no violation."""
+    assert check(problem(), valid_rota()).ok
+    report = check(day, mutate(valid_rota()))
+    assert found(report) == expected, lines(report)
+    assert not report.ok and report.kpis["violations"] == len(report.violations)

@@ -85,8 +85,8 @@ def shift(
 
 
 class GridTravel:
-    """The grid's drives as a ``TravelModel``, for code that builds its own problems (the
-    re-planning use case): the same minutes as ``make_problem``'s matrix."""
+    """The grid's drives as a ``TravelModel``: ``make_problem``'s matrix, and the model for
+    code that builds its own problems (the re-planning use case)."""
 
     name = f"grid-{MIN_PER_CELL}min-per-cell"
 
@@ -109,14 +109,7 @@ def make_problem(visits: list[Visit], shifts: list[Shift]) -> Problem:
     starts = [idx(s.start_location) for s in shifts]
     ends = [idx(s.end_location) for s in shifts]
     vlocs = [idx(v.location) for v in visits]
-    cells = [cell(p) for p in places]
-    n = len(places)
-    minutes = np.zeros((n, n), dtype=np.int32)
-    for i in range(n):
-        for j in range(n):
-            dx = abs(cells[i][0] - cells[j][0])
-            dy = abs(cells[i][1] - cells[j][1])
-            minutes[i, j] = MIN_PER_CELL * (dx + dy)
+    minutes = GridTravel().minutes(places).astype(np.int32)
     return Problem(
         visits=tuple(visits),
         shifts=tuple(shifts),

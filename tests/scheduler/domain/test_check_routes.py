@@ -31,7 +31,9 @@ from tests.support.check_day import (
     N1,
     N2,
     SHIFTS,
+    Fault,
     V,
+    assert_fault_reported,
     edit,
     found,
     lines,
@@ -45,7 +47,7 @@ from tests.support.check_day import (
 from tests.support.factories import DAY, at
 
 # name: (day, mutation of the valid rota, exactly the (rule, clinician, visit) expected)
-FAULTS = {
+FAULTS: dict[str, Fault] = {
     "break shorter than the shift's break": (
         problem(), lambda r: edit(r, "N1", 2, end=at("12:20")),
         {("duration", "N1", None)},
@@ -121,11 +123,7 @@ FAULTS = {
 def test_each_route_fault_is_reported_under_exactly_its_rule(fault):
     """One change to the valid day, and the checker reports exactly that rule, for the right
     clinician and visit, and nothing else (the valid rota itself has no violation)."""
-    assert check(problem(), valid_rota()).ok
-    day, mutate, expected = FAULTS[fault]
-    report = check(day, mutate(valid_rota()))
-    assert found(report) == expected, lines(report)
-    assert not report.ok and report.kpis["violations"] == len(report.violations)
+    assert_fault_reported(*FAULTS[fault])
 
 
 def test_bounds_are_inclusive():

@@ -15,7 +15,9 @@ from tests.support.check_day import (
     BRK,
     N1,
     N2,
+    Fault,
     V,
+    assert_fault_reported,
     edit,
     found,
     lines,
@@ -41,7 +43,7 @@ def _same_clinician_twice(r: Rota) -> Rota:
 
 
 # name: (day, mutation of the valid rota, exactly the (rule, clinician, visit) expected)
-FAULTS = {
+FAULTS: dict[str, Fault] = {
     "start after the window closes": (
         problem(), lambda r: edit(r, "N1", 3, start=at("14:05"), end=at("14:25")),
         {("window", "N1", "FOLLOW")},
@@ -115,11 +117,7 @@ FAULTS = {
 def test_each_visit_fault_is_reported_under_exactly_its_rule(fault):
     """One change to the valid day, and the checker reports exactly that rule, for the right
     clinician and visit, and nothing else (the valid rota itself has no violation)."""
-    assert check(problem(), valid_rota()).ok
-    day, mutate, expected = FAULTS[fault]
-    report = check(day, mutate(valid_rota()))
-    assert found(report) == expected, lines(report)
-    assert not report.ok and report.kpis["violations"] == len(report.violations)
+    assert_fault_reported(*FAULTS[fault])
 
 
 def test_a_window_fault_reads_as_one_line_for_a_coordinator():
