@@ -47,7 +47,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
     print(
         f"re-planned at {now:%H:%M}: {r.frozen_visits} visits done or under way kept; against "
         f"the rota before, {c['moved']} moved to another clinician, {c['reordered']} "
-        f"re-ordered, {c['dropped']} dropped, {c['added']} added; "
+        f"re-ordered, {c['dropped']} dropped, {c['added']} placed that were not on it; "
         f"{k['visits_assigned']}/{k['visits_total']} placed, "
         f"{k['priority1_unassigned']} priority-1 unassigned; checker: 0 violations; "
         f"written to {args.out}"
