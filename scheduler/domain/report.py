@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from scheduler.domain.model import Problem, Rota
+from scheduler.domain.utilisation import paid_minutes, utilisation
 
 PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -34,10 +35,7 @@ def _route_stats(problem: Problem, rota: Rota) -> list[dict]:
         last = problem.visit_index[route.visit_ids[-1]] if visits else None
         if last is not None:
             travel += problem.travel_between(problem.visit_loc[last], problem.shift_end_loc[k])
-        busy = sum((s.end - s.start).total_seconds() / 60 for s in visits) + travel
-        paid = (shift.end - shift.start).total_seconds() / 60 - (
-            shift.rest_break.duration_min if shift.rest_break else 0
-        )
+        visit_min = sum((s.end - s.start).total_seconds() / 60 for s in visits)
         rows.append(
             {
                 "id": route.clinician_id,
@@ -48,7 +46,7 @@ def _route_stats(problem: Problem, rota: Rota) -> list[dict]:
                 "first": visits[0].start.strftime("%H:%M") if visits else "-",
                 "last": visits[-1].end.strftime("%H:%M") if visits else "-",
                 "travel": travel,
-                "util": busy / paid if paid > 0 else 0.0,
+                "util": utilisation(visit_min, travel, paid_minutes(shift)) or 0.0,
             }
         )
     return rows
