@@ -272,3 +272,37 @@ class CapacityRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class DayEvent(Base):
+    """Something that happened during the live day (an urgent referral, a nurse off sick or
+    running late, a visit cancelled or its window changed, a bank shift added), with the
+    proposals the re-planner answered it with and what the coordinator did.
+
+    ``at`` is the service clock's local time of the event (``web.services.clock``), naive
+    like rota times; ``visits_csv`` / ``clinicians_csv`` are the day's files as the event
+    leaves them (None when it changes no file: a nurse running late), stored as a new
+    import only when a proposal is accepted, so an event nobody accepts changes nothing.
+    ``proposals`` is the JSON of ``web.services.live``; ``accepted`` the index taken.
+    """
+
+    __tablename__ = "day_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    base_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rota_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    visits_csv: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    clinicians_csv: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    proposals: Mapped[list] = mapped_column(JSON, default=list)
+    accepted: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    draft_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rota_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -16,6 +16,7 @@ day that the independent checker can verify against the whole day's problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -47,20 +48,30 @@ class ReplanInput:
     left_out: dict[str, Unassigned] = field(default_factory=dict)
 
 
-def frozen_stops(route: Route, now: datetime) -> tuple[Stop, ...]:
+def frozen_stops(
+    route: Route, now: datetime, reported: frozenset[str] = frozenset()
+) -> tuple[Stop, ...]:
     """Stops done or under way at ``now`` (including one she must already be driving to in
-    order to start it on time), with the breaks between them."""
-    started = [i for i, s in enumerate(route.stops) if s.start - _minutes(s.travel_min) < now]
+    order to start it on time, and any she has reported arrived at or done: ``reported``),
+    with the breaks between them."""
+    started = [
+        i
+        for i, s in enumerate(route.stops)
+        if s.start - _minutes(s.travel_min) < now
+        or (s.visit_id is not None and s.visit_id in reported)
+    ]
     return route.stops[: started[-1] + 1] if started else ()
 
 
-def frozen_routes(problem: Problem, rota: Rota, now: datetime) -> dict[str, tuple[Stop, ...]]:
+def frozen_routes(
+    problem: Problem, rota: Rota, now: datetime, reported: frozenset[str] = frozenset()
+) -> dict[str, tuple[Stop, ...]]:
     """Each route's frozen stops, a double-handed visit frozen on every route it is on as soon
     as it is frozen on one: when one attendant is already driving to it, the other is bound
     to the same minute, even if her own drive has not begun (and so is everything she does
     before it). Without this the pair would be split: one half kept, the other re-planned."""
     pairs = {v.visit_id for v in problem.visits if v.staff > 1}
-    count = {r.clinician_id: len(frozen_stops(r, now)) for r in rota.routes}
+    count = {r.clinician_id: len(frozen_stops(r, now, reported)) for r in rota.routes}
     while True:
         bound = {
             s.visit_id
@@ -85,13 +96,24 @@ def prepare(
     add: tuple[Visit, ...] = (),
     remove: frozenset[str] = frozenset(),
     absent: frozenset[str] = frozenset(),
+    available_from: Mapping[str, datetime] | None = None,
+    reported: frozenset[str] = frozenset(),
 ) -> ReplanInput:
+    """The smaller day at ``now``. ``available_from``: a clinician running late is free for
+    her next visit only from then; ``reported``: visits nurses have reported arrived at or
+    done, frozen whatever the clock says."""
+    available_from = available_from or {}
     visit_by_id = {v.visit_id: v for v in problem.visits}
     frozen: dict[str, tuple[Stop, ...]] = {}
     done: set[str] = set()
     previous: dict[str, str] = {}
     planned_start: dict[str, datetime] = {}
-    frozen_by_route = frozen_routes(problem, rota, now)
+    frozen_by_route = frozen_routes(problem, rota, now, reported)
+    for cid in available_from:
+        # Running late, she is not yet driving to her next visit on time: only what has
+        # started stays.
+        late_stops = frozen_by_route.get(cid, ())
+        frozen_by_route[cid] = tuple(s for s in late_stops if s.start < now)
     for route in rota.routes:
         for s in route.stops:
             if s.visit_id:
@@ -113,6 +135,8 @@ def prepare(
         start, here = max(now, shift.start), shift.start_location
         if stops:
             start = max(start, stops[-1].end)  # a visit or a break under way at ``now``
+        if cid in available_from:
+            start = max(start, available_from[cid])  # running late
         if visits_done:
             here = visit_by_id[visits_done[-1]].location
         if start >= shift.end:

@@ -14,7 +14,7 @@ checker judges against the whole day.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,11 +62,18 @@ def replan_day(
     add: Sequence[Visit] = (),
     remove: frozenset[str] = frozenset(),
     absent: frozenset[str] = frozenset(),
+    available_from: Mapping[str, datetime] | None = None,
+    reported: frozenset[str] = frozenset(),
     time_limit_s: float = 10.0,
 ) -> Replan:
     """Re-plan ``rota`` of the day ``before`` at ``now``: ``add`` new visits, ``remove``
-    cancelled ones, take ``absent`` clinicians off for the rest of their shift."""
-    prepared = prepare(before, rota, now, add=tuple(add), remove=remove, absent=absent)
+    cancelled ones, take ``absent`` clinicians off for the rest of their shift, start a
+    clinician running late no earlier than ``available_from``, and keep what nurses have
+    ``reported`` arrived at or done where it is."""
+    prepared = prepare(
+        before, rota, now, add=tuple(add), remove=remove, absent=absent,
+        available_from=available_from, reported=reported,
+    )  # fmt: skip
     smaller = build_problem(prepared.visits, prepared.shifts, travel)
     initial = {
         r.clinician_id: list(
