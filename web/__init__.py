@@ -46,9 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from web import api, auth, capacity, coordinator, history, nurse, ops
+    from web import api, auth, capacity, coordinator, history, live, nurse, ops
 
-    for module in (auth, coordinator, history, nurse, ops, capacity, api):
+    for module in (auth, coordinator, history, nurse, ops, capacity, api, live):
         app.register_blueprint(module.bp)
 
     @app.route("/")

@@ -147,8 +147,19 @@ def day(date: str):
     return _render_day(s, d, imp, all_versions, selected)
 
 
-def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None, status=200):
+def render_board(s, d, selected, *, status=200, **extra):
+    """The day board of ``d`` showing ``selected`` (default: the latest published version)."""
+    all_versions = versions(s, d)
+    if selected is None:
+        selected = latest_published(s, d) or (all_versions[0] if all_versions else None)
+    return _render_day(s, d, latest_import(s, d), all_versions, selected, status=status, **extra)
+
+
+def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None, status=200,
+                live_error=None):  # fmt: skip
     """The day board; ``pending`` is an edit's preview awaiting the coordinator's decision."""
+    from web.live import live_context
+
     job = s.scalar(
         select(SolveJob).where(SolveJob.day_id == d.id).order_by(SolveJob.id.desc()).limit(1)
     )
@@ -161,6 +172,8 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
         data = board(visits, shifts, rota_from_json(selected.rota), latest_statuses(s, d), locks)
     return render_template(
         "coordinator/day.html",
+        live_error=live_error,
+        **live_context(s, d, selected, data),
         pending=pending,
         edit_error=edit_error,
         clinicians=sorted(shifts, key=lambda x: (x.start, x.clinician_id)),

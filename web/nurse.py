@@ -40,6 +40,7 @@ from web.db import get_or_fail
 from web.models import LOCAL_ZONE, Day, DayImport, RotaVersion, local
 from web.security import client_ip, db_session, public, roles, signed_in_user
 from web.services import calendar as cal
+from web.services import clock
 from web.services.days import day_inputs, get_day, latest_import
 from web.services.rotas import board, latest_published, rota_from_json
 from web.services.route_changes import fingerprint, her_stops, record_view, views_of
@@ -207,7 +208,7 @@ def status(date: str, cid: str, vid: str):
         reason = f"{reason}: {note}" if reason else note
     try:
         set_status(s, d, signed_in_user(), cid, vid, request.form.get("status", ""), reason,
-                   client_ip())  # fmt: skip
+                   client_ip(), at=clock.stamp(current_app.config))  # fmt: skip
     except StatusError as err:
         s.rollback()
         flash(str(err), "error")
@@ -215,6 +216,32 @@ def status(date: str, cid: str, vid: str):
     s.commit()
     flash(f"{vid}: {LABELS[request.form['status']]}", "ok")
     return redirect(url_for("nurse.route", date=date, cid=cid) + f"#v-{vid}", code=303)
+
+
+@bp.route("/nurse/route/<date>/<cid>/late", methods=["POST"])
+@roles("nurse")
+def late(date: str, cid: str):
+    """She is running late: the coordinator's board flags what is now at risk, with fixes."""
+    from web.services.events import EventError, propose
+
+    s, d, version = _route_or_404(date, cid)
+    user = signed_in_user()
+    if d is None or version is None or user.clinician_id != cid:
+        abort(404)
+    form = {"clinician_id": cid, "minutes": request.form.get("minutes", ""),
+            "reported_by": f"{user.username} (nurse)"}  # fmt: skip
+    try:
+        event = propose(s, d, "late", form, clock.now(current_app.config), user, client_ip())
+    except EventError as err:
+        s.rollback()
+        flash(str(err), "error")
+        return redirect(url_for("nurse.route", date=date, cid=cid), code=303)
+    s.commit()
+    risky = len(event.detail["at_risk"])
+    flash(f"The coordinator has been told you are {event.detail['minutes']} min late"
+          + (f"; {risky} of your visits may miss their window: wait for the updated route."
+             if risky else "; your visits still fit their windows."), "ok")  # fmt: skip
+    return redirect(url_for("nurse.route", date=date, cid=cid), code=303)
 
 
 # --- her calendar ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ def _path_param(name: str, description: str, kind: str = "string") -> dict[str, 
 DATE = _path_param("date", "service day, YYYY-MM-DD")
 JOB = _path_param("job_id", "solve job id", "integer")
 VERSION = _path_param("version_id", "rota version id", "integer")
+EVENT = _path_param("event_id", "live-day event id", "integer")
 CID = _path_param("cid", "clinician id (a nurse may only ask for her own)")
 CSRF = {"name": "X-CSRF-Token", "in": "header", "required": True,
         "description": "the session's CSRF token (meta tag csrf-token on every page)",
@@ -231,6 +232,58 @@ def document() -> dict[str, Any]:
                     "summary": "Nurses' latest reports per visit (coordinator, ops)",
                     "parameters": [DATE],
                     "responses": _ok("statuses", "Statuses") | {"404": _ERR},
+                }
+            },
+            "/api/days/{date}/events": {
+                "post": {
+                    "summary": "Take a live-day event at the service clock's now (coordinator): "
+                    "kind referral (lat, lon, skills, window_start/window_end HH:MM, default a "
+                    "2-hour response, duration_min, staff, priority), absent (clinician_id, "
+                    "from), late (clinician_id, minutes), cancel (visit_id), window (visit_id, "
+                    "window_start, window_end), shift (clinician_id, name, skills, role, "
+                    "shift_start, shift_end, start_lat, start_lon) or replan. Answered with "
+                    "proposals (changes, who to tell, travel added, priority-1 visits left "
+                    "out, the checker's verdict); nothing changes until one is accepted. 422 "
+                    "with the reason, or with file/row/column issues of the amended day",
+                    "parameters": [DATE, CSRF],
+                    "responses": _ok("the event and its proposals", status="201")
+                    | {"404": _ERR, "422": _ERR},
+                }
+            },
+            "/api/events/{event_id}": {
+                "get": {
+                    "summary": "An event and its proposals (coordinator)",
+                    "parameters": [EVENT],
+                    "responses": _ok("the event") | {"404": _ERR},
+                }
+            },
+            "/api/events/{event_id}/accept": {
+                "post": {
+                    "summary": "Accept proposal n (0-based, body {proposal, confirm}) as a draft "
+                    "from the published version (coordinator). 409 when already answered, when "
+                    "a newer version was published since, or when the proposal leaves out a "
+                    "priority-1 visit or breaks a rule and confirm is not true",
+                    "parameters": [EVENT, CSRF],
+                    "responses": _ok("the draft's id and its diff URL", status="201")
+                    | {"404": _ERR, "409": _ERR, "422": _ERR},
+                }
+            },
+            "/api/days/{date}/live": {
+                "get": {
+                    "summary": "The live day at the service clock's now (coordinator, ops): each "
+                    "visit's state (done, under way, driving, planned, at risk …), the visits "
+                    "flagged at risk with fixes, the events, and the 2-hour urgent response",
+                    "parameters": [DATE],
+                    "responses": _ok("the live day") | {"404": _ERR},
+                }
+            },
+            "/api/versions/{version_id}/who-could-take/{vid}": {
+                "get": {
+                    "summary": "Who could take this visit (coordinator): qualified clinicians on "
+                    "shift ranked best first, each with start, driving added, visits pushed, "
+                    "and feasible or the rules it breaks. 422 for a double-handed visit",
+                    "parameters": [VERSION, _path_param("vid", "visit id")],
+                    "responses": _ok("the options") | {"404": _ERR, "422": _ERR},
                 }
             },
             "/api/figures": {

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from tests.support.web import DAY, text_of
+from scheduler.domain.formats.day import read_day
+from scheduler.domain.formats.tabular import CsvSource
+from tests.support.web import DAY, small_files, text_of
+from web.services.live_board import with_names
 
 
 def _map_data(html: str) -> dict:
@@ -34,8 +37,14 @@ def test_board_draws_one_line_per_clinician_a_timeline_and_the_unassigned(as_rol
     assert html.count('class="bar visit') == sum(len(r.visit_ids) for r in small_rota.routes)
     page = text_of(r)
     assert f"Unassigned visits ({len(small_rota.unassigned)})" in page
+    visits_csv, clinicians_csv = small_files()
+    _, shifts = read_day(CsvSource("v.csv", visits_csv), CsvSource("c.csv", clinicians_csv))
+    names = {s.clinician_id: s.name for s in shifts}
     for u in small_rota.unassigned:
-        assert u.visit_id in page and u.reason in page
+        # the reason, with every clinician it names spelled out: "Dev Hughes (C003)"
+        assert u.visit_id in page and " ".join(with_names(u.reason, names).split()) in page
+        ids = [c for c in names if c in u.reason]
+        assert all(f"{names[c]} ({c})" in page for c in ids)
     assert "published 1" in page and "no violations" in page
     assert "<script>" not in html and " style=" not in html  # the CSP forbids both
 

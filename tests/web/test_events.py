@@ -64,8 +64,8 @@ def test_an_urgent_referral_is_offered_ways_to_take_it_best_first(db, users, pub
 
 def test_a_nurse_off_sick_has_her_remaining_visits_redistributed(db, users, published):
     before = rota_from_json(published.rota)
-    cid = max(before.routes, key=lambda r: len(_unstarted_visits(before, r.clinician_id, NOW)))
-    cid = cid.clinician_id
+    busiest = max(before.routes, key=lambda r: len(_unstarted_visits(before, r.clinician_id, NOW)))
+    cid = busiest.clinician_id
     mine = _unstarted_visits(before, cid, NOW)
     assert mine
     event, draft = _take(db, users, "absent", {"clinician_id": cid}, confirm=True)
@@ -97,6 +97,7 @@ def test_running_late_flags_the_visits_at_risk_and_offers_a_re_plan(db, users, p
     db.commit()
     version, _ = assert_checker_clean(db, draft.id)
     late_route = rota_from_json(version.rota).route_of(cid)
+    assert late_route is not None
     next_starts = [s.start for s in late_route.stops if s.visit_id and s.start >= NOW]
     assert all(t >= NOW + _m(90) for t in next_starts)
 

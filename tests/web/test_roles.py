@@ -65,6 +65,15 @@ ROUTES = [
     ("POST", "/api/versions/<int:version_id>/reoptimise", {C}),
     ("GET", "/api/days/<date>/routes/<cid>", {C, N, OPS}),
     ("GET", "/api/days/<date>/statuses", {C, OPS}),
+    ("POST", "/coordinator/day/<date>/events", {C}),  # no kind sent: 422, nothing stored
+    ("POST", "/coordinator/events/<int:event_id>/accept", {C}),
+    ("GET", "/coordinator/day/<date>/who", {C}),  # no visit named: 404
+    ("POST", "/api/days/<date>/events", {C}),  # no kind sent: 422
+    ("GET", "/api/events/<int:event_id>", {C}),
+    ("POST", "/api/events/<int:event_id>/accept", {C}),
+    ("GET", "/api/days/<date>/live", {C, OPS}),
+    ("GET", "/api/versions/<int:version_id>/who-could-take/<vid>", {C}),
+    ("POST", "/nurse/route/<date>/<cid>/late", {N}),
     ("POST", "/auth/logout", {C, N, OPS}),  # last: it ends the session
 ]
 ROLES = {"anonymous": None, "coord": C, "nurse": N, "nurse2": N, "ops": OPS, "admin": "admin"}
@@ -98,6 +107,7 @@ def world(db, published, small_rota):
         "vid": nurse_visits(small_rota, "C002")[0],
         "token": "no-such-calendar-token",  # a calendar feed link that does not exist
         "run_id": 999_999,  # no such capacity run: 404 for those allowed
+        "event_id": 999_999,  # no such event: 404 for those allowed
     }
 
 

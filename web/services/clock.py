@@ -9,7 +9,7 @@ environment) and play a day at any pace, while a real service follows the wall c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from scheduler.domain.localtime import ZONE
@@ -26,3 +26,11 @@ def now(config: Mapping[str, Any]) -> datetime:
 def is_fixed(config: Mapping[str, Any]) -> bool:
     """True when the clock is set (a test or demo), so the board can say so."""
     return bool(config.get("HAH_NOW"))
+
+
+def stamp(config: Mapping[str, Any]) -> datetime | None:
+    """The clock's now as a stored timestamp (naive UTC) when the clock is set, so a nurse's
+    report in a played day carries the day's time; None (the database's own now) otherwise."""
+    if not is_fixed(config):
+        return None
+    return now(config).replace(tzinfo=ZONE).astimezone(UTC).replace(tzinfo=None)

@@ -8,6 +8,7 @@ current status and the rest is the history a governance review may need.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -65,6 +66,7 @@ def set_status(
     status: str,
     reason: str = "",
     ip: str = "",
+    at: datetime | None = None,
 ) -> VisitStatus:
     """Record a nurse's report on one of her visits (see the module docstring for the rules)."""
     if user.role != "nurse" or user.clinician_id != clinician_id:
@@ -90,6 +92,7 @@ def set_status(
         status=status,
         reason=reason if status == "not_completed" else "",
         user_id=user.id,
+        **({"at": at} if at is not None else {}),
     )
     session.add(row)
     audit.record(

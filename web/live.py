@@ -1,0 +1,296 @@
+"""The live day, from the coordinator's board and the API: events in, proposals out.
+
+Pages: an event form posts to ``/coordinator/day/<date>/events`` and the board opens at its
+proposals; accepting one makes a draft from the published version, which the board shows
+with what changed and who to tell, ready to publish. "Who could take this visit?" lists the
+clinicians who could, best first, each feasible or with the rule it breaks, and moves the
+visit in one click (through the ordinary checked edit). The same through ``/api``.
+Views only parse, call ``web.services.events`` / ``live_board`` and render or answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from sqlalchemy.orm import Session
+
+from scheduler.domain.errors import InputError
+from scheduler.domain.who_could_take import who_could_take
+from web.db import get_or_fail
+from web.models import Day, DayEvent, DayImport, RotaVersion
+from web.security import client_ip, current_user, db_session, roles
+from web.services import audit, clock
+from web.services.days import get_day, problem_for
+from web.services.events import EventError, accept, events_of, input_issues, propose, warning
+from web.services.live_board import (
+    STATE_LABELS,
+    actions,
+    counts,
+    open_flags,
+    urgent_response,
+    visit_states,
+    with_names,
+)
+from web.services.rotas import latest_published, rota_from_json
+from web.services.statuses import latest_statuses
+from web.views import parse_day
+
+bp = Blueprint("live", __name__)
+
+
+@bp.errorhandler(404)
+@bp.errorhandler(403)
+def _json_for_the_api(err):
+    """The API answers JSON errors; the pages keep the app's own error pages."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=err.name.lower()), err.code
+    return err
+
+
+def _day_or_404(s: Session, date: str) -> Day:
+    d = get_day(s, parse_day(date))
+    if d is None:
+        abort(404)
+    return d
+
+
+def _form() -> dict[str, Any]:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else {}
+    return request.form.to_dict()
+
+
+@bp.app_template_filter("event_label")
+def _event_label(kind: str) -> str:
+    from web.services.events import LABELS
+
+    return LABELS.get(kind, kind)
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@bp.route("/coordinator/day/<date>/events", methods=["POST"])
+@roles("coordinator")
+def event(date: str):
+    from web.coordinator import render_board
+
+    s = db_session()
+    d = _day_or_404(s, date)
+    form = _form()
+    try:
+        e = propose(s, d, form.get("kind", ""), form, clock.now(current_app.config),
+                    current_user(), client_ip())  # fmt: skip
+    except (EventError, InputError) as err:
+        s.rollback()
+        message = str(err) if isinstance(err, EventError) else "; ".join(
+            str(i) for i in err.issues[:5])  # fmt: skip
+        return render_board(s, d, None, live_error=message, status=422)
+    s.commit()
+    return redirect(url_for("coordinator.day", date=date, event=e.id) + "#live", code=303)
+
+
+@bp.route("/coordinator/events/<int:event_id>/accept", methods=["POST"])
+@roles("coordinator")
+def accept_page(event_id: int):
+    s = db_session()
+    e = s.get(DayEvent, event_id) or abort(404)
+    date = f"{get_or_fail(s, Day, e.day_id).date:%Y-%m-%d}"
+    try:
+        index = int(request.form.get("proposal", "0"))
+        draft = accept(s, e, index, current_user(), confirm=request.form.get("confirm") == "1",
+                       ip=client_ip())  # fmt: skip
+    except (EventError, ValueError) as err:
+        s.rollback()
+        flash(f"Not accepted: {err}", "error")
+        return redirect(url_for("coordinator.day", date=date, event=event_id) + "#live", code=303)
+    s.commit()
+    flash(f"Draft {draft.id} made from the published rota: check what changed and who to tell, "
+          "then publish it.", "ok")  # fmt: skip
+    return redirect(url_for("coordinator.day", date=date, version=draft.id) + "#changes", code=303)
+
+
+@bp.route("/coordinator/day/<date>/who")
+@roles("coordinator")
+def who(date: str):
+    from flask import render_template
+
+    s = db_session()
+    d = _day_or_404(s, date)
+    version = _version_arg(s, d)
+    vid = request.args.get("visit_id", "").strip()
+    options, visit = _options(s, version, vid)
+    return render_template("coordinator/who.html", day=d, version=version, visit=visit,
+                           options=options, now=clock.now(current_app.config))  # fmt: skip
+
+
+def _version_arg(s: Session, d: Day) -> RotaVersion:
+    wanted = request.args.get("version", type=int)
+    version = s.get(RotaVersion, wanted) if wanted else latest_published(s, d)
+    if version is None or version.day_id != d.id:
+        abort(404)
+    return version
+
+
+def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str, Any]], Any]:
+    imp = get_or_fail(s, DayImport, version.import_id)
+    problem = problem_for(imp)
+    if vid not in problem.visit_index:
+        abort(404)
+    visit = problem.visits[problem.visit_index[vid]]
+    audit.record(s, current_user(), "who_could_take", f"version {version.id}: {vid}", client_ip())
+    s.commit()
+    if visit.staff > 1:
+        return [], visit
+    rota = rota_from_json(version.rota)
+    names = {sh.clinician_id: sh.name for sh in problem.shifts}
+    options = who_could_take(problem, rota, vid, clock.now(current_app.config), limit=12)
+    return [
+        {"clinician_id": o.clinician_id, "name": names.get(o.clinician_id, ""),
+         "position": o.position + 1, "start": f"{o.start:%H:%M}",
+         "travel_added_min": o.travel_added_min, "pushed": [list(p) for p in o.pushed],
+         "feasible": o.feasible, "breaks": list(o.breaks), "spends": list(o.spends)}
+        for o in options
+    ], visit  # fmt: skip
+
+
+def live_context(s: Session, d: Day, selected: RotaVersion | None, data: dict | None) -> dict:
+    """What the board adds for the live day: the clock, each stop's state, the open flags,
+    the events with their proposals, the 2-hour response."""
+    now = clock.now(current_app.config)
+    published = latest_published(s, d)
+    flags = open_flags(s, d, published)
+    state_counts: list[dict] = []
+    if selected is not None and data is not None:
+        rota = rota_from_json(selected.rota)
+        at_risk = {f["visit_id"] for f in flags} if selected is published else set()
+        states = visit_states(rota, latest_statuses(s, d), now, at_risk)
+        for row in data["routes"]:
+            for stop in row["stops"]:
+                if stop.get("visit_id"):
+                    stop["state"] = states.get((stop["visit_id"], row["clinician_id"]), "planned")
+        state_counts = counts(states)
+        names = {r["clinician_id"]: r["name"] for r in data["routes"]}
+        names.update({c["clinician_id"]: c["name"] for c in data["idle"]})
+        for u in data["unassigned"]:
+            u["actions"] = actions(u["code"])
+            u["reason_named"] = with_names(u["reason"], names)
+    events = events_of(s, d)
+    wanted = request.args.get("event", type=int)
+    made_by = None
+    if selected is not None:
+        source = next((e for e in events if e.draft_version_id == selected.id), None)
+        if source is not None and source.accepted is not None:
+            made_by = source.proposals[source.accepted]
+    return {
+        "state_labels": STATE_LABELS,
+        "made_by": made_by,
+        "now": now,
+        "clock_fixed": clock.is_fixed(current_app.config),
+        "live_published": published,
+        "flags": flags,
+        "state_counts": state_counts,
+        "events": list(reversed(events))[:12],
+        "open_event": next((e for e in events if e.id == wanted), None),
+        "response": urgent_response(s, d),
+        "warning": warning,
+    }
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def _event_json(e: DayEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "at": f"{e.at:%Y-%m-%dT%H:%M}",
+        "detail": e.detail,
+        "base_version_id": e.base_version_id,
+        "seconds": e.seconds,
+        "accepted": e.accepted,
+        "draft_version_id": e.draft_version_id,
+        "proposals": [{k: v for k, v in p.items() if k != "rota"} for p in e.proposals],
+    }
+
+
+@bp.route("/api/days/<date>/events", methods=["POST"])
+@roles("coordinator")
+def api_event(date: str):
+    s = db_session()
+    d = _day_or_404(s, date)
+    form = _form()
+    try:
+        e = propose(s, d, str(form.get("kind", "")), form, clock.now(current_app.config),
+                    current_user(), client_ip())  # fmt: skip
+    except EventError as err:
+        s.rollback()
+        return jsonify(error=str(err)), 422
+    except InputError as err:
+        s.rollback()
+        return jsonify(error="the amended day is refused", issues=input_issues(err)), 422
+    s.commit()
+    return jsonify(_event_json(e)), 201
+
+
+@bp.route("/api/events/<int:event_id>")
+@roles("coordinator")
+def api_event_get(event_id: int):
+    e = db_session().get(DayEvent, event_id) or abort(404)
+    return jsonify(_event_json(e))
+
+
+@bp.route("/api/events/<int:event_id>/accept", methods=["POST"])
+@roles("coordinator")
+def api_accept(event_id: int):
+    s = db_session()
+    e = s.get(DayEvent, event_id) or abort(404)
+    body = _form()
+    try:
+        index = int(body.get("proposal", 0))
+        draft = accept(s, e, index, current_user(), confirm=bool(body.get("confirm")),
+                       ip=client_ip())  # fmt: skip
+    except (EventError, ValueError, TypeError) as err:
+        s.rollback()
+        return jsonify(error=str(err)), 409 if isinstance(err, EventError) else 422
+    s.commit()
+    return jsonify(draft_version_id=draft.id, violations=draft.violations,
+                   diff=url_for("api.diff", version_id=draft.id)), 201  # fmt: skip
+
+
+@bp.route("/api/days/<date>/live")
+@roles("coordinator", "ops")
+def api_live(date: str):
+    s = db_session()
+    d = _day_or_404(s, date)
+    now = clock.now(current_app.config)
+    published = latest_published(s, d)
+    flags = open_flags(s, d, published)
+    states: dict = {}
+    if published is not None:
+        states = visit_states(rota_from_json(published.rota), latest_statuses(s, d), now,
+                              {f["visit_id"] for f in flags})  # fmt: skip
+    audit.record(s, current_user(), "live_view", f"{d.date:%Y-%m-%d}", client_ip())
+    s.commit()
+    return jsonify(
+        now=f"{now:%Y-%m-%dT%H:%M}",
+        published_version=published.id if published else None,
+        states=[{"visit_id": v, "clinician_id": c, "state": st} for (v, c), st in states.items()],
+        counts=counts(states),
+        at_risk=flags,
+        events=[_event_json(e) for e in events_of(s, d)],
+        urgent_response=urgent_response(s, d),
+    )
+
+
+@bp.route("/api/versions/<int:version_id>/who-could-take/<vid>")
+@roles("coordinator")
+def api_who(version_id: int, vid: str):
+    s = db_session()
+    version = s.get(RotaVersion, version_id) or abort(404)
+    options, visit = _options(s, version, vid)
+    if visit.staff > 1:
+        return jsonify(error=f"{vid} is double-handed: a re-plan places it"), 422
+    return jsonify(visit_id=vid, options=options)
