@@ -257,7 +257,7 @@ def api_accept(event_id: int):
         return jsonify(error=str(err)), 409 if isinstance(err, EventError) else 422
     s.commit()
     return jsonify(draft_version_id=draft.id, violations=draft.violations,
-                   diff=url_for("api.diff", version_id=draft.id)), 201  # fmt: skip
+                   diff=url_for("api.version_diff", version_id=draft.id)), 201  # fmt: skip
 
 
 @bp.route("/api/days/<date>/live")

@@ -1,0 +1,175 @@
+"""The live day through the pages and the API, on the small day with the clock set: the board
+shows the time and each visit's state; an event is answered with proposals; accepting makes
+a checked draft whose changes and "who to tell" the board shows; publishing puts it on the
+nurse's phone; a nurse running late flags visits at risk on the board; the ops page shows the
+2-hour response."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.web import DAY, FAST_HASH, PASSWORD, assert_checker_clean, csrf, login, text_of
+from web.models import DayEvent, RotaVersion, User
+from web.services.rotas import rota_from_json
+
+
+def _event_id(response) -> int:
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return int(re.search(r"event=(\d+)", response.headers["Location"]).group(1))
+
+
+def _draft_id(response) -> int:
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return int(re.search(r"version=(\d+)", response.headers["Location"]).group(1))
+
+
+def _sign_in_as_nurse_of(app, db, cid: str):
+    from web.services.users import create_user
+
+    name = f"nurse-{cid.lower()}"
+    if db.query(User).filter_by(username=name).first() is None:
+        create_user(db, name, PASSWORD, "nurse", clinician_id=cid, hash_method=FAST_HASH)
+        db.commit()
+    c = app.test_client()
+    assert login(c, name).status_code == 302
+    return c
+
+
+def test_a_referral_from_the_board_to_the_nurses_phone(app, db, as_role, published):
+    app.config["HAH_NOW"] = f"{DAY}T10:00"
+    coord = as_role("coord")
+    board = coord.get(f"/coordinator/day/{DAY}")
+    page = text_of(board)
+    assert "Live day · now 10:00" in page and "clock set" in page
+    assert re.search(r"\d+ done \(by the clock, not reported\)", page)
+    assert re.search(r"\d+ planned", page)
+
+    r = coord.post(f"/coordinator/day/{DAY}/events", data={
+        "csrf_token": csrf(coord), "kind": "referral", "lat": "51.75", "lon": "-0.33",
+        "skills": "IV", "duration_min": "30", "address": "1 Test Lane, St Albans"})  # fmt: skip
+    event_id = _event_id(r)
+    page = text_of(coord.get(r.headers["Location"]))
+    assert "Urgent referral at 10:00" in page and "Accept proposal 1" in page
+    assert "checker: no violations" in page
+
+    r = coord.post(f"/coordinator/events/{event_id}/accept",
+                   data={"csrf_token": csrf(coord), "proposal": "0"})  # fmt: skip
+    draft_id = _draft_id(r)
+    assert_checker_clean(db, draft_id)
+    page = text_of(coord.get(r.headers["Location"]))
+    assert "What this draft changes" in page and "Who to tell (1)" in page
+    event = db.get(DayEvent, event_id)
+    vid = event.detail["visit_id"]
+    cid = event.proposals[0]["clinician_id"]
+    assert f"{vid} added for {cid}" in page
+
+    r = coord.post(f"/coordinator/versions/{draft_id}/publish", data={"csrf_token": csrf(coord)})
+    assert r.status_code == 302
+    db.expire_all()
+    assert db.get(RotaVersion, draft_id).number == 2
+
+    nurse = _sign_in_as_nurse_of(app, db, cid)
+    phone = nurse.get(f"/nurse/route/{DAY}/{cid}")
+    assert phone.status_code == 200
+    assert f'id="v-{vid}"' in phone.get_data(as_text=True)
+    assert "1 Test Lane, St Albans" in text_of(phone)
+
+    app.config["HAH_NOW"] = f"{DAY}T10:40"
+    r = nurse.post(f"/nurse/route/{DAY}/{cid}/visits/{vid}/status",
+                   data={"csrf_token": csrf(nurse), "status": "arrived"})  # fmt: skip
+    assert r.status_code == 303
+    ops = as_role("ops")
+    page = text_of(ops.get(f"/ops/day/{DAY}"))
+    assert "1 of 1 urgent referrals reached within 2 hours; median 40 min" in page
+
+
+def test_a_nurse_running_late_flags_her_visits_at_risk_on_the_board(app, db, as_role, published):
+    app.config["HAH_NOW"] = f"{DAY}T09:30"
+    rota = rota_from_json(published.rota)
+    nurse = as_role("nurse")  # C002
+    assert rota.route_of("C002") is not None
+    r = nurse.post(f"/nurse/route/{DAY}/C002/late", data={"csrf_token": csrf(nurse),
+                                                          "minutes": "150"})  # fmt: skip
+    assert r.status_code == 303
+    event = db.query(DayEvent).one()
+    assert event.kind == "late" and event.detail["reported_by"].startswith("nurse")
+    flagged = event.detail["at_risk"]
+    assert flagged, "150 minutes late must put some visit past its window"
+    page = text_of(as_role("coord").get(f"/coordinator/day/{DAY}"))
+    assert f"{len(flagged)} visit(s) at risk of missing their window" in page
+    for f in flagged:
+        assert f["visit_id"] in page
+    html = as_role("coord").get(f"/coordinator/day/{DAY}").get_data(as_text=True)
+    assert "state-at_risk" in html
+
+
+def test_the_api_takes_an_absence_and_asks_to_confirm_a_priority1_left_out(
+    app, db, as_role, published
+):
+    app.config["HAH_NOW"] = f"{DAY}T08:00"
+    c = as_role("coord")
+    h = {"X-CSRF-Token": csrf(c)}
+    rota = rota_from_json(published.rota)
+    busiest = max(rota.routes, key=lambda r: len(r.visit_ids)).clinician_id
+    r = c.post(f"/api/days/{DAY}/events", json={"kind": "absent", "clinician_id": busiest},
+               headers=h)  # fmt: skip
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["detail"]["clinician_id"] == busiest and body["proposals"]
+    p = body["proposals"][0]
+    assert "rota" not in p and set(p["summary"]) >= {"moved", "retimed", "dropped"}
+    if p["needs_confirm"]:
+        refused = c.post(f"/api/events/{body['id']}/accept", json={"proposal": 0}, headers=h)
+        assert refused.status_code == 409 and "confirm" in refused.get_json()["error"]
+    ok = c.post(f"/api/events/{body['id']}/accept", json={"proposal": 0, "confirm": True},
+                headers=h)  # fmt: skip
+    assert ok.status_code == 201
+    assert_checker_clean(db, ok.get_json()["draft_version_id"])
+    again = c.post(f"/api/events/{body['id']}/accept", json={"proposal": 0, "confirm": True},
+                   headers=h)  # fmt: skip
+    assert again.status_code == 409
+
+    live = c.get(f"/api/days/{DAY}/live").get_json()
+    assert live["now"] == f"{DAY}T08:00" and live["published_version"] == published.id
+    states = {(x["visit_id"], x["clinician_id"]): x["state"] for x in live["states"]}
+    for route in rota.routes:
+        for s in route.stops:
+            if s.visit_id and s.start.hour >= 12:
+                assert states[(s.visit_id, route.clinician_id)] == "planned"
+
+
+def test_bad_events_get_clear_422s(app, as_role, published):
+    app.config["HAH_NOW"] = f"{DAY}T10:00"
+    c = as_role("coord")
+    h = {"X-CSRF-Token": csrf(c)}
+    r = c.post(f"/api/days/{DAY}/events", json={"kind": "earthquake"}, headers=h)
+    assert r.status_code == 422 and "kind" in r.get_json()["error"]
+    r = c.post(f"/api/days/{DAY}/events", json={"kind": "referral", "lat": "x", "lon": "1"},
+               headers=h)  # fmt: skip
+    assert r.status_code == 422
+    assert any(i["column"] == "lat" for i in r.get_json()["issues"])
+    r = c.post(f"/api/days/{DAY}/events", json=["not", "an", "object"], headers=h)
+    assert r.status_code == 422
+    r = c.post(f"/coordinator/day/{DAY}/events",
+               data={"csrf_token": csrf(c), "kind": "late", "clinician_id": "NOBODY"})  # fmt: skip
+    assert r.status_code == 422 and "not on shift" in text_of(r)
+    assert c.get("/api/events/999999").status_code == 404
+
+
+def test_who_could_take_ranks_clinicians_and_moves_in_one_click(app, db, as_role, published):
+    app.config["HAH_NOW"] = f"{DAY}T07:00"
+    c = as_role("coord")
+    rota = rota_from_json(published.rota)
+    vid = next(s.visit_id for r in rota.routes for s in r.stops
+               if s.visit_id and s.start.hour >= 13)  # fmt: skip
+    body = c.get(f"/api/versions/{published.id}/who-could-take/{vid}").get_json()
+    options = body["options"]
+    assert options and options == sorted(options, key=lambda o: (not o["feasible"],))
+    page = c.get(f"/coordinator/day/{DAY}/who?visit_id={vid}")
+    assert page.status_code == 200 and "Move it here" in text_of(page)
+    best = next(o for o in options if o["feasible"])
+    r = c.post(f"/coordinator/versions/{published.id}/edit", data={
+        "csrf_token": csrf(c), "op": "move", "visit_id": vid,
+        "to_clinician": best["clinician_id"], "position": str(best["position"])})  # fmt: skip
+    assert r.status_code == 303
+    assert_checker_clean(db, _draft_id(r))
