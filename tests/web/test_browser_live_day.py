@@ -149,8 +149,8 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
                 continue
             lateness = running_late(problem, rota, route.clinician_id, now, 40, fixes_per_visit=0)
             if lateness.at_risk:
-                p1 = sum(1 for a in lateness.at_risk if a.priority == 1)
-                risky.append((p1, len(lateness.at_risk), route.clinician_id))
+                doses = sum(1 for a in lateness.at_risk if a.priority == 1)
+                risky.append((doses, len(lateness.at_risk), route.clinician_id))
         assert risky, "on the sample day some nurse 40 minutes late must put a visit at risk"
         late_cid = max(risky)[2]
         phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)

@@ -15,12 +15,16 @@ from web.services.rotas import rota_from_json
 
 def _event_id(response) -> int:
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return int(re.search(r"event=(\d+)", response.headers["Location"]).group(1))
+    found = re.search(r"event=(\d+)", response.headers["Location"])
+    assert found is not None
+    return int(found.group(1))
 
 
 def _draft_id(response) -> int:
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return int(re.search(r"version=(\d+)", response.headers["Location"]).group(1))
+    found = re.search(r"version=(\d+)", response.headers["Location"])
+    assert found is not None
+    return int(found.group(1))
 
 
 def _sign_in_as_nurse_of(app, db, cid: str):
