@@ -154,3 +154,22 @@ def test_bad_event_input_is_refused_and_nothing_is_stored(db, users, published):
     assert any(i.column == "lat" and i.row for i in err.value.issues)
     db.rollback()
     assert db.query(DayEvent).count() == 0
+
+
+def test_a_priority1_left_out_is_shown_with_its_reason_and_needs_confirming(db, users, published):
+    """An urgent IV referral nobody on shift has the skill for: the re-plan cannot place it,
+    says so with the reason, and accepting that needs the coordinator's confirmation."""
+    event = propose(db, _day(db), "referral",
+                    {"lat": "51.75", "lon": "-0.33", "skills": "ECMO", "priority": "1"},
+                    NOW, users["coord"])  # fmt: skip
+    vid = event.detail["visit_id"]
+    (proposal,) = event.proposals
+    left = proposal["priority1_left_out"]
+    assert [x["visit_id"] for x in left] == [vid] and left[0]["reason"]
+    assert proposal["needs_confirm"]
+    with pytest.raises(EventError, match=f"leaves out 1 priority-1 visit.*{vid}.*confirm"):
+        accept(db, event, 0, users["coord"])
+    draft = accept(db, event, 0, users["coord"], confirm=True)
+    db.commit()
+    version, _ = assert_checker_clean(db, draft.id)
+    assert vid in {u.visit_id for u in rota_from_json(version.rota).unassigned}
