@@ -73,6 +73,8 @@ def from_env(overrides: dict | None = None) -> dict:
         "HAH_MAX_SOLVE_SECONDS": float(os.environ.get("HAH_MAX_SOLVE_SECONDS", "600")),
         # The nurse page shows "today"; a fixed date lets a demo or test show the sample day.
         "HAH_TODAY": os.environ.get("HAH_TODAY", ""),
+        # The service clock of the live day (``web.services.clock``): fixed for a demo or test.
+        "HAH_NOW": os.environ.get("HAH_NOW", ""),
         "HAH_MIGRATE": _flag("HAH_MIGRATE", True),
         "LOGIN_MAX_FAILURES": int(os.environ.get("HAH_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_S": int(os.environ.get("HAH_LOGIN_WINDOW_S", "300")),

@@ -17,9 +17,8 @@ from flask import Blueprint, render_template, request
 
 from web.security import db_session, roles
 from web.services import audit
-from web.services.days import all_days, get_day, latest_import
+from web.services.days import all_days, latest_import
 from web.services.figures import day_figures, monday_of, week_figures
-from web.services.live_board import urgent_response
 from web.services.rotas import latest_published
 from web.views import parse_day, today
 
@@ -72,11 +71,11 @@ def index():
 def day(date: str):
     when = parse_day(date)
     s = db_session()
-    d = get_day(s, when)
+    figures = day_figures(s, when)
     return render_template(
         "ops/day.html",
-        f=day_figures(s, when),
-        response=urgent_response(s, d) if d is not None else None,
+        f=figures,
+        response=figures.get("urgent_response"),
         week=f"{monday_of(when):%Y-%m-%d}",
         prev_day=f"{when - timedelta(days=1):%Y-%m-%d}",
         next_day=f"{when + timedelta(days=1):%Y-%m-%d}",

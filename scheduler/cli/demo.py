@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scheduler.cli.common import EXIT_OK
+from scheduler.cli.common import EXIT_OK, EXIT_REFUSED
 from scheduler.cli.solve import solve_files
 from scheduler.cli.web import add_serve_arguments
 from scheduler.domain.model import Problem, Rota
@@ -28,11 +30,23 @@ def register(sub: Any) -> None:
         action="store_true",
         help="then load the day, its rota and demo accounts into the web app and serve it",
     )
+    p.add_argument(
+        "--now",
+        metavar="HH:MM",
+        default="11:30",
+        help="with --serve: the service clock's time on the demo day, to play the live day "
+        "(urgent referrals, sickness, overruns) from the board; default 11:30",
+    )
     add_serve_arguments(p)
     p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        datetime.strptime(args.now, "%H:%M")
+    except ValueError:
+        print(f"--now: {args.now!r} is not a time of day (HH:MM)", file=sys.stderr)
+        return EXIT_REFUSED
     data = Path(args.data)
     out = Path(args.out)
     print(f"Solving the sample Hospital at Home day in {data} ({args.time_limit:.0f} s)…")
@@ -55,6 +69,8 @@ def _serve_demo(args: argparse.Namespace, data: Path, problem: Problem, rota: Ro
 
     day = min(s.start for s in problem.shifts).date()
     os.environ.setdefault("HAH_TODAY", day.isoformat())  # the nurse page opens on the demo day
+    clock = datetime.strptime(args.now, "%H:%M")  # checked in cmd_demo, before the solve
+    os.environ.setdefault("HAH_NOW", f"{day.isoformat()}T{clock:%H:%M}")  # the live day's clock
     os.environ.setdefault("HAH_SECURE_COOKIES", "0")  # plain http on this machine
     url = config.from_env({"SECRET_KEY": "unused"})["DATABASE_URL"]
     loaded = load_demo(url, data, day, rota)

@@ -52,6 +52,11 @@ def cmd_replan(args: argparse.Namespace) -> int:
         f"{k['priority1_unassigned']} priority-1 unassigned; checker: 0 violations; "
         f"written to {args.out}"
     )
+    beside = [n for n, on in (("visits.csv", bool(args.add)), ("clinicians.csv", bool(args.absent)))
+              if on]  # fmt: skip
+    if beside:
+        print(f"  the day as re-planned is beside the rota ({' and '.join(beside)}): check it "
+              "against those files")  # fmt: skip
     for u in r.priority1_dropped:
         print(f"  priority-1 visit {u.visit_id} dropped: {u.reason}", file=sys.stderr)
     return EXIT_OK

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from scheduler.domain.careplan import write_visits_csv
+from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
 from scheduler.domain.check import CheckReport, check
 from scheduler.domain.diff import plan_changes
 from scheduler.domain.errors import InputError, InputIssue
@@ -169,4 +169,6 @@ def replan_files(
     write_solution(out, replan.problem, replan.rota, summary, export_matrix=True)
     if added:  # the whole day beside the rota, for ``hah check`` and the next re-plan
         write_visits_csv(list(replan.problem.visits), out / "visits.csv")
+    if absent:  # the shifts as worked (no break owed by one who went off before it), likewise
+        write_clinicians_csv(list(replan.problem.shifts), out / "clinicians.csv")
     return replan

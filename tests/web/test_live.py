@@ -85,6 +85,10 @@ def test_a_referral_from_the_board_to_the_nurses_phone(app, db, as_role, publish
     ops = as_role("ops")
     page = text_of(ops.get(f"/ops/day/{DAY}"))
     assert "1 of 1 urgent referrals reached within 2 hours; median 40 min" in page
+    week = ops.get(f"/api/figures?week={DAY}").get_json()
+    (day,) = [d for d in week["days"] if d["date"] == DAY]
+    assert day["urgent_response"]["referrals"][0]["minutes"] == 40
+    assert (week["totals"]["urgent_referrals"], week["totals"]["urgent_met"]) == (1, 1)
 
 
 def test_a_nurse_running_late_flags_her_visits_at_risk_on_the_board(app, db, as_role, published):

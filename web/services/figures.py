@@ -27,6 +27,11 @@ Planned (from the published rota, the day re-built from its import):
   day's visits naming a preferred clinician (placed or not) and ``preferred_kept`` those
   attended by that clinician. (The checker counts placed visits only.)
 
+The 2-hour urgent response (``urgent_response``, ``web.services.live_board``): each urgent
+referral accepted on the live day, from the referral's time to the nurse's "arrived" report
+(else the planned arrival), and whether it was within 2 hours; the week adds up
+``urgent_referrals`` and ``urgent_met``.
+
 Made (from the nurses' reports): each visit's state is taken from the latest report of every
 clinician on it, the strongest winning: ``done`` > ``not_completed`` > ``arrived``. Reports
 from any clinician count (a visit a coordinator moved after it was reported stays reported).
@@ -323,6 +328,9 @@ def day_figures(session: Session, when: date) -> dict[str, Any]:
         if version.published_at
         else None,
     }
+    from web.services.live_board import urgent_response
+
+    out["urgent_response"] = urgent_response(session, day)  # the 2-hour standard
     return _rates(out | plan | made)
 
 
@@ -352,6 +360,8 @@ def week_figures(session: Session, any_day: date) -> dict[str, Any]:
             for r in d["reasons"]:
                 groups[r["reason"]] = groups.get(r["reason"], 0) + r["count"]
         totals["reasons"] = _reason_rows(groups)
+        totals["urgent_referrals"] = sum(d["urgent_response"]["count"] for d in published)
+        totals["urgent_met"] = sum(d["urgent_response"]["met"] for d in published)
         totals = _rates(totals)
     return {
         "week_start": f"{start:%Y-%m-%d}",

@@ -154,3 +154,26 @@ def test_hah_replan_with_an_added_visit_writes_the_whole_day_beside_the_rota(tmp
     assert "U," in (out / "visits.csv").read_text()
     assert main(["check", "--visits", str(out / "visits.csv"), "--clinicians",
                  str(tmp_path / "clinicians.csv"), "--rota", str(out)]) == 0  # fmt: skip
+
+
+def test_hah_replan_with_a_nurse_off_writes_the_shifts_as_worked_beside_the_rota(tmp_path):
+    """She went off before her break: the re-plan owes her none, and writes the shifts as
+    worked as DIR/clinicians.csv, so ``hah check`` from the files agrees with the re-plan."""
+    _small_day(tmp_path)
+    shifts = [shift("N1", "08:00", "16:00", brk=(30, "11:00", "13:00")),
+              shift("N2", "08:00", "16:00", base=(2, 2), brk=(30, "11:00", "13:00"))]  # fmt: skip
+    write_clinicians_csv(shifts, tmp_path / "clinicians.csv")
+    solved = tmp_path / "solved"
+    assert main(["solve", "--visits", str(tmp_path / "visits.csv"), "--clinicians",
+                 str(tmp_path / "clinicians.csv"), "--out", str(solved), "--iterations", "200",
+                 "--export-matrix", "--quiet"]) == 0  # fmt: skip
+    assert main(["check", "--visits", str(tmp_path / "visits.csv"), "--clinicians",
+                 str(tmp_path / "clinicians.csv"), "--rota", str(solved)]) == 0  # fmt: skip
+    out = tmp_path / "replanned"
+    assert main([*_replan_args(tmp_path, solved, out, now="08:30"), "--absent", "N1"]) == 0
+    # against the files as they were, her break is owed: the check needs the shifts as worked
+    assert main(["check", "--visits", str(tmp_path / "visits.csv"), "--clinicians",
+                 str(tmp_path / "clinicians.csv"), "--rota", str(out)]) == 1  # fmt: skip
+    assert (out / "clinicians.csv").exists()
+    assert main(["check", "--visits", str(tmp_path / "visits.csv"), "--clinicians",
+                 str(out / "clinicians.csv"), "--rota", str(out)]) == 0  # fmt: skip
