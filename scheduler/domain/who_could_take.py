@@ -158,7 +158,12 @@ def _option(
     route = base.route_of(cid)
     seq = list(route.visit_ids) if route else []
     order = {cid: [*seq[:pos], visit_id, *seq[pos:]]}
-    taken = retime(problem, base, order, earliest={visit_id: now} if now is not None else None)
+    # What is done, under way or being driven to keeps its start (the one timing rule alone
+    # would start it as early as it could, which is not when it happened).
+    earliest = {s.visit_id: s.start for s in frozen if s.visit_id}
+    if now is not None:
+        earliest[visit_id] = now
+    taken = retime(problem, base, order, earliest=earliest or None)
     new = taken.route_of(cid)
     assert new is not None
     before = {s.visit_id: s for s in (route.stops if route else ()) if s.visit_id}

@@ -118,3 +118,21 @@ def test_a_double_handed_visit_needs_a_re_plan_not_one_clinician():
                            [shift("N1", "08:00", "16:00"), shift("N2", "08:00", "16:00")])  # fmt: skip
     with pytest.raises(ValueError, match="double-handed"):
         who_could_take(problem, Rota((), (Unassigned("D", "new"),)), "D")
+
+
+def test_a_visit_under_way_keeps_the_start_it_really_had():
+    """The solver started A at 09:40 (it waited); at 09:45 A is under way. Taking U on her
+    route must not re-time A to the 09:00 the timing rule alone would give it: the option
+    keeps A where it is and is feasible, not refused as changing what is under way."""
+    problem, rota = day()
+    route = rota.route_of("N1")
+    assert route is not None
+    moved = retime(problem, rota, {"N1": ["A", "B"]}, earliest={"A": at("09:40")})
+    a = next(s for s in moved.route_of("N1").stops if s.visit_id == "A")
+    assert a.start == at("09:40") and check(problem, moved).ok
+    options = {o.clinician_id: o for o in who_could_take(problem, moved, "U", at("09:45"))}
+    mine = options["N1"]
+    kept = next(s for s in mine.rota.route_of("N1").stops if s.visit_id == "A")
+    assert kept == a
+    assert "frozen" not in mine.breaks and mine.feasible
+    assert check(problem, mine.rota).ok
