@@ -3,10 +3,11 @@
 What is done, under way or already being driven to at ``now`` is frozen
 (``scheduler.domain.replan.prepare``); the rest of the day, with urgent additions and
 without cancelled visits or absent clinicians, is a smaller day solved from the current plan
-with minimal change first (insertion, moving one visit aside); if that leaves a priority-1
-visit out, the rest of the time budget goes to a search from the same plan (a visit leaves
-the clinician it had only to save ``KEEP_COST_MIN`` minutes), whose result is taken only if
-it keeps more priority-1 visits: safety first, then change (minimal change otherwise wins).
+with minimal change first (insertion, moving one visit aside); if that leaves out a priority-1
+visit the rota had planned (or a new one), the rest of the time budget goes to a search from
+the same plan (a visit leaves the clinician it had only to save ``KEEP_COST_MIN`` minutes;
+a short search, ``RETRY_SEARCH_S``, when only visits that were already out stay out), whose
+result is taken only if it keeps more priority-1 visits: safety first, then change (minimal change otherwise wins).
 The frozen part and the new plan are merged into the whole day's rota, which the independent
 checker judges against the whole day.
 """
@@ -91,12 +92,17 @@ def replan_day(
     result = solve(smaller, SolveOptions(time_limit_s=time_limit_s, improve=False), warm_start=warm)
     merged = merge(prepared, result.rota, ids, now)
     left = time_limit_s - (time.monotonic() - t0)
-    if _priority1_out(smaller, result.rota) and left >= MIN_SEARCH_S:
-        # Safety first: minimal change left a priority-1 visit out, so spend the rest of the
-        # budget on a search from the same plan (visits still prefer their clinician).
+    out = _priority1_ids_out(smaller, result.rota)
+    was_out = {u.visit_id for u in rota.unassigned}
+    # Safety first: if minimal change left out a priority-1 visit the rota before had
+    # planned (or a new one), spend the rest of the budget on a search from the same plan
+    # (visits still prefer their clinician); if it only failed to place one that was already
+    # out (the day's solve could not either), a short search is enough to try again.
+    budget = left if out - was_out else min(left, RETRY_SEARCH_S) if out else 0.0
+    if budget >= MIN_SEARCH_S:
         searched = solve(
             smaller,
-            SolveOptions(time_limit_s=left, improve=True, continuity_cost=KEEP_COST_MIN),
+            SolveOptions(time_limit_s=budget, improve=True, continuity_cost=KEEP_COST_MIN),
             warm_start=warm,
         )
         if _priority1_out(smaller, searched.rota) < _priority1_out(smaller, result.rota):
@@ -120,9 +126,17 @@ KEEP_COST_MIN = 120
 MIN_SEARCH_S = 1.0
 
 
-def _priority1_out(problem: Problem, rota: Rota) -> int:
+#: Seconds of search to try again for priority-1 visits that were already unassigned before.
+RETRY_SEARCH_S = 2.0
+
+
+def _priority1_ids_out(problem: Problem, rota: Rota) -> set[str]:
     p1 = {v.visit_id for v in problem.visits if v.priority == 1}
-    return sum(1 for u in rota.unassigned if u.visit_id in p1)
+    return {u.visit_id for u in rota.unassigned if u.visit_id in p1}
+
+
+def _priority1_out(problem: Problem, rota: Rota) -> int:
+    return len(_priority1_ids_out(problem, rota))
 
 
 def read_new_visits(add: Path, day_visits: Sequence[Visit]) -> tuple[Visit, ...]:

@@ -125,14 +125,16 @@ def test_a_visit_under_way_keeps_the_start_it_really_had():
     route must not re-time A to the 09:00 the timing rule alone would give it: the option
     keeps A where it is and is feasible, not refused as changing what is under way."""
     problem, rota = day()
-    route = rota.route_of("N1")
-    assert route is not None
     moved = retime(problem, rota, {"N1": ["A", "B"]}, earliest={"A": at("09:40")})
-    a = next(s for s in moved.route_of("N1").stops if s.visit_id == "A")
+    route = moved.route_of("N1")
+    assert route is not None
+    a = next(s for s in route.stops if s.visit_id == "A")
     assert a.start == at("09:40") and check(problem, moved).ok
     options = {o.clinician_id: o for o in who_could_take(problem, moved, "U", at("09:45"))}
     mine = options["N1"]
-    kept = next(s for s in mine.rota.route_of("N1").stops if s.visit_id == "A")
+    taken = mine.rota.route_of("N1")
+    assert taken is not None
+    kept = next(s for s in taken.stops if s.visit_id == "A")
     assert kept == a
     assert "frozen" not in mine.breaks and mine.feasible
     assert check(problem, mine.rota).ok
