@@ -135,6 +135,7 @@ def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: flo
     """A fresh SQLite database under ``workdir`` with the day imported and its rota published."""
     from scheduler.domain.formats.day import read_day
     from scheduler.domain.formats.rota import read_rota
+    from scheduler.domain.localtime import local
     from scheduler.domain.problem import build_problem
     from scheduler.usecases.check_rota import problem_with_export
     from scheduler.usecases.plan_day import SolveOptions, plan_day_files
@@ -156,7 +157,7 @@ def prepare(data: Path, workdir: Path, *, rota_dir: Path | None, time_limit: flo
         problem = problem_with_export(visits, shifts, rota_dir) or build_problem(visits, shifts)
         rota = read_rota(rota_dir, problem)
         source = "--rota (not re-solved)"
-    day = min(s.start for s in problem.shifts).date()
+    day = local(min(s.start for s in problem.shifts)).date()
     url = f"sqlite:///{workdir / 'board.sqlite3'}"
     loaded = load_demo(url, data, day, rota)
     passwords = {a.username: a.password for a in loaded.accounts if a.password}

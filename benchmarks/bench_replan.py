@@ -53,10 +53,9 @@ def hah(*args: str) -> subprocess.CompletedProcess:
 def _in_process(base: Path, data: Path) -> list[tuple[str, float, str]]:
     """Who could take the urgent visit (``who_could_take``), and a 30-minute overrun at 10:00
     for the nurse with most visits after it (``running_late``): flags alone, then with fixes."""
-    from datetime import datetime
-
     from scheduler.domain.formats.day import read_day, read_visits
     from scheduler.domain.formats.rota import read_matrix, read_rota
+    from scheduler.domain.localtime import hm, parse_contract
     from scheduler.domain.model import Rota, Unassigned
     from scheduler.domain.problem import build_problem
     from scheduler.domain.running_late import running_late
@@ -71,14 +70,14 @@ def _in_process(base: Path, data: Path) -> list[tuple[str, float, str]]:
     bigger = build_problem([*visits, *urgent], shifts, travel_model(None))
     with_new = Rota(rota.routes, (*rota.unassigned, Unassigned(urgent[0].visit_id, "referral")))
     t0 = time.perf_counter()
-    options = who_could_take(bigger, with_new, urgent[0].visit_id, datetime(2026, 11, 23, 11, 30))
+    options = who_could_take(bigger, with_new, urgent[0].visit_id, parse_contract("2026-11-23T11:30"))
     wall = time.perf_counter() - t0
     first = options[0]
     out.append(("who could take the urgent IV visit at 11:30", wall,
                 f"{len(options)} options, {sum(o.feasible for o in options)} feasible; first "
-                f"{first.clinician_id} at {first.start:%H:%M}, +{first.travel_added_min} min "
+                f"{first.clinician_id} at {hm(first.start)}, +{first.travel_added_min} min "
                 f"driving, {len(first.pushed)} of her visits later"))  # fmt: skip
-    now = datetime(2026, 11, 23, 10, 0)
+    now = parse_contract("2026-11-23T10:00")
     busy = [r for r in rota.routes if any(s.start <= now < s.end for s in r.stops)]
     nurse = max(busy, key=lambda r: sum(1 for s in r.stops if s.start > now)).clinician_id
     for label, fixes in (("flags", 0), ("flags and fixes", 3)):

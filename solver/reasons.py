@@ -7,6 +7,7 @@ so that a coordinator can free one of them, add a shift, or widen the window.
 
 from __future__ import annotations
 
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import Reason, Unassigned, format_skills
 from solver.instance import Instance
 
@@ -43,8 +44,8 @@ def explain_left_out(
         a = problem.visit_index[visit.after_visit]
         earliest = ends[a] + visit.min_gap_min
         window = (
-            f"{problem.at(earliest):%H:%M}–{visit.window.end:%H:%M} ({visit.min_gap_min} min "
-            f"after {visit.after_visit} ends at {problem.at(ends[a]):%H:%M})"
+            f"{hm(problem.at(earliest))}–{hm(visit.window.end)} ({visit.min_gap_min} min "
+            f"after {visit.after_visit} ends at {hm(problem.at(ends[a]))})"
         )
     full = [
         k

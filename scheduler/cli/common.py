@@ -12,6 +12,7 @@ import argparse
 from datetime import date, datetime
 
 from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.localtime import LocalTimeError, from_local
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_REFUSED = 0, 1, 2
 
@@ -24,11 +25,18 @@ def parse_date(text: str, flag: str = "--date") -> date:
 
 
 def parse_moment(text: str, flag: str) -> datetime:
+    """A ``--now``-style option: local ``YYYY-MM-DDTHH:MM`` (Europe/London) or with an offset,
+    as an aware UTC moment; a local time the clocks skip or repeat is refused, naming the flag
+    (it needs its offset, as in the contract's files)."""
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         why = f"{text!r} is not YYYY-MM-DDTHH:MM"
         raise InputError([InputIssue(flag, None, None, why)]) from exc
+    try:
+        return from_local(parsed)
+    except LocalTimeError as exc:
+        raise InputError([InputIssue(flag, None, None, str(exc))]) from exc
 
 
 def ids(text: str | None) -> frozenset[str]:
@@ -54,4 +62,4 @@ def add_day_and_rota_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--visits", required=True, help="the day's visits.csv the rota was made for")
     p.add_argument("--clinicians", required=True)
     p.add_argument("--rota", required=True, help="directory of the current rota")
-    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM")
+    p.add_argument("--now", required=True, help="YYYY-MM-DDTHH:MM, local (or with an offset)")

@@ -13,6 +13,7 @@ from typing import Any
 from scheduler.cli.common import EXIT_OK, EXIT_REFUSED
 from scheduler.cli.solve import solve_files
 from scheduler.cli.web import add_serve_arguments
+from scheduler.domain.localtime import local
 from scheduler.domain.model import Problem, Rota
 from scheduler.domain.report import text_summary, write_html
 from scheduler.domain.samples import SAMPLE_DIR
@@ -67,7 +68,7 @@ def _serve_demo(args: argparse.Namespace, data: Path, problem: Problem, rota: Ro
     from web.admin import serve
     from web.demo import load_demo
 
-    day = min(s.start for s in problem.shifts).date()
+    day = local(min(s.start for s in problem.shifts)).date()
     os.environ.setdefault("HAH_TODAY", day.isoformat())  # the nurse page opens on the demo day
     clock = datetime.strptime(args.now, "%H:%M")  # checked in cmd_demo, before the solve
     os.environ.setdefault("HAH_NOW", f"{day.isoformat()}T{clock:%H:%M}")  # the live day's clock

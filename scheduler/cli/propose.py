@@ -16,6 +16,7 @@ from scheduler.cli.common import (
     add_day_and_rota_options,
     parse_moment,
 )
+from scheduler.domain.localtime import hm
 from scheduler.usecases.propose import propose_files, take
 
 
@@ -42,13 +43,13 @@ def cmd_propose(args: argparse.Namespace) -> int:
     )  # fmt: skip
     seconds = time.monotonic() - t0
     for vid, options in proposals.options.items():
-        print(f"{vid}: {len(options)} option(s) at {now:%H:%M}, best first")
+        print(f"{vid}: {len(options)} option(s) at {hm(now)}, best first")
         for n, o in enumerate(options, 1):
             pushed = ", ".join(f"{v} +{m} min" for v, m in o.pushed) or "no other visit later"
             verdict = "feasible" if o.feasible else "breaks " + ", ".join(o.breaks)
             if o.spends:
                 verdict += f"; uses scarce {', '.join(o.spends)} time"
-            print(f"  {n}. {o.clinician_id} at {o.start:%H:%M}, +{o.travel_added_min} min "
+            print(f"  {n}. {o.clinician_id} at {hm(o.start)}, +{o.travel_added_min} min "
                   f"driving; {pushed}; {verdict}")  # fmt: skip
     if args.take is None:
         return EXIT_OK
@@ -62,6 +63,6 @@ def cmd_propose(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_VIOLATIONS
     take(proposals, vid, chosen, Path(args.out), seconds)
-    print(f"took option {args.take}: {vid} with {chosen.clinician_id} at {chosen.start:%H:%M}; "
+    print(f"took option {args.take}: {vid} with {chosen.clinician_id} at {hm(chosen.start)}; "
           f"checker: 0 violations; written to {args.out}")  # fmt: skip
     return EXIT_OK

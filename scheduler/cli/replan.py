@@ -14,6 +14,7 @@ from scheduler.cli.common import (
     ids,
     parse_moment,
 )
+from scheduler.domain.localtime import hm
 from scheduler.usecases.replan_day import replan_files
 
 
@@ -39,13 +40,13 @@ def cmd_replan(args: argparse.Namespace) -> int:
     k = r.report.kpis
     c = r.changes
     if not r.report.ok:
-        print(f"the checker rejected the re-plan at {now:%H:%M}: nothing written to {args.out}",
+        print(f"the checker rejected the re-plan at {hm(now)}: nothing written to {args.out}",
               file=sys.stderr)  # fmt: skip
         for v in r.report.violations[:20]:
             print(f"  violation: {v}", file=sys.stderr)
         return EXIT_VIOLATIONS
     print(
-        f"re-planned at {now:%H:%M}: {r.frozen_visits} visits done or under way kept; against "
+        f"re-planned at {hm(now)}: {r.frozen_visits} visits done or under way kept; against "
         f"the rota before, {c['moved']} moved to another clinician, {c['reordered']} "
         f"re-ordered, {c['dropped']} dropped, {c['added']} placed that were not on it; "
         f"{k['visits_assigned']}/{k['visits_total']} placed, "

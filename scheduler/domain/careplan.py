@@ -29,6 +29,7 @@ from pathlib import Path
 
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.tabular import RowReader, Source, read_table
+from scheduler.domain.localtime import at_local, contract_text, local
 from scheduler.domain.model import (
     Location,
     Shift,
@@ -233,15 +234,22 @@ def read_caseload(
     return people, plans
 
 
-def _at(day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, time.fromisoformat(hhmm))
+def _at(day: date, clock: time | str, plus_days: int = 0) -> datetime:
+    """The moment the clocks show ``clock`` on ``day`` (+ ``plus_days``), local wall-clock
+    time (a time the clocks repeat is its first; one they skip lands after the change)."""
+    if isinstance(clock, str):
+        clock = time.fromisoformat(clock)
+    return at_local(day + timedelta(days=plus_days), clock.hour, clock.minute)
 
 
 class _Expander:
+    """The visits of planning day ``day``: from ``day_start`` on ``day`` to ``day_start`` on
+    the next day, both local wall-clock time (so 25 real hours when the clocks go back)."""
+
     def __init__(self, day: date, day_start: time):
         self.day = day
-        self.begin = datetime.combine(day, day_start)
-        self.end = self.begin + timedelta(days=1)
+        self.begin = _at(day, day_start)
+        self.end = _at(day, day_start, 1)
         self.ids: set[str] = set()
         self.visits: list[Visit] = []
 
@@ -262,7 +270,7 @@ class _Expander:
         **kw,
     ) -> Visit:
         visit = Visit(
-            visit_id=self._id(f"{patient.patient_id}-{tag}-{nominal:%H%M}"),
+            visit_id=self._id(f"{patient.patient_id}-{tag}-{local(nominal):%H%M}"),
             patient_id=patient.patient_id,
             location=patient.location,
             window=window,
@@ -282,7 +290,9 @@ class _Expander:
             if item.tolerance_min is not None
             else (60 if item.frequency == "q24h" else 30)
         )
-        anchor = datetime.combine(self.begin.date(), item.first_time or time(8, 0))
+        # Anchored at the first dose's wall-clock time on the day, then every ``step`` of
+        # real time: across a clock change the doses stay that many hours apart.
+        anchor = _at(self.day, item.first_time or time(8, 0))
         while anchor > self.begin:
             anchor -= step
         t = anchor
@@ -305,9 +315,11 @@ class _Expander:
         duration = item.duration_min or DEFAULT_DURATION["iv_fluids"]
         tol = timedelta(minutes=item.tolerance_min if item.tolerance_min is not None else 60)
         for b in range(bags):
-            t = datetime.combine(self.day, first) + timedelta(hours=12 * b)
+            days, hour = divmod(first.hour + 12 * b, 24)
+            clock = time(hour, first.minute)  # bags by the wall clock, 12 hours apart
+            t = _at(self.day, clock, days)
             if t < self.begin:
-                t += timedelta(days=1)
+                t = _at(self.day, clock, days + 1)
             if not self.begin <= t < self.end:
                 continue
             connect = self.add(
@@ -348,7 +360,7 @@ class _Expander:
     def _broad(self, patient, item, tag, a, b, duration, skills, label, staff=1) -> None:
         start, end = _at(self.day, a), _at(self.day, b)
         if start < self.begin:
-            start, end = start + timedelta(days=1), end + timedelta(days=1)
+            start, end = _at(self.day, a, 1), _at(self.day, b, 1)
         self.add(
             patient, item, tag, start, Window(start, end), duration_min=duration,
             skills=frozenset(skills), visit_type=label, staff=staff,
@@ -375,7 +387,8 @@ def expand(
 
 
 def _fmt(t: datetime | None) -> str:
-    return "" if t is None else t.strftime("%Y-%m-%dT%H:%M")
+    """A contract time: local, with the offset where the local time is ambiguous."""
+    return "" if t is None else contract_text(t)
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:

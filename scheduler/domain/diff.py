@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import Rota, Visit
 
 ChangeKind = Literal["added", "dropped", "moved", "retimed"]
@@ -33,6 +34,12 @@ KINDS: tuple[ChangeKind, ...] = ("added", "dropped", "moved", "retimed")
 
 #: The smallest change of start time that counts as re-timing a visit.
 RETIME_THRESHOLD = timedelta(minutes=1)
+#: Sorts after every moment (moments are aware, so ``datetime.max`` would not compare).
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _hm(moment: datetime | None) -> str:
+    return "?" if moment is None else hm(moment)
 
 
 @dataclass(frozen=True)
@@ -67,13 +74,13 @@ class VisitChange:
 
     @property
     def sort_key(self) -> tuple[datetime, str]:
-        return (self.new_start or self.old_start or datetime.max, self.visit_id)
+        return (self.new_start or self.old_start or _NEVER, self.visit_id)
 
     def describe(self) -> str:
         """One sentence, e.g. ``P0003-obs moved from C001 to C004, 15 min later (09:15)``."""
         parts = []
         if self.has("added"):
-            parts.append(f"added for {_names(self.new_clinicians)} at {self.new_start:%H:%M}")
+            parts.append(f"added for {_names(self.new_clinicians)} at {_hm(self.new_start)}")
         if self.has("dropped"):
             why = f": {self.reason}" if self.reason else ""
             parts.append(f"dropped from {_names(self.old_clinicians)}, now unassigned{why}")
@@ -82,7 +89,7 @@ class VisitChange:
                 f"moved from {_names(self.old_clinicians)} to {_names(self.new_clinicians)}"
             )
         if self.has("retimed"):
-            parts.append(f"{shift_words(self.shift_min or 0)} ({self.new_start:%H:%M})")
+            parts.append(f"{shift_words(self.shift_min or 0)} ({_hm(self.new_start)})")
         return f"{self.visit_id} " + ", ".join(parts)
 
 
@@ -262,7 +269,7 @@ def diff_rotas(
 
     def by_time(rows: list[ClinicianVisit]) -> tuple[ClinicianVisit, ...]:
         return tuple(
-            sorted(rows, key=lambda r: (r.new_start or r.old_start or datetime.max, r.visit_id))
+            sorted(rows, key=lambda r: (r.new_start or r.old_start or _NEVER, r.visit_id))
         )
 
     clinicians = tuple(

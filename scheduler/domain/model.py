@@ -11,21 +11,27 @@ functions (``location_problems``, ``window_problems``, ``shift_problems``,
 coordinator can act on. Construction raises ``InvariantError`` (a ``ValueError``) for the
 first; the file readers call the same functions to report all of them by row and column.
 
-Times are naive local ``datetime`` values (ISO 8601 without an offset, as the contract says);
-inside a ``Problem`` they are also available as whole minutes from ``Problem.origin``, the
-midnight before the earliest time in the day, which is what the solver and checker compute in.
+Times are aware UTC ``datetime`` values, so that the difference of two is the real time
+elapsed (a 21:00–07:30 night shift is 11.5 h when the clocks go back in October); files and
+people speak Europe/London wall-clock time, and ``scheduler.domain.localtime`` converts at the
+edges. A naive ``datetime`` is refused on construction (it says nothing about its zone); an
+aware one in another zone is stored as UTC. Inside a ``Problem`` times are also available as
+whole minutes from ``Problem.origin``, the local midnight before the earliest time in the day
+(as a UTC moment), which is what the solver and checker compute in: real elapsed minutes.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
+
+from scheduler.domain.localtime import hm, local, local_midnight
 
 #: Skill tags are upper-case strings such as ``RN``, ``IV``, ``PICC``, ``PHLEB``, ``OBS``.
 Skills = frozenset[str]
@@ -62,6 +68,28 @@ def _refuse(subject: str | None, problems: Problems) -> None:
         raise InvariantError(subject, field, message)
 
 
+def moment_problems(**moments: datetime | None) -> Problems:
+    """Moments that are naive (no time zone): the domain holds real instants, not wall-clock
+    readings. ``None`` is not checked."""
+    return [
+        (name, f"{value.isoformat()} has no time zone; read local times with "
+               "scheduler.domain.localtime.from_local")
+        for name, value in moments.items()
+        if value is not None and value.tzinfo is None
+    ]  # fmt: skip
+
+
+def _keep_utc(obj: object, subject: str | None, *fields: str) -> None:
+    """Refuse naive moments in ``fields`` of a frozen dataclass; store aware ones as UTC (the
+    same tzinfo on every moment, so arithmetic is elapsed time whatever zone they came in)."""
+    for name in fields:
+        value = getattr(obj, name)
+        if value.tzinfo is UTC:
+            continue
+        _refuse(subject, moment_problems(**{name: value}))
+        object.__setattr__(obj, name, value.astimezone(UTC))
+
+
 def location_problems(lat: float | None, lon: float | None) -> Problems:
     """``lat``/``lon`` off the map (or not numbers); a field given as ``None`` is not checked."""
     if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
@@ -84,7 +112,7 @@ def window_problems(
 ) -> Problems:
     """A window (``what``: how to call it) that ends before it starts: field ``end``."""
     if start is not None and end is not None and end < start:
-        return [("end", f"{what} ends ({end:%H:%M}) before it starts ({start:%H:%M})")]
+        return [("end", f"{what} ends ({hm(end)}) before it starts ({hm(start)})")]
     return []
 
 
@@ -100,7 +128,7 @@ def shift_problems(
     out: Problems = []
     if start is not None and end is not None:
         if end <= start:
-            out.append(("end", f"the shift ends ({end:%Y-%m-%dT%H:%M}) before it starts"))
+            out.append(("end", f"the shift ends ({local(end):%Y-%m-%dT%H:%M}) before it starts"))
         elif rest_break is not None and (
             rest_break.window.end < start or rest_break.window.start > end
         ):
@@ -148,20 +176,21 @@ class Location:
 
 @dataclass(frozen=True)
 class Window:
-    """A closed interval of local times; a visit must *start* inside it."""
+    """A closed interval of moments; a visit must *start* inside it."""
 
     start: datetime
     end: datetime
 
     def __post_init__(self) -> None:
+        _keep_utc(self, None, "start", "end")
         _refuse(None, window_problems(self.start, self.end))
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment <= self.end
 
     def label(self) -> str:
-        """``08:00–09:00`` for a coordinator (the date is implied by the day)."""
-        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+        """``08:00–09:00`` (local) for a coordinator (the date is implied by the day)."""
+        return f"{hm(self.start)}–{hm(self.end)}"
 
 
 @dataclass(frozen=True)
@@ -197,6 +226,7 @@ class Shift:
     base: str = ""
 
     def __post_init__(self) -> None:
+        _keep_utc(self, f"shift of {self.clinician_id}", "start", "end")
         problems = shift_problems(
             self.start, self.end, rest_break=self.rest_break, max_visits=self.max_visits
         )
@@ -206,7 +236,8 @@ class Shift:
         return visit.skills <= self.skills
 
     def label(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+        """``21:00–07:30`` (local)."""
+        return f"{hm(self.start)}–{hm(self.end)}"
 
 
 @dataclass(frozen=True)
@@ -278,13 +309,12 @@ class TravelMatrix:
 
 
 def day_origin(moments: list[datetime]) -> datetime:
-    """Midnight before the earliest moment: minute 0 of a problem."""
-    first = min(moments)
-    return first.replace(hour=0, minute=0, second=0, microsecond=0)
+    """The local midnight before the earliest moment, as a UTC moment: minute 0 of a problem."""
+    return local_midnight(min(moments))
 
 
 def to_minute(origin: datetime, moment: datetime, *, round_up: bool = False) -> int:
-    """Whole minutes from ``origin``; seconds round down, or up with ``round_up``.
+    """Whole minutes of real time from ``origin``; seconds round down, or up with ``round_up``.
 
     Interval starts are rounded up and ends down, so a rota in whole minutes never leaves an
     interval that was given to the second.
@@ -310,6 +340,7 @@ class Problem:
     origin: datetime
 
     def __post_init__(self) -> None:
+        _keep_utc(self, None, "origin")
         if len(self.visit_loc) != len(self.visits):
             raise ValueError("one location index per visit is needed")
         if len(self.shift_start_loc) != len(self.shifts) or len(self.shift_end_loc) != len(
@@ -368,6 +399,7 @@ class Stop:
     travel_min: int
 
     def __post_init__(self) -> None:
+        _keep_utc(self, None, "arrive", "start", "end")
         if self.kind not in ("visit", "break"):
             raise ValueError(f"unknown stop kind {self.kind!r}")
         if (self.kind == "visit") != (self.visit_id is not None):

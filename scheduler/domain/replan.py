@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import (
     Break,
     Problem,
@@ -225,7 +226,7 @@ def _without_orphans(
         for v in orphans:
             left_out[v.visit_id] = Unassigned(
                 v.visit_id,
-                f"not planned again at {now:%H:%M}: it follows {v.after_visit}, which is "
+                f"not planned again at {hm(now)}: it follows {v.after_visit}, which is "
                 "neither done nor still plannable",
                 Reason.PRECEDING_UNPLACED,
             )
@@ -291,7 +292,7 @@ def merge(prepared: ReplanInput, new: Rota, all_visit_ids: list[str], now: datet
         unassigned.append(
             reasons.get(vid)
             or Unassigned(
-                vid, f"not planned again at {now:%H:%M}: its window has passed or it was removed"
+                vid, f"not planned again at {hm(now)}: its window has passed or it was removed"
             )
         )
     now_with: dict[str, set[str]] = {}

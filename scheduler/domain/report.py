@@ -14,6 +14,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from scheduler.domain.localtime import hm, local
 from scheduler.domain.model import Problem, Rota
 from scheduler.domain.utilisation import paid_minutes, utilisation
 
@@ -43,8 +44,8 @@ def _route_stats(problem: Problem, rota: Rota) -> list[dict]:
                 "role": shift.role or "-",
                 "shift": shift.label(),
                 "visits": len(visits),
-                "first": visits[0].start.strftime("%H:%M") if visits else "-",
-                "last": visits[-1].end.strftime("%H:%M") if visits else "-",
+                "first": hm(visits[0].start) if visits else "-",
+                "last": hm(visits[-1].end) if visits else "-",
                 "travel": travel,
                 "util": utilisation(visit_min, travel, paid_minutes(shift)) or 0.0,
             }
@@ -171,7 +172,7 @@ def _timeline(problem: Problem, rota: Rota, colours: dict[str, str]) -> str:
                 style += f";background:{colours[route.clinician_id]}"
             blocks.append(
                 f'<div class="{cls}" style="{style}" title="{escape(str(label))} '
-                f'{s.start:%H:%M}–{s.end:%H:%M}"></div>'
+                f'{hm(s.start)}–{hm(s.end)}"></div>'
             )
         rows.append(
             f'<div class="row"><span class="who">{escape(route.clinician_id)}</span>'
@@ -180,7 +181,7 @@ def _timeline(problem: Problem, rota: Rota, colours: dict[str, str]) -> str:
     hours = []
     first_hour = math.ceil(t0 / 60)
     for h in range(first_hour, int(t1 // 60) + 1, 2):
-        hours.append(f'<span style="left:{pct(h * 60)}">{h % 24:02d}:00</span>')
+        hours.append(f'<span style="left:{pct(h * 60)}">{hm(problem.at(h * 60))}</span>')
     return f'<div class="axis">{"".join(hours)}</div>' + "".join(rows)
 
 
@@ -207,7 +208,7 @@ details{margin:.3rem 0}summary{cursor:pointer}
 def render_html(problem: Problem, rota: Rota, report) -> str:
     k = report.kpis
     colours = {r.clinician_id: PALETTE[i % len(PALETTE)] for i, r in enumerate(rota.routes)}
-    day = min((s.start for s in problem.shifts), default=problem.origin)
+    day = local(min((s.start for s in problem.shifts), default=problem.origin))
     kpis = [
         ("visits placed", f"{k['visits_assigned']} / {k['visits_total']}"),
         ("priority 1 placed", f"{k['priority1_assigned']} / {k['priority1_total']}"),
@@ -232,7 +233,7 @@ def render_html(problem: Problem, rota: Rota, report) -> str:
                 else escape(v.address or f"{v.location.lat:.4f}, {v.location.lon:.4f}")
             )
             rows.append(
-                f"<tr><td>{seq}</td><td>{s.start:%H:%M}–{s.end:%H:%M}</td>"
+                f"<tr><td>{seq}</td><td>{hm(s.start)}–{hm(s.end)}</td>"
                 f"<td>{escape(s.visit_id or '')}</td><td>{what}</td><td>{where}</td>"
                 f"<td>{s.travel_min} min</td><td>{'' if v is None else 'P' + str(v.priority)}</td></tr>"
             )

@@ -19,7 +19,7 @@ import math
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 from scheduler.domain.careplan import (
@@ -31,6 +31,7 @@ from scheduler.domain.careplan import (
     write_patients_csv,
     write_visits_csv,
 )
+from scheduler.domain.localtime import at_local, local
 from scheduler.domain.model import Break, Location, Shift, Visit, Window
 
 # name, lat, lon, population (approx.), postcode district
@@ -187,7 +188,7 @@ def _regimens(rng: random.Random, pid: str, mix: RegimenMix | None = None) -> li
 def _hourly_load(visits: list[Visit], day: date, skill: str | None = None) -> list[float]:
     """Clinician-hours of work needed in each hour of the planning day (07:00 = hour 7),
     each visit's on-site time plus a driving allowance spread evenly over its window."""
-    origin = datetime.combine(day, time(0, 0))
+    origin = at_local(day)
     load = [0.0] * 32
     for v in visits:
         if skill is not None and skill not in v.skills:
@@ -240,6 +241,13 @@ def _staffing(visits: list[Visit], day: date) -> dict[str, dict[str, int]]:
     }
 
 
+def _clock(day: date, hours: float) -> datetime:
+    """The moment the clocks show ``hours`` after midnight on ``day`` (31.5: 07:30 the next
+    morning), local wall-clock time: a 21:00–07:30 night is 11.5 h when the clocks go back."""
+    minutes = round(hours * 60)
+    return at_local(day, minutes // 60, minutes % 60)
+
+
 def _shifts(rng: random.Random, staffing: dict, day: date, patients: list[Patient]) -> list[Shift]:
     weights = Counter(
         min(
@@ -249,7 +257,6 @@ def _shifts(rng: random.Random, staffing: dict, day: date, patients: list[Patien
         for p in patients
     )
     base_weights = [weights.get(b[0], 0) + 1 for b in BASES]
-    midnight = datetime.combine(day, time(0, 0))
     shifts: list[Shift] = []
     n = 0
     for kind, roles in staffing.items():
@@ -272,14 +279,11 @@ def _shifts(rng: random.Random, staffing: dict, day: date, patients: list[Patien
                         clinician_id=f"C{n:03d}",
                         name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                         skills=ROLE_SKILLS[role],
-                        start=midnight + timedelta(hours=start_h),
-                        end=midnight + timedelta(hours=end_h),
+                        start=_clock(day, start_h),
+                        end=_clock(day, end_h),
                         start_location=here,
                         end_location=here,
-                        rest_break=Break(
-                            brk,
-                            Window(midnight + timedelta(hours=b0), midnight + timedelta(hours=b1)),
-                        ),
+                        rest_break=Break(brk, Window(_clock(day, b0), _clock(day, b1))),
                         role=role,
                         base=base[0],
                     )
@@ -296,7 +300,7 @@ def _prefer(
         for c in careplans
         if c.line == "picc" and c.regimen in ("iv_antibiotic", "iv_fluids")
     }
-    day_nurses = [s for s in shifts if s.role in ("RN5", "RN6") and s.start.hour < 12]
+    day_nurses = [s for s in shifts if s.role in ("RN5", "RN6") and local(s.start).hour < 12]
     out = []
     for p in patients:
         pref = None
@@ -382,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     service = generate_service(args.patients, args.seed, day)
     visits = write_service(service, day, Path(args.out))
     roles = Counter(
-        (s.role, next(k for k, v in SHIFT_TYPES.items() if s.start.hour == int(v[0])))
+        (s.role, next(k for k, v in SHIFT_TYPES.items() if local(s.start).hour == int(v[0])))
         for s in service.shifts
     )
     print(f"{len(service.patients)} patients, {len(visits)} visits, {len(service.shifts)} shifts")

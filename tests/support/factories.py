@@ -8,19 +8,37 @@ and the tests do not depend on the travel models under test elsewhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from scheduler.domain.model import Break, Location, Problem, Shift, TravelMatrix, Visit, Window
+from scheduler.domain.localtime import at_local, parse_contract
+from scheduler.domain.model import (
+    Break,
+    Location,
+    Problem,
+    Shift,
+    TravelMatrix,
+    Visit,
+    Window,
+    day_origin,
+)
 
-DAY = datetime(2026, 11, 23)
+#: The test day, and its local midnight as the aware UTC moment every test time counts from.
+DATE = date(2026, 11, 23)
+DAY = at_local(DATE)
 MIN_PER_CELL = 3
+#: The two clock-change nights of 2026 in Europe/London (the clocks change at 01:00 UTC on
+#: the Sunday): the evening before each.
+OCTOBER_EVE = date(2026, 10, 24)  # back an hour: 21:00–07:30 lasts 11.5 h
+MARCH_EVE = date(2026, 3, 28)  # forward an hour: 21:00–07:30 lasts 9.5 h
 
 
-def at(hour: str | int, minute: int = 0, second: int = 0) -> datetime:
-    """A moment on the test day, the one time helper of the tests: ``at("09:30")``,
-    ``at("09:30:40")``, ``at(9, 30)`` or ``at(9, 30, 40)``."""
+def at(hour: str | int, minute: int = 0, second: int = 0, *, on: date = DATE) -> datetime:
+    """A moment on the test day (or the day ``on``), the one time helper of the tests:
+    ``at("09:30")``, ``at("09:30:40")``, ``at(9, 30)`` or ``at(9, 30, 40)``; an aware UTC
+    moment, the local wall-clock time given. Hours of 24 and more are the next morning's
+    (``at("31:30")`` is 07:30 after a night)."""
     if isinstance(hour, str):
         if minute or second:
             raise TypeError('give the time as "HH:MM" or as numbers, not both')
@@ -28,7 +46,12 @@ def at(hour: str | int, minute: int = 0, second: int = 0) -> datetime:
         if len(parts) not in (2, 3):
             raise ValueError(f"a time is HH:MM or HH:MM:SS, not {hour!r}")
         hour, minute, second = (*parts, 0)[:3]
-    return DAY + timedelta(hours=hour, minutes=minute, seconds=second)
+    return at_local(on, hour, minute) + timedelta(seconds=second)
+
+
+def when(text: str) -> datetime:
+    """A contract date-time (``2026-11-23T07:30``, local; or with an offset) as a moment."""
+    return parse_contract(text)
 
 
 def grid(x: int, y: int) -> Location:
@@ -117,5 +140,12 @@ def make_problem(visits: list[Visit], shifts: list[Shift]) -> Problem:
         visit_loc=tuple(vlocs),
         shift_start_loc=tuple(starts),
         shift_end_loc=tuple(ends),
-        origin=DAY,
+        origin=_origin(visits, shifts),
     )
+
+
+def _origin(visits: Sequence[Visit], shifts: Sequence[Shift]) -> datetime:
+    """The test day's midnight, or the local midnight of the first moment of a day before it
+    (a clock-change night)."""
+    moments = [s.start for s in shifts] + [v.window.start for v in visits]
+    return DAY if not moments or min(moments) >= DAY else day_origin(moments)

@@ -6,7 +6,6 @@ same visits saved by Excel), ``bad/`` one defect per file, derived from the good
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from scheduler.domain.formats.day import read_day
 from scheduler.domain.model import Problem, Reason, Rota, Route, Stop, TravelMatrix, Unassigned
 from scheduler.domain.problem import build_problem, distinct_locations
+from tests.support.factories import at
 
 DATA = Path(__file__).resolve().parent.parent / "scheduler" / "domain" / "formats" / "data"
 GOOD = DATA / "good"
@@ -31,19 +31,9 @@ def small_problem() -> Problem:
 
 
 def small_rota(problem: Problem) -> Rota:
-    t = datetime(2026, 11, 23, 8, 0)
-    stop = Stop("visit", "V1", t, t, t.replace(minute=30), 4)
-    brk = Stop(
-        "break", None, t.replace(hour=11), t.replace(hour=11), t.replace(hour=11, minute=30), 0
-    )
-    v4 = Stop(
-        "visit",
-        "V4",
-        t.replace(hour=9),
-        t.replace(hour=9, minute=5),
-        t.replace(hour=9, minute=35),
-        12,
-    )
+    stop = Stop("visit", "V1", at("08:00"), at("08:00"), at("08:30"), 4)
+    brk = Stop("break", None, at("11:00"), at("11:00"), at("11:30"), 0)
+    v4 = Stop("visit", "V4", at("09:00"), at("09:05"), at("09:35"), 12)
     rest = [
         Unassigned(v.visit_id, 'because, "quoted"', Reason.CAPACITY)
         for v in problem.visits

@@ -34,6 +34,7 @@ from datetime import date
 from pathlib import Path
 
 from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.localtime import local
 from scheduler.domain.model import Shift
 from scheduler.domain.samples import SAMPLE_DIR
 from scheduler.domain.synth import ROLE_SKILLS, SHIFT_TYPES, RegimenMix
@@ -108,9 +109,9 @@ def roster_text(roster: Roster) -> str:
 
 
 def shift_kind(shift: Shift) -> str:
-    """Which of the synthetic service's shift types a shift is (by its start hour)."""
-    midnight = shift.start.replace(hour=0, minute=0)
-    start_h = (shift.start - midnight).total_seconds() / 3600
+    """Which of the synthetic service's shift types a shift is (by its local start hour)."""
+    start = local(shift.start)
+    start_h = start.hour + start.minute / 60
     return min(SHIFT_TYPES, key=lambda k: abs(SHIFT_TYPES[k][0] - start_h))
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from scheduler.domain.localtime import local
 from scheduler.domain.model import Problem, Rota, Route, Shift, Stop, Visit
 
 
@@ -135,7 +136,8 @@ def view(problem: Problem, route: Route, k: int) -> RouteView:
 
 
 def hm(t: datetime) -> str:
-    return t.strftime("%H:%M:%S" if t.second or t.microsecond else "%H:%M")
+    """Local ``HH:MM`` (``HH:MM:SS`` when the moment is not on a whole minute)."""
+    return local(t).strftime("%H:%M:%S" if t.second or t.microsecond else "%H:%M")
 
 
 def as_minutes(td: timedelta) -> float:

@@ -18,17 +18,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from scheduler.domain.localtime import contract_text
 from scheduler.domain.model import Problem, Rota
 
 ROTA_COLUMNS = ("clinician_id", "seq", "kind", "visit_id", "arrive", "start", "end", "travel_min")
 UNASSIGNED_COLUMNS = ("visit_id", "reason", "code")
 LOCATION_COLUMNS = ("index", "lat", "lon")
-TIME_FORMAT = "%Y-%m-%dT%H:%M"
 MATRIX_FILES = ("locations.csv", "travel_min.csv")
 
 
 def _fmt(t: datetime) -> str:
-    return t.strftime(TIME_FORMAT)
+    """Local ``YYYY-MM-DDTHH:MM``, with the offset where the local time is ambiguous."""
+    return contract_text(t)
 
 
 def _csv(rows: Iterable[Iterable], header: Iterable[str] | None = None) -> str:

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from scheduler.domain.errors import InputIssue
+from scheduler.domain.localtime import LocalTimeError, from_local
 from scheduler.domain.model import Location, location_problems
 
 
@@ -206,7 +207,12 @@ class RowReader:
         return result
 
     def moment(self, column: str, *, required: bool = True) -> datetime | None:
-        """A local date-time; a bare date (which Python would read as midnight) is refused."""
+        """A contract date-time as an aware UTC moment (``scheduler.domain.localtime``).
+
+        Without an offset it is Europe/London wall-clock time; a time the clocks skip or
+        repeat on a clock-change night is refused (it must carry its offset, e.g.
+        ``2026-10-25T01:30+01:00``). An offset (``+01:00``, ``Z``) is honoured. A bare date
+        (which Python would read as midnight) is refused."""
         value = self.text(column, required=required)
         if value is None:
             return None
@@ -218,10 +224,11 @@ class RowReader:
         if len(value) <= 10:
             self.complain(column, f"{value!r} has no time of day; write it as YYYY-MM-DDTHH:MM")
             return None
-        if parsed.tzinfo is not None:
-            # The contract uses local times; an offset is read as that local time.
-            parsed = parsed.replace(tzinfo=None)
-        return parsed
+        try:
+            return from_local(parsed)
+        except LocalTimeError as exc:
+            self.complain(column, str(exc))
+            return None
 
     def location(self, lat_col: str, lon_col: str, *, required: bool = True) -> Location | None:
         """A place; off the map (``Location``'s own rule) or 0, 0 (a missing geocode, which

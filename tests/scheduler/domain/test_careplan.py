@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from scheduler.domain.careplan import (
 )
 from scheduler.domain.errors import InputError
 from scheduler.domain.model import Location
+from tests.support.factories import when
 
 D = date(2026, 11, 23)
 PAT = Patient("P1", Location(51.8, -0.2), "1 Test Road", "N1")
@@ -44,10 +45,10 @@ def test_a_midnight_dose_belongs_to_the_night_before_and_seven_oclock_to_the_nex
     """q6h from 01:00: 07:00 D, 13:00, 19:00, 01:00 D+1 belong to D; 07:00 D+1 does not."""
     nominal = sorted(v.window.start + timedelta(minutes=30) for v in doses("q6h", "01:00"))
     assert nominal == [
-        datetime(2026, 11, 23, 7),
-        datetime(2026, 11, 23, 13),
-        datetime(2026, 11, 23, 19),
-        datetime(2026, 11, 24, 1),
+        when("2026-11-23T07:00"),
+        when("2026-11-23T13:00"),
+        when("2026-11-23T19:00"),
+        when("2026-11-24T01:00"),
     ]
 
 
@@ -125,14 +126,14 @@ def test_midnight_dose_of_d_plus_1_is_in_d_and_seven_oclock_is_not():
     gives 07:00, 13:00, 19:00 D and 01:00 D+1 but not 07:00 D+1 (that is D+1's)."""
     from_midnight = sorted(v.window.start + timedelta(minutes=30) for v in doses("q6h", "00:00"))
     assert from_midnight == [
-        datetime(2026, 11, 23, 12),
-        datetime(2026, 11, 23, 18),
-        datetime(2026, 11, 24, 0),
-        datetime(2026, 11, 24, 6),
+        when("2026-11-23T12:00"),
+        when("2026-11-23T18:00"),
+        when("2026-11-24T00:00"),
+        when("2026-11-24T06:00"),
     ]
     from_seven = [v.window.start + timedelta(minutes=30) for v in doses("q6h", "07:00")]
-    assert datetime(2026, 11, 23, 7) in from_seven
-    assert datetime(2026, 11, 24, 7) not in from_seven
+    assert when("2026-11-23T07:00") in from_seven
+    assert when("2026-11-24T07:00") not in from_seven
     assert len(from_seven) == 4
 
 
@@ -149,9 +150,9 @@ def test_day_start_moves_the_planning_day():
     visits = expand([PAT], [item], D, day_start=time(8, 0))
     nominal = sorted(v.window.start + timedelta(minutes=30) for v in visits)
     assert nominal == [
-        datetime(2026, 11, 23, 15),
-        datetime(2026, 11, 23, 23),
-        datetime(2026, 11, 24, 7),
+        when("2026-11-23T15:00"),
+        when("2026-11-23T23:00"),
+        when("2026-11-24T07:00"),
     ]
 
 

@@ -7,8 +7,6 @@ the reader of visits.csv / clinicians.csv reports on that field's column.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
-
 import pytest
 
 from scheduler.domain.errors import InputError, InputIssue
@@ -29,11 +27,12 @@ from scheduler.domain.model import (
     shift_problems,
     visit_problems,
 )
+from tests.support.factories import at
 
-T = datetime(2026, 11, 23, 8, 0)
+T = at("08:00")
 HERE = Location(51.9, -0.2)
-VISIT = Visit("V1", "P1", HERE, Window(T, T.replace(hour=9)), 30)
-SHIFT = Shift("N1", "Alex", frozenset({"RN"}), T.replace(hour=7), T.replace(hour=15), HERE, HERE)
+VISIT = Visit("V1", "P1", HERE, Window(T, at("09:00")), 30)
+SHIFT = Shift("N1", "Alex", frozenset({"RN"}), at("07:00"), at("15:00"), HERE, HERE)
 
 VISIT_ROW = {
     "visit_id": "V1", "patient_id": "P1", "lat": "51.9", "lon": "-0.2",
@@ -96,7 +95,7 @@ def test_a_visit_built_in_code_fails_as_its_row_is_reported(what, build, cells):
 PART_CASES = [
     (
         "reversed window",
-        lambda: Window(T, T.replace(hour=7)),
+        lambda: Window(T, at("07:00")),
         "window_end",
         {"window_end": "2026-11-23T07:00"},
     ),
@@ -118,7 +117,7 @@ def test_a_window_or_place_built_in_code_fails_as_its_cell_is_reported(what, bui
 SHIFT_CASES = [
     (
         "reversed shift",
-        lambda: replace(SHIFT, end=T.replace(hour=6)),
+        lambda: replace(SHIFT, end=at("06:00")),
         {"shift_end": "2026-11-23T06:00"},
     ),
     (
@@ -130,7 +129,7 @@ SHIFT_CASES = [
     (
         "break outside the shift",
         lambda: replace(
-            SHIFT, rest_break=Break(30, Window(T.replace(hour=16), T.replace(hour=17)))
+            SHIFT, rest_break=Break(30, Window(at("16:00"), at("17:00")))
         ),
         {
             "break_min": "30",

@@ -6,7 +6,7 @@ are counted honestly, and a re-plan the checker rejects is never written."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from scheduler.domain.synth import generate_service, service_day_visits
 from scheduler.usecases.plan_day import plan_day, travel_model
 from scheduler.usecases.replan_day import replan_day
 from solver import SolveOptions
-from tests.support.factories import GridTravel, at, shift, visit
+from tests.support.factories import GridTravel, at, shift, visit, when
 
 GRID = GridTravel()
 
@@ -79,7 +79,7 @@ def test_a_nurse_off_sick_costs_no_priority_one_visit_a_search_can_keep():
     rota = plan_day(problem, SolveOptions(time_limit_s=5, max_iterations=5000)).rota
     assert check(problem, rota).kpis["priority1_unassigned"] == 0
     sick = max(rota.routes, key=lambda r: len(r.visit_ids)).clinician_id
-    now = datetime(2026, 11, 23, 11, 30)
+    now = when("2026-11-23T11:30")
     result = replan_day(problem, rota, now, model, absent=frozenset({sick}), time_limit_s=8)
     assert result.report.ok, result.report.violations
     assert result.report.kpis["priority1_unassigned"] == 0 and result.priority1_dropped == ()

@@ -7,14 +7,13 @@ same visits saved by Excel), ``bad/`` one defect per file, derived from the good
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
-
 import pytest
 
 from scheduler.cli import main
 from scheduler.domain.errors import InputError
 from scheduler.domain.formats.day import read_clinicians, read_day, read_visits
 from scheduler.domain.formats.tabular import CsvSource
+from tests.support.factories import when
 from tests.support.formats import BAD, GOOD, GOOD_C, GOOD_V
 
 # -- good input ----------------------------------------------------------------------------
@@ -26,8 +25,8 @@ def test_every_column_of_a_good_day_is_read():
     v = {x.visit_id: x for x in visits}
     s = {x.clinician_id: x for x in shifts}
     assert [x.visit_id for x in visits] == ["V1", "V2", "V3", "V4", "V5"]
-    assert v["V1"].window.start == datetime(2026, 11, 23, 7, 30)
-    assert v["V1"].window.end == datetime(2026, 11, 23, 8, 30)
+    assert v["V1"].window.start == when("2026-11-23T07:30")
+    assert v["V1"].window.end == when("2026-11-23T08:30")
     assert v["V1"].location.lat == pytest.approx(51.905)
     assert v["V1"].location.lon == pytest.approx(-0.21)
     assert v["V1"].duration_min == 30 and v["V1"].priority == 1
@@ -42,10 +41,10 @@ def test_every_column_of_a_good_day_is_read():
 
     n1, n2, h1 = s["N1"], s["N2"], s["H1"]
     assert n1.name == "Alex Example" and n1.skills == {"RN", "IV", "OBS"}
-    assert n1.start == datetime(2026, 11, 23, 7) and n1.end == datetime(2026, 11, 23, 15)
+    assert n1.start == when("2026-11-23T07:00") and n1.end == when("2026-11-23T15:00")
     assert n1.rest_break is not None and n1.rest_break.duration_min == 30
-    assert n1.rest_break.window.start == datetime(2026, 11, 23, 11)
-    assert n1.rest_break.window.end == datetime(2026, 11, 23, 13, 30)
+    assert n1.rest_break.window.start == when("2026-11-23T11:00")
+    assert n1.rest_break.window.end == when("2026-11-23T13:30")
     assert n1.max_visits == 10 and n1.role == "RN5" and n1.base == "Stevenage"
     assert n1.end_location == n1.start_location
     assert n2.end_location.lat == pytest.approx(51.8)
@@ -100,7 +99,7 @@ def test_seconds_in_times_are_kept(tmp_path):
     """Seconds are allowed in times (rounding is the solver's business, not the reader's)."""
     path = tmp_path / "visits.csv"
     path.write_text(GOOD_V.read_text().replace("2026-11-23T07:30,", "2026-11-23T07:30:45,", 1))
-    assert read_visits(path)[0].window.start == datetime(2026, 11, 23, 7, 30, 45)
+    assert read_visits(path)[0].window.start == when("2026-11-23T07:30:45")
 
 
 # -- bad input: one defect per file --------------------------------------------------------
