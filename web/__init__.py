@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 
+from scheduler.domain.localtime import hm as clock
 from web import config as _config
 from web.compress import init_compression
 from web.db import Database, upgrade
@@ -61,8 +62,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.template_filter("hm")
     def _hm(value) -> str:
-        """A stored UTC timestamp as local date and time (Europe/London)."""
+        """A stored UTC stamp (or a rota moment) as local date and time (Europe/London)."""
         return "" if value is None else local(value).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("clock")
+    def _clock(value) -> str:
+        """A rota moment (aware UTC) as local ``HH:MM``: the one way a page shows a time."""
+        return "" if value is None else clock(value)
 
     check_every_view_guarded(app)
     return app

@@ -5,14 +5,15 @@ Plain SQLAlchemy 2 (no Flask extension) so that the solve-job worker process and
 Alembic (``migrations/``); a test compares these models with the migrated database so the
 two never drift.
 
-Times are naive UTC ``datetime`` values (``utcnow()``), the same on SQLite, which has no
-time zones, and on PostgreSQL.
+Stored stamps (when something was made, published, reported) are naive UTC ``datetime``
+values (``utcnow()``), the same on SQLite, which has no time zones, and on PostgreSQL; ``local``
+turns one into the wall-clock time people read. Rota times live in the rota's JSON, as local
+times with their offset (``web.services.rotas.time_to_json``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from scheduler.domain.localtime import ZONE
+from scheduler.domain.localtime import local as to_local
+
 ROLES = ("coordinator", "nurse", "ops", "admin")
 VISIT_STATES = ("arrived", "done", "not_completed")
 JOB_STATES = ("queued", "running", "done", "stopped", "failed")
@@ -39,13 +43,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-#: The service's clock for display: rota times are local already, stored stamps are UTC.
-LOCAL_ZONE = ZoneInfo("Europe/London")
+#: The service's clock for display (``scheduler.domain.localtime.ZONE``).
+LOCAL_ZONE = ZONE
 
 
 def local(stamp: datetime) -> datetime:
-    """A stored (naive UTC) timestamp as local wall-clock time, as people on the ward read it."""
-    return stamp.replace(tzinfo=UTC).astimezone(LOCAL_ZONE).replace(tzinfo=None)
+    """A stored (naive UTC) stamp, or an aware moment, as (aware) local wall-clock time, as
+    people on the ward read it; it compares correctly with the domain's UTC moments."""
+    return to_local(stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC))
 
 
 class Base(DeclarativeBase):

@@ -11,8 +11,8 @@ it (``web.services.route_changes``).
 
 Which day ``/nurse/`` opens: the service day on which her current shift started, so a night
 nurse at 02:00 still lands on the previous day's route while that shift runs; otherwise
-today. ``HAH_NOW`` (``YYYY-MM-DDTHH:MM``, tests and demos) fixes the clock; without it
-``HAH_TODAY`` fixes the day as before.
+today. ``HAH_NOW`` (``YYYY-MM-DDTHH:MM``, local time or with an offset; tests and demos)
+fixes the clock; without it ``HAH_TODAY`` fixes the day as before.
 
 The calendar feed (``/calendar/<token>.ics``) is public: calendar apps cannot sign in, so the
 unguessable token in the link is the credential (``web.services.calendar``).
@@ -20,7 +20,7 @@ unguessable token in the link is the credential (``web.services.calendar``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -35,9 +35,10 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
+from scheduler.domain.localtime import parse_contract
 from scheduler.domain.model import Shift
 from web.db import get_or_fail
-from web.models import LOCAL_ZONE, Day, DayImport, RotaVersion, local
+from web.models import Day, DayImport, RotaVersion, local
 from web.security import client_ip, db_session, public, roles, signed_in_user
 from web.services import calendar as cal
 from web.services import clock
@@ -66,14 +67,15 @@ NOT_FOUND = ("Not found\n", 404, {"Content-Type": "text/plain; charset=utf-8"})
 
 
 def _now() -> datetime | None:
-    """Local wall-clock now (naive, Europe/London, like rota times); ``HAH_NOW`` if set, None
-    when ``HAH_TODAY`` fixes the day instead (a demo's sample day has no real clock)."""
+    """Now, as an aware UTC moment like every rota time; ``HAH_NOW`` if set (local wall-clock
+    time, or with an offset: in the hour the clocks repeat it needs one), None when
+    ``HAH_TODAY`` fixes the day instead (a demo's sample day has no real clock)."""
     fixed = current_app.config.get("HAH_NOW")
     if fixed:
-        return datetime.fromisoformat(str(fixed))
+        return parse_contract(str(fixed))
     if current_app.config.get("HAH_TODAY"):
         return None
-    return datetime.now(LOCAL_ZONE).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def _shift_on(s: Session, day: Day, cid: str) -> Shift | None:
@@ -93,12 +95,12 @@ def service_day(s: Session, cid: str | None) -> date:
     if now is None:
         return today()
     if cid:
-        yesterday = get_day(s, now.date() - timedelta(days=1))
+        yesterday = get_day(s, local(now).date() - timedelta(days=1))
         if yesterday is not None:
             shift = _shift_on(s, yesterday, cid)
             if shift is not None and shift.start <= now < shift.end:
                 return yesterday.date
-    return now.date()
+    return local(now).date()
 
 
 @bp.route("/nurse/")

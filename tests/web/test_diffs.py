@@ -22,7 +22,7 @@ def test_diff_json_is_plain_json():
     data = json.loads(json.dumps(diff_json(diff_rotas(BASE, new, VISITS))))
     assert data["summary"]["moved"] == 1
     assert data["changes"][0]["kinds"] == ["moved", "retimed"]
-    assert data["changes"][0]["old_start"] == "2026-11-23T09:00:00"
+    assert data["changes"][0]["old_start"] == "2026-11-23T09:00:00+00:00"  # local, with offset
     assert data["changes"][0]["shift_min"] == 390
     assert [c["clinician_id"] for c in data["clinicians"]] == ["C1", "C2"]
     assert data["clinicians"][1]["gains"][0]["others"] == ["C1"]

@@ -20,7 +20,7 @@ def _tampered(rota_json: dict) -> dict:
             if stop["kind"] == "visit":
                 for key in ("arrive", "start", "end"):
                     t = datetime.fromisoformat(stop[key]) + timedelta(hours=2)
-                    stop[key] = t.strftime("%Y-%m-%dT%H:%M:%S")
+                    stop[key] = t.isoformat()
                 return bad
     raise AssertionError("no visit in the rota")
 

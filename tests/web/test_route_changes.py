@@ -25,13 +25,12 @@ VERSION_API = f"/api/days/{DAY}/routes/C002/version"
 
 
 def _shift_stop(stop: dict, minutes: int) -> None:
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
-    from web.services.rotas import TIME
+    from web.services.rotas import time_from_json, time_to_json
 
     for key in ("start", "end"):
-        moment = datetime.strptime(stop[key], TIME) + timedelta(minutes=minutes)
-        stop[key] = moment.strftime(TIME)
+        stop[key] = time_to_json(time_from_json(stop[key]) + timedelta(minutes=minutes))
 
 
 def publish_edit(db, published, users, cid: str, retime: bool = True):

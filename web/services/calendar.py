@@ -10,8 +10,9 @@ The link's token is the credential (calendar apps cannot sign in), so:
   the patient id that is on her route page anyway.
 
 The feed is written by hand (no dependency): text escaping, 75-octet line folding and CRLF
-line ends as RFC 5545 asks; times are the rota's local wall-clock times with
-``TZID=Europe/London`` and the zone's definition included.
+line ends as RFC 5545 asks; times are UTC (``20261025T003000Z``), which every calendar app
+shows in its own zone and which, unlike a local time with ``TZID``, stays one moment in the
+hour the clocks repeat in October (``X-WR-TIMEZONE`` names the service's zone for display).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,33 +30,12 @@ from web.db import get_or_fail
 from web.models import CalendarToken, Day, DayImport, User, utcnow
 from web.services import audit
 from web.services.days import day_inputs
-from web.services.rotas import TIME, latest_published
+from web.services.rotas import latest_published, time_from_json
 
 TOKEN_BYTES = 32
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 PRODID = "-//Hospital at Home//Visit scheduler//EN"
 TZID = "Europe/London"
-#: Europe/London since 1996 (EU summer time rules): BST from 01:00 UTC on the last Sunday of
-#: March to 01:00 UTC on the last Sunday of October.
-VTIMEZONE = (
-    "BEGIN:VTIMEZONE",
-    f"TZID:{TZID}",
-    "BEGIN:DAYLIGHT",
-    "TZOFFSETFROM:+0000",
-    "TZOFFSETTO:+0100",
-    "TZNAME:BST",
-    "DTSTART:19810329T010000",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "END:DAYLIGHT",
-    "BEGIN:STANDARD",
-    "TZOFFSETFROM:+0100",
-    "TZOFFSETTO:+0000",
-    "TZNAME:GMT",
-    "DTSTART:19961027T020000",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
-    "END:STANDARD",
-    "END:VTIMEZONE",
-)
 
 
 # --- links -----------------------------------------------------------------------------------
@@ -176,8 +156,8 @@ def events_for(session: Session, clinician_id: str, since: date) -> list[Event]:
             out.append(
                 Event(
                     uid=f"{day.date:%Y%m%d}-{v.visit_id}-{clinician_id}@hah-scheduler",
-                    start=datetime.strptime(stop["start"], TIME),
-                    end=datetime.strptime(stop["end"], TIME),
+                    start=time_from_json(stop["start"]),
+                    end=time_from_json(stop["end"]),
                     summary=v.visit_type or "Home visit",
                     location=where,
                     description="\n".join(details),
@@ -215,12 +195,10 @@ def fold(line: str) -> str:
     return "\r\n ".join(pieces)
 
 
-def _local(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S")
-
-
 def _utc(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%SZ")
+    """A DATE-TIME in UTC (form 2 of RFC 5545 3.3.5); a naive moment is a stored stamp,
+    which is UTC already."""
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y%m%dT%H%M%SZ")
 
 
 def render(events: list[Event], calendar_name: str, now: datetime | None = None) -> str:
@@ -236,15 +214,14 @@ def render(events: list[Event], calendar_name: str, now: datetime | None = None)
         f"X-WR-TIMEZONE:{TZID}",
         "REFRESH-INTERVAL;VALUE=DURATION:PT30M",
         "X-PUBLISHED-TTL:PT30M",
-        *VTIMEZONE,
     ]
     for e in events:
         lines += [
             "BEGIN:VEVENT",
             f"UID:{escape_text(e.uid)}",
             f"DTSTAMP:{stamp}",
-            f"DTSTART;TZID={TZID}:{_local(e.start)}",
-            f"DTEND;TZID={TZID}:{_local(e.end)}",
+            f"DTSTART:{_utc(e.start)}",
+            f"DTEND:{_utc(e.end)}",
             f"SUMMARY:{escape_text(e.summary)}",
             f"LOCATION:{escape_text(e.location)}",
             f"GEO:{e.lat:.6f};{e.lon:.6f}",

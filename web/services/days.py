@@ -24,6 +24,7 @@ from werkzeug.utils import secure_filename
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.day import read_day
 from scheduler.domain.formats.tabular import CsvSource
+from scheduler.domain.localtime import local
 from scheduler.domain.model import Problem, Shift, Visit
 from scheduler.domain.problem import build_problem
 from web.models import Day, DayImport, User
@@ -72,8 +73,8 @@ def visits_from_careplans(day: date, patients: Upload, careplans: Upload) -> Upl
 def _date_issues(day: date, shifts: tuple[Shift, ...], clinicians_name: str) -> list[InputIssue]:
     """A day whose shifts all start on another date is almost surely the wrong file: refusing
     it keeps nurses from being sent yesterday's plan."""
-    if shifts and not any(s.start.date() == day for s in shifts):
-        first = min(s.start for s in shifts)
+    if shifts and not any(local(s.start).date() == day for s in shifts):
+        first = local(min(s.start for s in shifts))
         return [
             InputIssue(
                 clinicians_name,

@@ -11,16 +11,15 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.diff import ClinicianVisit, RotaDiff, diff_rotas, shift_words
 from web.models import RotaVersion
+from web.services.rotas import time_to_json
 
 __all__ = ["diff_json", "diff_rotas", "newest_version", "previous_version", "shift_words"]
 
 # --- as JSON (the API) -----------------------------------------------------------------------
 
-_TIME = "%Y-%m-%dT%H:%M:%S"
-
-
 def _t(value: datetime | None) -> str | None:
-    return value.strftime(_TIME) if value is not None else None
+    """As the rota's own JSON stores times: local, with the offset."""
+    return time_to_json(value) if value is not None else None
 
 
 def _cv_json(row: ClinicianVisit) -> dict[str, Any]:
@@ -36,7 +35,8 @@ def _cv_json(row: ClinicianVisit) -> dict[str, Any]:
 
 
 def diff_json(diff: RotaDiff) -> dict[str, Any]:
-    """The diff as plain JSON (local date-times, like the rota's own JSON)."""
+    """The diff as plain JSON (local date-times with their offset, like the rota's own
+    JSON)."""
     s = diff.summary
     return {
         "summary": {

@@ -211,7 +211,8 @@ def _cached_plan(imp: DayImport, rota_json: dict) -> tuple[dict[str, Any], dict[
 
 
 def latest_reports(session: Session, day: Day) -> dict[tuple[str, str], dict[str, Any]]:
-    """(visit id, clinician id) → the latest report, with ``at`` as a local ``datetime``.
+    """(visit id, clinician id) → the latest report, with ``at`` as an aware local
+    ``datetime`` (it compares with the rota's moments).
 
     The same rule as ``statuses.latest_statuses`` (the last row wins), which formats ``at``
     as ``HH:MM`` for display and so cannot be compared across midnight.
@@ -289,7 +290,8 @@ def made_figures(problem_visits, attendants: dict[str, list[str]], reports) -> d
 
 
 def _hm(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+    """Local date and time (a stored stamp or a rota moment)."""
+    return local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _reason_rows(groups: dict[str, int]) -> list[dict[str, Any]]:

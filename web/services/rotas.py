@@ -9,27 +9,38 @@ nurses see.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.check import CheckReport, check
+from scheduler.domain.localtime import hm, parse_contract, stamp
 from scheduler.domain.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
 from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, User, utcnow
 from web.services import audit
 from web.services.days import latest_import, problem_for
 
-TIME = "%Y-%m-%dT%H:%M:%S"
-
-
 # --- JSON ------------------------------------------------------------------------------------
 
 
+def time_to_json(moment: datetime) -> str:
+    """A stored time: local date-time with its offset, ``2026-11-23T09:30:00+00:00`` (it reads
+    as the wall-clock time people see, and stays one moment on a clock-change night)."""
+    return stamp(moment)
+
+
+def time_from_json(value: str) -> datetime:
+    """A stored time as an aware UTC moment: with its offset (what ``time_to_json`` writes),
+    or naive local time as versions stored before offsets were kept hold it (the first of a
+    repeated hour, as those versions could not tell the two apart)."""
+    return parse_contract(value, lenient=True)
+
+
 def rota_to_json(rota: Rota) -> dict[str, Any]:
-    """A rota as plain JSON (times as ISO local date-times, like the contract's files)."""
+    """A rota as plain JSON (times as local ISO date-times with their offset)."""
     return {
         "routes": [
             {
@@ -38,9 +49,9 @@ def rota_to_json(rota: Rota) -> dict[str, Any]:
                     {
                         "kind": s.kind,
                         "visit_id": s.visit_id,
-                        "arrive": s.arrive.strftime(TIME),
-                        "start": s.start.strftime(TIME),
-                        "end": s.end.strftime(TIME),
+                        "arrive": time_to_json(s.arrive),
+                        "start": time_to_json(s.start),
+                        "end": time_to_json(s.end),
                         "travel_min": s.travel_min,
                     }
                     for s in r.stops
@@ -56,10 +67,9 @@ def rota_to_json(rota: Rota) -> dict[str, Any]:
 
 
 def rota_from_json(data: dict[str, Any]) -> Rota:
-    """The inverse of ``rota_to_json``; model invariants re-checked on construction."""
-
-    def t(value: str) -> datetime:
-        return datetime.strptime(value, TIME)
+    """The inverse of ``rota_to_json`` (and of its older, naive local form); model
+    invariants re-checked on construction."""
+    t = time_from_json
 
     routes = tuple(
         Route(
@@ -262,9 +272,9 @@ def route_view(
     for s in route.stops:
         row: dict[str, Any] = {
             "kind": s.kind,
-            "arrive": s.arrive.strftime("%H:%M"),
-            "start": s.start.strftime("%H:%M"),
-            "end": s.end.strftime("%H:%M"),
+            "arrive": hm(s.arrive),
+            "start": hm(s.start),
+            "end": hm(s.end),
             "travel_min": s.travel_min,
         }
         if s.visit_id is not None:  # a visit (a break names no visit)
@@ -309,7 +319,7 @@ def board(
         t0 = min(shifts[r.clinician_id].start for r in routes)
         t1 = max(shifts[r.clinician_id].end for r in routes)
     else:
-        t0 = t1 = datetime(2000, 1, 1)
+        t0 = t1 = datetime(2000, 1, 1, tzinfo=UTC)
     span = max(1.0, (t1 - t0).total_seconds() / 60.0)
     rows, lines = [], []
     for i, r in enumerate(routes):
@@ -340,7 +350,7 @@ def board(
             bars.append({
                 "kind": s.kind if st is None else f"{s.kind} {st['status']}",
                 "x": x0, "w": round(max(x1 - x0, 0.15), 2),
-                "label": f"{s.start:%H:%M}–{s.end:%H:%M} "
+                "label": f"{hm(s.start)}–{hm(s.end)} "
                          + (s.visit_id if s.visit_id else "break"),
             })  # fmt: skip
         points = [[sh.start_location.lat, sh.start_location.lon]]
@@ -382,10 +392,12 @@ def board(
         unassigned.append(row)
     hours = []
     if routes:
-        h = t0.replace(minute=0, second=0)
+        # Every two hours of real time from the hour before the first shift; labelled by the
+        # local clock (which repeats or skips an hour on a clock-change night).
+        h = t0.replace(minute=0, second=0, microsecond=0)
         while h <= t1:
             if h >= t0:
-                hours.append({"x": _pct(h, t0, span), "label": f"{h:%H}"})
+                hours.append({"x": _pct(h, t0, span), "label": hm(h)[:2]})
             h += timedelta(hours=2)
     used = {r.clinician_id for r in rota.routes if r.visit_ids}
     idle = [

@@ -22,7 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scheduler.domain.localtime import hm
 from web.models import Day, RotaVersion, RouteView, User, utcnow
+from web.services.rotas import time_from_json, time_to_json
+
+
+def _canonical(stamp: str) -> str:
+    """A stored time in the form ``time_to_json`` writes now, whichever form it was stored in
+    (versions stored before offsets were kept hold naive local times): so the same time
+    compares equal and fingerprints the same."""
+    return time_to_json(time_from_json(stamp))
 
 
 def her_stops(rota: dict[str, Any], clinician_id: str) -> list[dict[str, str]]:
@@ -30,10 +39,11 @@ def her_stops(rota: dict[str, Any], clinician_id: str) -> list[dict[str, str]]:
     for route in rota.get("routes", []):
         if route.get("clinician_id") == clinician_id:
             return [
-                {"visit_id": s["visit_id"], "start": s["start"], "end": s["end"]}
+                {"visit_id": s["visit_id"], "start": _canonical(s["start"]),
+                 "end": _canonical(s["end"])}
                 for s in route.get("stops", [])
                 if s.get("kind") == "visit"
-            ]
+            ]  # fmt: skip
     return []
 
 
@@ -44,8 +54,8 @@ def fingerprint(stops: list[dict[str, str]]) -> str:
 
 
 def _hm(stamp: str) -> str:
-    """``2026-11-23T09:30:00`` → ``09:30``."""
-    return stamp[11:16]
+    """``2026-11-23T09:30:00+00:00`` (or a stored naive local time) → ``09:30``, local."""
+    return hm(time_from_json(stamp))
 
 
 @dataclass
@@ -98,7 +108,9 @@ def compare(
     ]
     for s in after:
         o = old.get(s["visit_id"])
-        if o is not None and (o["start"], o["end"]) != (s["start"], s["end"]):
+        if o is not None and (_canonical(o["start"]), _canonical(o["end"])) != (
+            _canonical(s["start"]), _canonical(s["end"])
+        ):
             changes.retimed.append(
                 {"visit_id": s["visit_id"], "before": _hm(o["start"]), "after": _hm(s["start"])}
             )

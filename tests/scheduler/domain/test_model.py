@@ -7,6 +7,7 @@ the reader of visits.csv / clinicians.csv reports on that field's column.
 from __future__ import annotations
 
 from dataclasses import replace
+
 import pytest
 
 from scheduler.domain.errors import InputError, InputIssue

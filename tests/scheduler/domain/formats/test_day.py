@@ -7,6 +7,7 @@ same visits saved by Excel), ``bad/`` one defect per file, derived from the good
 from __future__ import annotations
 
 import shutil
+
 import pytest
 
 from scheduler.cli import main
