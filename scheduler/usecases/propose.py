@@ -16,6 +16,7 @@ from scheduler.domain.careplan import write_visits_csv
 from scheduler.domain.check import check
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.solution import write_solution
+from scheduler.domain.localtime import contract_text
 from scheduler.domain.model import Problem, Rota, Unassigned
 from scheduler.domain.problem import build_problem
 from scheduler.domain.who_could_take import Option, who_could_take
@@ -74,7 +75,7 @@ def take(proposals: Proposals, visit_id: str, option: Option, out: Path, seconds
         "taken": {
             "visit_id": visit_id,
             "clinician_id": option.clinician_id,
-            "start": option.start.isoformat(timespec="minutes"),
+            "start": contract_text(option.start),
             "travel_added_min": option.travel_added_min,
             "pushed": [list(p) for p in option.pushed],
         },

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.domain.check import check
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import Problem, Reason, Rota, Visit
 from solver import SolveOptions, StopWhen, solve
 from solver.instance import PENALTY_PRIORITY_2, PENALTY_PRIORITY_3
@@ -196,7 +197,7 @@ def test_break_is_taken_inside_its_window():
     rota = solve_checked(p)
     breaks = [s for s in rota.routes[0].stops if s.kind == "break"]
     assert len(breaks) == 1
-    assert "11:00" <= f"{breaks[0].start:%H:%M}" <= "13:00"
+    assert "11:00" <= hm(breaks[0].start) <= "13:00"
 
 
 def test_pins_and_visit_limits_hold():

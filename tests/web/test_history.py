@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.domain.check import check
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import Rota, Route, Unassigned
 from tests.support.web import DAY, text_of
 
@@ -117,7 +118,7 @@ def test_the_diff_page_shows_who_gets_which_changed_visits(as_role, second):
     late = _row(html, f"who-{second.late_cid}")
     new_time = second.late_old + timedelta(minutes=5)
     assert second.late_vid in late and "5 min later" in late
-    assert f"{second.late_old:%H:%M} → {new_time:%H:%M}" in late
+    assert f"{hm(second.late_old)} → {hm(new_time)}" in late
     assert "taken off by hand" in page  # why the dropped visit is unassigned
     # names of the nurses to phone, pseudonymous patient ids, but no addresses or care details
     assert second.visits[second.drop_vid].patient_id in lost
