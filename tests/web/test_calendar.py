@@ -8,6 +8,7 @@ import csv
 import hashlib
 import re
 
+from scheduler.domain.localtime import local
 from tests.support.web import DATA, csrf, import_day_moved, nurse_visits, publish_moved, text_of
 from web.services.calendar import escape_text, fold
 
@@ -300,5 +301,5 @@ def test_night_visits_keep_their_own_dates(app, client, published, db, small_rot
         f"{s.start:%Y%m%dT%H%M%SZ}" for s in stops
     )
     assert all(e["UID"][1].startswith("20261123-") for e in events)  # the service day's
-    after_midnight = [s for s in stops if s.start.date() > stops[0].start.date()]
+    after_midnight = [s for s in stops if local(s.start).date() > local(stops[0].start).date()]
     assert sum(e["DTSTART"][1].startswith("20261124") for e in events) == len(after_midnight)

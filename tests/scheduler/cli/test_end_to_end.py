@@ -14,6 +14,7 @@ from scheduler.domain.careplan import write_clinicians_csv, write_visits_csv
 from scheduler.domain.check import check
 from scheduler.domain.formats.day import read_day
 from scheduler.domain.formats.rota import read_matrix, read_rota
+from scheduler.domain.localtime import local
 from scheduler.domain.model import Location, Reason
 from scheduler.domain.problem import build_problem
 from scheduler.domain.samples import SAMPLE_DIR
@@ -57,13 +58,13 @@ def unseen_day(folder: Path) -> tuple[Path, Path, dict]:
     from dataclasses import replace
 
     shifts[0] = replace(shifts[0], max_visits=3, end_location=Location(51.85, -0.25))
-    night = next(s for s in shifts if s.start.hour == 21)
-    early = next(s for s in shifts if s.start.hour == 7 and "IV" in s.skills)
-    day_dose = next(v for v in visits if v.priority == 1 and v.window.start.hour in (9, 10, 11))
+    night = next(s for s in shifts if local(s.start).hour == 21)
+    early = next(s for s in shifts if local(s.start).hour == 7 and "IV" in s.skills)
+    day_dose = next(v for v in visits if v.priority == 1 and local(v.window.start).hour in (9, 10, 11))
     obs = next(v for v in visits if v.visit_type == "NEWS2 observations")
     visits = [
         replace(v, pinned_clinician=night.clinician_id) if v is day_dose
-        else replace(v, pinned_clinician=early.clinician_id) if v is obs and obs.window.start.hour < 15
+        else replace(v, pinned_clinician=early.clinician_id) if v is obs and local(obs.window.start).hour < 15
         else v
         for v in visits
     ]  # fmt: skip

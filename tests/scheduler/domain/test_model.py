@@ -7,7 +7,10 @@ the reader of visits.csv / clinicians.csv reports on that field's column.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from scheduler.domain.errors import InputError, InputIssue
@@ -22,7 +25,10 @@ from scheduler.domain.model import (
     Break,
     InvariantError,
     Location,
+    Problem,
     Shift,
+    Stop,
+    TravelMatrix,
     Visit,
     Window,
     shift_problems,
@@ -184,3 +190,32 @@ def test_invariant_errors_are_value_errors():
         replace(VISIT, staff=3)
     with pytest.raises(ValueError, match="the shift ends"):
         replace(SHIFT, end=SHIFT.start)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda naive: Window(naive, at("09:00")),
+        lambda naive: replace(SHIFT, end=naive),
+        lambda naive: Stop("visit", "V1", naive, at("08:00"), at("08:30"), 0),
+        lambda naive: Problem((), (), TravelMatrix((), np.zeros((0, 0))), (), (), (), naive),
+    ],
+    ids=["window", "shift", "stop", "problem origin"],
+)
+def test_a_naive_moment_is_refused_with_a_clear_error(build):
+    """The domain holds instants: a ``datetime`` without a zone could be any of two (or no)
+    moments on a clock-change night, so it is refused, saying how to read one."""
+    with pytest.raises(InvariantError, match=r"has no time zone.*from_local"):
+        build(datetime(2026, 11, 23, 8, 0))
+
+
+def test_an_aware_moment_in_another_zone_is_kept_as_utc():
+    """Every moment ends up in UTC (one tzinfo), so subtracting two is elapsed time even if
+    they were built in Europe/London, where Python would subtract wall-clock readings."""
+    zone = ZoneInfo("Europe/London")
+    evening = datetime(2026, 10, 24, 21, 0, tzinfo=zone)
+    morning = datetime(2026, 10, 25, 7, 30, tzinfo=zone)
+    assert morning - evening == timedelta(hours=10, minutes=30)  # Python's wall-clock answer
+    shift = replace(SHIFT, start=evening, end=morning, rest_break=None)
+    assert shift.start.tzinfo is UTC and shift.end - shift.start == timedelta(hours=11, minutes=30)
+    assert shift.label() == "21:00–07:30"

@@ -15,6 +15,7 @@ from scheduler.domain.capacity.admissions import MonthSpec, StayModel, month_cen
 from scheduler.domain.capacity.metrics import DayMetrics
 from scheduler.domain.capacity.scenario import Census, Scenario, sample_scenario
 from scheduler.domain.careplan import expand
+from scheduler.domain.localtime import local
 from scheduler.usecases.capacity import month as month_mod
 from scheduler.usecases.capacity.month import plan_month, simulate_month, write_month
 
@@ -98,7 +99,7 @@ def test_each_days_visits_are_its_patients_care_plans_expanded():
         assert {v.patient_id for v in visits} <= {s.patient.patient_id for s in here}
         assert len(visits) == len(census.visits(d))
         assert len(shifts) == sum(sum(r.values()) for r in TINY_ROSTER.values())
-        assert all(s.start.date() == day for s in shifts)
+        assert all(local(s.start).date() == day for s in shifts)
         seen_clinicians.update(s.role for s in shifts)
     assert set(seen_clinicians) == {"HCA", "RN5", "RN6", "AP"}
 
