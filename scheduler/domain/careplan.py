@@ -248,6 +248,7 @@ class _Expander:
 
     def __init__(self, day: date, day_start: time):
         self.day = day
+        self.day_start = day_start
         self.begin = _at(day, day_start)
         self.end = _at(day, day_start, 1)
         self.ids: set[str] = set()
@@ -290,22 +291,43 @@ class _Expander:
             if item.tolerance_min is not None
             else (60 if item.frequency == "q24h" else 30)
         )
-        # Anchored at the first dose's wall-clock time on the day, then every ``step`` of
-        # real time: across a clock change the doses stay that many hours apart.
-        anchor = _at(self.day, item.first_time or time(8, 0))
-        while anchor > self.begin:
-            anchor -= step
-        t = anchor
         skills = {"IV"} | ({"PICC"} if item.line == "picc" else set())
         duration = item.duration_min or (45 if item.frequency == "q24h" else 30)
-        while t < self.end:
-            if t >= self.begin:
-                self.add(
-                    patient, item, "abx", t, Window(t - tol, t + tol),
-                    duration_min=duration, skills=frozenset(skills), priority=1,
-                    visit_type=f"IV antibiotic dose ({item.frequency})",
-                )  # fmt: skip
-            t += step
+        for t in self._dose_times(item.first_time or time(8, 0), step):
+            self.add(
+                patient, item, "abx", t, Window(t - tol, t + tol),
+                duration_min=duration, skills=frozenset(skills), priority=1,
+                visit_type=f"IV antibiotic dose ({item.frequency})",
+            )  # fmt: skip
+
+    def _dose_times(self, first: time, step: timedelta) -> list[datetime]:
+        """The day's doses of a regimen every ``step`` from ``first``: the day has the slots
+        the clock shows (``first`` ± whole steps, from ``day_start`` to ``day_start``), and
+        from the first of them on, each dose comes ``step`` of *real* time after the one
+        before, so across a clock change the doses stay that many hours apart (20:00 BST is
+        followed by 01:00 GMT in October, 20:00 GMT by 03:00 BST in March). The schedule
+        returns to the written times with the next planning day: that interval is an hour
+        longer in October and an hour shorter in March. A dose the real step would push past
+        the end of the day (in March, a slot in the hour before ``day_start``) keeps its
+        clock time, so that no dose falls between two days' plans."""
+        begin = datetime.combine(self.day, self.day_start)
+        end = begin + timedelta(days=1)
+        slot = datetime.combine(self.day, first)  # wall-clock arithmetic: the slots
+        while slot > begin:
+            slot -= step
+        slots = []
+        while slot < end:
+            if slot >= begin:
+                slots.append(slot)
+            slot += step
+        if not slots:
+            return []
+        start = _at(slots[0].date(), slots[0].time())
+        out = []
+        for k, wall in enumerate(slots):
+            real = start + k * step
+            out.append(real if real < self.end else _at(wall.date(), wall.time()))
+        return out
 
     def fluids(self, patient: Patient, item: CarePlanItem) -> None:
         bags = int(item.frequency or 1)

@@ -70,13 +70,15 @@ def visit(
     start: str,
     end: str,
     duration: int = 30,
+    *,
+    on: date = DATE,
     **kw,
 ) -> Visit:
     return Visit(
         visit_id=vid,
         patient_id=kw.pop("patient_id", "P-" + vid),
         location=grid(x, y),
-        window=Window(at(start), at(end)),
+        window=Window(at(start, on=on), at(end, on=on)),
         duration_min=duration,
         skills=frozenset(kw.pop("skills", ())),
         **kw,
@@ -92,14 +94,16 @@ def shift(
     skills=("RN", "IV", "OBS"),
     brk: tuple[int, str, str] | None = None,
     max_visits: int | None = None,
+    on: date = DATE,
 ) -> Shift:
-    rest = Break(brk[0], Window(at(brk[1]), at(brk[2]))) if brk else None
+    """A shift on the test day (or ``on``); times "HH:MM", from 24:00 on the next morning."""
+    rest = Break(brk[0], Window(at(brk[1], on=on), at(brk[2], on=on))) if brk else None
     return Shift(
         clinician_id=cid,
         name=f"Nurse {cid}",
         skills=frozenset(skills),
-        start=at(start),
-        end=at(end),
+        start=at(start, on=on),
+        end=at(end, on=on),
         start_location=grid(*base),
         end_location=grid(*base),
         rest_break=rest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, time, timedelta
 
 import pytest
@@ -11,11 +12,14 @@ from scheduler.domain.careplan import (
     Patient,
     expand,
     read_careplans,
+    visits_csv_text,
     write_careplans_csv,
 )
 from scheduler.domain.errors import InputError
+from scheduler.domain.formats.day import read_visits
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import Location
-from tests.support.factories import when
+from tests.support.factories import MARCH_EVE, OCTOBER_EVE, when
 
 D = date(2026, 11, 23)
 PAT = Patient("P1", Location(51.8, -0.2), "1 Test Road", "N1")
@@ -259,3 +263,48 @@ def test_visits_csv_text_is_what_write_visits_csv_writes_and_reads_back(tmp_path
     write_visits_csv(visits, tmp_path / "visits.csv")
     assert (tmp_path / "visits.csv").read_bytes() == text.encode("utf-8")
     assert read_visits(CsvSource.from_text(text, "visits.csv")) == tuple(visits)
+
+
+def _nominal(visits) -> list:
+    return sorted(v.window.start + (v.window.end - v.window.start) / 2 for v in visits)
+
+
+@pytest.mark.parametrize(
+    ("eve", "clock"),
+    [(OCTOBER_EVE, ["08:00", "14:00", "20:00", "01:00"]),  # back: 20:00 BST + 6 h = 01:00 GMT
+     (MARCH_EVE, ["08:00", "14:00", "20:00", "03:00"])],  # forward: 20:00 GMT + 6 h = 03:00 BST
+    ids=["october", "march"],
+)  # fmt: skip
+def test_a_six_hourly_dose_across_the_clock_change_is_six_real_hours_apart(eve, clock):
+    """q6h from 08:00 on the day before each change: four doses, each 6 h of real time after
+    the one before, shown at the clock times that gives; the next day returns to 08:00."""
+    item = CarePlanItem("P1", "iv_antibiotic", "q6h", time(8, 0))
+    nominal = _nominal(expand([PAT], [item], eve))
+    assert [hm(t) for t in nominal] == clock
+    assert [b - a for a, b in itertools.pairwise(nominal)] == [timedelta(hours=6)] * 3
+    after = _nominal(expand([PAT], [item], eve + timedelta(days=1)))
+    assert hm(after[0]) == "08:00" and after[0] > nominal[-1]
+
+
+def test_a_dose_in_the_repeated_hour_is_written_with_its_offset_and_read_back(tmp_path):
+    """q6h from 07:30 in October: the fourth dose is 01:30 BST (the first 01:30), its window
+    01:00 BST to 01:00 GMT; visits.csv carries those offsets and reads back the same visits."""
+    item = CarePlanItem("P1", "iv_antibiotic", "q6h", time(7, 30))
+    visits = expand([PAT], [item], OCTOBER_EVE)
+    assert [hm(t) for t in _nominal(visits)] == ["07:30", "13:30", "19:30", "01:30"]
+    night = visits[-1]
+    assert night.window.end - night.window.start == timedelta(hours=1)
+    text = visits_csv_text(visits)
+    assert "2026-10-25T01:00+01:00,2026-10-25T01:00+00:00" in text
+    (tmp_path / "visits.csv").write_text(text)
+    assert read_visits(tmp_path / "visits.csv") == tuple(visits)
+
+
+def test_no_dose_falls_between_two_days_plans_in_march():
+    """q6h from 06:45 in March: after 00:45 GMT, six real hours would be 07:45 BST, past the
+    planning day's end (07:00 BST) and so in nobody's plan; that dose keeps its clock time."""
+    item = CarePlanItem("P1", "iv_antibiotic", "q6h", time(6, 45))
+    nominal = _nominal(expand([PAT], [item], MARCH_EVE))
+    assert [hm(t) for t in nominal] == ["12:45", "18:45", "00:45", "06:45"]
+    assert nominal[-1] - nominal[-2] == timedelta(hours=5)
+    assert nominal[-1] < _nominal(expand([PAT], [item], MARCH_EVE + timedelta(days=1)))[0]
