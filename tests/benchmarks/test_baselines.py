@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -161,7 +162,7 @@ def random_days(draw) -> Problem:
         h = draw(st.integers(7, 19))
         width = draw(st.sampled_from([0, 30, 60, 120]))
         end_min = h * 60 + width
-        kw = {}
+        kw: dict[str, Any] = {}
         if i and draw(st.booleans()) and draw(st.booleans()):
             kw = {"after_visit": f"V{draw(st.integers(0, i - 1))}", "min_gap_min": 60}
         visits.append(

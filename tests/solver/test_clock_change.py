@@ -15,11 +15,12 @@ from scheduler.domain.model import Stop, Window
 from scheduler.domain.problem import build_problem
 from scheduler.domain.timing import workday
 from solver import SolveOptions, solve
+from solver.options import Engine
 from tests.support.factories import MARCH_EVE, OCTOBER_EVE, make_problem, shift, visit, when
 from tests.support.formats import DATA
 
 CLOCK = DATA / "clock"
-ENGINES = ["lns", "ortools"]
+ENGINES: list[Engine] = ["lns", "ortools"]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
