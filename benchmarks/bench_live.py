@@ -23,7 +23,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from scheduler.domain.check import check
+    from scheduler.domain.localtime import parse_contract
     from scheduler.domain.samples import SAMPLE_DIR
     from scheduler.domain.who_could_take import who_could_take
     from solver import SolveOptions, solve
@@ -74,7 +75,7 @@ def main() -> int:
                       "HAH_TODAY": DAY, "HAH_JOB_RUNNER": "thread"})  # fmt: skip
     db = app.extensions["hah_db"].session()
     coord = create_user(db, "coord", PASSWORD, "coordinator", hash_method="pbkdf2:sha256:1000")
-    imp = import_day(db, datetime.fromisoformat(DAY).date(),
+    imp = import_day(db, date.fromisoformat(DAY),
                      Upload("visits.csv", (SAMPLE_DIR / "visits.csv").read_bytes()),
                      Upload("clinicians.csv", (SAMPLE_DIR / "clinicians.csv").read_bytes()),
                      coord)  # fmt: skip
@@ -115,7 +116,7 @@ def main() -> int:
     urgent_ok = wall <= 2.0 and wall_accept <= 5.0
 
     # 11:30, the nurse with most priority-1 visits left goes off sick (from the published v1)
-    now = datetime.fromisoformat(f"{DAY}T11:30")
+    now = parse_contract(f"{DAY}T11:30")
     p1 = {v.visit_id for v in problem.visits if v.priority == 1}
     sick = max(rota.routes, key=lambda r: sum(1 for s in r.stops
                                               if s.visit_id in p1 and s.start > now))  # fmt: skip
@@ -143,7 +144,7 @@ def main() -> int:
 
     # 10:00, a nurse 30 minutes late (on published version 1)
     app.config["HAH_NOW"] = f"{DAY}T10:00"
-    ten = datetime.fromisoformat(f"{DAY}T10:00")
+    ten = parse_contract(f"{DAY}T10:00")
     busy = [r for r in rota.routes if any(s.start <= ten < s.end for s in r.stops)]
     nurse = max(busy, key=lambda r: sum(1 for s in r.stops if s.start > ten)).clinician_id
     wall, event, status = _timed_post(c, f"/api/days/{DAY}/events",

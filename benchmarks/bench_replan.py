@@ -124,18 +124,17 @@ def _sick_check(data: Path, base: Path, out: Path, absent: str) -> SickCheck:
     """The re-planned day with ``absent`` off sick, read back from ``out`` and judged as
     ``hah replan`` judged it (the whole day, her break waived if she had not taken it), and
     every priority-1 visit it left out tried alone (see ``LeftOut``)."""
-    from datetime import datetime
-
     from scheduler.domain.check import check
     from scheduler.domain.formats.day import read_day
     from scheduler.domain.formats.rota import read_matrix, read_rota
+    from scheduler.domain.localtime import hm, parse_contract
     from scheduler.domain.problem import build_problem
     from scheduler.domain.replan import frozen_routes, prepare, shifts_as_worked
     from scheduler.domain.retime import retime
     from scheduler.domain.who_could_take import who_could_take
 
     t0 = time.perf_counter()
-    now = datetime.fromisoformat(NOW)
+    now = parse_contract(NOW)
     gone = frozenset({absent})
     visits, shifts = read_day(data / "visits.csv", data / "clinicians.csv")
     before = build_problem(visits, shifts, matrix=read_matrix(base))
@@ -151,7 +150,7 @@ def _sick_check(data: Path, base: Path, out: Path, absent: str) -> SickCheck:
     for v in p1:
         if v.visit_id in placed:
             continue
-        window = f"{v.window.start:%H:%M}–{v.window.end:%H:%M}"
+        window = f"{hm(v.window.start)}–{hm(v.window.end)}"
         reason = reasons.get(v.visit_id, "(not listed as unassigned)")
         if v.staff > 1:  # two clinicians at one minute: not a visit one clinician takes alone
             left_out.append(LeftOut(v.visit_id, window, reason, 0, "double-handed: not tried alone",
@@ -165,7 +164,7 @@ def _sick_check(data: Path, base: Path, out: Path, absent: str) -> SickCheck:
         feasible = [o for o in options if o.feasible]
         if options:
             o = (feasible or options)[0]
-            best = f"{o.clinician_id} at {o.start:%H:%M}: " + (", ".join(o.breaks) or "feasible")
+            best = f"{o.clinician_id} at {hm(o.start)}: " + (", ".join(o.breaks) or "feasible")
         else:
             best = "nobody qualified on shift in its window"
         # Upper bound: could one of them make it with nothing else after 11:30?

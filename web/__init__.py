@@ -67,8 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.template_filter("clock")
     def _clock(value) -> str:
-        """A rota moment (aware UTC) as local ``HH:MM``: the one way a page shows a time."""
-        return "" if value is None else clock(value)
+        """A moment (aware) or a stored stamp (naive UTC) as local ``HH:MM``: the one way a
+        page shows a time of day."""
+        return "" if value is None else clock(local(value))
 
     check_every_view_guarded(app)
     return app

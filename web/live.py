@@ -16,11 +16,13 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, reque
 from sqlalchemy.orm import Session
 
 from scheduler.domain.errors import InputError
+from scheduler.domain.localtime import contract_text, hm
 from scheduler.domain.who_could_take import who_could_take
 from web.db import get_or_fail
 from web.models import Day, DayEvent, DayImport, RotaVersion
 from web.security import client_ip, current_user, db_session, roles
 from web.services import audit, clock
+from web.services.clock import from_stamp
 from web.services.days import get_day, problem_for
 from web.services.events import EventError, accept, events_of, input_issues, propose, warning
 from web.services.live_board import (
@@ -149,7 +151,7 @@ def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str,
     options = who_could_take(problem, rota, vid, clock.now(current_app.config), limit=12)
     return [
         {"clinician_id": o.clinician_id, "name": names.get(o.clinician_id, ""),
-         "position": o.position + 1, "start": f"{o.start:%H:%M}",
+         "position": o.position + 1, "start": hm(o.start),
          "travel_added_min": o.travel_added_min, "pushed": [list(p) for p in o.pushed],
          "feasible": o.feasible, "breaks": list(o.breaks), "spends": list(o.spends)}
         for o in options
@@ -206,7 +208,7 @@ def _event_json(e: DayEvent) -> dict[str, Any]:
     return {
         "id": e.id,
         "kind": e.kind,
-        "at": f"{e.at:%Y-%m-%dT%H:%M}",
+        "at": contract_text(from_stamp(e.at)),
         "detail": e.detail,
         "base_version_id": e.base_version_id,
         "seconds": e.seconds,
@@ -275,7 +277,7 @@ def api_live(date: str):
     audit.record(s, current_user(), "live_view", f"{d.date:%Y-%m-%d}", client_ip())
     s.commit()
     return jsonify(
-        now=f"{now:%Y-%m-%dT%H:%M}",
+        now=contract_text(now),
         published_version=published.id if published else None,
         states=[{"visit_id": v, "clinician_id": c, "state": st} for (v, c), st in states.items()],
         counts=counts(states),

@@ -284,10 +284,11 @@ class DayEvent(Base):
     running late, a visit cancelled or its window changed, a bank shift added), with the
     proposals the re-planner answered it with and what the coordinator did.
 
-    ``at`` is the service clock's local time of the event (``web.services.clock``), naive
-    like rota times; ``visits_csv`` / ``clinicians_csv`` are the day's files as the event
-    leaves them (None when it changes no file: a nurse running late), stored as a new
-    import only when a proposal is accepted, so an event nobody accepts changes nothing.
+    ``at`` is the service clock's time of the event (``web.services.clock``), stored naive
+    UTC like every other timestamp (``clock.from_stamp`` makes it a moment again);
+    ``visits_csv`` / ``clinicians_csv`` are the day's files as the event leaves them (None
+    when it changes no file: a nurse running late), stored as a new import only when a
+    proposal is accepted, so an event nobody accepts changes nothing.
     ``proposals`` is the JSON of ``web.services.live``; ``accepted`` the index taken.
     """
 

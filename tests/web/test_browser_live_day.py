@@ -11,11 +11,12 @@ scenes. Every published version goes through the independent checker.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import playwright.sync_api as playwright_api
 import pytest
 
+from scheduler.domain.localtime import parse_contract
 from scheduler.domain.running_late import running_late
 from scheduler.domain.samples import SAMPLE_DIR
 from scheduler.domain.who_could_take import who_could_take
@@ -36,7 +37,7 @@ pytestmark = needs_browser
 
 
 def _at(hm: str) -> datetime:
-    return datetime.fromisoformat(f"{DAY}T{hm}")
+    return parse_contract(f"{DAY}T{hm}")
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def sample_day(app, db, users):
     from web.services.days import Upload, import_day, problem_for
     from web.services.rotas import save_draft
 
-    imp = import_day(db, _at("00:00").date(),
+    imp = import_day(db, date.fromisoformat(DAY),
                      Upload("visits.csv", (SAMPLE_DIR / "visits.csv").read_bytes()),
                      Upload("clinicians.csv", (SAMPLE_DIR / "clinicians.csv").read_bytes()),
                      users["coord"])  # fmt: skip

@@ -3,24 +3,24 @@ draft from the published version that the independent checker passes and that pu
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
+from scheduler.domain.localtime import local
 from scheduler.domain.who_could_take import who_could_take
+from tests.support.factories import when
 from tests.support.web import assert_checker_clean
 from web.models import DayEvent, DayImport
 from web.services.days import problem_for
 from web.services.events import EventError, accept, propose
 from web.services.rotas import publish, rota_from_json
 
-NOW = datetime(2026, 11, 23, 10, 0)
+NOW = when("2026-11-23T10:00")
 
 
 def _day(db):
     from web.services.days import get_day
 
-    return get_day(db, NOW.date())
+    return get_day(db, local(NOW).date())
 
 
 def _take(db, users, kind, form, now=NOW, index=0, confirm=False):
@@ -107,7 +107,7 @@ def test_running_late_flags_the_visits_at_risk_and_offers_a_re_plan(db, users, p
 def test_cancel_window_and_bank_shift_without_re_importing(db, users, published):
     rota = rota_from_json(published.rota)
     later = next(v for r in rota.routes for s in r.stops if (v := s.visit_id)
-                 and s.start > datetime(2026, 11, 23, 13, 0))  # fmt: skip
+                 and s.start > when("2026-11-23T13:00"))  # fmt: skip
     event, draft = _take(db, users, "cancel", {"visit_id": later}, confirm=True)
     version, _ = assert_checker_clean(db, draft.id)
     gone = set(event.detail["removed"])
@@ -124,7 +124,7 @@ def test_cancel_window_and_bank_shift_without_re_importing(db, users, published)
     db.commit()
 
     moved = next(v for r in rota_from_json(version.rota).routes for s in r.stops
-                 if (v := s.visit_id) and s.start > datetime(2026, 11, 23, 14, 0)
+                 if (v := s.visit_id) and s.start > when("2026-11-23T14:00")
                  and v not in gone)  # fmt: skip
     event, draft = _take(db, users, "window", {"visit_id": moved, "window_start": "14:00",
                                                "window_end": "20:00"}, confirm=True)  # fmt: skip

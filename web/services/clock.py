@@ -2,8 +2,9 @@
 
 Everything that depends on "now" (which visits are done, under way or being driven to, what
 a re-plan may still change, the 2-hour response) reads it here, so a test or a demo can set
-it (``HAH_NOW``, ``YYYY-MM-DDTHH:MM`` local time, in the app's configuration or the
-environment) and play a day at any pace, while a real service follows the wall clock.
+it (``HAH_NOW``, ``YYYY-MM-DDTHH:MM`` local time, or with an offset, which it needs in the
+hour the clocks repeat in October; in the app's configuration or the environment) and play a
+day at any pace, while a real service follows the wall clock.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduler.domain.localtime import ZONE
+from scheduler.domain.localtime import parse_contract
 
 
 def now(config: Mapping[str, Any]) -> datetime:
-    """Local wall-clock now (naive, Europe/London, like rota times): ``HAH_NOW`` if set."""
+    """Now, to the minute, as an aware UTC moment like every rota time: ``HAH_NOW`` if set."""
     fixed = config.get("HAH_NOW")
-    if fixed:
-        return datetime.fromisoformat(str(fixed)).replace(second=0, microsecond=0)
-    return datetime.now(ZONE).replace(tzinfo=None, second=0, microsecond=0)
+    moment = parse_contract(str(fixed)) if fixed else datetime.now(UTC)
+    return moment.replace(second=0, microsecond=0)
 
 
 def is_fixed(config: Mapping[str, Any]) -> bool:
@@ -28,9 +28,19 @@ def is_fixed(config: Mapping[str, Any]) -> bool:
     return bool(config.get("HAH_NOW"))
 
 
+def to_stamp(moment: datetime) -> datetime:
+    """A moment as a stored timestamp: naive UTC, like every timestamp column."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def from_stamp(stamp: datetime) -> datetime:
+    """A stored (naive UTC) timestamp as an aware UTC moment, to compare with rota times."""
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
 def stamp(config: Mapping[str, Any]) -> datetime | None:
     """The clock's now as a stored timestamp (naive UTC) when the clock is set, so a nurse's
     report in a played day carries the day's time; None (the database's own now) otherwise."""
     if not is_fixed(config):
         return None
-    return now(config).replace(tzinfo=ZONE).astimezone(UTC).replace(tzinfo=None)
+    return to_stamp(now(config))

@@ -31,6 +31,7 @@ from scheduler.domain.check import CheckReport, check
 from scheduler.domain.diff import diff_rotas
 from scheduler.domain.errors import InputError
 from scheduler.domain.formats import amend
+from scheduler.domain.localtime import LocalTimeError, contract_text, from_local, hm, parse_contract
 from scheduler.domain.model import Problem, Rota, Route
 from scheduler.domain.replan import frozen_routes
 from scheduler.domain.running_late import running_late
@@ -40,6 +41,7 @@ from scheduler.usecases.replan_day import replan_day
 from web.db import get_or_fail
 from web.models import Day, DayEvent, DayImport, RotaVersion, User, VisitStatus
 from web.services import audit
+from web.services.clock import from_stamp, to_stamp
 from web.services.days import Upload, _read, latest_import, problem_for
 from web.services.rotas import (
     latest_published,
@@ -110,15 +112,19 @@ def _text(form: Mapping[str, Any], name: str, default: str = "") -> str:
 
 
 def _moment(form: Mapping[str, Any], name: str, day: date, default: datetime) -> datetime:
-    """``HH:MM`` on the day, or a full ``YYYY-MM-DDTHH:MM``; ``default`` when blank."""
+    """``HH:MM`` on the day, or a full ``YYYY-MM-DDTHH:MM`` (local, or with an offset), as
+    an aware UTC moment; ``default`` when blank. A local time the clocks skip, or repeat
+    without its offset, is refused saying so."""
     raw = _text(form, name)
     if not raw:
         return default
     try:
         if len(raw) <= 5:
             hh, mm = raw.split(":")
-            return datetime(day.year, day.month, day.day, int(hh), int(mm))
-        return datetime.fromisoformat(raw).replace(second=0, microsecond=0)
+            return from_local(datetime(day.year, day.month, day.day, int(hh), int(mm)))
+        return parse_contract(raw).replace(second=0, microsecond=0)
+    except LocalTimeError as err:
+        raise EventError(f"{name}: {err}") from None
     except ValueError:
         raise EventError(f"{name}: {raw!r} is not a time (HH:MM or YYYY-MM-DDTHH:MM)") from None
 
@@ -137,7 +143,8 @@ def _whole(form: Mapping[str, Any], name: str, default: int, low: int, high: int
 
 
 def _contract(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%dT%H:%M}"
+    """A time as the day's files write it: local, with the offset where it is ambiguous."""
+    return contract_text(moment)
 
 
 def _clinician(b: Basis, form: Mapping[str, Any]) -> str:
@@ -306,14 +313,14 @@ def _referral(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[di
                 continue
             name = day.problem.shifts[day.problem.shift_index[option.clinician_id]].name
             pushed = sum(m for _, m in option.pushed)
-            why = (f"{name} ({option.clinician_id}) at {option.start:%H:%M}, "
+            why = (f"{name} ({option.clinician_id}) at {hm(option.start)}, "
                    f"+{option.travel_added_min} min driving"
                    + (f"; {len(option.pushed)} of her visits later by {pushed} min in all"
                       if option.pushed else "; nothing else moves")
                    + (f"; spends her {', '.join(option.spends)} time"
                       if option.spends else ""))  # fmt: skip
             title = f"{vid} to {name}"
-            start_hm = f"{option.start:%H:%M}"
+            start_hm = f"{hm(option.start)}"
             proposals.append(
                 _proposal(
                     b,
@@ -366,9 +373,9 @@ def _absent(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict
     )
     rota = _fit(day.problem, kept)
     left = sum(1 for s in (route.stops if route else ()) if s.visit_id and s not in started)
-    detail = {"clinician_id": cid, "name": shift.name, "from": f"{when:%H:%M}",
+    detail = {"clinician_id": cid, "name": shift.name, "from": f"{hm(when)}",
               "visits_to_redistribute": left}  # fmt: skip
-    why = (f"{shift.name}'s {left} remaining visits from {when:%H:%M} given to others, "
+    why = (f"{shift.name}'s {left} remaining visits from {hm(when)} given to others, "
            "what is done or under way kept")  # fmt: skip
     title = f"Redistribute {shift.name}'s visits"
     proposal = _replanned(b, day.problem, rota, title, why, absent=frozenset({cid}), now=when)
@@ -387,11 +394,11 @@ def _late(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended | None, list
     shift = b.problem.shifts[b.problem.shift_index[cid]]
     names = {s.clinician_id: s.name for s in b.problem.shifts}
     at_risk = [
-        {"visit_id": a.visit_id, "priority": a.priority, "planned": f"{a.planned_start:%H:%M}",
-         "projected": f"{a.projected_start:%H:%M}", "window_end": f"{a.window_end:%H:%M}",
+        {"visit_id": a.visit_id, "priority": a.priority, "planned": f"{hm(a.planned_start)}",
+         "projected": f"{hm(a.projected_start)}", "window_end": f"{hm(a.window_end)}",
          "minutes_over": a.minutes_over, "rules": list(a.rules),
          "fixes": [{"clinician_id": o.clinician_id, "name": names.get(o.clinician_id, ""),
-                    "start": f"{o.start:%H:%M}", "travel_added_min": o.travel_added_min,
+                    "start": f"{hm(o.start)}", "travel_added_min": o.travel_added_min,
                     "feasible": o.feasible, "breaks": list(o.breaks)}
                    for o in late.fixes.get(a.visit_id, ())]}
         for a in flags.at_risk
@@ -405,7 +412,7 @@ def _late(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended | None, list
               "pushed": len(late.pushed), "flag_seconds": round(flag_seconds, 3)}  # fmt: skip
     proposals = [
         _replanned(b, b.problem, b.rota, "Re-plan around the delay",
-                   f"{shift.name} free again from {free_at:%H:%M}: visits she can no longer "
+                   f"{shift.name} free again from {hm(free_at)}: visits she can no longer "
                    "make in their windows go to others", available_from={cid: free_at}),
         _proposal(b, b.problem, f"Keep {shift.name}'s route, re-timed",
                   f"her next {len(late.pushed)} visits start later; "
@@ -418,7 +425,7 @@ def _late(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended | None, list
                 name = names.get(option.clinician_id, option.clinician_id)
                 proposals.append(_proposal(
                     b, b.problem, f"Give {risk.visit_id} to {name}",
-                    f"{name} at {option.start:%H:%M}, +{option.travel_added_min} min driving; "
+                    f"{name} at {hm(option.start)}, +{option.travel_added_min} min driving; "
                     "the rest of the late route as it is", option.rota))  # fmt: skip
     return detail, None, proposals
 
@@ -445,8 +452,8 @@ def _window(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict
         raise EventError("window_end: the window ends before it starts")
     cells = {"window_start": _contract(start), "window_end": _contract(end)}
     day = _amend(b, visits_csv=amend.update_row(bytes(b.imp.visits_csv), "visit_id", vid, cells))
-    was = f"{visit.window.start:%H:%M}–{visit.window.end:%H:%M}"
-    now_ = f"{start:%H:%M}–{end:%H:%M}"
+    was = f"{hm(visit.window.start)}–{hm(visit.window.end)}"
+    now_ = f"{hm(start)}–{hm(end)}"
     proposal = _replanned(b, day.problem, _fit(day.problem, b.rota), f"{vid} window {now_}",
                           f"window {was} → {now_}")  # fmt: skip
     return {"visit_id": vid, "was": was, "now": now_}, day, [proposal]
@@ -476,10 +483,10 @@ def _shift(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]
     day = _amend(b, clinicians_csv=clinicians)
     proposal = _replanned(b, day.problem, _fit(day.problem, b.rota),
                           f"Use {row['name']}'s bank shift",
-                          f"{row['name']} {start:%H:%M}–{end:%H:%M} takes what is unassigned "
+                          f"{row['name']} {hm(start)}–{hm(end)} takes what is unassigned "
                           "or what she saves driving on; the rest stays")  # fmt: skip
     return (
-        {"clinician_id": cid, "name": row["name"], "shift": f"{start:%H:%M}–{end:%H:%M}"},
+        {"clinician_id": cid, "name": row["name"], "shift": f"{hm(start)}–{hm(end)}"},
         day,
         [proposal],
     )
@@ -533,7 +540,7 @@ def propose(
     if imp_after is not None:
         detail["import_id"] = imp_after.id
     event = DayEvent(
-        day_id=day.id, kind=kind, detail=detail, at=now, base_version_id=b.version.id,
+        day_id=day.id, kind=kind, detail=detail, at=to_stamp(now), base_version_id=b.version.id,
         visits_csv=amended.visits_csv if amended else None,
         clinicians_csv=amended.clinicians_csv if amended else None,
         proposals=proposals, seconds=round(time.monotonic() - t0, 3),
@@ -542,7 +549,7 @@ def propose(
     session.add(event)
     session.flush()
     audit.record(session, user, "live_event",
-                 f"{day.date:%Y-%m-%d} {now:%H:%M}: event {event.id} {kind}, "
+                 f"{day.date:%Y-%m-%d} {hm(now)}: event {event.id} {kind}, "
                  f"{len(proposals)} proposal(s), {event.seconds:.2f} s", ip)  # fmt: skip
     return event
 
@@ -592,7 +599,7 @@ def accept(
         session.flush()
     elif event.detail.get("import_id"):
         imp = get_or_fail(session, DayImport, event.detail["import_id"])
-    note = f"{LABELS[event.kind]} at {event.at:%H:%M}: {proposal['title']}"
+    note = f"{LABELS[event.kind]} at {hm(from_stamp(event.at))}: {proposal['title']}"
     draft = save_draft(session, imp, rota_from_json(proposal["rota"]), user,
                        parent=published, note=note)  # fmt: skip
     event.accepted = index

@@ -11,16 +11,17 @@ on the road to start it on time), *planned*, and *at risk* for a planned visit t
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.domain.localtime import ZONE
+from scheduler.domain.localtime import hm
 from scheduler.domain.model import Reason, Rota
 from web.models import Day, DayEvent, RotaVersion, VisitStatus
+from web.services.clock import from_stamp
 from web.services.events import RESPONSE_MIN, events_of
 
 STATE_LABELS = {
@@ -97,7 +98,7 @@ def open_flags(session: Session, day: Day, version: RotaVersion | None) -> list[
         for risk in e.detail.get("at_risk", []):
             flags.append({**risk, "clinician_id": e.detail["clinician_id"],
                           "name": e.detail.get("name", ""), "minutes_late": e.detail["minutes"],
-                          "event_id": e.id, "at": f"{e.at:%H:%M}"})  # fmt: skip
+                          "event_id": e.id, "at": hm(from_stamp(e.at))})  # fmt: skip
     flags.sort(key=lambda f: (f["priority"], -f["minutes_over"], f["projected"]))
     return flags
 
@@ -144,10 +145,6 @@ def with_names(text: str, names: dict[str, str]) -> str:
 # --- the 2-hour urgent response ----------------------------------------------------------------
 
 
-def _local(stamp: datetime) -> datetime:
-    return stamp.replace(tzinfo=UTC).astimezone(ZONE).replace(tzinfo=None)
-
-
 def urgent_response(session: Session, day: Day) -> dict[str, Any]:
     """Each urgent referral taken on the day: referral time, arrival (the nurse's "arrived"
     report, else the planned arrival of the latest published rota), minutes between, and
@@ -165,16 +162,17 @@ def urgent_response(session: Session, day: Day) -> dict[str, Any]:
     for row in session.scalars(
         select(VisitStatus).where(VisitStatus.day_id == day.id, VisitStatus.status == "arrived")
     ):
-        arrived.setdefault(row.visit_id, _local(row.at))
+        arrived.setdefault(row.visit_id, from_stamp(row.at))
     rows = []
     for e in events_of(session, day):
         if e.kind != "referral" or e.accepted is None:
             continue
         vid = e.detail["visit_id"]
         when, how = (arrived[vid], "arrived") if vid in arrived else (planned.get(vid), "planned")
-        minutes = int((when - e.at).total_seconds() // 60) if when is not None else None
-        rows.append({"visit_id": vid, "referred": f"{e.at:%H:%M}",
-                     "arrival": f"{when:%H:%M}" if when else None, "how": how,
+        referred = from_stamp(e.at)
+        minutes = int((when - referred).total_seconds() // 60) if when is not None else None
+        rows.append({"visit_id": vid, "referred": hm(referred),
+                     "arrival": hm(when) if when else None, "how": how,
                      "minutes": minutes,
                      "met": minutes is not None and minutes <= RESPONSE_MIN})  # fmt: skip
     timed = [r["minutes"] for r in rows if r["minutes"] is not None]
