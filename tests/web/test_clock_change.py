@@ -120,6 +120,7 @@ def test_a_live_event_in_the_repeated_hour_needs_its_offset(db, users, october):
     from web.services.events import EventError, propose
 
     day = get_day(db, date(2026, 10, 24))
+    assert day is not None
     now = parse_contract("2026-10-24T21:00")
     form = {"visit_id": "V5", "window_start": "2026-10-25T01:30", "window_end": "03:00"}
     with pytest.raises(EventError, match=r"window_start: .*happens twice"):
