@@ -7,9 +7,9 @@ with minimal change first (insertion, moving one visit aside); if that leaves ou
 visit the rota had planned (or a new one), the rest of the time budget goes to a search from
 the same plan (a visit leaves the clinician it had only to save ``KEEP_COST_MIN`` minutes;
 a short search, ``RETRY_SEARCH_S``, when only visits that were already out stay out), whose
-result is taken only if it keeps more priority-1 visits: safety first, then change (minimal change otherwise wins).
-The frozen part and the new plan are merged into the whole day's rota, which the independent
-checker judges against the whole day.
+result is taken only if it keeps more priority-1 visits: safety first, then change (minimal
+change otherwise wins). The frozen part and the new plan are merged into the whole day's rota,
+which the independent checker judges against the whole day.
 """
 
 from __future__ import annotations
