@@ -65,7 +65,14 @@ def browser():
         b.close()
 
 
+#: Each live-day answer is a re-plan of the sample day (seconds, more on a loaded machine):
+#: the pages wait for it longer than Playwright's default 30 s.
+WAIT_MS = 120_000
+
+
 def _watch(page) -> list[str]:
+    page.set_default_timeout(WAIT_MS)
+    page.set_default_navigation_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
