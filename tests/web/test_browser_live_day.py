@@ -198,7 +198,7 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
 
         db.expire_all()
         event = db.query(DayEvent).filter_by(kind="referral").one()
-        assert event.seconds <= 5.0
+        assert event.proposals[0]["clean"]  # (its speed is benchmarks/bench_live.py's)
         urgent = event.detail["visit_id"]
         _accept_first_and_publish(page, db)
         v3 = _published(db)
@@ -230,7 +230,7 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
         page.get_by_role("button", name="Redistribute her visits").click()
         page.wait_for_selector("#proposals")
         event = db.query(DayEvent).filter_by(kind="absent").one()
-        assert event.seconds <= 10.0
+        assert event.proposals[0]["clean"]  # (its speed is benchmarks/bench_live.py's)
         tell = [c["clinician_id"] for c in event.proposals[0]["tell"] if c["clinician_id"] != sick]
         assert tell, "her visits went to somebody"
         told = tell[0]
