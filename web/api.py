@@ -27,14 +27,18 @@ from web.services.jobs import (
     request_stop,
     start_job,
 )
+from web.services.rebase import RebaseError, rebase_draft
+from web.services.rebase import describe as describe_conflict
 from web.services.rotas import (
+    PublishConflict,
     PublishRefused,
     board,
     latest_published,
-    publish,
+    made_from,
     rota_from_json,
     versions,
 )
+from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses, may_view_route
 from web.views import import_or_404, parse_day, runner, time_limit_from
 
@@ -168,22 +172,67 @@ def stop_job(job_id: int):
 @bp.route("/versions/<int:version_id>")
 @roles("coordinator", "ops")
 def version(version_id: int):
-    v = db_session().get(RotaVersion, version_id) or abort(404)
-    return jsonify(**_version_summary(v), rota=v.rota, kpis=v.kpis, violation_list=v.violations)
+    s = db_session()
+    v = s.get(RotaVersion, version_id) or abort(404)
+    base = made_from(s, v)
+    return jsonify(
+        **_version_summary(v),
+        rota=v.rota,
+        kpis=v.kpis,
+        violation_list=v.violations,
+        made_from=None if base is None else {"id": base.id, "number": base.number},
+    )
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @roles("coordinator")
 def publish_version(version_id: int):
+    """Publish a draft: 200 with its number (``already_published`` when it was published
+    before: nothing changes); 409 with ``reasons`` when refused, and a ``conflict`` when it
+    was not made from the day's latest published version (made from an older one: what that
+    one changed and whether a rebase can re-apply the draft; made afresh: how many visits
+    change, and ``confirm_replace`` to send to replace it)."""
+    s = db_session()
+    v = s.get(RotaVersion, version_id) or abort(404)
+    body = request.get_json(silent=True)
+    confirm = body.get("confirm_replace") if isinstance(body, dict) else None
+    if confirm is not None and (not isinstance(confirm, int) or isinstance(confirm, bool)):
+        return _error(422, "confirm_replace must be the number of the published version to "
+                      "replace")  # fmt: skip
+    try:
+        done = publish_draft(s, v, current_user(), client_ip(), confirm_replace=confirm)
+    except PublishRefused as err:
+        s.commit()  # keeps the refusal's audit entry
+        conflict = describe_conflict(s, v) if isinstance(err, PublishConflict) else None
+        return _error(409, "not published", reasons=err.reasons, conflict=conflict)
+    s.commit()
+    if done.already:
+        message = f"version {v.id} is already published as number {done.number}"
+    else:
+        message = f"published as version {done.number}" + (
+            f", replacing version {done.replaced} entirely" if done.replaced else ""
+        )
+    answer = {"number": done.number, "already_published": done.already,
+              "replaced": done.replaced, "message": message}  # fmt: skip
+    return jsonify(_version_summary(v) | answer)
+
+
+@bp.route("/versions/<int:version_id>/rebase", methods=["POST"])
+@roles("coordinator")
+def rebase_version(version_id: int):
+    """Re-apply a draft made from an older published version onto the latest one: 201 with
+    the new draft (made from the latest), 409 with ``conflicts`` (nothing stored)."""
     s = db_session()
     v = s.get(RotaVersion, version_id) or abort(404)
     try:
-        number = publish(s, v, current_user(), client_ip())
-    except PublishRefused as err:
-        s.commit()  # keeps the refusal's audit entry
-        return _error(409, "not published", reasons=err.reasons)
+        draft, plan = rebase_draft(s, v, current_user(), client_ip())
+    except RebaseError as err:
+        s.rollback()
+        return _error(409, "not rebased", conflicts=err.conflicts,
+                      conflict=describe_conflict(s, v))  # fmt: skip
     s.commit()
-    return jsonify(_version_summary(v) | {"number": number})
+    return jsonify(version=_version_summary(draft), applied=list(plan.merge.applied),
+                   made_from={"id": plan.latest.id, "number": plan.latest.number}), 201  # fmt: skip
 
 
 @bp.route("/versions/<int:version_id>/edits", methods=["POST"])

@@ -45,14 +45,18 @@ from web.services.jobs import (
     request_stop,
     start_job,
 )
+from web.services.rebase import RebaseError, rebase_draft
+from web.services.rebase import describe as describe_conflict
 from web.services.rotas import (
+    PublishConflict,
     PublishRefused,
     board,
     latest_published,
-    publish,
+    made_from,
     rota_from_json,
     versions,
 )
+from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses
 from web.views import import_or_404, parse_day, runner, time_limit_from
 
@@ -156,7 +160,7 @@ def render_board(s, d, selected, *, status=200, **extra):
 
 
 def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None, status=200,
-                live_error=None):  # fmt: skip
+                live_error=None, publish_conflict=None):  # fmt: skip
     """The day board; ``pending`` is an edit's preview awaiting the coordinator's decision."""
     from web.live import live_context
 
@@ -176,6 +180,8 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
         **live_context(s, d, selected, data),
         pending=pending,
         edit_error=edit_error,
+        publish_conflict=publish_conflict,
+        made_from=made_from(s, selected) if selected is not None else None,
         clinicians=sorted(shifts, key=lambda x: (x.start, x.clinician_id)),
         day=d,
         imp=imp,
@@ -228,11 +234,24 @@ def stop(job_id: int):
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @roles("coordinator")
 def publish_version(version_id: int):
+    """Publish a draft. One made from an older published version is refused with what the
+    newer one changed and an offer to rebase; one generated afresh while a version is
+    published asks to confirm replacing it (``confirm_replace``: that version's number);
+    publishing a published version again just says so."""
     s = db_session()
     version = s.get(RotaVersion, version_id) or abort(404)
-    date = f"{get_or_fail(s, Day, version.day_id).date:%Y-%m-%d}"
+    d = get_or_fail(s, Day, version.day_id)
+    date = f"{d.date:%Y-%m-%d}"
+    confirm = request.form.get("confirm_replace", type=int)
     try:
-        number = publish(s, version, current_user(), client_ip())
+        done = publish_draft(s, version, current_user(), client_ip(), confirm_replace=confirm)
+    except PublishConflict as err:
+        s.commit()  # the refusal's audit entry
+        conflict = describe_conflict(s, version)
+        if conflict is not None:
+            return render_board(s, d, version, status=409, publish_conflict=conflict)
+        flash("Not published: " + err.reasons[0], "error")
+        return redirect(url_for("coordinator.day", date=date, version=version_id))
     except PublishRefused as err:
         s.commit()  # the refusal's audit entry
         flash("Not published: " + "; ".join(err.reasons[:10])
@@ -240,8 +259,38 @@ def publish_version(version_id: int):
               "error")  # fmt: skip
         return redirect(url_for("coordinator.day", date=date, version=version_id))
     s.commit()
-    flash(f"Published as version {number}: nurses now see it.", "ok")
+    if done.already:
+        flash(f"Version {version_id} is already published as number {done.number}: "
+              "nothing changed.", "ok")  # fmt: skip
+    else:
+        flash(f"Published as version {done.number}: nurses now see it."
+              + (f" It replaces version {done.replaced} entirely." if done.replaced else ""),
+              "ok")  # fmt: skip
     return redirect(url_for("coordinator.day", date=date, version=version_id))
+
+
+@bp.route("/versions/<int:version_id>/rebase", methods=["POST"])
+@roles("coordinator")
+def rebase(version_id: int):
+    """Re-apply a draft made from an older published version onto the latest one: a new
+    draft made from the latest, or the conflicts on the board (409), nothing stored."""
+    s, version, d = _version_and_day(version_id)
+    try:
+        draft, plan = rebase_draft(s, version, current_user(), client_ip())
+    except RebaseError as err:
+        s.rollback()
+        conflict = describe_conflict(s, version)
+        if conflict is None:
+            flash("Not rebased: " + "; ".join(err.conflicts), "error")
+            return redirect(url_for("coordinator.day", date=f"{d.date:%Y-%m-%d}",
+                                    version=version_id))  # fmt: skip
+        return render_board(s, d, version, status=409, publish_conflict=conflict)
+    s.commit()
+    flash(f"Draft {draft.id}: draft {version_id}'s changes re-applied on published version "
+          f"{plan.latest.number} ({'; '.join(plan.merge.applied[:5])}). The checker finds "
+          "nothing wrong: publish it when it is right.", "ok")  # fmt: skip
+    return redirect(url_for("coordinator.day", date=f"{d.date:%Y-%m-%d}", version=draft.id),
+                    code=303)  # fmt: skip
 
 
 def _version_and_day(version_id: int) -> tuple[Session, RotaVersion, Day]:

@@ -18,8 +18,8 @@ from pathlib import Path
 from scheduler.domain.model import Rota
 from web.db import Database, upgrade
 from web.services import audit
-from web.services.days import Upload, import_day
-from web.services.rotas import PublishRefused, publish, save_draft
+from web.services.days import Upload, get_day, import_day
+from web.services.rotas import PublishRefused, latest_published, publish, save_draft
 from web.services.users import UserError, create_user
 
 
@@ -57,8 +57,11 @@ def load_demo(database_url: str, data: Path, day: date, rota: Rota) -> DemoLoad:
             version = save_draft(s, imp, rota)
             number: int | None = None
             refused: tuple[str, ...] = ()
-            try:
-                number = publish(s, version, None, "demo")
+            day_row = get_day(s, day)
+            before = latest_published(s, day_row) if day_row is not None else None
+            try:  # a demo loaded again replaces the day's rota: it says so explicitly
+                number = publish(s, version, None, "demo",
+                                 confirm_replace=before.number if before else None)  # fmt: skip
             except PublishRefused as exc:
                 refused = tuple(exc.reasons)
             busiest = max(rota.routes, key=lambda r: len(r.visit_ids), default=None)

@@ -109,10 +109,32 @@ def document() -> dict[str, Any]:
             },
             "/api/versions/{version_id}/publish": {
                 "post": {
-                    "summary": "Publish a draft as the day's next numbered version; refused (409, "
-                    "with reasons) when the independent checker finds any violation",
+                    "summary": "Publish a draft as the day's next numbered version (coordinator). "
+                    "Optional body: confirm_replace (the number of the published version a "
+                    "rota generated afresh replaces entirely). 200 with number, "
+                    "already_published (the same draft published again: nothing changes, one "
+                    "number, one audit entry), replaced, message. 409 with reasons when the "
+                    "independent checker finds any violation, the files were imported again, "
+                    "or the draft was not made from the day's latest published version: then "
+                    "conflict says which (kind stale: made_from, latest, latest_changes, the "
+                    "diff publishing it would undo, and rebase: possible, applied, conflicts; "
+                    "kind fresh: visits_changed, clinicians_affected, confirm_replace). "
+                    "422 when confirm_replace is not a version number",
                     "parameters": [VERSION, CSRF],
-                    "responses": _ok("published", "Version") | {"404": _ERR, "409": _ERR},
+                    "responses": _ok("published", "Version")
+                    | {"404": _ERR, "409": _ERR, "422": _ERR},
+                }
+            },
+            "/api/versions/{version_id}/rebase": {
+                "post": {
+                    "summary": "Re-apply a draft made from an older published version onto the "
+                    "day's latest published version (coordinator): 201 with version (a new "
+                    "draft made from the latest), applied (the draft's changes, in words) and "
+                    "made_from; 409 with conflicts (each in words: the same visit placed "
+                    "otherwise by the latest, a rule the result would break, nothing to "
+                    "re-apply) and conflict, nothing stored",
+                    "parameters": [VERSION, CSRF],
+                    "responses": _ok("rebased", "Version", "201") | {"404": _ERR, "409": _ERR},
                 }
             },
             "/api/versions/{version_id}/edits": {
@@ -425,6 +447,8 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "error": {"type": "string"},
                         "reasons": {"type": "array", "items": {"type": "string"}},
+                        "conflicts": {"type": "array", "items": {"type": "string"}},
+                        "conflict": {"type": ["object", "null"]},
                     },
                 },
                 "Me": {
@@ -513,6 +537,8 @@ def document() -> dict[str, Any]:
                         "rota": {"type": "object"},
                         "kpis": {"type": "object"},
                         "violation_list": {"type": "array", "items": {"type": "object"}},
+                        "made_from": {"type": ["object", "null"]},
+                        "already_published": {"type": "boolean"},
                     },
                 },
                 "Route": {

@@ -127,15 +127,15 @@ def rebase(
             continue
         common = set(o_base[cid]) & set(seq) & set(o_latest.get(cid, []))
         mine = _restricted(seq, common)
-        was = _restricted(o_base[cid], common)
-        if mine == was:
+        before = _restricted(o_base[cid], common)
+        if mine == before:
             continue
-        theirs = _restricted(o_latest.get(cid, []), common)
-        if theirs not in (was, mine):
+        theirs_order = _restricted(o_latest.get(cid, []), common)
+        if theirs_order not in (before, mine):
             conflicts.append(f"{cid}'s route: this draft re-ordered it, and so did {latest_name}, "
                              "differently")  # fmt: skip
             continue
-        if theirs != mine:
+        if theirs_order != mine:
             reorder[cid] = mine
             applied.append(f"{cid}'s route re-ordered")
 
@@ -161,12 +161,12 @@ def rebase(
             if cid not in take.get(vid, ()) or vid in orders.get(cid, []):
                 continue
             route = orders.setdefault(cid, [])
-            before = next((v for v in reversed(seq[:i]) if v in route), None)
-            after = next((v for v in seq[i + 1 :] if v in route), None)
-            if before is not None:
-                route.insert(route.index(before) + 1, vid)
-            elif after is not None:
-                route.insert(route.index(after), vid)
+            prev = next((v for v in reversed(seq[:i]) if v in route), None)
+            succ = next((v for v in seq[i + 1 :] if v in route), None)
+            if prev is not None:
+                route.insert(route.index(prev) + 1, vid)
+            elif succ is not None:
+                route.insert(route.index(succ), vid)
             else:
                 route.append(vid)
             touched.add(cid)

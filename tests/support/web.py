@@ -13,6 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,3 +154,106 @@ def publish_moved(db, users, imp, small_rota, days: int):
     publish(db, version, users["coord"])
     db.commit()
     return version
+
+
+# --- publishing: edits of a published rota, coordinators over HTTP ----------------------------
+
+
+def clean_moves(problem, rota, count: int = 2, *, disjoint: bool = True):
+    """``count`` moves of unlinked visits to another clinician, each clean on ``rota`` by the
+    checker; with ``disjoint`` no two touch the same clinician (so each can be re-applied
+    after the others), else every move takes the same visit, each to someone else (so
+    they conflict)."""
+    from scheduler.domain.check import check
+    from web.services.edits import Edit, EditError, apply_edit
+
+    followed = {v.after_visit for v in problem.visits if v.after_visit}
+    by_id = {v.visit_id: v for v in problem.visits}
+
+    def unlinked(vid: str) -> bool:
+        v = by_id[vid]
+        return v.staff == 1 and v.after_visit is None and vid not in followed
+
+    def clean(vid: str, to: str):
+        edit = Edit("move", vid, to_clinician=to)
+        try:
+            new, _, _ = apply_edit(problem, rota, [], edit)
+        except EditError:
+            return None
+        return edit if check(problem, new).ok else None
+
+    found: list = []
+    used: set[str] = set()
+    for r in rota.routes:
+        if disjoint and r.clinician_id in used:
+            continue
+        for vid in (v for v in r.visit_ids if unlinked(v)):
+            same = []
+            for other in rota.routes:
+                if other.clinician_id == r.clinician_id or other.clinician_id in used:
+                    continue
+                edit = clean(vid, other.clinician_id)
+                if edit is None:
+                    continue
+                if disjoint:
+                    found.append(edit)
+                    used |= {r.clinician_id, other.clinician_id}
+                    break
+                same.append(edit)
+            if not disjoint and len(same) >= count:
+                return same[:count]
+            if disjoint and r.clinician_id in used:
+                break
+        if len(found) == count:
+            return found
+    raise AssertionError(f"no {count} clean {'disjoint ' if disjoint else ''}moves on this rota")
+
+
+class Http:
+    """A signed-in browser session against a live server, by the standard library only (for
+    tests that need real concurrent requests): JSON in and out, the CSRF header from the
+    page's meta tag, errors answered as (status, body) rather than raised."""
+
+    def __init__(self, base: str, username: str, password: str = PASSWORD):
+        import http.cookiejar
+        import urllib.request
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        page = self._open("GET", "/auth/login")[1]
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert found, page
+        token = found.group(1)
+        form = f"username={username}&password={password.replace(' ', '+')}&csrf_token={token}"
+        self._open("POST", "/auth/login", form.encode(), "application/x-www-form-urlencoded")
+        home = self._open("GET", "/coordinator/")[1]
+        meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', home)
+        assert meta, f"{username} is not signed in: {home[:200]}"
+        self.csrf = meta.group(1)
+
+    def _open(self, method: str, path: str, body: bytes | None = None,
+              kind: str = "application/json") -> tuple[int, str]:  # fmt: skip
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(self.base + path, data=body, method=method)
+        req.add_header("Content-Type", kind)
+        if getattr(self, "csrf", None):
+            req.add_header("X-CSRF-Token", self.csrf)
+        try:
+            with self.opener.open(req, timeout=60) as res:
+                return res.status, res.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def post(self, path: str, body: dict | None = None) -> tuple[int, Any]:
+        """(status, the JSON answer, or the text when it is not JSON: a 500's HTML page)"""
+        import json
+
+        status, text = self._open("POST", path, json.dumps(body or {}).encode())
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text

@@ -252,7 +252,8 @@ def test_uids_are_stable_and_a_new_version_updates_the_feed(as_role, client, pub
     _, first = parse(_feed(client, token).get_data())
     _, again = parse(_feed(client, token).get_data())
     assert [e["UID"] for e in first] == [e["UID"] for e in again]
-    v2 = save_draft(db, db.get(DayImport, published.import_id), small_rota, users["coord"])
+    v2 = save_draft(db, db.get(DayImport, published.import_id), small_rota, users["coord"],
+                    parent=published)  # fmt: skip
     publish(db, v2, users["coord"])
     db.commit()
     _, second = parse(_feed(client, token).get_data())

@@ -329,7 +329,7 @@ def test_which_version_a_version_is_compared_with(db, published, day_import, sma
 
     early = save_draft(db, day_import, small_rota, users["coord"])  # a draft, no parent
     later = save_draft(db, day_import, small_rota, users["coord"])
-    publish(db, later, users["coord"])  # published 2, made after the early draft
+    publish(db, later, users["coord"], confirm_replace=1)  # published 2, made after early
     child = save_draft(db, day_import, small_rota, users["coord"])
     child.parent_id = early.id
     stray = save_draft(db, day_import, small_rota, users["coord"])

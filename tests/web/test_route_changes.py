@@ -41,9 +41,9 @@ def publish_edit(db, published, users, cid: str, retime: bool = True):
     Returns (removed visit id, (moved visit id, old HH:MM, new HH:MM) or None).
     """
     from scheduler.domain.check import check
-    from web.models import DayImport
+    from web.models import Day, DayImport
     from web.services.days import problem_for
-    from web.services.rotas import publish, rota_from_json, save_draft
+    from web.services.rotas import latest_published, publish, rota_from_json, save_draft
 
     imp = db.get(DayImport, published.import_id)
     problem = problem_for(imp)
@@ -81,8 +81,10 @@ def publish_edit(db, published, users, cid: str, retime: bool = True):
             if moved:
                 break
         assert moved, "no visit of the route could be moved by a few minutes"
+    # made from version 1 whatever has been published since: it replaces the latest entirely
+    latest = latest_published(db, db.get(Day, published.day_id))
     version = save_draft(db, imp, rota_from_json(base), users["coord"])
-    publish(db, version, users["coord"])
+    publish(db, version, users["coord"], confirm_replace=latest.number if latest else None)
     db.commit()
     return removed, moved
 

@@ -5,17 +5,29 @@ nothing stored: the rota is read back, the day is re-built from its import, and
 ``scheduler.domain.check.check`` must find no violation; otherwise nothing is published and the
 refusal is audited. Published versions are numbered 1, 2, … per day; the highest is the one
 nurses see.
+
+No lost updates: a draft is published only on top of the version it was made from
+(``made_from``: its nearest published ancestor by ``parent_id``, which every edit,
+re-optimisation and live-day event records; no column of its own). One made from an older
+published version would undo the newer one, and is refused (``PublishConflict``, "stale":
+rebase it, ``web.services.rebase``); one generated afresh while a version is published
+replaces it entirely, and is published only when the coordinator confirms replacing that
+very number ("fresh"). The decision and the number are taken under the day's lock
+(``lock_day``), so two publications of a day are one after the other; a version already
+published answers with its number and writes nothing (publishing twice is one publication).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.domain.check import CheckReport, check
+from scheduler.domain.diff import DiffSummary, diff_rotas
 from scheduler.domain.localtime import hm, parse_contract, stamp
 from scheduler.domain.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
 from web.db import get_or_fail
@@ -154,10 +166,38 @@ class PublishRefused(Exception):
         self.reasons = reasons
 
 
+class PublishConflict(PublishRefused):
+    """Refused because another version has been published that this draft was not made from.
+
+    ``kind`` is ``"stale"`` (made from published ``made_from``, but ``latest`` has been
+    published since: publishing would undo it; rebase it) or ``"fresh"`` (made afresh, from
+    no published version: publishing replaces ``latest`` entirely, and needs ``confirm_replace
+    = latest.number``)."""
+
+    def __init__(self, kind: str, version: RotaVersion, made_from: RotaVersion | None,
+                 latest: RotaVersion, reason: str):  # fmt: skip
+        super().__init__([reason])
+        self.kind = kind
+        self.version_id = version.id
+        self.made_from = made_from
+        self.latest = latest
+
+
+@dataclass(frozen=True)
+class Published:
+    """A publication's answer: the number, whether it was published already (the same draft
+    published twice is one publication), and the published number it replaced entirely, if
+    it was made afresh and the coordinator confirmed that."""
+
+    number: int
+    already: bool = False
+    replaced: int | None = None
+
+
 def _refuse(
     session: Session, user: User | None, day: Day, version: RotaVersion, reasons: list[str], ip: str
-) -> NoReturn:
-    """Audit a refused publication and raise ``PublishRefused``."""
+) -> None:
+    """Audit a refused publication (the caller raises)."""
     audit.record(
         session,
         user,
@@ -166,31 +206,111 @@ def _refuse(
         + "; ".join(reasons[:5]),
         ip,
     )
-    raise PublishRefused(reasons)
 
 
-def publish(session: Session, version: RotaVersion, user: User | None, ip: str = "") -> int:
-    """Publish a draft as the day's next numbered version; returns the number.
+def made_from(session: Session, version: RotaVersion) -> RotaVersion | None:
+    """The published version a version was made from: its nearest published ancestor by
+    ``parent_id`` (an edit's parent, a re-optimisation's base, a live-day event's published
+    version), read afresh from the database. None for a rota generated afresh (and for one
+    whose ancestry leaves its day). A draft whose parent was published after the draft was
+    made is made from that publication: it holds everything the parent had."""
+    seen = {version.id}
+    parent_id = version.parent_id
+    while parent_id is not None and parent_id not in seen:
+        seen.add(parent_id)
+        parent = session.get(RotaVersion, parent_id, populate_existing=True)
+        if parent is None or parent.day_id != version.day_id:
+            return None
+        if parent.status == "published":
+            return parent
+        parent_id = parent.parent_id
+    return None
 
-    Refused (``PublishRefused``, audited, nothing changed) when the version is not a draft,
-    was made from an import that has since been replaced, or breaks any rule of the checker
-    when re-checked now.
+
+def lock_day(session: Session, day_id: int) -> None:
+    """Take the day's publishing lock for the rest of the session's transaction.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the day's row (a second publisher of the same day
+    waits until the first commits; other days are not held up). SQLite has no row locks:
+    ``BEGIN IMMEDIATE`` takes the database's write lock now (waiting, up to the busy timeout,
+    for a writer that has it), so nothing read after it can change before the commit; a
+    transaction that has already written holds that lock already. Either way what is read
+    next is the latest committed state."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # already writing, so already holding the lock; make sure of it
+            connection.execute(update(Day).where(Day.id == day_id).values(id=Day.id))
+        return
+    session.execute(select(Day.id).where(Day.id == day_id).with_for_update())
+
+
+def publish(
+    session: Session,
+    version: RotaVersion,
+    user: User | None,
+    ip: str = "",
+    *,
+    confirm_replace: int | None = None,
+) -> int:
+    """``publish_version``'s number (the common case, and the tests')."""
+    return publish_version(session, version, user, ip, confirm_replace=confirm_replace).number
+
+
+def publish_version(
+    session: Session,
+    version: RotaVersion,
+    user: User | None,
+    ip: str = "",
+    *,
+    confirm_replace: int | None = None,
+) -> Published:
+    """Publish a draft as the day's next numbered version.
+
+    Refused (``PublishRefused``, audited, nothing changed) when the version was made from an
+    import that has since been replaced, or breaks any rule of the checker when re-checked
+    now; ``PublishConflict`` when it was not made from the day's latest published version
+    (it would undo it: a lost update), unless it was made afresh and ``confirm_replace`` is
+    the number it knowingly replaces. A version already published answers with its number
+    (``already``), nothing written.
+
+    The re-check runs first (it reads only the version and its import); the decision and the
+    number are then taken under the day's lock (``lock_day``), held until the caller commits,
+    so two publications of a day are one after the other: the second sees the first.
     """
+    session.flush()  # nothing the caller changed is lost when the version is re-read
     day = get_or_fail(session, Day, version.day_id)
+    if version.status == "published" and version.number is not None:
+        return Published(version.number, already=True)
+    imp = get_or_fail(session, DayImport, version.import_id)
+    rota = rota_from_json(version.rota)
+    report = check(problem_for(imp), rota)
+
+    lock_day(session, day.id)
+    session.refresh(version)
+    if version.status == "published" and version.number is not None:
+        return Published(version.number, already=True)
     reasons: list[str] = []
-    if version.status != "draft":
-        reasons.append(f"version {version.id} is already published as number {version.number}")
     current = latest_import(session, day)
     if current is None or current.id != version.import_id:
         reasons.append("the day's files were imported again after this rota was made; "
                        "generate a new rota")  # fmt: skip
-    if reasons:
-        _refuse(session, user, day, version, reasons, ip)
-    imp = get_or_fail(session, DayImport, version.import_id)
-    report = check(problem_for(imp), rota_from_json(version.rota))
     reasons.extend(str(v) for v in report.violations)
     if reasons:
         _refuse(session, user, day, version, reasons, ip)
+        raise PublishRefused(reasons)
+    latest = latest_published(session, day)
+    base = made_from(session, version)
+    replaced = None
+    if latest is not None and (base is None or base.id != latest.id):
+        changed = diff_rotas(rota_from_json(latest.rota), rota).summary
+        conflict = _conflict(version, base, latest, confirm_replace, changed)
+        if conflict is not None:
+            _refuse(session, user, day, version, conflict.reasons, ip)
+            raise conflict
+        replaced = latest.number
     number = (
         session.scalar(
             select(func.max(RotaVersion.number)).where(RotaVersion.day_id == version.day_id)
@@ -202,15 +322,46 @@ def publish(session: Session, version: RotaVersion, user: User | None, ip: str =
     version.number = number
     version.published_by_id = user.id if user else None
     version.published_at = utcnow()
+    how = (
+        f", replacing published {replaced} entirely (confirmed)"
+        if replaced is not None
+        else (f", made from published {base.number}" if base is not None else "")
+    )
     audit.record(
         session,
         user,
         "publish",
         f"{day.date:%Y-%m-%d}: version {version.id} published as number {number} "
-        f"({version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} visits)",
+        f"({version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} visits)" + how,
         ip,
     )
-    return number
+    return Published(number, replaced=replaced)
+
+
+def _conflict(
+    version: RotaVersion,
+    base: RotaVersion | None,
+    latest: RotaVersion,
+    confirm_replace: int | None,
+    changed: DiffSummary,
+) -> PublishConflict | None:
+    """Why ``version`` may not go on top of ``latest`` (None: a fresh rota, confirmed)."""
+    if base is not None:
+        return PublishConflict(
+            "stale", version, base, latest,
+            f"version {version.id} was made from published version {base.number}, but version "
+            f"{latest.number} has been published since: publishing it would undo what version "
+            f"{latest.number} changed; rebase it onto version {latest.number}",
+        )  # fmt: skip
+    if confirm_replace == latest.number:
+        return None
+    return PublishConflict(
+        "fresh", version, None, latest,
+        f"version {version.id} was made afresh, not from published version {latest.number}: "
+        f"publishing it replaces published version {latest.number} entirely: "
+        f"{changed.changed} visits change for {changed.clinicians_affected} clinicians; "
+        "confirm to replace it",
+    )  # fmt: skip
 
 
 def versions(session: Session, day: Day) -> list[RotaVersion]:
