@@ -301,7 +301,13 @@ def publish_version(
     if reasons:
         _refuse(session, user, day, version, reasons, ip)
         raise PublishRefused(reasons)
-    latest = latest_published(session, day)
+    latest = session.scalar(  # as committed now, not as this session may have read it before
+        select(RotaVersion)
+        .where(RotaVersion.day_id == day.id, RotaVersion.status == "published")
+        .order_by(RotaVersion.number.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
     base = made_from(session, version)
     replaced = None
     if latest is not None and (base is None or base.id != latest.id):
