@@ -288,3 +288,42 @@ def test_a_fresh_generate_replaces_the_published_version_only_when_confirmed(
     late = _publish_api(c, other.id, confirm_replace=1)  # confirmed against 1, but 2 is out
     assert late.status_code == 409 and late.get_json()["conflict"]["confirm_replace"] == 2
     assert _latest(db).id == fresh.id
+
+
+def test_a_draft_overtaken_by_a_live_day_event_is_rebased_onto_its_new_files(
+    as_role, db, published, users
+):
+    """B's edit of version 1 is overtaken by a cancelled visit published as version 2 (a new
+    import): B's publish is refused as stale, not as "imported again", and the rebase carries
+    his change onto version 2's files, the cancelled visit staying cancelled."""
+    from tests.support.factories import when
+    from tests.support.web import assert_checker_clean
+    from web.services.days import get_day
+    from web.services.events import accept, propose
+    from web.services.rotas import publish, rota_from_json
+
+    (move,) = _moves(db, published)[:1]
+    b = as_role("coord")
+    b_draft = _api_edit(b, published.id, move)
+    rota = rota_from_json(published.rota)
+    touched = {move.to_clinician} | {r.clinician_id for r in rota.routes
+                                     if move.visit_id in r.visit_ids}  # fmt: skip
+    now = when("2026-11-23T10:00")
+    gone = next(s.visit_id for r in rota.routes if r.clinician_id not in touched
+                for s in r.stops if s.visit_id and s.start > when("2026-11-23T13:00"))  # fmt: skip
+    day = get_day(db, now.date())
+    assert day is not None
+    event = propose(db, day, "cancel", {"visit_id": gone}, now, users["coord"])
+    v2 = accept(db, event, 0, users["coord"], confirm=True)
+    assert publish(db, v2, users["coord"]) == 2
+    db.commit()
+    r = _publish_api(b, b_draft)
+    assert r.status_code == 409 and r.get_json()["conflict"]["kind"] == "stale"
+    r = b.post(f"/api/versions/{b_draft}/rebase", headers={"X-CSRF-Token": csrf(b)})
+    assert r.status_code == 201, r.get_json()
+    rebased = r.get_json()["version"]["id"]
+    assert r.get_json()["version"]["import_id"] == v2.import_id != published.import_id
+    assert _publish_api(b, rebased).get_json()["number"] == 3
+    assert _where(db, rebased, move.visit_id) == {move.to_clinician}
+    assert _where(db, rebased, gone) == set()
+    assert_checker_clean(db, rebased)

@@ -273,8 +273,9 @@ def publish_version(
     import that has since been replaced, or breaks any rule of the checker when re-checked
     now; ``PublishConflict`` when it was not made from the day's latest published version
     (it would undo it: a lost update), unless it was made afresh and ``confirm_replace`` is
-    the number it knowingly replaces. A version already published answers with its number
-    (``already``), nothing written.
+    the number it knowingly replaces. A stale draft is refused as such before anything else:
+    rebasing it also carries it onto newer files and re-checks it. A version already
+    published answers with its number (``already``), nothing written.
 
     The re-check runs first (it reads only the version and its import); the decision and the
     number are then taken under the day's lock (``lock_day``), held until the caller commits,
@@ -292,6 +293,21 @@ def publish_version(
     session.refresh(version)
     if version.status == "published" and version.number is not None:
         return Published(version.number, already=True)
+    latest = session.scalar(  # as committed now, not as this session may have read it before
+        select(RotaVersion)
+        .where(RotaVersion.day_id == day.id, RotaVersion.status == "published")
+        .order_by(RotaVersion.number.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    base = made_from(session, version)
+    conflict = None
+    if latest is not None and (base is None or base.id != latest.id):
+        changed = diff_rotas(rota_from_json(latest.rota), rota).summary
+        conflict = _conflict(version, base, latest, confirm_replace, changed)
+    if conflict is not None and conflict.kind == "stale":  # first: a rebase also fixes the rest
+        _refuse(session, user, day, version, conflict.reasons, ip)
+        raise conflict
     reasons: list[str] = []
     current = latest_import(session, day)
     if current is None or current.id != version.import_id:
@@ -301,22 +317,10 @@ def publish_version(
     if reasons:
         _refuse(session, user, day, version, reasons, ip)
         raise PublishRefused(reasons)
-    latest = session.scalar(  # as committed now, not as this session may have read it before
-        select(RotaVersion)
-        .where(RotaVersion.day_id == day.id, RotaVersion.status == "published")
-        .order_by(RotaVersion.number.desc())
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
-    base = made_from(session, version)
-    replaced = None
-    if latest is not None and (base is None or base.id != latest.id):
-        changed = diff_rotas(rota_from_json(latest.rota), rota).summary
-        conflict = _conflict(version, base, latest, confirm_replace, changed)
-        if conflict is not None:
-            _refuse(session, user, day, version, conflict.reasons, ip)
-            raise conflict
-        replaced = latest.number
+    if conflict is not None:
+        _refuse(session, user, day, version, conflict.reasons, ip)
+        raise conflict
+    replaced = latest.number if latest is not None and base is None else None
     number = (
         session.scalar(
             select(func.max(RotaVersion.number)).where(RotaVersion.day_id == version.day_id)
