@@ -7,7 +7,8 @@ Every problem becomes an ``InputIssue`` naming file, row and column; nothing rai
 
 A file is given as a path or as a ``CsvSource``: its bytes and the name its problems are
 reported under (an upload is read straight from memory, under the name it was uploaded as).
-A cell longer than ``MAX_CELL_CHARS`` is refused by file, row and column.
+A cell longer than ``MAX_CELL_CHARS``, or holding a NUL character, is refused by file, row
+and column.
 
 Spreadsheet formulas: every CSV this project writes passes its cells through ``neutralise``
 (a text cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``, as
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import overload
 
 from scheduler.domain.errors import InputIssue
 from scheduler.domain.localtime import LocalTimeError, from_local
@@ -41,6 +43,14 @@ csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 #: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+@overload
+def neutralise(value: str) -> str: ...
+
+
+@overload
+def neutralise(value: object) -> object: ...
 
 
 def neutralise(value: object) -> object:
@@ -180,13 +190,19 @@ def read_table(
     for rownum, cells in enumerate(reader, start=1):
         if not any(c.strip() for c in cells):
             continue
-        long = [i for i, c in enumerate(cells) if len(c) > MAX_CELL_CHARS]
-        for i in long:
+        refused = False
+        for i, c in enumerate(cells):
+            if len(c) > MAX_CELL_CHARS:
+                why = f"is {len(c):,} characters long; a cell holds at most {MAX_CELL_CHARS:,}"
+            elif "\x00" in c:
+                why = "holds a NUL character (\\0): is this a CSV file saved as text?"
+            else:
+                continue
             col = header[i] if header is not None and i < len(header) else None
             where = "" if col is not None else f"cell {i + 1} "
-            issues.append(InputIssue(name, rownum, col, f"{where}is {len(cells[i]):,} characters "
-                                     f"long; a cell holds at most {MAX_CELL_CHARS:,}"))  # fmt: skip
-        if long:
+            issues.append(InputIssue(name, rownum, col, where + why))
+            refused = True
+        if refused:
             if header is None:
                 return None
             continue

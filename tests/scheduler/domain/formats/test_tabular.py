@@ -51,7 +51,9 @@ def test_a_cell_already_starting_with_a_quote_survives_the_round_trip():
         assert restore(neutralise(cell)) == cell
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+#: Any text a cell can hold: no lone surrogates (not UTF-8) and no NUL (refused on reading).
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+                max_size=12)  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
@@ -157,3 +159,11 @@ def test_a_header_cell_over_the_limit_is_refused_with_its_position():
     assert read_table(CsvSource.from_text(text, "visits.csv"), ["visit_id"], issues) is None
     [issue] = issues
     assert (issue.row, issue.column) == (1, None) and "cell 2" in issue.message
+
+
+def test_a_nul_character_in_a_cell_is_refused_by_file_row_and_column():
+    text = GOOD_V.read_text(encoding="utf-8").replace("V2,", "V\x002,", 1)
+    with pytest.raises(InputError) as err:
+        read_visits(CsvSource.from_text(text, "visits.csv"))
+    assert [(i.row, i.column) for i in err.value.issues] == [(3, "visit_id")]
+    assert "NUL" in err.value.issues[0].message
