@@ -253,11 +253,14 @@ class RowReader:
         self.ok = False
         self.issues.append(InputIssue(self.table.file, self.rownum, column, message))
 
-    def text(self, column: str, *, required: bool = True) -> str | None:
+    def text(self, column: str, *, required: bool = True, max_chars: int | None = None) -> str | None:
         value = self.cells.get(column, "")
         if not value:
             if required:
                 self.complain(column, "is empty")
+            return None
+        if max_chars is not None and len(value) > max_chars:
+            self.complain(column, f"is {len(value)} characters long; at most {max_chars}")
             return None
         return value
 

@@ -15,7 +15,7 @@ from scheduler.cli import main
 from scheduler.domain.careplan import visits_csv_text
 from scheduler.domain.errors import InputError
 from scheduler.domain.formats import amend
-from scheduler.domain.formats.day import read_day, read_visits
+from scheduler.domain.formats.day import read_clinicians, read_day, read_visits
 from scheduler.domain.formats.tabular import (
     MAX_CELL_CHARS,
     CsvSource,
@@ -67,8 +67,7 @@ def test_what_a_writer_writes_the_reader_reads(rows):
     assert issues == [] and table is not None
     assert [(c["a"], c["b"]) for _, c in table.rows] == [(a.strip(), b.strip()) for a, b in rows]
     for row in csv.reader(io.StringIO(text)):
-        assert all(c == "" or c[0] not in "=+@\t\r" for c in row), row
-        assert all(not c.startswith("-") or NUMBER.fullmatch(c) for c in row), row
+        assert all(c == "" or c[0] not in "=+-@\t\r" or NUMBER.fullmatch(c) for c in row), row
 
 
 # -- the contract's writers ------------------------------------------------------------------
@@ -167,3 +166,16 @@ def test_a_nul_character_in_a_cell_is_refused_by_file_row_and_column():
         read_visits(CsvSource.from_text(text, "visits.csv"))
     assert [(i.row, i.column) for i in err.value.issues] == [(3, "visit_id")]
     assert "NUL" in err.value.issues[0].message
+
+
+def test_ids_longer_than_the_contract_allows_are_refused():
+    """A 200-character visit id was read, and a nurse's report on it was a 500 on PostgreSQL
+    (the status table's column holds 128)."""
+    long_visit = GOOD_V.read_text(encoding="utf-8").replace("V5,", "V" * 129 + ",", 1)
+    with pytest.raises(InputError) as err:
+        read_visits(CsvSource.from_text(long_visit, "visits.csv"))
+    assert [(i.row, i.column) for i in err.value.issues] == [(6, "visit_id")]
+    assert "at most 128" in err.value.issues[0].message
+    long_shift = GOOD_C.read_text(encoding="utf-8").replace("H1,", "H" * 65 + ",", 1)
+    with pytest.raises(InputError, match="at most 64"):
+        read_clinicians(CsvSource.from_text(long_shift, "clinicians.csv"))
