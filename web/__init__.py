@@ -16,6 +16,7 @@ from scheduler.domain.localtime import hm as clock
 from web import config as _config
 from web.compress import init_compression
 from web.db import Database, upgrade
+from web.errors import init_errors
 from web.models import local
 from web.security import check_every_view_guarded, current_user, init_security, public
 from web.services.jobs import make_runner
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
+    init_errors(app)  # before the blueprints: their rules bind the bounded id converter
     init_compression(app)  # registered first, so it runs last
     init_security(app)
     app.jinja_env.trim_blocks = True

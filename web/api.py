@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.db import get_or_fail
+from web.errors import json_object, valid_id
 from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.openapi import document
 from web.security import client_ip, current_user, db_session, public, roles, signed_in_user
@@ -40,23 +41,13 @@ from web.services.rotas import (
 )
 from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses, may_view_route
-from web.views import import_or_404, parse_day, runner, time_limit_from
+from web.views import KEEP_PLAN_MAX, import_or_404, parse_day, runner, time_limit_from
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _error(status: int, message: str, **extra):
     return jsonify(error=message, **extra), status
-
-
-@bp.errorhandler(404)
-def _not_found(_err):
-    return _error(404, "not found")
-
-
-@bp.errorhandler(403)
-def _forbidden(_err):
-    return _error(403, "forbidden")
 
 
 @bp.route("/openapi.json")
@@ -138,7 +129,7 @@ def day(date: str):
 @roles("coordinator")
 def create_job(date: str):
     s, d = _day_or_404(date)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     seconds = time_limit_from(body.get("time_limit_s", current_app.config["HAH_SOLVE_SECONDS"]))
     try:
         job = start_job(s, d, import_or_404(s, d), current_user(), seconds, client_ip())
@@ -243,7 +234,7 @@ def edit_version(version_id: int):
     ``preview: true`` only reports what it would do."""
     s = db_session()
     v = s.get(RotaVersion, version_id) or abort(404)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     user = signed_in_user()
     try:
         change = Edit.from_form(body)
@@ -269,10 +260,11 @@ def reoptimise_version(version_id: int):
     free search) is the saving a visit's move must make."""
     s = db_session()
     v = s.get(RotaVersion, version_id) or abort(404)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     keep = body.get("keep_plan_min", KEEP_PLAN_MIN)
-    if keep is not None and (not isinstance(keep, int) or keep < 1):
-        return _error(422, "keep_plan_min must be a whole number of minutes ≥ 1, or null")
+    if keep is not None and (type(keep) is not int or not 1 <= keep <= KEEP_PLAN_MAX):
+        return _error(422, f"keep_plan_min must be a whole number of minutes from 1 to "
+                           f"{KEEP_PLAN_MAX}, or null")  # fmt: skip
     d = get_or_fail(s, Day, v.day_id)
     try:
         job = start_job(s, d, import_or_404(s, d), current_user(),
@@ -323,7 +315,7 @@ def version_diff(version_id: int):
 
     s = db_session()
     new = s.get(RotaVersion, version_id) or abort(404)
-    old_id = request.args.get("from", type=int)
+    old_id = valid_id(request.args["from"]) if "from" in request.args else None
     if "from" in request.args and old_id is None:
         return _error(404, "from must be a version id")
     old = previous_version(s, new) if old_id is None else s.get(RotaVersion, old_id)
@@ -384,8 +376,8 @@ def capacity_start():
     from web.capacity import start_from
     from web.services.capacity import run_status
 
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    body = json_object()
+    if not body:
         return _error(
             400,
             "send a JSON object: sizes, seeds, time_limit_s, … (or kind: month, "

@@ -1,12 +1,16 @@
 """Signing in and out.
 
-One message for every failed sign-in (no telling which usernames exist), a limit of
-``LOGIN_MAX_FAILURES`` failures per IP and username per ``LOGIN_WINDOW_S`` (counted in the
-database), a fresh session on success (no fixation), and sign-out by POST only so that a
-link on another site cannot sign a nurse out mid-round.
+One message for every failed sign-in, in the same time (no telling which usernames exist),
+limits of ``LOGIN_MAX_FAILURES`` failures per IP and username and ``LOGIN_MAX_FAILURES_PER_IP``
+per IP per ``LOGIN_WINDOW_S`` (counted in the database), a fresh session on success (no
+fixation), ``next`` only ever a path on this site, and sign-out by POST only so that a link
+on another site cannot sign a nurse out mid-round.
 """
 
 from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
@@ -28,11 +32,34 @@ def home_url(role: str) -> str:
     return url_for(HOME.get(role, "auth.login"))
 
 
+#: Whitespace and control characters: browsers drop tabs and newlines anywhere in a URL and
+#: spaces and controls around it, so ``/\t/evil.example/`` is ``//evil.example/`` to them.
+_UNSEEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: ``/x`` yes, ``//evil``, ``/\\evil`` or ``https://…`` no."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+    """``target`` if it is a path on this site, else ``None``.
+
+    ``/nurse/`` yes; no to anything that, percent-decoded (repeatedly) and with whitespace
+    and control characters removed, starts with ``//`` or a backslash (browsers read ``\\``
+    as ``/``), does not start with ``/``, or has a scheme or a host: ``//evil``, ``/\\evil``,
+    ``https://…``, ``/%09/evil.example/``, ``/%2F%2Fevil``. A target holding whitespace or a
+    control character itself is refused too: no path this app makes has one.
+    """
+    if not target or _UNSEEN.search(target):
+        return None
+    decoded = target
+    for _ in range(4):  # %252F → %2F → /
+        decoded, before = unquote(decoded), decoded
+        if decoded == before:
+            break
+    seen = _UNSEEN.sub("", decoded).replace("\\", "/")
+    if not seen.startswith("/") or seen.startswith("//"):
+        return None
+    parts = urlsplit(seen)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,7 +69,8 @@ def login():
         user = current_user()
         if user is not None:
             return redirect(home_url(user.role))
-        return render_template("auth/login.html", next=request.args.get("next", ""))
+        return render_template("auth/login.html",
+                               next=_safe_next(request.args.get("next")) or "")  # fmt: skip
     s = db_session()
     username = request.form.get("username", "")
     result = authenticate(
@@ -51,18 +79,23 @@ def login():
         request.form.get("password", ""),
         client_ip(),
         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+        max_failures_per_ip=current_app.config["LOGIN_MAX_FAILURES_PER_IP"],
         window_s=current_app.config["LOGIN_WINDOW_S"],
+        hash_method=current_app.config["PASSWORD_HASH_METHOD"],
     )
     if result.user is None:
+        by = {"account": " (this address, this username)", "address": " (this address)"}
         audit.record(
             s, None, "login_limited" if result.limited else "login_failed",
-            f"username {username.strip()[:80]!r}", client_ip(),
+            f"username {username.strip()[:80]!r}{by.get(result.limited_by, '')}", client_ip(),
         )  # fmt: skip
         s.commit()
         status = 429 if result.limited else 401
         return (
             render_template(
-                "auth/login.html", error=result.error, next=request.form.get("next", "")
+                "auth/login.html",
+                error=result.error,
+                next=_safe_next(request.form.get("next")) or "",
             ),
             status,
         )

@@ -78,6 +78,9 @@ def from_env(overrides: dict | None = None) -> dict:
         "HAH_MIGRATE": _flag("HAH_MIGRATE", True),
         "LOGIN_MAX_FAILURES": int(os.environ.get("HAH_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_S": int(os.environ.get("HAH_LOGIN_WINDOW_S", "300")),
+        # Failures from one address over all usernames: password spraying (a few guesses at
+        # many accounts) is stopped by this, not by the per-username limit above.
+        "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("HAH_LOGIN_MAX_FAILURES_PER_IP", "20")),
         "PASSWORD_HASH_METHOD": os.environ.get("HAH_PASSWORD_HASH_METHOD", "scrypt"),
         # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host: without
         # it every request seems to come from the proxy and the sign-in limit would lock out

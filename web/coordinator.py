@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain.errors import InputError
 from scheduler.domain.model import Shift
 from web.db import get_or_fail
+from web.errors import valid_id
 from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.security import client_ip, current_user, db_session, roles, signed_in_user
 from web.services import audit
@@ -58,7 +59,7 @@ from web.services.rotas import (
 )
 from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses
-from web.views import import_or_404, parse_day, runner, time_limit_from
+from web.views import KEEP_PLAN_MAX, import_or_404, parse_day, runner, time_limit_from
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -141,8 +142,8 @@ def day(date: str):
     imp = latest_import(s, d)
     all_versions = versions(s, d)
     selected = None
-    wanted = request.args.get("version", type=int)
-    if wanted is not None:
+    if "version" in request.args:
+        wanted = valid_id(request.args["version"])
         selected = next((v for v in all_versions if v.id == wanted), None)
         if selected is None:
             abort(404)
@@ -336,7 +337,8 @@ def reoptimise(version_id: int):
     keep = None
     if request.form.get("free") != "1":
         try:
-            keep = max(1, int(request.form.get("keep_plan_min") or KEEP_PLAN_MIN))
+            keep = min(max(1, int(request.form.get("keep_plan_min") or KEEP_PLAN_MIN)),
+                       KEEP_PLAN_MAX)
         except ValueError:
             keep = KEEP_PLAN_MIN
     try:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from web.db import get_or_fail
+from web.errors import valid_id
 from web.models import AuditLog, Day, DayImport, RotaVersion, User
 from web.security import db_session, roles
 from web.services.days import day_inputs, get_day
@@ -55,9 +56,8 @@ def _version_of_day(s: Session, day: Day, raw: str | None) -> RotaVersion | None
     """The version named by a query parameter, which must be of this day (else 404)."""
     if raw is None or raw == "":
         return None
-    try:
-        vid = int(raw)
-    except ValueError:
+    vid = valid_id(raw)
+    if vid is None:
         abort(404)
     v = s.get(RotaVersion, vid)
     if v is None or v.day_id != day.id:

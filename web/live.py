@@ -19,6 +19,7 @@ from scheduler.domain.errors import InputError
 from scheduler.domain.localtime import contract_text, hm
 from scheduler.domain.who_could_take import who_could_take
 from web.db import get_or_fail
+from web.errors import json_object, valid_id
 from web.models import Day, DayEvent, DayImport, RotaVersion
 from web.security import client_ip, current_user, db_session, roles
 from web.services import audit, clock
@@ -41,15 +42,6 @@ from web.views import parse_day
 bp = Blueprint("live", __name__)
 
 
-@bp.errorhandler(404)
-@bp.errorhandler(403)
-def _json_for_the_api(err):
-    """The API answers JSON errors; the pages keep the app's own error pages."""
-    if request.path.startswith("/api/"):
-        return jsonify(error=err.name.lower()), err.code
-    return err
-
-
 def _day_or_404(s: Session, date: str) -> Day:
     d = get_day(s, parse_day(date))
     if d is None:
@@ -58,9 +50,9 @@ def _day_or_404(s: Session, date: str) -> Day:
 
 
 def _form() -> dict[str, Any]:
+    """A JSON object (400 for any other JSON) or the form's fields."""
     if request.is_json:
-        body = request.get_json(silent=True)
-        return body if isinstance(body, dict) else {}
+        return json_object()
     return request.form.to_dict()
 
 
@@ -129,7 +121,9 @@ def who(date: str):
 
 
 def _version_arg(s: Session, d: Day) -> RotaVersion:
-    wanted = request.args.get("version", type=int)
+    wanted = valid_id(request.args["version"]) if "version" in request.args else None
+    if "version" in request.args and wanted is None:
+        abort(404)
     version = s.get(RotaVersion, wanted) if wanted else latest_published(s, d)
     if version is None or version.day_id != d.id:
         abort(404)

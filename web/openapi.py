@@ -17,7 +17,7 @@ def _ok(description: str, schema: str | None = None, status: str = "200") -> dic
     if schema:
         ref = {"$ref": f"#/components/schemas/{schema}"}
         body["content"] = {"application/json": {"schema": ref}}
-    return {status: body, "401": _ERR, "403": _ERR}
+    return {status: body, "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR}
 
 
 def _path_param(name: str, description: str, kind: str = "string") -> dict[str, Any]:
@@ -42,7 +42,11 @@ def document() -> dict[str, Any]:
             "title": "Hospital at Home scheduling API",
             "version": "0.1.0",
             "description": "Session-cookie auth (sign in at /auth/login); roles coordinator, "
-            "nurse, ops, admin (admin may do everything). Every POST needs X-CSRF-Token.",
+            "nurse, ops, admin (admin may do everything). Every POST needs X-CSRF-Token. "
+            "A request body is a JSON object (none: the defaults), at most 1 MiB and 32 levels "
+            "deep, without NaN, Infinity or NUL characters. Every error is an Error object: "
+            "400 (a body that is not a JSON object, not JSON or too deep; a bad CSRF token), "
+            "401, 403, 404 (also for ids beyond 2^63 - 1), 405, 409, 413, 422.",
         },
         "paths": {
             "/api/openapi.json": {

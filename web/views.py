@@ -37,11 +37,16 @@ def runner():
     return current_app.extensions["hah_runner"]
 
 
+#: The largest "keep the plan" saving a re-optimisation takes: a day's minutes (more is no
+#: different, and the job row's integer column must hold it).
+KEEP_PLAN_MAX = 24 * 60
+
+
 def time_limit_from(value) -> float:
     """The requested search time, clamped to 1 s … ``HAH_MAX_SOLVE_SECONDS``."""
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
         seconds = current_app.config["HAH_SOLVE_SECONDS"]
     if seconds != seconds:  # NaN
         seconds = current_app.config["HAH_SOLVE_SECONDS"]

@@ -18,8 +18,6 @@ Regimens and why they expand as they do (see docs/careplans.md):
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -29,6 +27,7 @@ from pathlib import Path
 
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.tabular import RowReader, Source, read_table
+from scheduler.domain.formats.tabular import csv_text as _csv_text
 from scheduler.domain.localtime import at_local, contract_text, local
 from scheduler.domain.model import (
     Location,
@@ -414,12 +413,9 @@ def _fmt(t: datetime | None) -> str:
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
-    """A CSV file's text: the header, then the rows (``\n`` line ends)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    """A CSV file's text: the header, then the rows (``\n`` line ends), formula cells
+    neutralised (``formats.tabular.neutralise``; the readers take the quote off again)."""
+    return _csv_text(header, rows)
 
 
 def write_text(path: str | Path, text: str) -> None:

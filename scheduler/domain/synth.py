@@ -137,10 +137,10 @@ class RegimenMix:
         unknown = [f for f in names if f not in ("q6h", "q8h", "q12h", "q24h")]
         if unknown or not names:
             raise ValueError(f"frequencies must be among q6h, q8h, q12h, q24h: {unknown}")
-        if any(w < 0 for _, w in self.frequency_weights) or not any(
+        if any(not 0 <= w < math.inf for _, w in self.frequency_weights) or not any(
             w > 0 for _, w in self.frequency_weights
         ):
-            raise ValueError("frequency weights must be ≥ 0 with at least one > 0")
+            raise ValueError("frequency weights must be finite, ≥ 0, with at least one > 0")
 
 
 def _regimens(rng: random.Random, pid: str, mix: RegimenMix | None = None) -> list[CarePlanItem]:

@@ -26,7 +26,9 @@ def test_users_add_makes_an_account_that_can_sign_in(app, db_url):
     [
         (("x", "nurse", "a long password"), "clinician_id"),
         (("x", "surgeon", "a long password"), "role must be"),
-        (("x", "ops", "short"), "at least 8"),
+        (("x", "ops", "short"), "at least 12"),
+        (("x", "ops", "password"), "most common"),
+        (("x", "ops", "aaaaaaaaaaaa"), "one character repeated"),
     ],
 )
 def test_users_add_refuses_bad_accounts(db_url, args, message):

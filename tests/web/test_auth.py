@@ -88,6 +88,64 @@ def test_failed_and_successful_sign_ins_are_audited(client, users, db):
     assert actions == ["login_failed", "login"]
 
 
+OFF_SITE = ["//evil.example/x", "/%09/evil.example/", "/\t/evil.example/", "/\n/evil.example",
+            "/\\evil.example", "\\\\evil.example", "/%5Cevil.example", "/%2F%2Fevil.example",
+            "%2F%2Fevil.example", "/%252F%252Fevil.example", " //evil.example", "/%20/evil.example",
+            "https://evil.example/", "http:/evil.example", "javascript:alert(1)",
+            "/\x00/evil.example", "/%00/evil.example", "evil.example", "/\u3000/evil.example",
+            "/%E3%80%80/evil.example"]  # fmt: skip
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_never_leaves_the_site(client, users, target):
+    """``next=/%09/evil.example/`` redirected off-site: browsers drop the tab."""
+    client.get("/auth/login")
+    form = {"username": "coord", "password": PASSWORD, "csrf_token": csrf(client)}
+    r = client.post("/auth/login", data=form | {"next": target})
+    if "\x00" in target:  # refused before sign-in: no field may hold a NUL (web.errors)
+        assert r.status_code == 400
+    else:
+        assert r.status_code == 302 and r.headers["Location"] == "/coordinator/"
+
+
+@pytest.mark.parametrize("target", ["/ops/audit", "/coordinator/day/2026-11-23?version=3",
+                                    "/nurse/route/2026-11-23/C%20002", "/x?next=//y"])  # fmt: skip
+def test_next_goes_to_a_path_on_this_site(client, users, target):
+    client.get("/auth/login")
+    form = {"username": "coord", "password": PASSWORD, "csrf_token": csrf(client)}
+    r = client.post("/auth/login", data=form | {"next": target})
+    assert r.headers["Location"] == target
+
+
+def test_the_sign_in_page_does_not_carry_an_off_site_next(client):
+    page = client.get("/auth/login?next=/%09/evil.example/").get_data(as_text=True)
+    assert "evil.example" not in page
+
+
+def test_one_address_spraying_many_usernames_is_stopped(app, users):
+    """Three guesses at each of many accounts never hit the per-username limit; the
+    per-address one stops them (and only that address)."""
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 6
+    sprayer, other = app.test_client(), app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "10.1.1.1"
+    other.environ_base["REMOTE_ADDR"] = "10.2.2.2"
+    for name in ("coord", "nurse", "nurse2", "ops", "admin", "ghost"):
+        assert login(sprayer, name, "Summer2025!").status_code == 401
+    limited = login(sprayer, "ops")  # the right password, from the spraying address
+    assert limited.status_code == 429 and "Too many failed sign-ins" in text_of(limited)
+    assert login(other, "ops").status_code == 302
+
+
+def test_the_per_address_limit_is_read_from_the_environment(db_url, tmp_path, monkeypatch):
+    from web import create_app
+
+    monkeypatch.setenv("HAH_LOGIN_MAX_FAILURES_PER_IP", "7")
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "k",
+                      "INSTANCE_DIR": tmp_path / "i"})  # fmt: skip
+    assert app.config["LOGIN_MAX_FAILURES_PER_IP"] == 7
+    app.extensions["hah_db"].dispose()
+
+
 def test_next_parameter_only_goes_to_this_site(client, users):
     client.get("/auth/login")
     token = csrf(client)

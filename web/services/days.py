@@ -39,9 +39,19 @@ class Upload:
     data: bytes
 
 
+#: The longest file name kept (the columns hold 255 characters).
+MAX_NAME = 120
+
+
 def _safe_name(name: str, fallback: str) -> str:
-    cleaned = secure_filename(name or "")
-    return cleaned or fallback
+    """The upload's name as stored and shown: ``secure_filename``, at most ``MAX_NAME``
+    characters, its extension kept (a longer one was refused by PostgreSQL: a 500)."""
+    cleaned = secure_filename(name or "") or fallback
+    if len(cleaned) > MAX_NAME:
+        stem, dot, ext = cleaned.rpartition(".")
+        ext = f".{ext[:10]}" if dot and stem else ""
+        cleaned = cleaned[: MAX_NAME - len(ext)] + ext
+    return cleaned
 
 
 def _source(upload: Upload, fallback: str) -> CsvSource:

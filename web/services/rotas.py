@@ -415,6 +415,12 @@ def _visit_view(v: Visit) -> dict[str, Any]:
     }
 
 
+def _place_label(what: str, address: str) -> str:
+    """A map label: the visit and, when the file gives one, its address. Plain text from the
+    day's files, which ``static/map.js`` sets as text, never as HTML."""
+    return f"{what} · {address}" if address else what
+
+
 def _pct(moment: datetime, t0: datetime, span_min: float) -> float:
     return round(100.0 * (moment - t0).total_seconds() / 60.0 / span_min, 2)
 
@@ -539,7 +545,11 @@ def board(
                 "colour": col,
                 "points": points,
                 "stops": [
-                    [visits[v].location.lat, visits[v].location.lon, f"{k}. {v}"]
+                    [
+                        visits[v].location.lat,
+                        visits[v].location.lon,
+                        _place_label(f"{k}. {v}", visits[v].address),
+                    ]
                     for k, v in enumerate(r.visit_ids, start=1)
                 ],
             }
@@ -574,6 +584,10 @@ def board(
         "hours": hours,
         "map": {
             "routes": lines,
-            "unassigned": [[u["lat"], u["lon"], u["visit_id"]] for u in unassigned if "lat" in u],
+            "unassigned": [
+                [u["lat"], u["lon"], _place_label(u["visit_id"], u["address"])]
+                for u in unassigned
+                if "lat" in u
+            ],
         },
     }

@@ -40,6 +40,10 @@ from scheduler.domain.samples import SAMPLE_DIR
 from scheduler.domain.synth import ROLE_SKILLS, SHIFT_TYPES, RegimenMix
 
 SAMPLE_CLINICIANS = SAMPLE_DIR / "clinicians.csv"
+#: The most clinicians of one grade on one shift type a scenario may ask for (the sample
+#: service has 129 shifts in all): a bigger number is a typo, and would build a day nobody
+#: could solve.
+MAX_ON_SHIFT = 500
 
 Roster = dict[str, dict[str, int]]
 
@@ -156,6 +160,13 @@ def scenario_from_text(text: str, name: str) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError([InputIssue(name, None, None, f"not valid TOML: {exc}")]) from exc
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        why = "not valid TOML: nested too deeply"
+        raise InputError([InputIssue(name, None, None, why)]) from None
+    for table in ("census", "roster", "travel"):
+        if table in data and not isinstance(data[table], dict):
+            why = f"a table ([{table}]), not {data[table]!r:.40}"
+            raise InputError([InputIssue(name, None, table, why)])
     base = sample_scenario()
     title = str(data.get("name", Path(name).stem))
     day = base.day
@@ -196,15 +207,17 @@ def scenario_from_text(text: str, name: str) -> Scenario:
             for role, n in roles.items():
                 if role not in ROLE_SKILLS:
                     bad(f"roster.{kind}.{role}", f"unknown grade; use {', '.join(ROLE_SKILLS)}")
-                elif not isinstance(n, int) or n < 0:
-                    bad(f"roster.{kind}.{role}", "a whole number of clinicians ≥ 0")
+                elif not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_ON_SHIFT:
+                    why = f"a whole number of clinicians from 0 to {MAX_ON_SHIFT}"
+                    bad(f"roster.{kind}.{role}", why)
                 else:
                     roster.setdefault(kind, {})[role] = n
         if not issues and not clean_roster(roster):
             bad("roster", "nobody is on shift")
     circuity = data.get("travel", {}).get("circuity", 1.3)
-    if not isinstance(circuity, int | float) or circuity < 1.0:
-        bad("travel.circuity", "a number ≥ 1 (roads are never shorter than the straight line)")
+    if not isinstance(circuity, int | float) or not 1.0 <= circuity <= 10.0:
+        why = "a number from 1 to 10 (roads are never shorter than the straight line)"
+        bad("travel.circuity", why)
         circuity = 1.3
     if issues:
         raise InputError(issues)

@@ -3,7 +3,8 @@
 An urgent referral adds a row to visits.csv, a cancellation removes one, a changed window
 rewrites two cells, a bank shift adds a row to clinicians.csv, a nurse going off sick ends
 her shift early. Each is made on the file's text, keeping every other row, column and cell
-exactly as it was, so the amended day is read by the same readers (``formats.day``) as an
+exactly as it was (a formula-like cell is written quoted, ``tabular.neutralise``, and read
+back without the quote), so the amended day is read by the same readers (``formats.day``) as an
 imported one and the day's files always say what the day really is.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+
+from scheduler.domain.formats.tabular import csv_text, restore
 
 
 class AmendError(ValueError):
@@ -22,16 +25,12 @@ def _rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     text = data.decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     header = list(reader.fieldnames or [])
-    return header, [dict(r) for r in reader]
+    return header, [{k: restore(v) if isinstance(v, str) else v for k, v in r.items()}
+                    for r in reader]  # fmt: skip
 
 
 def _bytes(header: list[str], rows: Iterable[Mapping[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: row.get(k) or "" for k in header})
-    return out.getvalue().encode("utf-8")
+    return csv_text(header, ([row.get(k) or "" for k in header] for row in rows)).encode("utf-8")
 
 
 def ids(data: bytes, key: str) -> list[str]:

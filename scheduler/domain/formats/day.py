@@ -39,6 +39,8 @@ VISIT_COLUMNS = (
     "visit_id", "patient_id", "lat", "lon", "window_start", "window_end", "duration_min", "skills",
 )  # fmt: skip
 FAR_KM = 500.0
+#: The longest ids (docs/formats.md): what the web app's status and account columns hold.
+MAX_VISIT_ID, MAX_CLINICIAN_ID = 128, 64
 
 #: The column of clinicians.csv that each field of ``shift_problems`` is reported on.
 SHIFT_FIELD_COLUMNS = {
@@ -92,7 +94,7 @@ def _duplicates(table: Table, column: str, issues: list[InputIssue]) -> None:
 
 
 def _clinician(row: RowReader) -> Shift | None:
-    cid = row.text("clinician_id")
+    cid = row.text("clinician_id", max_chars=MAX_CLINICIAN_ID)
     name = row.text("name")
     skills = row.skills("skills")
     start = row.moment("shift_start")
@@ -139,7 +141,7 @@ def _clinician(row: RowReader) -> Shift | None:
 
 
 def _visit(row: RowReader) -> Visit | None:
-    vid = row.text("visit_id")
+    vid = row.text("visit_id", max_chars=MAX_VISIT_ID)
     pid = row.text("patient_id")
     where = row.location("lat", "lon")
     w_from = row.moment("window_start")

@@ -8,16 +8,15 @@ written. ``scheduler.domain.formats.rota`` reads them back.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from scheduler.domain.formats.tabular import csv_text
 from scheduler.domain.localtime import contract_text
 from scheduler.domain.model import Problem, Rota
 
@@ -32,13 +31,10 @@ def _fmt(t: datetime) -> str:
     return contract_text(t)
 
 
-def _csv(rows: Iterable[Iterable], header: Iterable[str] | None = None) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header is not None:
-        writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def _csv(rows: Iterable[Iterable], header: Sequence[str] | None = None) -> str:
+    """Formula cells neutralised (``tabular.neutralise``): a visit id or reason such as
+    ``=HYPERLINK(…)`` is written as text, and ``formats.rota`` reads it back unchanged."""
+    return csv_text(header, rows)
 
 
 def solution_files(

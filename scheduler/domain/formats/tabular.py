@@ -7,6 +7,14 @@ Every problem becomes an ``InputIssue`` naming file, row and column; nothing rai
 
 A file is given as a path or as a ``CsvSource``: its bytes and the name its problems are
 reported under (an upload is read straight from memory, under the name it was uploaded as).
+A cell longer than ``MAX_CELL_CHARS``, or holding a NUL character, is refused by file, row
+and column.
+
+Spreadsheet formulas: every CSV this project writes passes its cells through ``neutralise``
+(a text cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``, as
+OWASP's CSV-injection guidance says, so Excel or LibreOffice shows it as text instead of
+running it), and ``read_table`` takes that quote off again (``restore``): what a writer
+wrote reads back as it was. A plain number (``-0.2``) is never quoted.
 """
 
 from __future__ import annotations
@@ -14,14 +22,85 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import overload
 
 from scheduler.domain.errors import InputIssue
 from scheduler.domain.localtime import LocalTimeError, from_local
 from scheduler.domain.model import Location, location_problems
+
+#: The longest cell a reader takes. No cell of the contract needs more than a few hundred
+#: characters (an address); a longer one is a wrong file, and is refused by file, row, column.
+MAX_CELL_CHARS = 10_000
+# Python's csv module stops a field at 128 KiB with an exception that names no row or column;
+# raised once for the process (to above any upload) so ``MAX_CELL_CHARS`` is what refuses.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+@overload
+def neutralise(value: str) -> str: ...
+
+
+@overload
+def neutralise(value: object) -> object: ...
+
+
+def neutralise(value: object) -> object:
+    """A cell as written: text a spreadsheet would take for a formula gets a leading ``'``.
+
+    Only text: numbers (``-3``, ``"-0.202859"``) and everything else pass unchanged. A text
+    cell that already starts with ``'`` before one of those characters (or another ``'``) is
+    quoted too, so that ``restore`` gives back exactly what was written.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in FORMULA_STARTS:
+        return value if _NUMBER.fullmatch(value) else "'" + value
+    if value[0] == "'" and value[1:2] and value[1] in (*FORMULA_STARTS, "'"):
+        return "'" + value
+    return value
+
+
+def neutralise_row(cells: Iterable[object]) -> list[object]:
+    return [neutralise(c) for c in cells]
+
+
+def restore(cell: str) -> str:
+    """A cell as read: the quote ``neutralise`` added taken off (only that quote)."""
+    if cell[:1] == "'" and cell[1:2] and cell[1] in (*FORMULA_STARTS, "'"):
+        return cell[1:]
+    return cell
+
+
+def _field(value: object) -> str:
+    """One cell as ``csv.writer`` writes it, except that a carriage return is quoted too
+    (with ``\n`` line ends the csv module leaves a bare ``\r`` unquoted, and every reader
+    then sees a line break in the middle of the cell)."""
+    text = "" if value is None else str(value)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_line(cells: Iterable[object]) -> str:
+    """One row of a CSV file, with its ``\n``, its cells through ``neutralise``."""
+    fields = [_field(neutralise(c)) for c in cells]
+    return ",".join(['""'] if fields == [""] else fields) + "\n"
+
+
+def csv_text(header: Sequence[str] | None, rows: Iterable[Iterable[object]]) -> str:
+    """A CSV file's text (``\n`` line ends), every cell through ``neutralise``: what every
+    writer of the contract's files uses, and what ``read_table`` reads back as written."""
+    head = [] if header is None else [csv_line(header)]
+    return "".join(head + [csv_line(row) for row in rows])
 
 
 @dataclass(frozen=True)
@@ -111,6 +190,23 @@ def read_table(
     for rownum, cells in enumerate(reader, start=1):
         if not any(c.strip() for c in cells):
             continue
+        refused = False
+        for i, c in enumerate(cells):
+            if len(c) > MAX_CELL_CHARS:
+                why = f"is {len(c):,} characters long; a cell holds at most {MAX_CELL_CHARS:,}"
+            elif "\x00" in c:
+                why = "holds a NUL character (\\0): is this a CSV file saved as text?"
+            else:
+                continue
+            col = header[i] if header is not None and i < len(header) else None
+            where = "" if col is not None else f"cell {i + 1} "
+            issues.append(InputIssue(name, rownum, col, where + why))
+            refused = True
+        if refused:
+            if header is None:
+                return None
+            continue
+        cells = [restore(c) for c in cells]
         if header is None:
             header = [c.strip().lower() for c in cells]
             seen: set[str] = set()
@@ -157,11 +253,14 @@ class RowReader:
         self.ok = False
         self.issues.append(InputIssue(self.table.file, self.rownum, column, message))
 
-    def text(self, column: str, *, required: bool = True) -> str | None:
+    def text(self, column: str, *, required: bool = True, max_chars: int | None = None) -> str | None:
         value = self.cells.get(column, "")
         if not value:
             if required:
                 self.complain(column, "is empty")
+            return None
+        if max_chars is not None and len(value) > max_chars:
+            self.complain(column, f"is {len(value)} characters long; at most {max_chars}")
             return None
         return value
 

@@ -32,6 +32,7 @@ from scheduler.domain.capacity.metrics import DayMetrics, measure
 from scheduler.domain.capacity.month_report import MonthResult, month_rows
 from scheduler.domain.capacity.scenario import Scenario
 from scheduler.domain.capacity.summary import ServiceLevel
+from scheduler.domain.formats.tabular import neutralise
 from scheduler.usecases.capacity.executor import run_all
 from scheduler.usecases.capacity.store import ResultStore
 
@@ -174,7 +175,9 @@ def write_month(result: MonthResult, out: Path) -> list[Path]:
             f, fieldnames=list(rows[0]) if rows else ["day"], lineterminator="\n"
         )
         writer.writeheader()
-        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+        writer.writerows(
+            {k: "" if v is None else neutralise(v) for k, v in r.items()} for r in rows
+        )
     data = {
         "scenario": result.scenario.name,
         "scenario_key": result.scenario.key(),

@@ -31,6 +31,7 @@ from scheduler.domain.capacity.summary import (
     largest_census,
     summarise,
 )
+from scheduler.domain.formats.tabular import neutralise
 from scheduler.usecases.capacity.executor import run_all
 from scheduler.usecases.capacity.store import ResultStore
 
@@ -196,7 +197,7 @@ def write_sweep(result: SweepResult, out: Path) -> list[Path]:
     with tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: neutralise(v) for k, v in r.items()} for r in rows)
     tmp.replace(out / "summary.csv")
     data = {
         "scenario": result.scenario.name, "scenario_key": result.scenario.key(),

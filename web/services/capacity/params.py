@@ -64,6 +64,12 @@ def scenario_from_text(text: str | None) -> Scenario:
     return read_scenario(text, "scenario")
 
 
+def _shown(raw: Any) -> str:
+    """A refused value as a message quotes it: at most 40 characters of it."""
+    text = repr(raw) if not isinstance(raw, int) or abs(raw) < 10**40 else f"{str(raw)[:40]}…"
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def _number(raw: Any, name: str, lo: float, hi: float, problems: list[str], *,
             whole: bool = False) -> float:  # fmt: skip
     """``raw`` as a number within [lo, hi], or NaN with the problem added to ``problems`` (the
@@ -73,11 +79,11 @@ def _number(raw: Any, name: str, lo: float, hi: float, problems: list[str], *,
         if isinstance(raw, bool):
             raise ValueError
         value = float(str(raw).strip()) if not isinstance(raw, int | float) else float(raw)
-    except (TypeError, ValueError):
-        problems.append(f"{name}: {what} from {lo:g} to {hi:g}, not {raw!r}")
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
+        problems.append(f"{name}: {what} from {lo:g} to {hi:g}, not {_shown(raw)}")
         return math.nan
     if not math.isfinite(value) or not lo <= value <= hi or (whole and value != int(value)):
-        problems.append(f"{name}: {what} from {lo:g} to {hi:g}, not {raw!r}")
+        problems.append(f"{name}: {what} from {lo:g} to {hi:g}, not {_shown(raw)}")
         return math.nan
     return value
 
@@ -187,12 +193,12 @@ def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
             size: int | None = None
             if isinstance(x, int) and not isinstance(x, bool):
                 size = x
-            elif isinstance(x, str) and re.fullmatch(r"\d+", x.strip()):
+            elif isinstance(x, str) and re.fullmatch(r"\d{1,9}", x.strip()):
                 size = int(x)
             if size is not None and lo <= size <= hi:
                 sizes.append(size)
             else:
-                bad.append(str(x))
+                bad.append(x if isinstance(x, str) and len(x) <= 40 else _shown(x))
         if bad:
             problems.append(f"census sizes: whole numbers of patients from {lo} to {hi}, "
                             f"not {', '.join(bad)}")  # fmt: skip
