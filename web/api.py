@@ -36,7 +36,7 @@ from web.services.rotas import (
     versions,
 )
 from web.services.statuses import latest_statuses, may_view_route
-from web.views import import_or_404, parse_day, runner, time_limit_from
+from web.views import import_or_404, parse_day, runner, submit, time_limit_from
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -139,9 +139,12 @@ def create_job(date: str):
     try:
         job = start_job(s, d, import_or_404(s, d), current_user(), seconds, client_ip())
     except JobError as err:
+        s.commit()  # keeps an abandoned job marked failed
         return _error(409, str(err))
     s.commit()
-    runner().submit(job.id)
+    refused = submit(runner(), s, job)
+    if refused:
+        return _error(503, refused)
     return jsonify(job_status(job)), 202
 
 
@@ -158,10 +161,12 @@ def stop_job(job_id: int):
     s = db_session()
     j = s.get(SolveJob, job_id) or abort(404)
     try:
-        request_stop(s, j, current_user(), client_ip())
+        done = request_stop(s, j, current_user(), client_ip())
     except JobError as err:
         return _error(409, str(err))
     s.commit()
+    if done == "cancelled":
+        runner().cancel(j.id, j.attempt)
     return jsonify(job_status(j)), 202 if j.state in ACTIVE else 200
 
 
@@ -230,9 +235,12 @@ def reoptimise_version(version_id: int):
                         time_limit_from(body.get("time_limit_s")), client_ip(),
                         base=v, keep_plan_min=keep)  # fmt: skip
     except JobError as err:
+        s.commit()
         return _error(409, str(err))
     s.commit()
-    runner().submit(job.id)
+    refused = submit(runner(), s, job)
+    if refused:
+        return _error(503, refused)
     return jsonify(job_status(job)), 202
 
 
@@ -365,14 +373,17 @@ def capacity_run(run_id: int):
 def capacity_stop(run_id: int):
     """Ask a capacity run to stop: the days solved so far are kept (and a later run of the
     same scenario resumes from them). 202 with the status; 409 if it has already ended."""
+    from web.capacity import capacity_runner
     from web.models import CapacityRun
     from web.services.capacity import CapacityError, request_stop, run_status
 
     s = db_session()
     run = s.get(CapacityRun, run_id) or abort(404)
     try:
-        request_stop(s, run, current_user(), client_ip())
+        done = request_stop(s, run, current_user(), client_ip())
     except CapacityError as err:
         return _error(409, str(err))
     s.commit()
+    if done == "cancelled":
+        capacity_runner().cancel(run.id, run.attempt)
     return jsonify(run_status(run)), 202

@@ -37,6 +37,22 @@ def runner():
     return current_app.extensions["hah_runner"]
 
 
+def submit(the_runner, session: Session, row) -> str | None:
+    """Hand a committed job or run to its runner; None when queued, else why it could not be
+    (the queue unreachable), with the row marked failed so the day is not left locked."""
+    from web.models import utcnow
+    from web.services.runners import QueueUnavailable
+
+    try:
+        the_runner.submit(row.id, row.attempt)
+    except QueueUnavailable as err:
+        row.state, row.finished_at = "failed", utcnow()
+        row.error = f"not started: {err}; try again when it is back"
+        session.commit()
+        return f"Not started: {err}. Try again in a minute; if it persists, tell the admin."
+    return None
+
+
 def time_limit_from(value) -> float:
     """The requested search time, clamped to 1 s … ``HAH_MAX_SOLVE_SECONDS``."""
     try:
