@@ -54,7 +54,7 @@ from web.services.rotas import (
     versions,
 )
 from web.services.statuses import latest_statuses
-from web.views import import_or_404, parse_day, runner, submit, time_limit_from
+from web.views import day_limits, import_or_404, parse_day, runner, submit, time_limit_from
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -105,8 +105,9 @@ def import_files():
         if visits is None:
             if patients is None or careplans is None:  # refused above, as a problem
                 abort(400)
-            visits = visits_from_careplans(day, patients, careplans)
-        imp = import_day(s, day, visits, clinicians, current_user(), client_ip())
+            visits = visits_from_careplans(day, patients, careplans, day_limits())
+        imp = import_day(s, day, visits, clinicians, current_user(), client_ip(),
+                         limits=day_limits())  # fmt: skip
     except InputError as err:
         s.rollback()
         audit.record(

@@ -103,7 +103,7 @@ class _Database:
         with self.database.session() as s:
             for kind, model in (("solve", SolveJob), ("capacity", CapacityRun)):
                 by_state = select(model.state, func.count()).group_by(model.state)
-                counts = dict(s.execute(by_state).all())  # type: ignore[arg-type]
+                counts = dict(s.execute(by_state).all())
                 for state in JOB_STATES:
                     jobs.add_metric([kind, state], float(counts.get(state, 0)))
             spans = s.execute(select(SolveJob.started_at, SolveJob.finished_at).where(
@@ -158,6 +158,6 @@ def metrics():
     extra = CollectorRegistry()
     queue = current_app.extensions["hah_queue"] if current_app.config.get(
         "HAH_JOB_RUNNER") == "queue" else None  # fmt: skip
-    extra.register(_Database(current_app.extensions["hah_db"], queue))  # type: ignore[arg-type]
+    extra.register(_Database(current_app.extensions["hah_db"], queue))
     body = generate_latest(base) + generate_latest(extra)
     return Response(body, 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})

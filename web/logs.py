@@ -41,6 +41,13 @@ def _stack(exc_info) -> dict[str, Any]:
     return {"exc_type": getattr(etype, "__name__", str(etype)), "stack": frames[-12:]}
 
 
+def _first_line_of_tracebacks(message: str) -> str:
+    """A library that puts a formatted traceback in its message (RQ does) keeps its first
+    line only: the exception's text may quote patient data."""
+    cut = message.find("\nTraceback")
+    return message if cut < 0 else message[:cut] + " (traceback omitted)"
+
+
 class JsonFormatter(logging.Formatter):
     """A record as one line of JSON (see the module's docstring for what it may carry)."""
 
@@ -50,7 +57,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "pid": record.process,
-            "msg": record.getMessage(),
+            "msg": _first_line_of_tracebacks(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and key in ALLOWED_EXTRA:
@@ -90,6 +97,7 @@ def configure(level: str | None = None) -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
 
 
 def gunicorn_logconfig() -> dict[str, Any]:
@@ -108,5 +116,6 @@ def gunicorn_logconfig() -> dict[str, Any]:
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+            "alembic": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }  # fmt: skip

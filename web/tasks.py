@@ -1,5 +1,5 @@
 """What a ``hah worker`` runs for each job it takes off the queue (RQ imports these by name:
-``web.tasks:solve`` and ``web.tasks:capacity``).
+``web.tasks.solve`` and ``web.tasks.capacity``).
 
 Only ids travel through Redis: the job's row, and the attempt the worker is handed. The
 database URL is the worker's own (``DATABASE_URL`` in its environment), never put on the

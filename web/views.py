@@ -33,6 +33,14 @@ def today() -> date:
     return parse_day(fixed) if fixed else date.today()
 
 
+def day_limits():
+    """The largest day an import may hold (``HAH_MAX_VISITS``, ``HAH_MAX_SHIFTS``)."""
+    from web.services.days import DayLimits
+
+    return DayLimits(int(current_app.config["HAH_MAX_VISITS"]),
+                     int(current_app.config["HAH_MAX_SHIFTS"]))  # fmt: skip
+
+
 def runner():
     return current_app.extensions["hah_runner"]
 

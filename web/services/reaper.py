@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
@@ -48,7 +48,8 @@ def reap(db: Database, all_runners: Iterable[runners.Runner], *, dead_s: float |
     cutoff = now - timedelta(seconds=dead_s)
     done: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
     for runner in all_runners:
-        model, what = runner.work.model, runner.work.what
+        model: Any = runner.work.model
+        what = runner.work.what
         with db.session() as s:
             rows = s.scalars(select(model).where(model.state == "running")).all()
             dead = [(r.id, r.attempt, bool(r.stop_requested)) for r in rows

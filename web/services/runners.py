@@ -65,11 +65,11 @@ SOLVE_GRACE_S = int(_env_float("HAH_SOLVE_GRACE_S", 300))
 class Work:
     """What a runner runs: the worker function (``run(db_url, id, attempt)``, never raises),
     the row class it reports into, a name for messages and queues (``solve``, ``capacity``),
-    the task an RQ worker imports (``module:function`` taking ``(id, attempt)``) and the most
+    the task an RQ worker imports (``module.function`` taking ``(id, attempt)``) and the most
     seconds a row's work may take before the queue kills it."""
 
     run: Callable[[str, int, int | None], None]
-    model: type
+    model: Any
     what: str
     task: str
     timeout: Callable[[Any], int]
@@ -248,7 +248,7 @@ def make(kind: str, db_url: str, work: Work, queue: QueueSettings | None = None)
 # --- a worker's hold on its row ----------------------------------------------------------------
 
 
-def claim(db: Database, model: type, row_id: int, attempt: int | None) -> int | None:
+def claim(db: Database, model: Any, row_id: int, attempt: int | None) -> int | None:
     """A worker's first step: the row's attempt it now owns (the row is running from now),
     or None when there is nothing to do: the row is gone, no longer queued (cancelled,
     finished, taken by another attempt), or Stop was pressed while it waited (then it ends
@@ -275,7 +275,7 @@ def claim(db: Database, model: type, row_id: int, attempt: int | None) -> int | 
         return attempt if done.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-def owns(session, model: type, row_id: int, attempt: int) -> bool:
+def owns(session, model: Any, row_id: int, attempt: int) -> bool:
     """In the caller's transaction: the row is still running under ``attempt``, and from
     now until the caller commits no reaper can take it (the row is write-locked)."""
     done = session.execute(
@@ -295,7 +295,7 @@ class Lease:
     that forked it has died, so no orphan solves on unseen.
     """
 
-    def __init__(self, db: Database, model: type, row_id: int, attempt: int,
+    def __init__(self, db: Database, model: Any, row_id: int, attempt: int,
                  every_s: float = HEARTBEAT_S, watch_parent: bool = False):  # fmt: skip
         self.db, self.model, self.row_id, self.attempt = db, model, row_id, attempt
         self.every_s = every_s
@@ -334,7 +334,7 @@ class Lease:
                             exc_info=True)  # fmt: skip
 
 
-def record_failure(db: Database, model: type, row_id: int, attempt: int | None,
+def record_failure(db: Database, model: Any, row_id: int, attempt: int | None,
                    exc: BaseException) -> None:  # fmt: skip
     """A worker's last word when its work raised: the row failed, with the error's kind and
     message, because the row is the only place a coordinator or ops lead sees it. Written
@@ -356,7 +356,7 @@ class StopFlag:
     ``every_s`` seconds (the search asks far more often than the database should be asked),
     sticky once set, and true as soon as the worker's lease is lost."""
 
-    def __init__(self, db, model: type, row_id: int, every_s: float = 0.5,
+    def __init__(self, db, model: Any, row_id: int, every_s: float = 0.5,
                  lease: Lease | None = None):  # fmt: skip
         self.db, self.model, self.row_id = db, model, row_id
         self.every_s = every_s

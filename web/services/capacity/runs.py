@@ -95,14 +95,13 @@ def start_run(
         ),
         created_by_id=user.id if user else None,
     )
+    session.add(run)
     try:
-        with session.begin_nested():
-            session.add(run)
-            session.flush()
+        session.flush()
     except IntegrityError:  # another request started one between our read and our insert
-        other = session.scalars(select(CapacityRun).where(CapacityRun.state.in_(ACTIVE))).first()
-        raise CapacityError(_busy(other) if other else "another capacity run has just "
-                            "started; wait for it or stop it first") from None  # fmt: skip
+        session.rollback()
+        raise CapacityError("another capacity run has just been started; wait for it or "
+                            "stop it first") from None  # fmt: skip
     run.results_dir = _results_dir(session, params, Path(results_base), run.id)
     if kind_of(params) == "month":
         what = (f"month of {params['days']} day(s), census {params['census']}, mean stay "

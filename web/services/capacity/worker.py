@@ -125,7 +125,7 @@ def run_timeout(run: CapacityRun) -> int:
     return int(days * (float(p.get("time_limit_s", 30)) + 60) + runners.SOLVE_GRACE_S)
 
 
-WORK = runners.Work(run_capacity, CapacityRun, "capacity", "web.tasks:capacity", run_timeout)
+WORK = runners.Work(run_capacity, CapacityRun, "capacity", "web.tasks.capacity", run_timeout)
 
 
 def make_capacity_runner(kind: str, db_url: str,
