@@ -9,6 +9,7 @@ a failure.
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -160,14 +161,10 @@ class Service:
         for proc in self.procs:
             if proc.poll() is None:
                 for horse in child_pids(proc.pid):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(horse, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait(10)
         from redis import Redis
 
@@ -214,14 +211,13 @@ class Http:
         self.token = ""
 
     def sign_in(self, username: str, password: str) -> Http:
-        page = self.get("/auth/login").body.decode()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        login_page = self.get("/auth/login").body.decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login_page)
         form = {"username": username, "password": password,
                 "csrf_token": token.group(1) if token else ""}  # fmt: skip
         r = self.request("POST", "/auth/login", form=form)
         assert "/auth/login" not in r.url, "could not sign in"
-        page = self.get("/api/me")
-        assert page.status == 200
+        assert self.get("/api/me").status == 200
         home = self.get("/coordinator/").body.decode()
         found = re.search(r'<meta name="csrf-token" content="([^"]+)"', home)
         self.token = found.group(1) if found else ""

@@ -116,7 +116,7 @@ def test_two_generates_at_once_make_one_job(svc, qapp, db, db_url):
             barrier.wait(10)
         return stmt
 
-    jobs.select = slow_select  # type: ignore[assignment]
+    jobs.select = slow_select
     try:
         threads = [threading.Thread(target=lambda c=c: answers.append(_generate(c).status_code))
                    for c in clients]  # fmt: skip
@@ -125,7 +125,7 @@ def test_two_generates_at_once_make_one_job(svc, qapp, db, db_url):
         for t in threads:
             t.join(60)
     finally:
-        jobs.select = real_select  # type: ignore[assignment]
+        jobs.select = real_select
     assert sorted(answers) == [202, 409], answers
     db.expire_all()
     assert db.query(SolveJob).filter(SolveJob.state.in_(("queued", "running"))).count() == 1
