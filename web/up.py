@@ -16,7 +16,6 @@ others instead, with the same settings.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -115,7 +114,3 @@ def _stop_all(children: list[Child], grace_s: float) -> None:
             log.warning("%s did not stop in %.0f s: killing it", child.name, grace_s)
             child.proc.kill()
             child.proc.wait()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(up(port=int(os.environ.get("PORT", "8000"))))
