@@ -294,8 +294,17 @@ def test_a_queued_job_the_queue_lost_is_sent_again(svc, qapp, coord):
     assert wait_state(lambda: _job(coord, job["id"]), {"done", "failed"}, 90)["state"] == "done"
 
 
-def test_a_capacity_run_on_the_queue(svc, qapp, db_url, tmp_path):
-    """A tiny sweep from the ops API, run by a queue worker."""
+@pytest.mark.parametrize("ray", ["", "local"])
+def test_a_capacity_run_on_the_queue(svc, tmp_path, db_url, ray):
+    """A tiny sweep from the ops API, run by a queue worker: in its process pool, or on Ray
+    when the service is configured for it (``HAH_RAY_ADDRESS``, as the command line's
+    ``--ray``)."""
+    from web import create_app
+
+    if ray and os.environ.get("HAH_REQUIRE_RAY") != "1":
+        pytest.importorskip("ray", reason="Ray is an optional extra; CI installs it")
+    prepare_day(db_url, ())
+    qapp = create_app(svc.app_config(tmp_path) | {"HAH_RAY_ADDRESS": ray})
     from tests.support.web import login
     from tests.web.test_capacity_web import TINY
     from web.db import Database
@@ -314,5 +323,9 @@ def test_a_capacity_run_on_the_queue(svc, qapp, db_url, tmp_path):
     assert r.status_code == 202, r.get_json()
     run_id = r.get_json()["id"]
     done = wait_state(lambda: c.get(f"/api/capacity/{run_id}").get_json(),
-                      {"done", "failed"}, 120)  # fmt: skip
+                      {"done", "failed"}, 180)  # fmt: skip
     assert done["state"] == "done" and done["results"]["violations"] == 0, done
+    assert done["ray"] == (ray or None)
+    page = c.get(f"/ops/capacity/{run_id}").get_data(as_text=True)
+    assert ("Ray (local)" in page) == bool(ray)
+    qapp.extensions["hah_db"].dispose()
