@@ -36,7 +36,7 @@ from web.services.rotas import (
     versions,
 )
 from web.services.statuses import latest_statuses, may_view_route
-from web.views import import_or_404, parse_day, runner, submit, time_limit_from
+from web.views import import_or_404, parse_day, reap_now, runner, submit, time_limit_from
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -151,6 +151,7 @@ def create_job(date: str):
 @bp.route("/jobs/<int:job_id>")
 @roles("coordinator")
 def job(job_id: int):
+    reap_now()
     j = db_session().get(SolveJob, job_id) or abort(404)
     return jsonify(job_status(j))
 
@@ -364,6 +365,7 @@ def capacity_run(run_id: int):
     from web.models import CapacityRun
     from web.services.capacity import run_status
 
+    reap_now()
     run = db_session().get(CapacityRun, run_id) or abort(404)
     return jsonify(run_status(run))
 

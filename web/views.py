@@ -45,6 +45,20 @@ def runner():
     return current_app.extensions["hah_runner"]
 
 
+def reap_now() -> None:
+    """Take back the jobs and runs of dead workers (``web.services.reaper``), at most every
+    few seconds per process: called when a status is asked for, so the page tells the truth
+    even while no worker is up to reap. Only with the queue (with ``thread`` the process
+    that would re-run the job is this one, and a job it lost died with an earlier one)."""
+    from web.services.reaper import Throttled
+
+    if current_app.config.get("HAH_JOB_RUNNER") != "queue":
+        return
+    reaper = current_app.extensions.setdefault("hah_reaper", Throttled())
+    found = [current_app.extensions.get(k) for k in ("hah_runner", "hah_capacity_runner")]
+    reaper(current_app.extensions["hah_db"], [r for r in found if hasattr(r, "work")])
+
+
 def submit(the_runner, session: Session, row) -> str | None:
     """Hand a committed job or run to its runner; None when queued, else why it could not be
     (the queue unreachable), with the row marked failed so the day is not left locked."""

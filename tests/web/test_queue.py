@@ -26,7 +26,7 @@ DAY2 = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
 @pytest.fixture
 def svc(db_url, tmp_path):
     """This test's service: a queue prefix on the real Redis, its processes, its logs."""
-    with service(db_url, tmp_path / "svc", HAH_HEARTBEAT_S="1", HAH_JOB_DEAD_S="6") as s:
+    with service(db_url, tmp_path / "svc", HAH_HEARTBEAT_S="1", HAH_JOB_DEAD_S="10") as s:
         yield s
 
 

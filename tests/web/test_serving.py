@@ -34,7 +34,7 @@ from tests.support.web import DAY, PASSWORD
 
 @pytest.fixture
 def svc(db_url, tmp_path):
-    with service(db_url, tmp_path / "svc", HAH_HEARTBEAT_S="1", HAH_JOB_DEAD_S="6") as s:
+    with service(db_url, tmp_path / "svc", HAH_HEARTBEAT_S="1", HAH_JOB_DEAD_S="10") as s:
         yield s
 
 
