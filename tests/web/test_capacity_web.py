@@ -62,8 +62,12 @@ def test_a_tiny_sweep_from_the_page_ends_with_the_answer_table_and_charts(app, a
     gate = threading.Event()
     runner = make_capacity_runner("thread", db_url)
     real = runner.work.run
-    runner.work = dataclasses.replace(
-        runner.work, run=lambda url, i, a: (gate.wait(60), real(url, i, a)) and None)
+
+    def gated(url: str, row_id: int, attempt: int | None) -> None:
+        gate.wait(60)
+        real(url, row_id, attempt)
+
+    runner.work = dataclasses.replace(runner.work, run=gated)
     app.extensions["hah_capacity_runner"] = runner
     c = as_role("ops")
     assert 'href="/ops/capacity/"' in c.get("/ops/").get_data(as_text=True)
