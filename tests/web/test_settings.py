@@ -148,7 +148,8 @@ def test_capacity_workers_reach_the_run(monkeypatch, tmp_path, backend, db_url):
                                       "scenario": TINY}, headers={"X-CSRF-Token": csrf(c)})
     assert r.status_code == 202, r.get_json()
     with db.session() as s:
-        assert s.get(CapacityRun, r.get_json()["id"]).params["workers"] == 3
+        run = s.get(CapacityRun, r.get_json()["id"])
+        assert run is not None and run.params["workers"] == 3
     app.extensions["hah_db"].dispose()
     db.dispose()
 
@@ -163,6 +164,7 @@ def test_the_password_hash_method_reaches_new_accounts(monkeypatch, tmp_path):
     uid = users_add("ann", "ops", "correct horse battery", database_url=url)
     db = Database(url)
     with db.session() as s:
-        assert s.get(User, uid).password_hash.startswith("pbkdf2:sha256:1000$")
+        user = s.get(User, uid)
+        assert user is not None and user.password_hash.startswith("pbkdf2:sha256:1000$")
     db.dispose()
     assert Path(url.split("///")[1]).exists()
