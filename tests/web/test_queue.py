@@ -329,3 +329,22 @@ def test_a_capacity_run_on_the_queue(svc, tmp_path, db_url, ray):
     page = c.get(f"/ops/capacity/{run_id}").get_data(as_text=True)
     assert ("Ray (local)" in page) == bool(ray)
     qapp.extensions["hah_db"].dispose()
+
+
+def test_a_solve_past_its_limit_and_grace_is_killed_and_the_next_day_runs(svc, qapp, coord,
+                                                                         monkeypatch):  # fmt: skip
+    """No runaway holds a worker (issue 12: a 5 s Generate ran 509 s and blocked every other
+    day's job): the queue kills a solve once it is ``HAH_SOLVE_GRACE_S`` past its time limit,
+    the job ends failed with the reason, and the worker goes on to the next day's job. Here
+    the grace is 0 s, so a 1 s solve (plus building and checking the day) overruns."""
+    from web.services import runners
+
+    monkeypatch.setattr(runners, "SOLVE_GRACE_S", 0)
+    runaway = _generate(coord, DAY, 1).get_json()
+    monkeypatch.setattr(runners, "SOLVE_GRACE_S", 300)
+    after = _generate(coord, DAY2, 1).get_json()
+    svc.worker()
+    failed = wait_state(lambda: _job(coord, runaway["id"]), {"failed", "done"}, 90)
+    assert failed["state"] == "failed" and "JobTimeoutException" in failed["error"], failed
+    assert wait_state(lambda: _job(coord, after["id"]), {"done", "failed"}, 90)["state"] == "done"
+    assert _generate(coord, DAY, 1).status_code == 202  # the day is free
