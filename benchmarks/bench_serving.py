@@ -196,6 +196,7 @@ def measure(url, day, n_visits, coord, password, args, workdir) -> dict:
             time.sleep(0.5)
         from web.serving import default_workers
 
+        load_before = os.getloadavg()[0]
         nurses = [Browser(base) for _ in range(args.nurses)]
         sign = _spread(lambda i: nurses[i].sign_in(f"n{i:03d}", password), args.nurses,
                        args.sign_in_over)  # fmt: skip
@@ -215,6 +216,7 @@ def measure(url, day, n_visits, coord, password, args, workdir) -> dict:
             "database": "PostgreSQL" if url.startswith("postgres") else "SQLite",
             "sign_in_over": args.sign_in_over, "route_within": args.route_within,
             "coordinators": args.coordinators, "board_loads": args.board_loads,
+            "load": (load_before, os.getloadavg()[0]), "cores": os.cpu_count(),
         }  # fmt: skip
         return res
     finally:
@@ -294,6 +296,12 @@ def report(res: dict) -> list[str]:
             "(`/nurse/` + redirect)", res["route"], 300, res["route_errors"]),
         row(f"the board, {res['coordinators']} coordinators × {res['board_loads']} loads",
             res["board"], 600, res["board_errors"]),
+        "",
+        f"Machine load average (1 min) {res['load'][0]:.1f} before and {res['load'][1]:.1f} after "
+        f"the run on {res['cores']} cores"
+        + (": the machine was shared with other work, so these figures say little about the "
+           "targets; measure on a quiet machine." if max(res["load"]) > 1.5 * (res["cores"] or 1)
+           else "."),
         "",
         "Before (issue 12, `hah serve` on Werkzeug's one-process server): the 150 route opens "
         "took p50 20–37 s, p95 30–43 s; the board p95 2.1–2.4 s.",
