@@ -77,8 +77,10 @@ def run(queues: tuple[str, ...] = QUEUES, *, burst: bool = False, name: str | No
     url = database_url()
     if not _wait_for_schema(url, schema_wait_s):
         return 2
+    from redis import Redis
+
     settings = queue_settings()
-    redis = settings.redis()
+    redis = Redis.from_url(settings.redis_url)  # its own: RQ sets its blocking timeouts on it
     _preload()
     os.environ["HAH_WORKER_PID"] = str(os.getpid())  # the horses watch their parent
     db = Database(url)

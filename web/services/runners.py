@@ -90,9 +90,18 @@ class QueueSettings:
         return f"{self.prefix}-{what}-{row_id}-{attempt}"
 
     def redis(self):
-        from redis import Redis
+        """A client for the queue's Redis, one per URL and process (redis-py's pool is
+        thread-safe and starts afresh in a forked child)."""
+        client = _CLIENTS.get(self.redis_url)
+        if client is None:
+            from redis import Redis
 
-        return Redis.from_url(self.redis_url, socket_connect_timeout=3, socket_timeout=10)
+            client = Redis.from_url(self.redis_url, socket_connect_timeout=3, socket_timeout=10)
+            _CLIENTS[self.redis_url] = client
+        return client
+
+
+_CLIENTS: dict[str, Any] = {}
 
 
 class QueueUnavailable(RuntimeError):
