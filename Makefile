@@ -1,16 +1,17 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make demo   – solve the bundled Hertfordshire sample day and write a rota to demo_out/
 #   make test   – services, lint, import contracts, types (mypy) and the whole test suite (what CI runs)
-#   make unit   – the same checks and tests without PostgreSQL, Chromium or Ray (a quick local run)
+#   make unit   – the same checks and tests without PostgreSQL, Redis, Chromium or Ray (a quick local run)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test unit lint bench install clean
 
-# The full suite: web tests on PostgreSQL as well as SQLite, browser tests in Chromium and the
-# capacity sweep on a local Ray instance are required, not skipped.
-FULL := HAH_TEST_POSTGRES=1 HAH_REQUIRE_BROWSER=1 HAH_REQUIRE_RAY=1
+# The full suite: web tests on PostgreSQL as well as SQLite, browser tests in Chromium, the
+# job queue on Redis with real workers and the capacity sweep on a local Ray instance are
+# required, not skipped.
+FULL := HAH_TEST_POSTGRES=1 HAH_REQUIRE_BROWSER=1 HAH_REQUIRE_RAY=1 HAH_REQUIRE_REDIS=1
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)

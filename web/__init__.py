@@ -1,9 +1,11 @@
 """The web app: ``create_app()`` builds a Flask app over the scheduler and the solver.
 
 One blueprint per audience (``auth``, ``coordinator``, ``nurse``, ``ops``) plus the JSON
-``api``; views are thin over ``web.services``. The database schema is brought to Alembic's
-head on start (``HAH_MIGRATE``, on by default), so a fresh SQLite file or an empty
-PostgreSQL database is ready to use without a separate step.
+``api`` and the probes (``health``: ``/healthz``, ``/readyz``, ``/metrics``); views are thin
+over ``web.services``. The database schema is brought to Alembic's head on start when
+``HAH_MIGRATE`` is on (the default for a single process; ``hah serve`` migrates once in
+gunicorn's master instead and turns it off in the workers, and ``hah db upgrade`` is the
+step of its own), so a fresh SQLite file or an empty PostgreSQL database is ready to use.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         upgrade(url)
     database = Database(url)
     app.extensions["hah_db"] = database
+    app.extensions["hah_queue"] = _config.queue_settings(app.config)
     app.extensions["hah_runner"] = app.config.get("HAH_RUNNER") or make_runner(
-        app.config["HAH_JOB_RUNNER"], database.url
+        app.config["HAH_JOB_RUNNER"], database.url, app.extensions["hah_queue"]
     )
     hops = int(app.config.get("HAH_PROXY_HOPS") or 0)
     if hops > 0:
@@ -46,12 +49,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_errors(app)  # before the blueprints: their rules bind the bounded id converter
     init_compression(app)  # registered first, so it runs last
     init_security(app)
+    from web.observability import init_observability
+
+    init_observability(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from web import api, auth, capacity, coordinator, history, live, nurse, ops
+    from web import api, auth, capacity, coordinator, health, history, live, nurse, ops
 
-    for module in (auth, coordinator, history, nurse, ops, capacity, api, live):
+    for module in (auth, coordinator, history, nurse, ops, capacity, api, live, health):
         app.register_blueprint(module.bp)
 
     @app.route("/")

@@ -1,27 +1,12 @@
-"""What ``hah serve`` and ``hah users add`` do to the web app (their arguments are parsed in
-``scheduler.cli.web``).
+"""What ``hah users add`` does to the web app (its arguments are parsed in
+``scheduler.cli.web``; ``hah serve`` is ``web.serving``).
 
-``serve`` migrates the database (via ``create_app``) and runs the app on Werkzeug's threaded
-server: enough for a ward's coordinators and nurses on a trust's intranet; behind a reverse
-proxy with TLS, since the session cookie is Secure by default (``HAH_SECURE_COOKIES=0`` to
-try it over plain http on a laptop). ``users_add`` is how the first admin and every account
-are made: there is no self-registration in a clinical system.
+The app runs behind a reverse proxy with TLS, since the session cookie is Secure by default
+(``HAH_SECURE_COOKIES=0`` to try it over plain http on a laptop). ``users_add`` is how the
+first admin and every account are made: there is no self-registration in a clinical system.
 """
 
 from __future__ import annotations
-
-
-def serve(host: str = "127.0.0.1", port: int = 8000, *, debug: bool = False) -> int:
-    """Run the web app until interrupted."""
-    from werkzeug.serving import run_simple
-
-    from web import create_app
-
-    app = create_app()
-    where = app.extensions["hah_db"].engine.url.render_as_string(hide_password=True)
-    print(f"Hospital at Home web app on http://{host}:{port}/ (database: {where})")
-    run_simple(host, port, app, threaded=True, use_reloader=debug, use_debugger=debug)
-    return 0
 
 
 def users_add(

@@ -41,7 +41,15 @@ from web.services.rotas import (
 )
 from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses, may_view_route
-from web.views import KEEP_PLAN_MAX, import_or_404, parse_day, runner, time_limit_from
+from web.views import (
+    KEEP_PLAN_MAX,
+    import_or_404,
+    parse_day,
+    reap_now,
+    runner,
+    submit,
+    time_limit_from,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -134,15 +142,19 @@ def create_job(date: str):
     try:
         job = start_job(s, d, import_or_404(s, d), current_user(), seconds, client_ip())
     except JobError as err:
+        s.commit()  # keeps an abandoned job marked failed
         return _error(409, str(err))
     s.commit()
-    runner().submit(job.id)
+    refused = submit(runner(), s, job)
+    if refused:
+        return _error(503, refused)
     return jsonify(job_status(job)), 202
 
 
 @bp.route("/jobs/<int:job_id>")
 @roles("coordinator")
 def job(job_id: int):
+    reap_now()
     j = db_session().get(SolveJob, job_id) or abort(404)
     return jsonify(job_status(j))
 
@@ -153,10 +165,12 @@ def stop_job(job_id: int):
     s = db_session()
     j = s.get(SolveJob, job_id) or abort(404)
     try:
-        request_stop(s, j, current_user(), client_ip())
+        done = request_stop(s, j, current_user(), client_ip())
     except JobError as err:
         return _error(409, str(err))
     s.commit()
+    if done == "cancelled":
+        runner().cancel(j.id, j.attempt)
     return jsonify(job_status(j)), 202 if j.state in ACTIVE else 200
 
 
@@ -271,9 +285,12 @@ def reoptimise_version(version_id: int):
                         time_limit_from(body.get("time_limit_s")), client_ip(),
                         base=v, keep_plan_min=keep)  # fmt: skip
     except JobError as err:
+        s.commit()
         return _error(409, str(err))
     s.commit()
-    runner().submit(job.id)
+    refused = submit(runner(), s, job)
+    if refused:
+        return _error(503, refused)
     return jsonify(job_status(job)), 202
 
 
@@ -397,6 +414,7 @@ def capacity_run(run_id: int):
     from web.models import CapacityRun
     from web.services.capacity import run_status
 
+    reap_now()
     run = db_session().get(CapacityRun, run_id) or abort(404)
     return jsonify(run_status(run))
 
@@ -406,14 +424,17 @@ def capacity_run(run_id: int):
 def capacity_stop(run_id: int):
     """Ask a capacity run to stop: the days solved so far are kept (and a later run of the
     same scenario resumes from them). 202 with the status; 409 if it has already ended."""
+    from web.capacity import capacity_runner
     from web.models import CapacityRun
     from web.services.capacity import CapacityError, request_stop, run_status
 
     s = db_session()
     run = s.get(CapacityRun, run_id) or abort(404)
     try:
-        request_stop(s, run, current_user(), client_ip())
+        done = request_stop(s, run, current_user(), client_ip())
     except CapacityError as err:
         return _error(409, str(err))
     s.commit()
+    if done == "cancelled":
+        capacity_runner().cancel(run.id, run.attempt)
     return jsonify(run_status(run)), 202

@@ -10,7 +10,7 @@ answer ("This roster carries N patients …") and two charts drawn server-side a
 census, mean length of stay, seconds per day, scenario); its run page shows the month's totals,
 the month chart (``…/chart/month.svg``) and a table of the days. The work is
 ``web.services.capacity``; the sweep or month runs in a worker process
-(``python -m web.capacity_worker RUN_ID``), one run at a time.
+(``hah worker``, from the Redis queue), one run at a time.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from web.services.capacity import (
     sample_toml,
     start_run,
 )
+from web.views import submit
 
 bp = Blueprint("capacity", __name__, url_prefix="/ops/capacity")
 
@@ -62,7 +63,8 @@ def _make_runner(state) -> None:
     may pass its own as ``HAH_CAPACITY_RUNNER``."""
     app = state.app
     app.extensions["hah_capacity_runner"] = app.config.get("HAH_CAPACITY_RUNNER") or (
-        make_capacity_runner(app.config["HAH_JOB_RUNNER"], app.extensions["hah_db"].url)
+        make_capacity_runner(app.config["HAH_JOB_RUNNER"], app.extensions["hah_db"].url,
+                             app.extensions.get("hah_queue"))
     )
 
 
@@ -86,6 +88,8 @@ def start_from(data) -> tuple[CapacityRun | None, int, list[str]]:
     s = db_session()
     try:
         params = parse_any(data, workers=workers())
+        if current_app.config.get("HAH_RAY_ADDRESS"):
+            params["ray_address"] = current_app.config["HAH_RAY_ADDRESS"]
         run = start_run(s, params, current_user(), results_base(), client_ip())
     except ParamsError as err:
         return None, 422, err.messages
@@ -93,7 +97,9 @@ def start_from(data) -> tuple[CapacityRun | None, int, list[str]]:
         s.commit()  # keeps an abandoned run marked failed
         return None, 409, [str(err)]
     s.commit()
-    capacity_runner().submit(run.id)
+    refused = submit(capacity_runner(), s, run)
+    if refused:
+        return None, 503, [refused]
     return run, 202, []
 
 
@@ -186,12 +192,18 @@ def stop(run_id: int):
     s = db_session()
     r = _run_or_404(run_id)
     try:
-        request_stop(s, r, current_user(), client_ip())
+        done = request_stop(s, r, current_user(), client_ip())
     except CapacityError as err:
         flash(str(err), "error")
     else:
         s.commit()
-        flash(f"Stopping capacity run {r.id}: the days solved so far are kept.", "ok")
+        if done == "cancelled":
+            capacity_runner().cancel(r.id, r.attempt)
+            flash(f"Capacity run {r.id} cancelled: it had not started.", "ok")
+        elif done == "stopped":
+            flash(f"Capacity run {r.id} stopped: its worker had stopped reporting.", "ok")
+        else:
+            flash(f"Stopping capacity run {r.id}: the days solved so far are kept.", "ok")
     return redirect(url_for("capacity.run", run_id=r.id))
 
 

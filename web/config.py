@@ -1,9 +1,13 @@
-"""Settings for the web app, read from the environment so that one build runs anywhere.
+"""Settings for the web app and its workers, read from the environment so that one build runs
+anywhere.
 
 Only what differs between a laptop, CI and the trust's server lives here: where the database
 is (``DATABASE_URL``), the signing key (``SECRET_KEY``), the map tile server
 (``HAH_TILE_URL``; none by default, because NHS networks often block tile servers and the
-routes must still be drawn from coordinates alone) and how solve jobs run.
+routes must still be drawn from coordinates alone), where the job queue is and how jobs run,
+the limits on a day's size, and how the service is served and observed. Every variable read
+here is in docs/web.md's settings table, and every variable there is read here (a test holds
+the two together).
 """
 
 from __future__ import annotations
@@ -39,9 +43,34 @@ def _secret_key(instance_dir: Path) -> str:
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
-    if value is None:
+    if value is None or not value.strip():
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def default_database_url(instance_dir: Path | None = None) -> str:
+    return f"sqlite:///{(instance_dir or INSTANCE_DIR) / 'hah.sqlite3'}"
+
+
+def queue_settings(config: dict | None = None):
+    """Where the job queue is (``HAH_REDIS_URL``, ``HAH_QUEUE_PREFIX``), from an app's
+    configuration or, for a worker, the environment."""
+    from web.services.runners import QueueSettings
+
+    if config is None:
+        config = {
+            "HAH_REDIS_URL": os.environ.get("HAH_REDIS_URL", DEFAULT_REDIS_URL),
+            "HAH_QUEUE_PREFIX": os.environ.get("HAH_QUEUE_PREFIX", "hah"),
+        }
+    return QueueSettings(config["HAH_REDIS_URL"], config["HAH_QUEUE_PREFIX"])
+
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def tile_origin(tile_url: str) -> str | None:
@@ -62,13 +91,24 @@ def from_env(overrides: dict | None = None) -> dict:
     testing = bool(overrides.get("TESTING", False))
     config = {
         "INSTANCE_DIR": instance_dir,
-        "DATABASE_URL": os.environ.get("DATABASE_URL")
-        or f"sqlite:///{instance_dir / 'hah.sqlite3'}",
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(instance_dir),
         "HAH_TILE_URL": os.environ.get("HAH_TILE_URL", ""),
         "HAH_TILE_ATTRIBUTION": os.environ.get("HAH_TILE_ATTRIBUTION", ""),
-        # "process" keeps the solver out of the web process (a crash or hundreds of MB of
-        # search memory never take the site down); "thread" is for a single-process demo.
-        "HAH_JOB_RUNNER": os.environ.get("HAH_JOB_RUNNER", "process"),
+        # "queue" keeps the solver out of the web processes (on Redis, run by `hah worker`
+        # processes here or on other machines); "thread" is for tests and a one-process demo.
+        "HAH_JOB_RUNNER": os.environ.get("HAH_JOB_RUNNER", "queue"),
+        "HAH_REDIS_URL": os.environ.get("HAH_REDIS_URL", DEFAULT_REDIS_URL),
+        "HAH_QUEUE_PREFIX": os.environ.get("HAH_QUEUE_PREFIX", "hah"),
+        # Capacity sweeps: the worker's process pool, or a Ray cluster ("local" starts one on
+        # the worker's machine), as `hah capacity sweep --workers N | --ray ADDRESS`.
+        "HAH_CAPACITY_WORKERS": _int("HAH_CAPACITY_WORKERS", 1),
+        "HAH_RAY_ADDRESS": os.environ.get("HAH_RAY_ADDRESS", ""),
+        # The largest day an import may hold: far above a real day (the sample has 1,070
+        # visits and 52 shifts), far below what would make a solve or a board unusable.
+        "HAH_MAX_VISITS": _int("HAH_MAX_VISITS", 5000),
+        "HAH_MAX_SHIFTS": _int("HAH_MAX_SHIFTS", 500),
+        # /metrics: open to loopback, else only with "Authorization: Bearer <token>".
+        "HAH_METRICS_TOKEN": os.environ.get("HAH_METRICS_TOKEN", ""),
         "HAH_SOLVE_SECONDS": float(os.environ.get("HAH_SOLVE_SECONDS", "30")),
         "HAH_MAX_SOLVE_SECONDS": float(os.environ.get("HAH_MAX_SOLVE_SECONDS", "600")),
         # The nurse page shows "today"; a fixed date lets a demo or test show the sample day.
@@ -81,7 +121,7 @@ def from_env(overrides: dict | None = None) -> dict:
         # Failures from one address over all usernames: password spraying (a few guesses at
         # many accounts) is stopped by this, not by the per-username limit above.
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("HAH_LOGIN_MAX_FAILURES_PER_IP", "20")),
-        "PASSWORD_HASH_METHOD": os.environ.get("HAH_PASSWORD_HASH_METHOD", "scrypt"),
+        "PASSWORD_HASH_METHOD": os.environ.get("HAH_PASSWORD_HASH_METHOD") or "scrypt",
         # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host: without
         # it every request seems to come from the proxy and the sign-in limit would lock out
         # everyone at once. 0 (direct) trusts no forwarded header, so a client cannot forge

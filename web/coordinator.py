@@ -59,7 +59,15 @@ from web.services.rotas import (
 )
 from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses
-from web.views import KEEP_PLAN_MAX, import_or_404, parse_day, runner, time_limit_from
+from web.views import (
+    KEEP_PLAN_MAX,
+    day_limits,
+    import_or_404,
+    parse_day,
+    runner,
+    submit,
+    time_limit_from,
+)
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -110,8 +118,9 @@ def import_files():
         if visits is None:
             if patients is None or careplans is None:  # refused above, as a problem
                 abort(400)
-            visits = visits_from_careplans(day, patients, careplans)
-        imp = import_day(s, day, visits, clinicians, current_user(), client_ip())
+            visits = visits_from_careplans(day, patients, careplans, day_limits())
+        imp = import_day(s, day, visits, clinicians, current_user(), client_ip(),
+                         limits=day_limits())  # fmt: skip
     except InputError as err:
         s.rollback()
         audit.record(
@@ -210,10 +219,13 @@ def generate(date: str):
         job = start_job(s, d, imp, current_user(), time_limit_from(request.form.get("seconds")),
                         client_ip())  # fmt: skip
     except JobError as err:
+        s.commit()  # keeps an abandoned job marked failed
         flash(str(err), "error")
         return redirect(url_for("coordinator.day", date=date))
     s.commit()
-    runner().submit(job.id)
+    refused = submit(runner(), s, job)
+    if refused:
+        flash(refused, "error")
     return redirect(url_for("coordinator.day", date=date))
 
 
@@ -224,11 +236,18 @@ def stop(job_id: int):
     job = s.get(SolveJob, job_id) or abort(404)
     d = job.day_id
     try:
-        request_stop(s, job, current_user(), client_ip())
+        done = request_stop(s, job, current_user(), client_ip())
         s.commit()
-        flash("Stopping: the best rota found so far will be kept as a draft.", "ok")
     except JobError as err:
         flash(str(err), "error")
+    else:
+        if done == "cancelled":
+            runner().cancel(job.id, job.attempt)
+            flash("Cancelled: the job had not started.", "ok")
+        elif done == "stopped":
+            flash("Stopped: its worker had stopped reporting, so no rota was kept.", "ok")
+        else:
+            flash("Stopping: the best rota found so far will be kept as a draft.", "ok")
     return redirect(url_for("coordinator.day", date=f"{get_or_fail(s, Day, d).date:%Y-%m-%d}"))
 
 
@@ -350,5 +369,7 @@ def reoptimise(version_id: int):
         flash(str(err), "error")
         return redirect(url_for("coordinator.day", date=date, version=version_id))
     s.commit()
-    runner().submit(job.id)
+    refused = submit(runner(), s, job)
+    if refused:
+        flash(refused, "error")
     return redirect(url_for("coordinator.day", date=date, version=version_id))

@@ -8,6 +8,8 @@ made by ``alembic upgrade`` are the same and later migrations apply to both.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,8 +94,59 @@ def alembic_config(url: str):
     return cfg
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another backend or an in-memory database)."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """One migration at a time on a SQLite file: an exclusive ``flock`` on
+    ``<database>.migrate-lock`` (PostgreSQL's lock is taken in the migration's own
+    transaction, ``web/migrations/env.py``). Released when the migration ends, or its
+    process dies."""
+    path = sqlite_path(url)
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.migrate-lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
 def upgrade(url: str) -> None:
-    """``alembic upgrade head`` on ``url``: creates the schema on first start, migrates later."""
+    """``alembic upgrade head`` on ``url``: creates the schema on first start, migrates later.
+    Safe to run from several processes at once: the second waits and then finds nothing to do.
+    """
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+def current_revision(url: str) -> str | None:
+    """The database's Alembic revision (None before the first migration)."""
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision the code knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

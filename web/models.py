@@ -22,11 +22,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -35,7 +37,12 @@ from scheduler.domain.localtime import local as to_local
 
 ROLES = ("coordinator", "nurse", "ops", "admin")
 VISIT_STATES = ("arrived", "done", "not_completed")
-JOB_STATES = ("queued", "running", "done", "stopped", "failed")
+JOB_STATES = ("queued", "running", "done", "stopped", "failed", "cancelled")
+#: The states of a job or capacity run still to finish: at most one such job per day and one
+#: such capacity run at a time, which the database itself enforces (partial unique indexes,
+#: migration 0005), so two web processes pressing Generate at once cannot both start one.
+ACTIVE_STATES = ("queued", "running")
+_ACTIVE_SQL = "state IN ('queued', 'running')"
 
 
 def utcnow() -> datetime:
@@ -177,6 +184,10 @@ class SolveJob(Base):
     so any web process (and a page polling it) sees the same state."""
 
     __tablename__ = "solve_jobs"
+    __table_args__ = (
+        Index("uq_solve_jobs_active_day", "day_id", unique=True,
+              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
@@ -203,6 +214,11 @@ class SolveJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: How many times the job was handed to a worker: 1 at the first submission, one more at
+    #: each re-queue after its worker died. A worker owns the job only for the attempt it
+    #: was given (its heartbeats and its result are written ``WHERE attempt = …``), so a
+    #: worker presumed dead that comes back can never store a second rota.
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginFailure(Base):
@@ -258,6 +274,10 @@ class CapacityRun(Base):
     scenario and time limit resumes from them."""
 
     __tablename__ = "capacity_runs"
+    __table_args__ = (
+        Index("uq_capacity_runs_active_lane", "lane", unique=True,
+              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(20), default="queued")
@@ -277,6 +297,11 @@ class CapacityRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: As ``SolveJob.attempt``.
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Every run shares the one lane "capacity": the partial unique index on it allows one
+    #: active run (sweep or month) for the whole service, whichever process starts it.
+    lane: Mapped[str] = mapped_column(String(20), default="capacity", server_default="capacity")
 
 
 class DayEvent(Base):

@@ -27,6 +27,8 @@ from web.models import User
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 GUARD_ATTR = "_hah_guard"
+#: Answered without a session or a user (files, probes, metrics): no cookie is read or set.
+SESSIONLESS = frozenset({"static", "health.healthz", "health.readyz", "health.metrics"})
 
 
 def db_session() -> Session:
@@ -176,8 +178,8 @@ def init_security(app: Flask) -> None:
 
     @app.before_request
     def _before():
-        if request.endpoint == "static":
-            return None  # public files: no session, no database
+        if request.endpoint in SESSIONLESS:
+            return None  # public files and probes: no session, no database
         _load_user()
         return _check_csrf()
 

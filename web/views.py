@@ -33,6 +33,14 @@ def today() -> date:
     return parse_day(fixed) if fixed else date.today()
 
 
+def day_limits():
+    """The largest day an import may hold (``HAH_MAX_VISITS``, ``HAH_MAX_SHIFTS``)."""
+    from web.services.days import DayLimits
+
+    return DayLimits(int(current_app.config["HAH_MAX_VISITS"]),
+                     int(current_app.config["HAH_MAX_SHIFTS"]))  # fmt: skip
+
+
 def runner():
     return current_app.extensions["hah_runner"]
 
@@ -40,6 +48,36 @@ def runner():
 #: The largest "keep the plan" saving a re-optimisation takes: a day's minutes (more is no
 #: different, and the job row's integer column must hold it).
 KEEP_PLAN_MAX = 24 * 60
+
+
+def reap_now() -> None:
+    """Take back the jobs and runs of dead workers (``web.services.reaper``), at most every
+    few seconds per process: called when a status is asked for, so the page tells the truth
+    even while no worker is up to reap. Only with the queue (with ``thread`` the process
+    that would re-run the job is this one, and a job it lost died with an earlier one)."""
+    from web.services.reaper import Throttled
+
+    if current_app.config.get("HAH_JOB_RUNNER") != "queue":
+        return
+    reaper = current_app.extensions.setdefault("hah_reaper", Throttled())
+    found = [current_app.extensions.get(k) for k in ("hah_runner", "hah_capacity_runner")]
+    reaper(current_app.extensions["hah_db"], [r for r in found if hasattr(r, "work")])
+
+
+def submit(the_runner, session: Session, row) -> str | None:
+    """Hand a committed job or run to its runner; None when queued, else why it could not be
+    (the queue unreachable), with the row marked failed so the day is not left locked."""
+    from web.models import utcnow
+    from web.services.runners import QueueUnavailable
+
+    try:
+        the_runner.submit(row.id, row.attempt)
+    except QueueUnavailable as err:
+        row.state, row.finished_at = "failed", utcnow()
+        row.error = f"not started: {err}; try again when it is back"
+        session.commit()
+        return f"Not started: {err}. Try again in a minute; if it persists, tell the admin."
+    return None
 
 
 def time_limit_from(value) -> float:

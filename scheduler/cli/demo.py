@@ -65,14 +65,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _serve_demo(args: argparse.Namespace, data: Path, problem: Problem, rota: Rota) -> int:
     """Load the sample day, its rota and demo accounts into the web app, then serve it."""
     from web import config
-    from web.admin import serve
     from web.demo import load_demo
+    from web.serving import serve
 
     day = local(min(s.start for s in problem.shifts)).date()
     os.environ.setdefault("HAH_TODAY", day.isoformat())  # the nurse page opens on the demo day
     clock = datetime.strptime(args.now, "%H:%M")  # checked in cmd_demo, before the solve
     os.environ.setdefault("HAH_NOW", f"{day.isoformat()}T{clock:%H:%M}")  # the live day's clock
     os.environ.setdefault("HAH_SECURE_COOKIES", "0")  # plain http on this machine
+    # One machine, no Redis needed: solves run in a thread of the one web process.
+    os.environ.setdefault("HAH_JOB_RUNNER", "thread")
     url = config.from_env({"SECRET_KEY": "unused"})["DATABASE_URL"]
     loaded = load_demo(url, data, day, rota)
     if loaded.published_number is not None:
@@ -84,4 +86,5 @@ def _serve_demo(args: argparse.Namespace, data: Path, problem: Problem, rota: Ro
         who = f" for {a.clinician_id}" if a.clinician_id else ""
         secret = a.password if a.password else "(exists already; password unchanged)"
         print(f"  {a.role:<12} {a.username:<12} {secret}{who}")
-    return serve(args.host, args.port)
+    print(f"Serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    return serve(args.host, args.port, workers=1)

@@ -1,7 +1,9 @@
-"""``hah serve`` and ``hah users add``: the web app and its accounts (``web.admin``).
+"""``hah serve``, ``hah worker``, ``hah up``, ``hah db upgrade`` and ``hah users add``: the web
+app, its job workers, the two together, its database and its accounts (``web.serving``,
+``web.worker``, ``web.up``, ``web.admin``).
 
-Flask is imported only when one of these commands runs, so the planning commands start
-without it (the parser reads the roles from ``web.models``).
+Flask, gunicorn and RQ are imported only when one of these commands runs, so the planning
+commands start without them (the parser reads the roles from ``web.models``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,49 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000)
 
 
+def add_production_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, help="web worker processes (HAH_WEB_WORKERS; "
+                   "default two per core, at most 8)")  # fmt: skip
+    p.add_argument("--threads", type=int, help="threads per web worker (HAH_WEB_THREADS; 4)")
+
+
 def register(sub: Any) -> None:
     from web.models import ROLES
 
-    p = sub.add_parser("serve", help="run the web app (creates and migrates its database)")
+    p = sub.add_parser("serve", help="run the web app under gunicorn (migrates the database "
+                       "once first, unless --no-migrate)")  # fmt: skip
     add_serve_arguments(p)
-    p.add_argument("--debug", action="store_true", help="reloader and debugger (never live)")
+    add_production_arguments(p)
+    p.add_argument("--no-migrate", action="store_true",
+                   help="leave the schema to `hah db upgrade` (as does HAH_MIGRATE=0)")
+    p.add_argument("--dev", action="store_true",
+                   help="Werkzeug's one-process development server instead (never on a ward)")
+    p.add_argument("--debug", action="store_true", help="with --dev: reloader and debugger")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run a job worker: solves, re-optimisations and capacity "
+                       "runs from the Redis queue (HAH_REDIS_URL)")  # fmt: skip
+    p.add_argument("--queue", action="append", choices=("solve", "capacity"),
+                   help="only this queue (repeatable; default both, solves first)")
+    p.add_argument("--burst", action="store_true", help="stop once the queues are empty")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("up", help="the whole service here: migrate, then the web server and "
+                       "job workers, supervised")  # fmt: skip
+    add_serve_arguments(p)
+    add_production_arguments(p)
+    p.add_argument("--queue-workers", type=int, default=int(os.environ.get("HAH_QUEUE_WORKERS")
+                   or 1), help="job workers (HAH_QUEUE_WORKERS; default 1: a solve holds a core)")
+    p.add_argument("--grace", type=float, default=60.0,
+                   help="seconds to let workers finish their jobs when stopped")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("db", help="the web app's database")
+    db = p.add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="migrate to the code's schema (safe to run twice at once)")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("current", help="print the database's and the code's schema revisions")
+    p.set_defaults(func=cmd_db_current)
 
     p = sub.add_parser("users", help="manage web app accounts")
     users = p.add_subparsers(dest="users_command", required=True)
@@ -43,9 +81,48 @@ def register(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from web.admin import serve
+    from web import serving
 
-    return serve(args.host, args.port, debug=bool(getattr(args, "debug", False)))
+    if args.dev:
+        return serving.serve_dev(args.host, args.port, debug=bool(args.debug))
+    return serving.serve(args.host, args.port, workers=args.workers, threads=args.threads,
+                         migrate=False if args.no_migrate else None)  # fmt: skip
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from web.worker import QUEUES, run
+
+    return run(tuple(args.queue or QUEUES), burst=bool(args.burst))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from web.up import up
+
+    return up(args.host, args.port, web_workers=args.workers, threads=args.threads,
+              queue_workers=max(0, args.queue_workers), grace_s=args.grace)  # fmt: skip
+
+
+def _database_url() -> str:
+    from web import config
+
+    return str(config.from_env({"SECRET_KEY": "unused"})["DATABASE_URL"])
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from web.db import current_revision, upgrade
+
+    url = _database_url()
+    upgrade(url)
+    print(f"database at revision {current_revision(url)}")
+    return EXIT_OK
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from web.db import current_revision, head_revision
+
+    have, want = current_revision(_database_url()), head_revision()
+    print(f"database {have or '(empty)'}, code {want}")
+    return EXIT_OK if have == want else 1
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:

@@ -74,6 +74,8 @@ def app(db_url, tmp_path):
             "INSTANCE_DIR": tmp_path / "instance",
             "HAH_TODAY": DAY,
             "HAH_TILE_URL": "",
+            # In process: the queue-backed path (Redis, `hah worker`) has its own tests.
+            "HAH_JOB_RUNNER": "thread",
         }
     )
     yield app

@@ -53,7 +53,29 @@ def test_command_line_users_add(db_url, monkeypatch, capsys):
     assert "exists" in capsys.readouterr().err
 
 
-def test_serve_builds_the_app_and_runs_it(db_url, monkeypatch, tmp_path):
+def test_serve_runs_gunicorn_with_workers_and_no_migration_in_them(db_url, monkeypatch):
+    """``hah serve`` is gunicorn: several gthread workers, the master migrating once, each
+    worker's app built with migration off."""
+    calls: dict[str, Any] = {}
+
+    def fake_run(self):
+        calls["cfg"] = {k: self.cfg.settings[k].get() for k in
+                        ("bind", "workers", "threads", "worker_class", "accesslog")}  # fmt: skip
+        calls["app"] = self.load()
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setattr("gunicorn.app.base.BaseApplication.run", fake_run)
+    assert main(["serve", "--port", "8123", "--workers", "3", "--threads", "5"]) == 0
+    cfg = calls["cfg"]
+    assert cfg["bind"] == ["127.0.0.1:8123"] and (cfg["workers"], cfg["threads"]) == (3, 5)
+    assert cfg["worker_class"] == "gthread" and cfg["accesslog"] is None
+    assert calls["app"].config["HAH_MIGRATE"] is False
+    assert calls["app"].url_map.bind("x").match("/api/openapi.json")
+    calls["app"].extensions["hah_db"].dispose()
+
+
+def test_the_development_server_is_behind_dev(db_url, monkeypatch):
     calls: dict[str, Any] = {}
 
     def fake_run_simple(host, port, app, **kw):
@@ -62,7 +84,7 @@ def test_serve_builds_the_app_and_runs_it(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("SECRET_KEY", "k")
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
-    assert main(["serve", "--port", "8123"]) == 0
+    assert main(["serve", "--dev", "--port", "8123"]) == 0
     assert calls["port"] == 8123 and calls["host"] == "127.0.0.1" and calls["threaded"]
     assert calls["app"].url_map.bind("x").match("/api/openapi.json")
     calls["app"].extensions["hah_db"].dispose()

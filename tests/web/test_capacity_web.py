@@ -4,6 +4,7 @@ the results per census (every simulated rota checked: 0 violations) and the two 
 from __future__ import annotations
 
 import importlib.util
+import time
 from html import unescape
 from pathlib import Path
 
@@ -34,15 +35,40 @@ def _start_from_page(c, form=FORM) -> int:
     return int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])
 
 
+def _wait_running(c, run_id: int) -> None:
+    """Until the worker has started the run (stopped while queued, it is cancelled instead)."""
+    deadline = time.monotonic() + 30
+    while c.get(f"/api/capacity/{run_id}").get_json()["state"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def _params(**extra):
     from web.services.capacity import parse_params
 
     return parse_params({"sizes": [8], "seeds": 1, "time_limit_s": 1, **extra})
 
 
-def test_a_tiny_sweep_from_the_page_ends_with_the_answer_table_and_charts(app, as_role, db):
-    from web.models import CapacityRun
+def test_a_tiny_sweep_from_the_page_ends_with_the_answer_table_and_charts(app, as_role, db,
+                                                                          db_url):  # fmt: skip
+    import dataclasses
+    import threading
 
+    from web.models import CapacityRun
+    from web.services.capacity import make_capacity_runner
+
+    # The run starts only once the page has been seen while it is active: a thread runner
+    # could otherwise finish a sweep this small before the first poll.
+    gate = threading.Event()
+    runner = make_capacity_runner("thread", db_url)
+    real = runner.work.run
+
+    def gated(url: str, row_id: int, attempt: int | None) -> None:
+        gate.wait(60)
+        real(url, row_id, attempt)
+
+    runner.work = dataclasses.replace(runner.work, run=gated)
+    app.extensions["hah_capacity_runner"] = runner
     c = as_role("ops")
     assert 'href="/ops/capacity/"' in c.get("/ops/").get_data(as_text=True)
     form_page = c.get("/ops/capacity/").get_data(as_text=True)
@@ -51,12 +77,12 @@ def test_a_tiny_sweep_from_the_page_ends_with_the_answer_table_and_charts(app, a
     page = c.get(f"/ops/capacity/{run_id}")
     html = page.get_data(as_text=True)
     assert 'data-active="1"' in html and f'data-status-url="/api/capacity/{run_id}"' in html
-    assert '<script src="/static/capacity.js"' in html and "<script>" not in html
+    assert '<script src="/static/capacity.js?v=' in html and "<script>" not in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     first = c.get(f"/api/capacity/{run_id}").get_json()
     assert first["state"] in ("queued", "running") and first["total"] == 2
     assert c.get(f"/ops/capacity/{run_id}/chart/capacity.svg").status_code == 404  # not yet
-
+    gate.set()
     assert _runner(app).wait(run_id, 180)
     status = c.get(f"/api/capacity/{run_id}").get_json()
     assert status["state"] == "done", status
@@ -110,6 +136,7 @@ def test_stop_keeps_what_was_solved(app, as_role, db, db_url):
     assert r.status_code == 202, r.get_json()
     run_id = r.get_json()["id"]
     assert r.get_json()["total"] == 8
+    _wait_running(c, run_id)
     stop = c.post(f"/ops/capacity/{run_id}/stop", data={"csrf_token": csrf(c)})
     assert stop.status_code == 302
     assert "Stopping capacity run" in text_of(c.get(stop.headers["Location"]))
@@ -263,7 +290,7 @@ def test_a_tiny_month_from_the_page_ends_with_totals_days_and_chart(app, as_role
     run_id = _start_from_page(c, MONTH_FORM)
     html = c.get(f"/ops/capacity/{run_id}").get_data(as_text=True)
     assert f"Simulated month {run_id}" in html and 'data-active="1"' in html
-    assert '<script src="/static/capacity.js"' in html
+    assert '<script src="/static/capacity.js?v=' in html
     first = c.get(f"/api/capacity/{run_id}").get_json()
     assert first["kind"] == "month" and first["total"] == 2
     assert first["params"]["days"] == 2 and first["params"]["census"] == 8
@@ -463,6 +490,7 @@ def test_the_api_stops_a_run_keeping_what_was_solved(app, as_role, db, db_url):
     headers = {"X-CSRF-Token": csrf(c)}
     body = {"sizes": [8, 10, 12, 14], "seeds": 2, "time_limit_s": 2, "scenario": TINY}
     run_id = c.post("/api/capacity", json=body, headers=headers).get_json()["id"]
+    _wait_running(c, run_id)
     r = c.post(f"/api/capacity/{run_id}/stop", headers=headers)
     assert r.status_code == 202 and r.get_json()["stop_requested"]
     assert _runner(app).wait(run_id, 120)

@@ -54,6 +54,9 @@ ROUTES = [
     ("GET", "/api/capacity/<int:run_id>", {OPS}),
     ("POST", "/api/capacity/<int:run_id>/stop", {OPS}),
     ("GET", "/api/openapi.json", PUBLIC),
+    ("GET", "/healthz", PUBLIC),
+    ("GET", "/readyz", PUBLIC),
+    ("GET", "/metrics", PUBLIC),  # loopback or a token only (tests/web/test_serving.py)
     ("GET", "/api/me", {C, N, OPS}),
     ("GET", "/api/days", {C, OPS}),
     ("GET", "/api/days/<date>", {C, OPS}),

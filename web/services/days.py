@@ -4,14 +4,19 @@ The uploaded files are validated by the very readers the command line uses
 (``scheduler.domain.formats.day.read_day``), straight from memory under the names they were
 uploaded as, so a coordinator sees the same "file, row, column: why" messages as
 ``hah solve`` would print. Nothing is written to disk.
-Nothing is stored unless both files are clean. The stored bytes are read back the same way
+Nothing is stored unless both files are clean, and a day larger than the service's limits
+(``DayLimits``: ``HAH_MAX_VISITS``, ``HAH_MAX_SHIFTS``) is refused before it is even parsed,
+so an upload of a whole county's year cannot hold a worker for minutes or make a board of
+a hundred megabytes. The stored bytes are read back the same way
 whenever a page or a job needs the day, with a small per-process cache keyed by import id
 (imports never change once stored), keyed by a hash of the files.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,6 +34,35 @@ from scheduler.domain.model import Problem, Shift, Visit
 from scheduler.domain.problem import build_problem
 from web.models import Day, DayImport, User
 from web.services import audit
+
+
+@dataclass(frozen=True)
+class DayLimits:
+    """The largest day an import may hold (far above a real day: the sample day has 1,070
+    visits and 52 shifts)."""
+
+    visits: int = 5000
+    shifts: int = 500
+
+
+def _records(data: bytes, limit: int) -> int:
+    """How many data rows a CSV file has, counted exactly only when a cheap count of its
+    lines says it may be over ``limit`` (a quoted cell may hold a line break)."""
+    if data.count(b"\n") <= limit:
+        return min(limit, max(0, data.count(b"\n")))
+    text = data.decode("utf-8-sig", errors="replace")
+    return max(0, sum(1 for row in csv.reader(io.StringIO(text)) if row) - 1)
+
+
+def check_size(upload: Upload, limit: int, what: str, setting: str, fallback: str) -> None:
+    """Refuse (``InputError``) a file with more than ``limit`` rows, before reading it."""
+    n = _records(upload.data, limit)
+    if n > limit:
+        raise InputError([InputIssue(
+            _safe_name(upload.name, fallback), None, None,
+            f"{n:,} {what}: a day may hold at most {limit:,} ({setting}); "
+            "is this the right file?",
+        )])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,11 +99,18 @@ def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[
     return read_day(_source(visits, "visits.csv"), _source(clinicians, "clinicians.csv"))
 
 
-def visits_from_careplans(day: date, patients: Upload, careplans: Upload) -> Upload:
+def visits_from_careplans(day: date, patients: Upload, careplans: Upload,
+                          limits: DayLimits | None = None) -> Upload:  # fmt: skip
     """The day's visits.csv expanded from care plans (as ``hah visits`` does), so a
     coordinator can import patients.csv + careplans.csv + the date instead of visits.csv.
-    Raises ``InputError`` naming the uploaded files, rows and columns."""
+    Raises ``InputError`` naming the uploaded files, rows and columns (or, for a caseload
+    of more patients than a day may have visits, the limit)."""
     from scheduler.domain.careplan import expand, read_caseload, visits_csv_text
+
+    limits = limits or DayLimits()
+    check_size(patients, limits.visits, "patients", "HAH_MAX_VISITS", "patients.csv")
+    check_size(careplans, 10 * limits.visits, "care plan rows", "HAH_MAX_VISITS",
+               "careplans.csv")  # fmt: skip
 
     plans_file = _source(careplans, "careplans.csv")
     people, plans = read_caseload(_source(patients, "patients.csv"), plans_file)
@@ -104,10 +145,26 @@ def import_day(
     clinicians: Upload,
     user: User | None,
     ip: str = "",
+    *,
+    limits: DayLimits | None = None,
 ) -> DayImport:
     """Validate and store a day's files; raises ``InputError`` (and stores nothing) if any
-    issue is found. The refusal is audited by the caller, whose transaction is rolled back."""
+    issue is found, or the day is larger than ``limits``. The refusal is audited by the
+    caller, whose transaction is rolled back."""
+    limits = limits or DayLimits()
+    check_size(visits, limits.visits, "visits", "HAH_MAX_VISITS", "visits.csv")
+    check_size(clinicians, limits.shifts, "shifts", "HAH_MAX_SHIFTS", "clinicians.csv")
     v, s = _read(visits, clinicians)
+    too_many = [
+        InputIssue(_safe_name(up.name, name), None, None,
+                   f"{n:,} {what}: a day may hold at most {limit:,} ({setting})")
+        for up, name, n, limit, what, setting in (
+            (visits, "visits.csv", len(v), limits.visits, "visits", "HAH_MAX_VISITS"),
+            (clinicians, "clinicians.csv", len(s), limits.shifts, "shifts", "HAH_MAX_SHIFTS"),
+        ) if n > limit
+    ]  # fmt: skip
+    if too_many:
+        raise InputError(too_many)
     issues = _date_issues(day, s, _safe_name(clinicians.name, "clinicians.csv"))
     if issues:
         raise InputError(issues)

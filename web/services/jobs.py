@@ -5,15 +5,20 @@ The web request only creates a ``SolveJob`` row and hands its id to a runner; th
 ``hah solve`` (``scheduler.usecases.plan_day``: the solver, then the independent checker),
 with a progress callback that writes the best-so-far into the row (at most once a second)
 and a stopping rule that reads the row's ``stop_requested`` flag (at most twice a second),
-and stores the rota as a draft ``RotaVersion``. Because all
-state goes through the database, any web process can show progress or stop any job, and a
-page polling ``/api/jobs/<id>`` sees the same numbers as the coordinator's board.
+and stores the rota as a draft ``RotaVersion``. Because all state goes through the database,
+any web process can show progress or stop any job, and a page polling ``/api/jobs/<id>``
+sees the same numbers as the coordinator's board.
 
-Runners (``web.services.runners``): by default each job is solved in a separate Python
-process, so the search's memory and any crash stay out of the web server and the server keeps
-answering while the search holds a core; or in a thread (a demo on one process). Either way
-one job at a time: the machine has two cores, so a second concurrent solve would only slow
-both.
+Runners (``web.services.runners``): by default the job goes onto a Redis queue and a ``hah
+worker`` process (on this machine or another) solves it, so the web processes only answer
+pages and as many solves run at once as there are workers; or in a thread of the web process
+(tests, a single-process demo).
+
+The database holds the rules, whichever process asks: one active (queued or running) job per
+day is a partial unique index (migration 0005), so two Generates at once make one job and
+the other is refused; a running job whose worker stopped sending heartbeats is taken back by
+the reaper (``web.services.reaper``); Stop works in every active state (a queued job is
+cancelled, a running one stops keeping the best so far, a dead one is marked stopped).
 """
 
 from __future__ import annotations
@@ -25,27 +30,31 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.domain.model import Problem
 from scheduler.usecases.plan_day import Progress
-from web.models import Day, DayImport, RotaVersion, SolveJob, User, utcnow
+from web.models import ACTIVE_STATES, Day, DayImport, RotaVersion, SolveJob, User, utcnow
 from web.services import audit, runners
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running")
+ACTIVE = ACTIVE_STATES
 #: "Keep the plan": in a re-optimisation a visit changes clinician or place only when that
 #: saves at least this many minutes of travel.
 KEEP_PLAN_MIN = 15
-#: Grace beyond a job's own time limit before a silent active job counts as abandoned (its
-#: worker died with the server, say). Generous: before the first rota on a
-#: 1,100-visit day the worker can be silent for a while.
+#: Kept for callers of the old name: a job silent this long past its limit was "abandoned".
+#: Liveness is now the heartbeat (``runners.DEAD_S``).
 STALE_GRACE_S = 600
 
 
 class JobError(ValueError):
     """A solve cannot be started or stopped as asked."""
+
+
+def _busy_message(busy: SolveJob) -> str:
+    return f"job {busy.id} is still {busy.state} for this day; wait or stop it"
 
 
 def start_job(
@@ -58,39 +67,51 @@ def start_job(
     *,
     base: RotaVersion | None = None,
     keep_plan_min: int | None = None,
+    dead_s: float = runners.DEAD_S,
 ) -> SolveJob:
     """A queued job for the day's latest import; refuses a second job for a day still solving.
 
-    An active job that has been silent far past its time limit is marked failed first, so a
-    worker lost in a server restart cannot block the day for ever. The caller commits, then
-    hands ``job.id`` to a runner (the worker must see the row).
+    A running job whose worker has gone silent (no heartbeat for ``dead_s``) is marked
+    failed first, so a worker lost in a crash cannot block the day. The insert is checked by
+    the database's one-active-job-per-day index, so of two requests at once exactly one
+    makes a job. The caller commits, then hands ``job.id`` to a runner.
     """
+    if base is not None and base.import_id != imp.id:
+        raise JobError(f"version {base.id} was made from older files: generate afresh")
     now = utcnow()
     active = session.scalars(
         select(SolveJob).where(SolveJob.day_id == day.id, SolveJob.state.in_(ACTIVE))
     ).all()
     busy = None
     for old in active:
-        if is_stale(old, now):
+        if is_stale(old, now, dead_s):
             old.state, old.finished_at = "failed", now
-            old.error = "abandoned: its worker stopped reporting (server restarted?)"
+            old.error = "abandoned: its worker stopped reporting (killed, or its machine lost)"
         else:
             busy = old
     if busy is not None:
-        raise JobError(f"job {busy.id} is still {busy.state} for this day; wait or stop it")
+        raise JobError(_busy_message(busy))
+    session.flush()
     job = SolveJob(
         day_id=day.id,
         import_id=imp.id,
         state="queued",
+        attempt=1,
         time_limit_s=float(time_limit_s),
         created_by_id=user.id if user else None,
         base_version_id=base.id if base is not None else None,
         keep_plan_min=keep_plan_min if base is not None else None,
     )
-    if base is not None and base.import_id != imp.id:
-        raise JobError(f"version {base.id} was made from older files: generate afresh")
     session.add(job)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request made the day's job between our read and our insert. (No savepoint:
+        # SQLite's driver mishandles them; the whole transaction goes, and the caller's
+        # commit of nothing is harmless.)
+        session.rollback()
+        raise JobError("another job for this day has just been started; wait or stop it"
+                       ) from None  # fmt: skip
     what = (
         ""
         if base is None
@@ -104,22 +125,43 @@ def start_job(
     return job
 
 
-def request_stop(session: Session, job: SolveJob, user: User | None, ip: str = "") -> None:
-    """Ask the worker to stop; it keeps the best rota found so far and stores it as a draft."""
+def request_stop(session: Session, job: SolveJob, user: User | None, ip: str = "",
+                 *, dead_s: float = runners.DEAD_S) -> str:  # fmt: skip
+    """Stop a job in any active state; returns what was done.
+
+    - queued: ``cancelled`` at once (the caller takes it off the queue; a worker that picks
+      it up anyway finds it cancelled);
+    - running: the worker's stop flag, so it keeps the best rota so far as a draft;
+    - running but dead (no heartbeat for ``dead_s``): ``stopped`` at once, with nothing kept.
+    """
     if job.state not in ACTIVE:
         raise JobError(f"job {job.id} has already finished ({job.state})")
+    now = utcnow()
     job.stop_requested = True
-    audit.record(session, user, "solve_stop", f"job {job.id}", ip)
+    if job.state == "queued":
+        job.state, job.finished_at = "cancelled", now
+        job.error = "cancelled before a worker started it"
+        done = "cancelled"
+    elif is_stale(job, now, dead_s):
+        job.state, job.finished_at = "stopped", now
+        job.error = "stopped: its worker had stopped reporting, so no rota was kept"
+        done = "stopped"
+    else:
+        done = "stopping"
+    audit.record(session, user, "solve_stop", f"job {job.id}: {done}", ip)
+    return done
 
 
-def is_stale(job: SolveJob, now: datetime) -> bool:
-    """Active, but no sign of life for longer than its time limit plus ``STALE_GRACE_S``."""
-    last = job.heartbeat_at or job.created_at
-    return (
-        job.state in ACTIVE
-        and last is not None
-        and (now - last).total_seconds() > job.time_limit_s + STALE_GRACE_S
-    )
+def last_sign_of_life(row: Any) -> datetime | None:
+    """When a job or run last showed it was alive (a heartbeat, or its creation)."""
+    return row.heartbeat_at or row.started_at or row.created_at
+
+
+def is_stale(job: Any, now: datetime, dead_s: float = runners.DEAD_S) -> bool:
+    """Running, but no heartbeat for ``dead_s``: its worker was killed or its machine lost.
+    (A queued job is waiting for a worker, which is not a fault of the job.)"""
+    last = last_sign_of_life(job)
+    return job.state == "running" and last is not None and (now - last).total_seconds() > dead_s
 
 
 def _seconds(a: datetime | None, b: datetime) -> float | None:
@@ -135,7 +177,6 @@ def job_status(job: SolveJob) -> dict[str, Any]:
         left = round(max(0.0, job.time_limit_s - elapsed), 1)
     elif job.state == "queued":
         left = job.time_limit_s
-    stale = is_stale(job, now)
     return {
         "id": job.id,
         "state": job.state,
@@ -148,18 +189,22 @@ def job_status(job: SolveJob) -> dict[str, Any]:
         "tasks_total": job.tasks_total,
         "rota_version_id": job.rota_version_id,
         "error": job.error or None,
-        "stale": stale,
+        "stale": is_stale(job, now),
+        "attempt": job.attempt,
     }
 
 
 # --- the worker ------------------------------------------------------------------------------
 
 
-def run_job(db_url: str, job_id: int) -> None:
-    """Solve one job end to end (in a worker process or thread); never raises.
+def run_job(db_url: str, job_id: int, attempt: int | None = None, *,
+            watch_parent: bool = False) -> None:  # fmt: skip
+    """Solve one job end to end (in a queue worker or a thread); never raises.
 
-    Imports of the use case are local so the web process itself never loads the solver (and
-    OR-Tools) when the process runner is used.
+    ``attempt`` is the attempt the worker was handed (None: the row's current one); the
+    worker claims the row for it, keeps a lease on it (heartbeats) while solving, and stores
+    the draft only if the row is still its own. Imports of the use case are local so the web
+    process itself never loads the solver (and OR-Tools) when the queue is used.
     """
     from scheduler.usecases.plan_day import SolveOptions, StopWhen, WarmStart, plan_day
     from web.db import Database, get_or_fail
@@ -167,78 +212,87 @@ def run_job(db_url: str, job_id: int) -> None:
     from web.services.rotas import save_draft
 
     db = Database(db_url)
+    owned: int | None = None
+    t0 = time.monotonic()
     try:
-        with db.session() as s:
-            job = s.get(SolveJob, job_id)
-            if job is None:
-                return
-            if not runners.claim(job):
-                s.commit()
-                return
-            imp = get_or_fail(s, DayImport, job.import_id)
-            time_limit = job.time_limit_s
-            s.commit()
-            problem = problem_for(imp)
-            job.tasks_total = sum(v.staff for v in problem.visits)
-            base = s.get(RotaVersion, job.base_version_id) if job.base_version_id else None
-            plan = _base_plan(problem, base) if base is not None else None
-            keep_plan_min = job.keep_plan_min
-            s.commit()
-
-        last = {"progress": 0.0}
-        should_stop = runners.StopFlag(db, SolveJob, job_id)
-
-        def progress(p: Progress) -> None:
-            now = time.monotonic()
-            if now - last["progress"] < 1.0:
-                return
-            last["progress"] = now
+        owned = runners.claim(db, SolveJob, job_id, attempt)
+        if owned is None:
+            return
+        with runners.Lease(db, SolveJob, job_id, owned, watch_parent=watch_parent) as lease:
             with db.session() as s:
-                row = get_or_fail(s, SolveJob, job_id)
-                if p.objective is not None:
-                    row.best_cost = int(p.objective)
-                row.tasks_placed = int(p.tasks_placed)
-                row.heartbeat_at = utcnow()
+                job = get_or_fail(s, SolveJob, job_id)
+                imp = get_or_fail(s, DayImport, job.import_id)
+                time_limit = job.time_limit_s
+                problem = problem_for(imp)
+                job.tasks_total = sum(v.staff for v in problem.visits)
+                base = s.get(RotaVersion, job.base_version_id) if job.base_version_id else None
+                plan = _base_plan(problem, base) if base is not None else None
+                keep_plan_min = job.keep_plan_min
                 s.commit()
 
-        options = SolveOptions(time_limit_s=time_limit)
-        stop = StopWhen(should_stop)
-        if plan is None:
-            rota = plan_day(problem, options, progress=progress, stop=stop).rota
-            note, locks, parent_id = f"generated ({time_limit:g} s)", None, None
-        else:
-            options = replace(options, minimal_change_min=keep_plan_min)
-            rota = plan_day(
-                plan.problem, options, progress=progress, stop=stop,
-                warm_start=WarmStart(plan.routes, plan.starts),
-            ).rota  # fmt: skip
-            on = {(v, r.clinician_id) for r in rota.routes for v in r.visit_ids}
-            locks = [x for x in plan.locks if (x["visit_id"], x["clinician_id"]) in on]
-            note = f"re-optimised around {len(locks)} lock(s), " + (
-                f"keeping the plan (moves only for ≥ {keep_plan_min} min saved)"
-                if keep_plan_min else "free search"
-            )  # fmt: skip
-            parent_id = plan.version_id
-        with db.session() as s:
-            job = get_or_fail(s, SolveJob, job_id)
-            imp = get_or_fail(s, DayImport, job.import_id)
-            user = s.get(User, job.created_by_id) if job.created_by_id else None
-            parent = s.get(RotaVersion, parent_id) if parent_id else None
-            version = save_draft(s, imp, rota, user, parent=parent, note=note, locks=locks)
-            job.rota_version_id = version.id
-            job.tasks_placed = sum(len(r.visit_ids) for r in rota.routes)
-            job.state = "stopped" if (job.stop_requested or should_stop()) else "done"
-            job.finished_at = job.heartbeat_at = utcnow()
-            audit.record(
-                s, user, "solve_done",
-                f"job {job.id} {job.state}: draft {version.id}, "
-                f"{version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} "
-                f"visits, {len(version.violations)} violations",
-            )  # fmt: skip
-            s.commit()
+            last = {"progress": 0.0}
+            should_stop = runners.StopFlag(db, SolveJob, job_id, lease=lease)
+
+            def progress(p: Progress) -> None:
+                now = time.monotonic()
+                if now - last["progress"] < 1.0:
+                    return
+                last["progress"] = now
+                with db.session() as s:
+                    if not runners.owns(s, SolveJob, job_id, owned):
+                        return
+                    row = get_or_fail(s, SolveJob, job_id)
+                    if p.objective is not None:
+                        row.best_cost = int(p.objective)
+                    row.tasks_placed = int(p.tasks_placed)
+                    s.commit()
+
+            options = SolveOptions(time_limit_s=time_limit)
+            stop = StopWhen(should_stop)
+            if plan is None:
+                rota = plan_day(problem, options, progress=progress, stop=stop).rota
+                note, locks, parent_id = f"generated ({time_limit:g} s)", None, None
+            else:
+                options = replace(options, minimal_change_min=keep_plan_min)
+                rota = plan_day(
+                    plan.problem, options, progress=progress, stop=stop,
+                    warm_start=WarmStart(plan.routes, plan.starts),
+                ).rota  # fmt: skip
+                on = {(v, r.clinician_id) for r in rota.routes for v in r.visit_ids}
+                locks = [x for x in plan.locks if (x["visit_id"], x["clinician_id"]) in on]
+                note = f"re-optimised around {len(locks)} lock(s), " + (
+                    f"keeping the plan (moves only for ≥ {keep_plan_min} min saved)"
+                    if keep_plan_min else "free search"
+                )  # fmt: skip
+                parent_id = plan.version_id
+            if lease.lost:
+                log.warning("solve job %s: lost to another attempt; nothing stored", job_id)
+                return
+            with db.session() as s:
+                if not runners.owns(s, SolveJob, job_id, owned):
+                    log.warning("solve job %s: no longer ours; nothing stored", job_id)
+                    return
+                job = get_or_fail(s, SolveJob, job_id)
+                imp = get_or_fail(s, DayImport, job.import_id)
+                user = s.get(User, job.created_by_id) if job.created_by_id else None
+                parent = s.get(RotaVersion, parent_id) if parent_id else None
+                version = save_draft(s, imp, rota, user, parent=parent, note=note, locks=locks)
+                job.rota_version_id = version.id
+                job.tasks_placed = sum(len(r.visit_ids) for r in rota.routes)
+                job.state = "stopped" if (job.stop_requested or should_stop()) else "done"
+                job.finished_at = job.heartbeat_at = utcnow()
+                audit.record(
+                    s, user, "solve_done",
+                    f"job {job.id} {job.state}: draft {version.id}, "
+                    f"{version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} "
+                    f"visits, {len(version.violations)} violations",
+                )  # fmt: skip
+                s.commit()
+                log.info("solve job finished", extra={"job_id": job_id, "state": job.state,
+                         "seconds": round(time.monotonic() - t0, 1), "attempt": owned})  # fmt: skip
     except Exception as exc:  # the job row is the only place a coordinator sees errors
         log.exception("solve job %s failed", job_id)
-        runners.record_failure(db, SolveJob, job_id, exc)
+        runners.record_failure(db, SolveJob, job_id, owned, exc)
     finally:
         db.dispose()
 
@@ -283,6 +337,16 @@ def _base_plan(problem: Problem, version: RotaVersion) -> _Plan:
     )
 
 
-def make_runner(kind: str, db_url: str) -> runners.Runner:
-    """The app's solve-job runner (``HAH_JOB_RUNNER``: "process" or "thread")."""
-    return runners.make(kind, db_url, runners.Work(run_job, "web.worker", SolveJob, "solver"))
+def job_timeout(job: SolveJob) -> int:
+    """The most seconds the queue lets a solve run before killing it: its time limit plus
+    ``runners.SOLVE_GRACE_S`` (a 5 s Generate can never run for minutes and hold a worker)."""
+    return int(job.time_limit_s + runners.SOLVE_GRACE_S)
+
+
+WORK = runners.Work(run_job, SolveJob, "solve", "web.tasks.solve", job_timeout)
+
+
+def make_runner(kind: str, db_url: str,
+                queue: runners.QueueSettings | None = None) -> runners.Runner:  # fmt: skip
+    """The app's solve-job runner (``HAH_JOB_RUNNER``: "queue" or "thread")."""
+    return runners.make(kind, db_url, WORK, queue)

@@ -3,7 +3,7 @@ that sweeps (or simulates) into it. Nothing here imports Flask.
 
 The same pattern as solve jobs (``web.services.jobs``): the request validates the parameters
 (``params``) and creates a ``CapacityRun`` (``runs``); a runner hands its id to a worker (by
-default a separate interpreter, ``python -m web.capacity_worker RUN_ID``) which calls the use
+default a ``hah worker`` process taking it off the Redis queue) which calls the use
 case ``scheduler.usecases.capacity.sweep.sweep`` (or ``.month.simulate_month``) with a
 ``progress`` callback that writes days solved into the row and a ``should_stop`` that reads
 the row's ``stop_requested`` flag (``worker``), then stores the results as JSON in the row

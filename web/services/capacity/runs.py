@@ -1,8 +1,9 @@
 """Starting, stopping and watching capacity runs: one at a time across the whole service (a
-sweep keeps the machine's cores busy, and a second would only slow both), an abandoned run
-failed when its worker stops reporting, a new run re-using an earlier run's folder when the
-scenario and time limit match (so re-running a stopped sweep solves only the days not yet
-solved)."""
+sweep keeps the machine's cores busy, and a second would only slow both; the database's
+partial unique index on ``lane`` enforces it, whichever process asks), an abandoned run
+failed when its worker stops sending heartbeats, a new run re-using an earlier run's folder
+when the scenario and time limit match (so re-running a stopped sweep solves only the days
+not yet solved)."""
 
 from __future__ import annotations
 
@@ -13,29 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from web.models import CapacityRun, User, utcnow
-from web.services import audit
+from web.models import ACTIVE_STATES, CapacityRun, User, utcnow
+from web.services import audit, runners
 from web.services.capacity.params import SAMPLE, kind_of
-from web.services.jobs import STALE_GRACE_S
+from web.services.jobs import is_stale as _job_is_stale
 
-ACTIVE = ("queued", "running")
+ACTIVE = ACTIVE_STATES
 
 
 class CapacityError(ValueError):
     """A run cannot be started or stopped as asked (another is active, it has finished)."""
 
 
-def is_stale(run: CapacityRun, now: datetime) -> bool:
-    """Active, but silent for longer than a day's time limit plus the jobs' grace."""
-    last = run.heartbeat_at or run.created_at
-    limit = float(run.params.get("time_limit_s", 30)) if run.params else 30.0
-    return (
-        run.state in ACTIVE
-        and last is not None
-        and (now - last).total_seconds() > limit + STALE_GRACE_S
-    )
+def is_stale(run: CapacityRun, now: datetime, dead_s: float = runners.DEAD_S) -> bool:
+    """Running, but no heartbeat for ``dead_s``: its worker was killed or its machine lost."""
+    return _job_is_stale(run, now, dead_s)
 
 
 def active_run(session: Session) -> CapacityRun | None:
@@ -45,10 +41,15 @@ def active_run(session: Session) -> CapacityRun | None:
     for run in session.scalars(select(CapacityRun).where(CapacityRun.state.in_(ACTIVE))):
         if is_stale(run, now):
             run.state, run.finished_at = "failed", now
-            run.error = "abandoned: its worker stopped reporting (server restarted?)"
+            run.error = "abandoned: its worker stopped reporting (killed, or its machine lost)"
         else:
             busy = run
+    session.flush()
     return busy
+
+
+def _busy(busy: CapacityRun) -> str:
+    return f"capacity run {busy.id} is still {busy.state}; wait for it or stop it first"
 
 
 def _results_dir(session: Session, params: Mapping[str, Any], base: Path, run_id: int) -> str:
@@ -81,11 +82,10 @@ def start_run(
     ``run.id`` to a runner."""
     busy = active_run(session)
     if busy is not None:
-        raise CapacityError(
-            f"capacity run {busy.id} is still {busy.state}; wait for it or stop it first"
-        )
+        raise CapacityError(_busy(busy))
     run = CapacityRun(
         state="queued",
+        attempt=1,
         params=dict(params),
         progress_done=0,
         progress_total=(
@@ -96,7 +96,12 @@ def start_run(
         created_by_id=user.id if user else None,
     )
     session.add(run)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # another request started one between our read and our insert
+        session.rollback()
+        raise CapacityError("another capacity run has just been started; wait for it or "
+                            "stop it first") from None  # fmt: skip
     run.results_dir = _results_dir(session, params, Path(results_base), run.id)
     if kind_of(params) == "month":
         what = (f"month of {params['days']} day(s), census {params['census']}, mean stay "
@@ -111,12 +116,27 @@ def start_run(
     return run
 
 
-def request_stop(session: Session, run: CapacityRun, user: User | None, ip: str = "") -> None:
-    """Ask the worker to stop; the days solved so far are kept and summarised."""
+def request_stop(session: Session, run: CapacityRun, user: User | None, ip: str = "",
+                 *, dead_s: float = runners.DEAD_S) -> str:  # fmt: skip
+    """Stop a run in any active state (returns what was done): a queued one is cancelled, a
+    running one asked to stop (the days solved so far are kept and summarised), a dead one
+    (no heartbeat for ``dead_s``) marked stopped at once."""
     if run.state not in ACTIVE:
         raise CapacityError(f"capacity run {run.id} has already finished ({run.state})")
+    now = utcnow()
     run.stop_requested = True
-    audit.record(session, user, "capacity_stop", f"run {run.id}", ip)
+    if run.state == "queued":
+        run.state, run.finished_at = "cancelled", now
+        run.error = "cancelled before a worker started it"
+        done = "cancelled"
+    elif is_stale(run, now, dead_s):
+        run.state, run.finished_at = "stopped", now
+        run.error = "stopped: its worker had stopped reporting"
+        done = "stopped"
+    else:
+        done = "stopping"
+    audit.record(session, user, "capacity_stop", f"run {run.id}: {done}", ip)
+    return done
 
 
 def recent_runs(session: Session, limit: int = 50) -> list[CapacityRun]:
@@ -159,6 +179,8 @@ def run_status(run: CapacityRun) -> dict[str, Any]:
         "estimate_s_left": left,
         "error": run.error or None,
         "stale": is_stale(run, now),
+        "attempt": run.attempt,
+        "ray": p.get("ray_address") or None,
         "created_at": run.created_at.isoformat(timespec="seconds") + "Z",
         "params": shown,
         "results": run.results,

@@ -33,7 +33,8 @@ def _sweep(
     result = sweep(
         scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
         time_limit_s=float(params["time_limit_s"]), level=level_of(params),
-        workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+        workers=int(params.get("workers", 1)), ray_address=params.get("ray_address") or None,
+        progress=progress, should_stop=should_stop,
     )  # fmt: skip
     results = serialise(result)
     done = sum(c.days for c in result.summaries)
@@ -50,68 +51,84 @@ def _month(
     result = simulate_month(
         scenario, folder, spec=month_spec_of(params), seed=int(params.get("seed", 0)),
         time_limit_s=float(params["time_limit_s"]), level=level_of(params),
-        workers=int(params.get("workers", 1)), progress=progress, should_stop=should_stop,
+        workers=int(params.get("workers", 1)), ray_address=params.get("ray_address") or None,
+        progress=progress, should_stop=should_stop,
     )  # fmt: skip
     t = result.totals
     return serialise_month(result), t.days_solved, f"{t.days_ok} day(s) at the service level"
 
 
-def run_capacity(db_url: str, run_id: int) -> None:
-    """Sweep (or simulate the month of) one run end to end (in a worker process or thread);
-    never raises."""
+def run_capacity(db_url: str, run_id: int, attempt: int | None = None, *,
+                 watch_parent: bool = False) -> None:  # fmt: skip
+    """Sweep (or simulate the month of) one run end to end (in a queue worker or a thread);
+    never raises. Claimed, leased and stored only while owned, as ``run_job`` does; a run
+    re-queued after its worker died resumes from the days already in its folder."""
     db = Database(db_url)
+    owned: int | None = None
     try:
-        with db.session() as s:
-            run = s.get(CapacityRun, run_id)
-            if run is None:
-                return
-            if not runners.claim(run):
-                s.commit()
-                return
-            params = dict(run.params)
-            folder = Path(run.results_dir)
-            s.commit()
-
-        scenario = scenario_from_text(params["scenario"])
-        last = {"progress": 0.0}
-        should_stop = runners.StopFlag(db, CapacityRun, run_id, heartbeat_s=10.0)
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - last["progress"] < 1.0 and done < total:
-                return
-            last["progress"] = now
-            should_stop.beat()
+        owned = runners.claim(db, CapacityRun, run_id, attempt)
+        if owned is None:
+            return
+        with runners.Lease(db, CapacityRun, run_id, owned, watch_parent=watch_parent) as lease:
             with db.session() as s:
                 run = get_or_fail(s, CapacityRun, run_id)
-                run.progress_done, run.progress_total = int(done), int(total)
-                run.heartbeat_at = utcnow()
-                s.commit()
+                params = dict(run.params)
+                folder = Path(run.results_dir)
 
-        work = _month if kind_of(params) == "month" else _sweep
-        results, done, said = work(scenario, folder, params, progress, should_stop)
-        with db.session() as s:
-            run = get_or_fail(s, CapacityRun, run_id)
-            run.results = results
-            run.progress_done = done
-            run.state = "stopped" if (run.stop_requested or should_stop.stopped) else "done"
-            run.finished_at = run.heartbeat_at = utcnow()
-            user = s.get(User, run.created_by_id) if run.created_by_id else None
-            audit.record(
-                s, user, "capacity_done",
-                f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
-                f"{said}, {run.results['violations']} violations",
-            )  # fmt: skip
-            s.commit()
+            scenario = scenario_from_text(params["scenario"])
+            last = {"progress": 0.0}
+            should_stop = runners.StopFlag(db, CapacityRun, run_id, lease=lease)
+
+            def progress(done: int, total: int) -> None:
+                now = time.monotonic()
+                if now - last["progress"] < 1.0 and done < total:
+                    return
+                last["progress"] = now
+                with db.session() as s:
+                    if not runners.owns(s, CapacityRun, run_id, owned):
+                        return
+                    run = get_or_fail(s, CapacityRun, run_id)
+                    run.progress_done, run.progress_total = int(done), int(total)
+                    s.commit()
+
+            work = _month if kind_of(params) == "month" else _sweep
+            results, done, said = work(scenario, folder, params, progress, should_stop)
+            if lease.lost:
+                return
+            with db.session() as s:
+                if not runners.owns(s, CapacityRun, run_id, owned):
+                    return
+                run = get_or_fail(s, CapacityRun, run_id)
+                run.results = results
+                run.progress_done = done
+                run.state = "stopped" if (run.stop_requested or should_stop.stopped) else "done"
+                run.finished_at = run.heartbeat_at = utcnow()
+                user = s.get(User, run.created_by_id) if run.created_by_id else None
+                audit.record(
+                    s, user, "capacity_done",
+                    f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
+                    f"{said}, {run.results['violations']} violations",
+                )  # fmt: skip
+                s.commit()
     except Exception as exc:  # the run row is the only place an ops lead sees errors
         log.exception("capacity run %s failed", run_id)
-        runners.record_failure(db, CapacityRun, run_id, exc)
+        runners.record_failure(db, CapacityRun, run_id, owned, exc)
     finally:
         db.dispose()
 
 
-def make_capacity_runner(kind: str, db_url: str) -> runners.Runner:
-    """``HAH_JOB_RUNNER``'s choice for capacity runs too: "process" (default) or "thread";
-    as a process, ``python -m web.capacity_worker RUN_ID``."""
-    work = runners.Work(run_capacity, "web.capacity_worker", CapacityRun, "capacity")
-    return runners.make(kind, db_url, work)
+def run_timeout(run: CapacityRun) -> int:
+    """The most seconds the queue lets a run take: every day at its time limit plus a
+    minute, one after another, and the solve grace once."""
+    p = run.params or {}
+    days = int(run.progress_total or 1)
+    return int(days * (float(p.get("time_limit_s", 30)) + 60) + runners.SOLVE_GRACE_S)
+
+
+WORK = runners.Work(run_capacity, CapacityRun, "capacity", "web.tasks.capacity", run_timeout)
+
+
+def make_capacity_runner(kind: str, db_url: str,
+                         queue: runners.QueueSettings | None = None) -> runners.Runner:  # fmt: skip
+    """``HAH_JOB_RUNNER``'s choice for capacity runs too: "queue" (default) or "thread"."""
+    return runners.make(kind, db_url, WORK, queue)
