@@ -25,7 +25,7 @@ HUGE_IDS = [2**63, 2**64, 10**40, "9" * 5000]
 class _NoRunner:
     """Jobs and capacity runs are stored but never run: the bodies are what is tested."""
 
-    def submit(self, _id: int) -> None:
+    def submit(self, _id: int, _attempt: int = 1) -> None:
         pass
 
 
