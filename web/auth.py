@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
+from web.models import User
 from web.security import client_ip, current_user, db_session, public, roles
 from web.services import audit
 from web.services.users import authenticate
@@ -102,11 +103,18 @@ def login():
     user = result.user
     audit.record(s, user, "login", "", client_ip())
     s.commit()
+    begin_session(user, via="password")
+    return redirect(_safe_next(request.form.get("next")) or home_url(user.role))
+
+
+def begin_session(user: User, *, via: str) -> None:
+    """Start a fresh session for ``user`` (no fixation: nothing of the old one is kept), signed
+    in ``via`` "password" or "oidc". Every way of signing in ends here."""
     session.clear()
     session["uid"] = user.id
     session["role"] = user.role
+    session["via"] = via
     session.permanent = True
-    return redirect(_safe_next(request.form.get("next")) or home_url(user.role))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -77,6 +77,44 @@ class User(Base):
     clinician_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Set by an admin's reset (or ``hah users reset``): the next sign-in must choose a new
+    #: password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: Single sign-on: the OpenID provider (``iss``) and its subject (``sub``) this account is
+    #: linked to, if any; the pair is unique, so one person at the provider is one account.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),
+    )
+
+
+class UserSession(Base):
+    """A signed-in session, kept on the server: the cookie holds only a random token, of
+    which a SHA-256 is stored here, so a session ends when this row says so (sign-out, a
+    password change, an admin, the idle or absolute timeout) whatever copy of the cookie
+    someone kept. ``data`` is the session's own values (its CSRF token and the like)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: How it was signed in to: "password" or "oidc".
+    via: Mapped[str] = mapped_column(String(20), default="password")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: The absolute end, fixed at sign-in: no activity extends a session past it.
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: Why it ended early: "logout", "password_changed", "admin", "disabled", …
+    revoked_reason: Mapped[str] = mapped_column(String(40), default="")
 
 
 class Day(Base):
