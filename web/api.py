@@ -17,6 +17,7 @@ from web.db import get_or_fail
 from web.errors import json_object, valid_id
 from web.models import Day, DayImport, RotaVersion, SolveJob
 from web.openapi import document
+from web.reads import reads_patient_data
 from web.security import client_ip, current_user, db_session, public, roles, signed_in_user
 from web.services.days import all_days, day_inputs, get_day, latest_import
 from web.services.edits import Edit, EditError, accept, preview
@@ -176,6 +177,7 @@ def stop_job(job_id: int):
 
 @bp.route("/versions/<int:version_id>")
 @roles("coordinator", "ops")
+@reads_patient_data
 def version(version_id: int):
     s = db_session()
     v = s.get(RotaVersion, version_id) or abort(404)
@@ -296,6 +298,7 @@ def reoptimise_version(version_id: int):
 
 @bp.route("/days/<date>/routes/<cid>")
 @roles("coordinator", "nurse", "ops")
+@reads_patient_data
 def route(date: str, cid: str):
     if not may_view_route(signed_in_user(), cid):
         abort(404)
@@ -314,6 +317,7 @@ def route(date: str, cid: str):
 
 @bp.route("/days/<date>/statuses")
 @roles("coordinator", "ops")
+@reads_patient_data
 def statuses(date: str):
     s, d = _day_or_404(date)
     rows = [
@@ -325,6 +329,7 @@ def statuses(date: str):
 
 @bp.route("/versions/<int:version_id>/diff")
 @roles("coordinator", "ops")
+@reads_patient_data
 def version_diff(version_id: int):
     """What changed from ``?from=ID`` (default: the version it was made from, else the latest
     published before it) to this version; both must be of the same day."""

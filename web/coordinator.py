@@ -26,6 +26,7 @@ from scheduler.domain.model import Shift
 from web.db import get_or_fail
 from web.errors import valid_id
 from web.models import Day, DayImport, RotaVersion, SolveJob
+from web.reads import reads_patient_data
 from web.security import client_ip, current_user, db_session, roles, signed_in_user
 from web.services import audit
 from web.services.days import (
@@ -143,6 +144,7 @@ def import_files():
 
 @bp.route("/day/<date>")
 @roles("coordinator")
+@reads_patient_data
 def day(date: str):
     s = db_session()
     d = get_day(s, parse_day(date))

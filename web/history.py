@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from web.db import get_or_fail
 from web.errors import valid_id
 from web.models import AuditLog, Day, DayImport, RotaVersion, User
+from web.reads import reads_patient_data
 from web.security import db_session, roles
 from web.services.days import day_inputs, get_day
 from web.services.diffs import diff_rotas, newest_version, previous_version, shift_words
@@ -74,6 +75,7 @@ def _diff_url(date: str, old: RotaVersion | None, new: RotaVersion) -> str:
 
 @bp.route("/day/<date>/history")
 @roles("coordinator")
+@reads_patient_data
 def day_history(date: str):
     s, d = _day_or_404(date)
     rows = []
@@ -103,6 +105,7 @@ def day_history(date: str):
 
 @bp.route("/day/<date>/diff")
 @roles("coordinator")
+@reads_patient_data
 def diff(date: str):
     s, d = _day_or_404(date)
     new = _version_of_day(s, d, request.args.get("to"))

@@ -21,8 +21,9 @@ from scheduler.domain.who_could_take import who_could_take
 from web.db import get_or_fail
 from web.errors import json_object, valid_id
 from web.models import Day, DayEvent, DayImport, RotaVersion
+from web.reads import reads_patient_data
 from web.security import client_ip, current_user, db_session, roles
-from web.services import audit, clock
+from web.services import clock
 from web.services.clock import from_stamp
 from web.services.days import get_day, problem_for
 from web.services.events import EventError, accept, events_of, input_issues, propose, warning
@@ -108,6 +109,7 @@ def accept_page(event_id: int):
 
 @bp.route("/coordinator/day/<date>/who")
 @roles("coordinator")
+@reads_patient_data
 def who(date: str):
     from flask import render_template
 
@@ -136,8 +138,6 @@ def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str,
     if vid not in problem.visit_index:
         abort(404)
     visit = problem.visits[problem.visit_index[vid]]
-    audit.record(s, current_user(), "who_could_take", f"version {version.id}: {vid}", client_ip())
-    s.commit()
     if visit.staff > 1:
         return [], visit
     rota = rota_from_json(version.rota)
@@ -233,6 +233,7 @@ def api_event(date: str):
 
 @bp.route("/api/events/<int:event_id>")
 @roles("coordinator")
+@reads_patient_data
 def api_event_get(event_id: int):
     e = db_session().get(DayEvent, event_id) or abort(404)
     return jsonify(_event_json(e))
@@ -258,6 +259,7 @@ def api_accept(event_id: int):
 
 @bp.route("/api/days/<date>/live")
 @roles("coordinator", "ops")
+@reads_patient_data
 def api_live(date: str):
     s = db_session()
     d = _day_or_404(s, date)
@@ -268,8 +270,6 @@ def api_live(date: str):
     if published is not None:
         states = visit_states(rota_from_json(published.rota), latest_statuses(s, d), now,
                               {f["visit_id"] for f in flags})  # fmt: skip
-    audit.record(s, current_user(), "live_view", f"{d.date:%Y-%m-%d}", client_ip())
-    s.commit()
     return jsonify(
         now=contract_text(now),
         published_version=published.id if published else None,
@@ -283,6 +283,7 @@ def api_live(date: str):
 
 @bp.route("/api/versions/<int:version_id>/who-could-take/<vid>")
 @roles("coordinator")
+@reads_patient_data
 def api_who(version_id: int, vid: str):
     s = db_session()
     version = s.get(RotaVersion, version_id) or abort(404)

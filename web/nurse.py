@@ -39,6 +39,7 @@ from scheduler.domain.localtime import parse_contract
 from scheduler.domain.model import Shift
 from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, local
+from web.reads import reads_patient_data, record_read
 from web.security import client_ip, db_session, public, roles, signed_in_user
 from web.services import calendar as cal
 from web.services import clock
@@ -144,6 +145,7 @@ def _tabs(s: Session, cid: str, shown: date) -> list[dict]:
 
 @bp.route("/nurse/route/<date>/<cid>")
 @roles("nurse", "coordinator", "ops")
+@reads_patient_data
 def route(date: str, cid: str):
     s, d, version = _route_or_404(date, cid)
     user = signed_in_user()
@@ -304,6 +306,7 @@ def calendar_feed(token: str):
         return NOT_FOUND
     since = service_day(s, user.clinician_id) - timedelta(days=CALENDAR_DAYS_BACK)
     events = cal.events_for(s, user.clinician_id, since)
+    record_read(user, f"nurse.calendar_feed cid={user.clinician_id}")
     body = cal.render(events, f"H@H visits ({user.clinician_id})")
     return Response(
         body,
