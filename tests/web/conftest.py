@@ -173,3 +173,12 @@ def published(db, draft, users):
     publish(db, draft, users["coord"])
     db.commit()
     return draft
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (``tests.support.browser.chromium``), closed after the test."""
+    from tests.support.browser import chromium
+
+    with chromium() as b:
+        yield b

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import playwright.sync_api as playwright_api
 import pytest
 
 from scheduler.domain.samples import SAMPLE_DIR
+from tests.support.browser import sign_in, watch
 from tests.support.web import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DAY,
     PASSWORD,
     assert_checker_clean,
@@ -39,34 +37,15 @@ def server(app, published):
         yield url
 
 
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_nurse_marks_a_visit_done_on_a_phone(server, browser, users, small_rota):
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = context.new_page()
-    errors = _watch(page)
-    _sign_in(page, server, "nurse")
+    errors = watch(page)
+    sign_in(page, server, "nurse")
     page.wait_for_url(f"**/nurse/route/{DAY}/C002")
     first = nurse_visits(small_rota, "C002")[0]
     stop = page.locator(f"#v-{first}")
@@ -85,8 +64,8 @@ def test_nurse_marks_a_visit_done_on_a_phone(server, browser, users, small_rota)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    errors = _watch(page)
-    _sign_in(page, server, "coord")
+    errors = watch(page)
+    sign_in(page, server, "coord")
     page.goto(f"{server}/coordinator/day/{DAY}")
     page.wait_for_selector(f'#map[data-drawn="{len(small_rota.routes)}"]')
     assert "Done" in page.locator("details.route").first.evaluate("e => e.textContent") or (
@@ -105,8 +84,8 @@ def test_coordinator_generates_and_the_page_follows_the_job(server, browser, use
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    errors = _watch(page)
-    _sign_in(page, server, "coord")
+    errors = watch(page)
+    sign_in(page, server, "coord")
     page.goto(f"{server}/coordinator/day/{DAY}")
     page.fill("input[name=seconds]", "2")
     page.get_by_role("button", name="Generate").click()
@@ -192,8 +171,8 @@ def test_a_day_from_import_to_a_nurse_doorstep(bare_server, browser, db):
     base = bare_server
     desk = browser.new_context(viewport={"width": 1366, "height": 900})
     page = desk.new_page()
-    errors = _watch(page)
-    _sign_in(page, base, "coord")
+    errors = watch(page)
+    sign_in(page, base, "coord")
     page.wait_for_url("**/coordinator/")
     page.fill("input[name=date]", DAY)
     page.set_input_files("input[name=visits]", str(SAMPLE / "visits.csv"))
@@ -240,8 +219,8 @@ def test_a_day_from_import_to_a_nurse_doorstep(bare_server, browser, db):
     db.commit()
     phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     nurse = phone.new_page()
-    nurse_errors = _watch(nurse)
-    _sign_in(nurse, base, "sam")
+    nurse_errors = watch(nurse)
+    sign_in(nurse, base, "sam")
     nurse.goto(f"{base}/nurse/route/{DAY}/{route.clinician_id}")
     first = route.visit_ids[0]
     nurse.wait_for_selector('#map[data-drawn="1"]')

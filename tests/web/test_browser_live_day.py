@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import playwright.sync_api as playwright_api
 import pytest
 
 from scheduler.domain.localtime import parse_contract
@@ -21,10 +20,9 @@ from scheduler.domain.running_late import running_late
 from scheduler.domain.samples import SAMPLE_DIR
 from scheduler.domain.who_could_take import who_could_take
 from solver import SolveOptions, solve
+from tests.support.browser import sign_in, watch
 from tests.support.web import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DAY,
     FAST_HASH,
     PASSWORD,
@@ -57,34 +55,12 @@ def sample_day(app, db, users):
     return draft
 
 
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
 
 #: Each live-day answer is a re-plan of the sample day (seconds, more on a loaded machine):
 #: the pages wait for it longer than Playwright's default 30 s.
 WAIT_MS = 120_000
 
 
-def _watch(page) -> list[str]:
-    page.set_default_timeout(WAIT_MS)
-    page.set_default_navigation_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def _nurse(db, cid: str) -> str:
@@ -136,11 +112,11 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
     with live_server(app) as base:
         desk = browser.new_context(viewport={"width": 1366, "height": 900})
         page = desk.new_page()
-        errors = _watch(page)
+        errors = watch(page, WAIT_MS)
 
         # 07:00 — publish the day's rota
         app.config["HAH_NOW"] = f"{DAY}T07:00"
-        _sign_in(page, base, "coord")
+        sign_in(page, base, "coord")
         page.goto(f"{base}/coordinator/day/{DAY}")
         assert "Live day · now 07:00" in page.inner_text("#live")
         page.locator("tr.selected").get_by_role("button", name="Publish").click()
@@ -163,8 +139,8 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
         late_cid = max(risky)[2]
         phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
         nurse = phone.new_page()
-        nurse_errors = _watch(nurse)
-        _sign_in(nurse, base, _nurse(db, late_cid))
+        nurse_errors = watch(nurse)
+        sign_in(nurse, base, _nurse(db, late_cid))
         nurse.goto(f"{base}/nurse/route/{DAY}/{late_cid}")
         nurse.locator("#running-late summary").click()
         nurse.fill("#running-late input[name=minutes]", "40")
@@ -206,8 +182,8 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
         taker = next(r.clinician_id for r in rota3.routes if urgent in r.visit_ids)
         phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
         nurse = phone.new_page()
-        nurse_errors += _watch(nurse)
-        _sign_in(nurse, base, _nurse(db, taker))
+        nurse_errors += watch(nurse)
+        sign_in(nurse, base, _nurse(db, taker))
         nurse.goto(f"{base}/nurse/route/{DAY}/{taker}")
         assert "12 Synthetic Close, St Albans" in nurse.inner_text(f"#v-{urgent}")
         nurse.screenshot(path=str(ARTIFACTS / "live-nurse-urgent.png"))
@@ -236,8 +212,8 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
         told = tell[0]
         phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
         nurse = phone.new_page()
-        nurse_errors += _watch(nurse)
-        _sign_in(nurse, base, _nurse(db, told))
+        nurse_errors += watch(nurse)
+        sign_in(nurse, base, _nurse(db, told))
         nurse.goto(f"{base}/nurse/route/{DAY}/{told}")  # she has seen version 3
         _accept_first_and_publish(page, db)
         v4 = _published(db)
@@ -256,8 +232,8 @@ def test_a_live_day_in_the_browser(app, db, sample_day, browser):
         # the ops lead sees the 2-hour response
         ops = browser.new_context(viewport={"width": 1280, "height": 900})
         ops_page = ops.new_page()
-        ops_errors = _watch(ops_page)
-        _sign_in(ops_page, base, "ops")
+        ops_errors = watch(ops_page)
+        sign_in(ops_page, base, "ops")
         ops_page.goto(f"{base}/ops/day/{DAY}")
         text = ops_page.inner_text("#urgent-response")
         assert "1 of 1 urgent referrals reached within 2 hours" in text

@@ -18,14 +18,11 @@ import io
 import json
 from datetime import date
 
-import playwright.sync_api as playwright_api
 import pytest
 
+from tests.support.browser import sign_in
 from tests.support.web import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DAY,
-    PASSWORD,
     live_server,
     needs_browser,
     nurse_visits,
@@ -119,23 +116,12 @@ def hostile_server(app, db, users, small_rota):
         yield url, renames
 
 
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
 
 def _open(browser, base: str, username: str, path: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(CATCH_MAPS)
     page = context.new_page()
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, base, username)
     page.goto(f"{base}{path}")
     page.wait_for_selector("#map[data-drawn]")
     return context, page

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import playwright.sync_api as playwright_api
-
+from tests.support.browser import sign_in, watch
 from tests.support.web import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DAY,
     FAST_HASH,
     PASSWORD,
@@ -26,12 +23,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 pytestmark = needs_browser
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-
 
 def _move(page, base: str, version_id: int, edit) -> None:
     page.goto(f"{base}/coordinator/day/{DAY}?version={version_id}")
@@ -41,7 +32,8 @@ def _move(page, base: str, version_id: int, edit) -> None:
     page.wait_for_selector("text=The checker finds nothing new")
 
 
-def test_two_coordinators_in_the_browser_rebase_instead_of_undoing(app, db, published, users):
+def test_two_coordinators_in_the_browser_rebase_instead_of_undoing(app, db, published, users,
+                                                                  browser):  # fmt: skip
     from web.models import DayImport, RotaVersion
     from web.services.days import problem_for
     from web.services.rotas import rota_from_json
@@ -52,15 +44,12 @@ def test_two_coordinators_in_the_browser_rebase_instead_of_undoing(app, db, publ
     problem = problem_for(db.get(DayImport, published.import_id))
     a_move, b_move = clean_moves(problem, rota_from_json(published.rota))
     ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    with live_server(app) as base, playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pages = {}
+    with live_server(app) as base:
+        pages, errors_of = {}, {}
         for name in ("coord", "coord2"):
             page = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            _sign_in(page, base, name)
+            errors_of[name] = watch(page)
+            sign_in(page, base, name)
             pages[name] = page
         a, b = pages["coord"], pages["coord2"]
         _move(a, base, published.id, a_move)
@@ -77,8 +66,8 @@ def test_two_coordinators_in_the_browser_rebase_instead_of_undoing(app, db, publ
         b.locator("tr.selected").get_by_role("button", name="Publish").click()
         b.wait_for_selector("text=Published as version 3")
         b.screenshot(path=str(ARTIFACTS / "publish-rebased.png"), full_page=False)
-        browser.close()
     # the refusal is a 409 page, which Chromium logs as a failed load; nothing else may show
+    errors = errors_of["coord"] + errors_of["coord2"]
     assert [e for e in errors if "status of 409" not in e] == []
     assert len(errors) == 1
     db.expire_all()
