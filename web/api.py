@@ -37,7 +37,7 @@ from web.services.rotas import (
     board,
     latest_published,
     made_from,
-    rota_from_json,
+    version_rota,
     versions,
 )
 from web.services.rotas import publish_version as publish_draft
@@ -307,7 +307,7 @@ def route(date: str, cid: str):
     if pub is None:
         return _error(404, "no rota has been published for this day")
     visits, shifts = day_inputs(get_or_fail(s, DayImport, pub.import_id))
-    data = board(visits, shifts, rota_from_json(pub.rota), latest_statuses(s, d), only=cid)
+    data = board(visits, shifts, version_rota(pub), latest_statuses(s, d), only=cid)
     mine = next((r for r in data["routes"] if r["clinician_id"] == cid), None)
     if mine is None:
         return _error(404, f"{cid} has no route in published version {pub.number}")
@@ -348,7 +348,7 @@ def version_diff(version_id: int):
                        message="nothing earlier to compare with; pass ?from=ID")  # fmt: skip
     visits = {v.visit_id: v for v in day_inputs(get_or_fail(s, DayImport, old.import_id))[0]}
     visits |= {v.visit_id: v for v in day_inputs(get_or_fail(s, DayImport, new.import_id))[0]}
-    result = diff_rotas(rota_from_json(old.rota), rota_from_json(new.rota), visits)
+    result = diff_rotas(version_rota(old), version_rota(new), visits)
     return jsonify(to=_version_summary(new), **{"from": _version_summary(old)},
                    diff=diff_json(result), message="")  # fmt: skip
 

@@ -55,7 +55,7 @@ from web.services.rotas import (
     board,
     latest_published,
     made_from,
-    rota_from_json,
+    version_rota,
     versions,
 )
 from web.services.rotas import publish_version as publish_draft
@@ -185,7 +185,7 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
         sel_imp = get_or_fail(s, DayImport, selected.import_id)
         visits, shifts = day_inputs(sel_imp)
         locks = {(x["visit_id"], x["clinician_id"]) for x in locks_of(selected)}
-        data = board(visits, shifts, rota_from_json(selected.rota), latest_statuses(s, d), locks)
+        data = board(visits, shifts, version_rota(selected), latest_statuses(s, d), locks)
     return render_template(
         "coordinator/day.html",
         live_error=live_error,

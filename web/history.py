@@ -29,7 +29,7 @@ from web.reads import reads_patient_data
 from web.security import db_session, roles
 from web.services.days import day_inputs, get_day
 from web.services.diffs import diff_rotas, newest_version, previous_version, shift_words
-from web.services.rotas import rota_from_json, versions
+from web.services.rotas import version_rota, versions
 from web.views import parse_day
 
 bp = Blueprint("history", __name__, url_prefix="/coordinator")
@@ -132,7 +132,7 @@ def diff(date: str):
         new_visits, new_shifts = day_inputs(new_imp)
         visits = {v.visit_id: v for v in old_visits} | {v.visit_id: v for v in new_visits}
         names = {sh.clinician_id: sh.name for sh in (*old_shifts, *new_shifts)}
-        result = diff_rotas(rota_from_json(old.rota), rota_from_json(new.rota), visits)
+        result = diff_rotas(version_rota(old), version_rota(new), visits)
     return render_template(
         "history/diff.html",
         day=d,

@@ -36,7 +36,7 @@ from web.services.live_board import (
     visit_states,
     with_names,
 )
-from web.services.rotas import latest_published, rota_from_json
+from web.services.rotas import latest_published, version_rota
 from web.services.statuses import latest_statuses
 from web.views import parse_day
 
@@ -140,7 +140,7 @@ def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str,
     visit = problem.visits[problem.visit_index[vid]]
     if visit.staff > 1:
         return [], visit
-    rota = rota_from_json(version.rota)
+    rota = version_rota(version)
     names = {sh.clinician_id: sh.name for sh in problem.shifts}
     options = who_could_take(problem, rota, vid, clock.now(current_app.config), limit=12)
     return [
@@ -160,7 +160,7 @@ def live_context(s: Session, d: Day, selected: RotaVersion | None, data: dict | 
     flags = open_flags(s, d, published)
     state_counts: list[dict] = []
     if selected is not None and data is not None:
-        rota = rota_from_json(selected.rota)
+        rota = version_rota(selected)
         at_risk = {f["visit_id"] for f in flags} if selected is published else set()
         states = visit_states(rota, latest_statuses(s, d), now, at_risk)
         for row in data["routes"]:
@@ -268,7 +268,7 @@ def api_live(date: str):
     flags = open_flags(s, d, published)
     states: dict = {}
     if published is not None:
-        states = visit_states(rota_from_json(published.rota), latest_statuses(s, d), now,
+        states = visit_states(version_rota(published), latest_statuses(s, d), now,
                               {f["visit_id"] for f in flags})  # fmt: skip
     return jsonify(
         now=contract_text(now),

@@ -44,7 +44,7 @@ from web.security import client_ip, db_session, public, roles, signed_in_user
 from web.services import calendar as cal
 from web.services import clock
 from web.services.days import day_inputs, get_day, latest_import
-from web.services.rotas import board, latest_published, rota_from_json
+from web.services.rotas import board, latest_published, version_rota
 from web.services.route_changes import fingerprint, her_stops, record_view, views_of
 from web.services.statuses import (
     LABELS,
@@ -158,7 +158,7 @@ def route(date: str, cid: str):
     if d is not None and version is not None:  # a version implies its day
         visits, shifts = day_inputs(get_or_fail(s, DayImport, version.import_id))
         shift = next((x for x in shifts if x.clinician_id == cid), None)
-        rota = rota_from_json(version.rota)
+        rota = version_rota(version)
         data = board(visits, shifts, rota, latest_statuses(s, d), only=cid)
         mine = next((r for r in data["routes"] if r["clinician_id"] == cid), None)
         if mine is not None:

@@ -7,7 +7,7 @@ import re
 
 from scheduler.domain.formats.day import read_day
 from scheduler.domain.formats.tabular import CsvSource
-from tests.support.web import DAY, small_files, text_of
+from tests.support.web import DAY, FAST_HASH, small_files, text_of
 from web.services.live_board import with_names
 
 
@@ -155,3 +155,37 @@ def test_rota_json_round_trip(small_rota):
 
     again = rota_from_json(json.loads(json.dumps(rota_to_json(small_rota))))
     assert again.routes == small_rota.routes and again.unassigned == small_rota.unassigned
+
+
+def test_a_versions_rota_is_read_once_and_never_confused_across_databases(db, published,
+                                                                           tmp_path, users):  # fmt: skip
+    """``version_rota`` caches per process; a second database's version with the same id
+    (every test database starts at 1) must not get the first one's rota."""
+    from datetime import date
+
+    from web.db import Database, upgrade
+    from web.services.days import Upload, import_day
+    from web.services.rotas import rota_from_json, save_draft, version_rota
+    from web.services.users import create_user
+
+    first = version_rota(published)
+    assert first == rota_from_json(published.rota)
+    assert version_rota(published) is first  # read once
+    url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    upgrade(url)
+    other = Database(url)
+    try:
+        with other.session() as s:
+            coord = create_user(s, "c", "correct horse battery", "coordinator",
+                                hash_method=FAST_HASH)  # fmt: skip
+            v, c = small_files()
+            imp = import_day(s, date.fromisoformat(DAY), Upload("visits.csv", v),
+                             Upload("clinicians.csv", c), coord)  # fmt: skip
+            empty = type(first)(routes=(), unassigned=())
+            version = save_draft(s, imp, empty, coord)
+            s.commit()
+            assert version.id == published.id  # the case the key must tell apart
+            assert version_rota(version).routes == ()
+    finally:
+        other.dispose()
+    assert version_rota(published) == first

@@ -27,7 +27,7 @@ from web.db import get_or_fail
 from web.models import DayImport, RotaVersion, User
 from web.services import audit
 from web.services.days import problem_for
-from web.services.rotas import report_json, rota_from_json, save_draft
+from web.services.rotas import report_json, save_draft, version_rota
 
 Op = Literal["move", "swap", "unassign", "lock", "unlock"]
 OPS: tuple[str, ...] = ("move", "swap", "unassign", "lock", "unlock")
@@ -218,7 +218,7 @@ def preview(session: Session, version: RotaVersion, edit: Edit, who: str = "") -
     """The edit applied to a stored version, checked; nothing is written."""
     imp = get_or_fail(session, DayImport, version.import_id)
     problem = problem_for(imp)
-    rota, locks, text = apply_edit(problem, rota_from_json(version.rota), locks_of(version),
+    rota, locks, text = apply_edit(problem, version_rota(version), locks_of(version),
                                    edit, who)  # fmt: skip
     kpis, violations = report_json(check(problem, rota))
     before = {_key(v) for v in version.violations or []}

@@ -49,6 +49,7 @@ from web.services.rotas import (
     rota_from_json,
     rota_to_json,
     save_draft,
+    version_rota,
 )
 
 KINDS = ("referral", "absent", "late", "cancel", "window", "shift", "replan")
@@ -99,7 +100,7 @@ def basis(session: Session, day: Day, now: datetime) -> Basis:
     for row in rows:
         latest[(row.visit_id, row.clinician_id)] = row.status
     reported = frozenset(v for (v, _), st in latest.items() if st in ("arrived", "done"))
-    rota = rota_from_json(version.rota)
+    rota = version_rota(version)
     return Basis(day, version, imp, problem_for(imp), rota, now, reported)
 
 

@@ -312,9 +312,9 @@ def _base_plan(problem: Problem, version: RotaVersion) -> _Plan:
     """Locks become pins (a double-handed visit locked to two clinicians keeps its first lock
     as the pin and its other half is kept where it is by the warm start), so the search can
     move anything except them."""
-    from web.services.rotas import rota_from_json
+    from web.services.rotas import version_rota
 
-    rota = rota_from_json(version.rota)
+    rota = version_rota(version)
     locks = [dict(x) for x in version.rota.get("locks", [])]
     pins: dict[str, str] = {}
     for x in locks:

@@ -149,12 +149,12 @@ def urgent_response(session: Session, day: Day) -> dict[str, Any]:
     """Each urgent referral taken on the day: referral time, arrival (the nurse's "arrived"
     report, else the planned arrival of the latest published rota), minutes between, and
     whether it met the 2-hour standard; with the count, share met and median."""
-    from web.services.rotas import latest_published, rota_from_json
+    from web.services.rotas import latest_published, version_rota
 
     published = latest_published(session, day)
     planned: dict[str, datetime] = {}
     if published is not None:
-        for r in rota_from_json(published.rota).routes:
+        for r in version_rota(published).routes:
             for s in r.stops:
                 if s.visit_id and s.visit_id not in planned:
                     planned[s.visit_id] = s.arrive

@@ -33,7 +33,7 @@ from web.services import audit
 from web.services.days import day_inputs, latest_import, problem_for
 from web.services.diffs import diff_json
 from web.services.edits import locks_of
-from web.services.rotas import latest_published, made_from, rota_from_json, save_draft
+from web.services.rotas import latest_published, made_from, save_draft, version_rota
 
 
 class RebaseError(ValueError):
@@ -126,9 +126,9 @@ def plan(session: Session, version: RotaVersion) -> Plan:
     problem = problem_for(imp)
     merge = rebase(
         problem,
-        rota_from_json(base.rota),
-        rota_from_json(version.rota),
-        rota_from_json(latest.rota),
+        version_rota(base),
+        version_rota(version),
+        version_rota(latest),
         name,
     )
     conflicts = list(merge.conflicts)
@@ -205,7 +205,7 @@ def describe(session: Session, version: RotaVersion) -> dict[str, Any] | None:
     if base is not None:
         visits = _visits(session, base, latest)
         out["latest_changes"] = diff_json(
-            diff_rotas(rota_from_json(base.rota), rota_from_json(latest.rota), visits)
+            diff_rotas(version_rota(base), version_rota(latest), visits)
         )
         p = plan(session, version)
         out["rebase"] = {
@@ -220,8 +220,8 @@ def describe(session: Session, version: RotaVersion) -> dict[str, Any] | None:
         )
     else:
         d = diff_rotas(
-            rota_from_json(latest.rota),
-            rota_from_json(version.rota),
+            version_rota(latest),
+            version_rota(version),
             _visits(session, latest, version),
         )
         out |= {
