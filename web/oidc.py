@@ -38,6 +38,7 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from joserfc.errors import JoseError
+from sqlalchemy.exc import IntegrityError
 
 from web.auth import _safe_next, begin_session, home_url
 from web.security import client_ip, current_user, db_session, public
@@ -75,6 +76,9 @@ def _init(state: BlueprintSetupState) -> None:
     if not issuer:
         app.extensions[EXTENSION] = None
         return
+    if not app.config.get("HAH_OIDC_CLIENT_ID"):
+        raise RuntimeError("HAH_OIDC_ISSUER is set but HAH_OIDC_CLIENT_ID is not: single "
+                           "sign-on needs the client registered with the provider")  # fmt: skip
     scopes = app.config.get("HAH_OIDC_SCOPES", "").split()
     if "openid" not in scopes:
         scopes.insert(0, "openid")
@@ -226,7 +230,13 @@ def callback():
         audit.record(s, user, "oidc_link", f"first sign-in (iss {claims['iss']}, sub "
                      f"{claims['sub']})", client_ip())  # fmt: skip
     audit.record(s, user, "login", "oidc", client_ip())
-    s.commit()
+    try:
+        s.commit()
+    except IntegrityError:  # the same identity linked to another account at the same moment
+        s.rollback()
+        return _refuse(f"Your {name} sign-in is not linked to an account here, or the account "
+                       "is disabled. Ask an administrator.", 403, "identity linked elsewhere "
+                       f"meanwhile (iss {claims['iss']}, sub {claims['sub']})")  # fmt: skip
     nxt = session.pop(_NEXT, None)
     begin_session(user, via="oidc")
     return redirect(_safe_next(nxt) or home_url(user.role))

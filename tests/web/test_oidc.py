@@ -362,3 +362,8 @@ def test_a_linked_account_signs_in_after_the_cli_links_it(client, db, db_url, us
     assert main(["users", "link-oidc", "admin", "--issuer", provider.issuer, "--subject", "adm"]) == 0
     provider.user = Person("adm")
     assert sign_in(client).headers["Location"] == "/coordinator/"
+
+
+def test_an_issuer_without_a_client_id_refuses_to_start(db_url, tmp_path, backend):
+    with pytest.raises(RuntimeError, match="HAH_OIDC_CLIENT_ID"):
+        _app(db_url, tmp_path, HAH_OIDC_ISSUER="https://idp.example")
