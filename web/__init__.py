@@ -55,9 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from web import api, auth, capacity, coordinator, health, history, live, nurse, ops
+    from web import api, auth, capacity, coordinator, health, history, live, nurse, oidc, ops
 
-    for module in (auth, coordinator, history, nurse, ops, capacity, api, live, health):
+    for module in (auth, oidc, coordinator, history, nurse, ops, capacity, api, live, health):
         app.register_blueprint(module.bp)
 
     @app.route("/")

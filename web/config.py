@@ -127,6 +127,16 @@ def from_env(overrides: dict | None = None) -> dict:
         # everyone at once. 0 (direct) trusts no forwarded header, so a client cannot forge
         # its address.
         "HAH_PROXY_HOPS": int(os.environ.get("HAH_PROXY_HOPS", "0")),
+        # Single sign-on (web/oidc.py): an OpenID provider's issuer URL turns it on; the
+        # client is registered with the provider by the trust (NHS CIS2 or its own).
+        "HAH_OIDC_ISSUER": os.environ.get("HAH_OIDC_ISSUER", "").strip(),
+        "HAH_OIDC_CLIENT_ID": os.environ.get("HAH_OIDC_CLIENT_ID", ""),
+        "HAH_OIDC_CLIENT_SECRET": os.environ.get("HAH_OIDC_CLIENT_SECRET", ""),
+        "HAH_OIDC_NAME": os.environ.get("HAH_OIDC_NAME") or "single sign-on",
+        "HAH_OIDC_SCOPES": os.environ.get("HAH_OIDC_SCOPES") or "openid profile email",
+        # The claim whose value, at an identity's first sign-in, names the local account to
+        # link it to; empty: only identities an admin linked (`hah users link-oidc`) sign in.
+        "HAH_OIDC_USERNAME_CLAIM": os.environ.get("HAH_OIDC_USERNAME_CLAIM", "").strip(),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

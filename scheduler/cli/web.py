@@ -78,6 +78,45 @@ def register(sub: Any) -> None:
         help="read the password from this environment variable (else it is asked for)",
     )
     p.set_defaults(func=cmd_users_add)
+    add_users_oidc_commands(users)
+
+
+def add_users_oidc_commands(users: Any) -> None:
+    """``hah users link-oidc``: kept apart so other ``users`` subcommands merge cleanly."""
+    p = users.add_parser("link-oidc", help="link an account to its single sign-on identity "
+                         "(the provider's issuer and the person's subject there)")  # fmt: skip
+    p.add_argument("username")
+    p.add_argument("--issuer", required=True, help="the provider's issuer URL (HAH_OIDC_ISSUER)")
+    p.add_argument("--subject", required=True, help="the person's `sub` at that provider")
+    p.set_defaults(func=cmd_users_link_oidc)
+
+
+def cmd_users_link_oidc(args: argparse.Namespace) -> int:
+    """``hah users link-oidc NAME --issuer ISS --subject SUB``: the account signs in as that
+    identity from now on (an earlier link of the account is replaced, and said so)."""
+    from web.db import Database, upgrade
+    from web.services import audit
+    from web.services.oidc_accounts import OIDCLinkError, link_account
+
+    url = _database_url()
+    upgrade(url)
+    db = Database(url)
+    try:
+        with db.session() as s:
+            try:
+                change = link_account(s, args.username, args.issuer, args.subject)
+            except OIDCLinkError as err:
+                print(f"not linked: {err}", file=sys.stderr)
+                return EXIT_REFUSED
+            was = f"; was iss {change.previous[0]}, sub {change.previous[1]}" if change.previous else ""
+            audit.record(s, None, "oidc_link", f"{change.user.username}: iss {args.issuer.strip()}, "
+                         f"sub {args.subject.strip()}{was}", "cli")  # fmt: skip
+            s.commit()
+            print(f"linked {change.user.username} to iss {args.issuer.strip()}, sub "
+                  f"{args.subject.strip()}{was}")  # fmt: skip
+    finally:
+        db.dispose()
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ ROUTES = [
     ("GET", "/", PUBLIC),
     ("GET", "/auth/login", PUBLIC),
     ("POST", "/auth/login", PUBLIC),
+    ("GET", "/auth/oidc/login", PUBLIC),  # single sign-on: 404 while it is not configured
+    ("GET", "/auth/oidc/callback", PUBLIC),
     ("GET", "/coordinator/", {C}),
     ("POST", "/coordinator/import", {C}),
     ("GET", "/coordinator/day/<date>", {C}),

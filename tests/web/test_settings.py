@@ -77,6 +77,12 @@ def test_each_setting_of_the_app_reaches_its_configuration(monkeypatch):
         "HAH_PROXY_HOPS": ("HAH_PROXY_HOPS", 2, "2"),
         "HAH_PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", "pbkdf2:sha256:5000"),
         "HAH_METRICS_TOKEN": ("HAH_METRICS_TOKEN", "t0ken"),
+        "HAH_OIDC_ISSUER": ("HAH_OIDC_ISSUER", "https://idp.example/realms/trust"),
+        "HAH_OIDC_CLIENT_ID": ("HAH_OIDC_CLIENT_ID", "hah-scheduler"),
+        "HAH_OIDC_CLIENT_SECRET": ("HAH_OIDC_CLIENT_SECRET", "s3cret"),
+        "HAH_OIDC_NAME": ("HAH_OIDC_NAME", "NHS Care Identity"),
+        "HAH_OIDC_SCOPES": ("HAH_OIDC_SCOPES", "openid profile"),
+        "HAH_OIDC_USERNAME_CLAIM": ("HAH_OIDC_USERNAME_CLAIM", "preferred_username"),
     }
     for name, (key, want, *raw) in values.items():
         monkeypatch.setenv(name, raw[0] if raw else str(want))
