@@ -85,15 +85,21 @@ _ROTAS_LOCK = threading.Lock()
 _ROTAS_SIZE = 32
 
 
+def rota_key(version: RotaVersion) -> tuple:
+    """What identifies a stored version's rota across databases: the database, the row and
+    its creation stamp (ids alone repeat between databases, and between tests)."""
+    session = object_session(version)
+    bind = session.get_bind() if session is not None else None
+    where = str(bind.engine.url) if bind is not None else ""
+    return (where, version.id, version.created_at)
+
+
 def version_rota(version: RotaVersion) -> Rota:
     """The rota of a stored version, read once per process: a version's rota never changes
     once saved (an edit is a new version), and rebuilding the sample day's took ~15 ms, three
     times for each board. Keyed by the database, the row and its creation stamp, never the
     id alone (two databases, or one test after another, reuse ids)."""
-    session = object_session(version)
-    bind = session.get_bind() if session is not None else None
-    where = str(bind.engine.url) if bind is not None else ""
-    key = (where, version.id, version.created_at)
+    key = rota_key(version)
     with _ROTAS_LOCK:
         rota = _ROTAS.get(key)
         if rota is not None:
