@@ -31,7 +31,9 @@ def renders(monkeypatch):
 def _state_of(html: str, vid: str) -> str:
     row = re.search(rf'<tr class="visit" data-visit="{vid}"[^>]*>.*?</tr>', html, re.S)
     assert row is not None, vid
-    return re.search(r'class="state state-([a-z_]+)"', row.group(0)).group(1)
+    state = re.search(r'class="state state-([a-z_]+)"', row.group(0))
+    assert state is not None, row.group(0)
+    return state.group(1)
 
 
 def test_an_unchanged_board_is_rendered_once_and_is_the_same(app, as_role, published, renders):
