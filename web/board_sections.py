@@ -15,8 +15,6 @@ may be shared between coordinators.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import current_app, render_template
@@ -27,11 +25,10 @@ from web.models import DayImport, RotaVersion
 from web.services.days import content_key, day_inputs
 from web.services.edits import locks_of
 from web.services.live_board import STATE_LABELS, actions, with_names
+from web.services.memo import ProcessCache
 from web.services.rotas import board, rota_key, version_rota
 
-_SIZE = 16
-_CACHE: OrderedDict[tuple, Markup] = OrderedDict()
-_LOCK = threading.Lock()
+_SECTIONS: ProcessCache[Markup] = ProcessCache(16)
 
 
 def _fingerprint(items: dict) -> str:
@@ -65,11 +62,12 @@ def board_sections(
     tiles = (config["HAH_TILE_URL"], config["HAH_TILE_ATTRIBUTION"])
     key = (rota_key(selected), content_key(imp), day_s, _fingerprint(statuses),
            _fingerprint(states), tiles)  # fmt: skip
-    with _LOCK:
-        html = _CACHE.get(key)
-        if html is not None:
-            _CACHE.move_to_end(key)
-            return html
+    return _SECTIONS.get_or_make(key, lambda: _render(selected, imp, day_s, statuses, states))
+
+
+def _render(selected: RotaVersion, imp: DayImport, day_s: str, statuses: dict,
+            states: dict[tuple[str, str], str]) -> Markup:  # fmt: skip
+    config = current_app.config
     visits, shifts = day_inputs(imp)
     locks = {(x["visit_id"], x["clinician_id"]) for x in locks_of(selected)}
     data = board(visits, shifts, version_rota(selected), statuses, locks)
@@ -85,8 +83,4 @@ def board_sections(
             tile_attribution=config["HAH_TILE_ATTRIBUTION"],
         )
     )
-    with _LOCK:
-        _CACHE[key] = html
-        while len(_CACHE) > _SIZE:
-            _CACHE.popitem(last=False)
     return html
