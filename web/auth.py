@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from web import sessions
 from web.models import User
 from web.security import client_ip, current_user, db_session, public, roles
 from web.services import audit
@@ -81,11 +82,13 @@ def login():
         client_ip(),
         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
         max_failures_per_ip=current_app.config["LOGIN_MAX_FAILURES_PER_IP"],
+        max_failures_per_account=current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
         window_s=current_app.config["LOGIN_WINDOW_S"],
         hash_method=current_app.config["PASSWORD_HASH_METHOD"],
     )
     if result.user is None:
-        by = {"account": " (this address, this username)", "address": " (this address)"}
+        by = {"account": " (this address, this username)", "address": " (this address)",
+              "username": " (this username, all addresses)"}  # fmt: skip
         audit.record(
             s, None, "login_limited" if result.limited else "login_failed",
             f"username {username.strip()[:80]!r}{by.get(result.limited_by, '')}", client_ip(),
@@ -109,12 +112,10 @@ def login():
 
 def begin_session(user: User, *, via: str) -> None:
     """Start a fresh session for ``user`` (no fixation: nothing of the old one is kept), signed
-    in ``via`` "password" or "oidc". Every way of signing in ends here."""
-    session.clear()
-    session["uid"] = user.id
-    session["role"] = user.role
-    session["via"] = via
-    session.permanent = True
+    in ``via`` "password" or "oidc". Every way of signing in ends here: the session's row
+    before (an anonymous visitor's, or another account's) is revoked and a new row and token
+    are made (``web.sessions.begin``)."""
+    sessions.begin(user.id, via, {"uid": user.id, "role": user.role, "via": via})
 
 
 @bp.route("/logout", methods=["POST"])
@@ -123,5 +124,5 @@ def logout():
     s = db_session()
     audit.record(s, current_user(), "logout", "", client_ip())
     s.commit()
-    session.clear()
+    sessions.end("logout")  # the row is revoked: every copy of the cookie stops working
     return redirect(url_for("auth.login"))
