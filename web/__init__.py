@@ -57,10 +57,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from web import api, auth, capacity, coordinator, health, history, live, nurse, ops
+    from web import accounts, api, auth, capacity, coordinator, health, history, live, nurse, ops
 
-    for module in (auth, coordinator, history, nurse, ops, capacity, api, live, health):
+    for module in (auth, coordinator, history, nurse, ops, capacity, api, live, health, accounts):
         app.register_blueprint(module.bp)
+    app.register_blueprint(accounts.api_bp)
 
     @app.route("/")
     @public

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from web import sessions
 from web.models import User
-from web.security import client_ip, current_user, db_session, public, roles
-from web.services import audit
-from web.services.users import authenticate
+from web.security import client_ip, current_user, db_session, public, roles, signed_in_user
+from web.services import accounts, audit
+from web.services.users import UserError, authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -116,6 +116,34 @@ def begin_session(user: User, *, via: str) -> None:
     before (an anonymous visitor's, or another account's) is revoked and a new row and token
     are made (``web.sessions.begin``)."""
     sessions.begin(user.id, via, {"uid": user.id, "role": user.role, "via": via})
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles("coordinator", "nurse", "ops")
+def change_password():
+    """Every signed-in user's own change: current password, the new one twice. On success
+    every other session of hers ends and this one goes on under a new token."""
+    user = signed_in_user()
+    forced = user.must_change_password
+    if request.method == "GET":
+        return render_template("auth/password.html", forced=forced)
+    new = request.form.get("new", "")
+    s = db_session()
+    try:
+        if new != request.form.get("again", ""):
+            raise UserError("the two new passwords differ")
+        accounts.change_password(
+            s, user, request.form.get("current", ""), new, ip=client_ip(),
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )  # fmt: skip
+    except UserError as err:
+        s.rollback()
+        page = render_template("auth/password.html", forced=forced, error=f"Not changed: {err}.")
+        return page, 422
+    s.commit()  # before the new session's row is written (SQLite: one writer at a time)
+    begin_session(user, via=sessions.current_via() or "password")
+    flash("Password changed. Any other sign-in of yours has ended.", "ok")
+    return redirect(home_url(user.role))
 
 
 @bp.route("/logout", methods=["POST"])
