@@ -77,6 +77,9 @@ def test_each_setting_of_the_app_reaches_its_configuration(monkeypatch):
         "HAH_PROXY_HOPS": ("HAH_PROXY_HOPS", 2, "2"),
         "HAH_PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", "pbkdf2:sha256:5000"),
         "HAH_METRICS_TOKEN": ("HAH_METRICS_TOKEN", "t0ken"),
+        "HAH_LOGIN_MAX_FAILURES_PER_ACCOUNT": ("LOGIN_MAX_FAILURES_PER_ACCOUNT", 7, "7"),
+        "HAH_SESSION_ABSOLUTE_H": ("HAH_SESSION_ABSOLUTE_H", 8.0, "8"),
+        "HAH_SESSION_IDLE_MIN": ("HAH_SESSION_IDLE_MIN", 45.0, "45"),
     }
     for name, (key, want, *raw) in values.items():
         monkeypatch.setenv(name, raw[0] if raw else str(want))
