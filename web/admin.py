@@ -79,14 +79,8 @@ def users_list(*, database_url: str | None = None) -> list:
     from web.services.accounts import list_accounts
     from web.services.sessions import Timeouts
 
-    def run(s, settings):
-        from datetime import timedelta
-
-        limits = Timeouts(timedelta(hours=settings["HAH_SESSION_ABSOLUTE_H"]),
-                          timedelta(minutes=settings["HAH_SESSION_IDLE_MIN"]))  # fmt: skip
-        return list_accounts(s, limits)
-
-    return _in_transaction(database_url, run)
+    return _in_transaction(database_url,
+                           lambda s, settings: list_accounts(s, Timeouts.from_config(settings)))
 
 
 def users_disable(username: str, *, database_url: str | None = None) -> int:

@@ -21,7 +21,7 @@ Flask's test client's ``session_transaction`` goes through ``open_session`` and
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, session
@@ -61,10 +61,7 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 def timeouts(app: Flask) -> store.Timeouts:
-    return store.Timeouts(
-        absolute=timedelta(hours=float(app.config["HAH_SESSION_ABSOLUTE_H"])),
-        idle=timedelta(minutes=float(app.config["HAH_SESSION_IDLE_MIN"])),
-    )
+    return store.Timeouts.from_config(app.config)
 
 
 def _sessionless(app: Flask, request: Request) -> bool:

@@ -38,6 +38,12 @@ class Timeouts:
     absolute: timedelta
     idle: timedelta
 
+    @classmethod
+    def from_config(cls, config: dict) -> Timeouts:
+        """From the app's settings (``HAH_SESSION_ABSOLUTE_H``, ``HAH_SESSION_IDLE_MIN``)."""
+        return cls(absolute=timedelta(hours=float(config["HAH_SESSION_ABSOLUTE_H"])),
+                   idle=timedelta(minutes=float(config["HAH_SESSION_IDLE_MIN"])))  # fmt: skip
+
 
 def new_token() -> str:
     """A fresh cookie value: 32 random bytes (256 bits), URL-safe."""
