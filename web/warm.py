@@ -6,8 +6,9 @@ Each gunicorn worker keeps its own cache of days' files, problems and version ro
 start of a shift all landed on cold workers, and their p95 (631 ms on a quiet machine) was
 nothing but that. So a worker, once forked (``post_worker_init``), reads the latest import
 and the latest published version of yesterday, today and tomorrow (a night shift, and the
-evening's planning of tomorrow), and their travel matrices. Failures are logged and ignored:
-a cold cache is slower, never wrong.
+evening's planning of tomorrow), and their travel matrices, and compiles the pages read at
+shift start (``PAGES``). Failures are logged and ignored: a cold cache is slower, never
+wrong.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from datetime import timedelta
 from flask import Flask
 
 log = logging.getLogger(__name__)
+
+#: Compiled before the first request: the board, its sections and the nurse's route.
+PAGES = ("coordinator/day.html", "coordinator/_board_sections.html", "nurse/route.html")
 
 
 def warm_caches(app: Flask) -> int:
@@ -30,6 +34,8 @@ def warm_caches(app: Flask) -> int:
     with app.app_context():
         s = app.extensions["hah_db"].session()
         try:
+            for page in PAGES:
+                app.jinja_env.get_template(page)
             now = today()
             for when in (now - timedelta(days=1), now, now + timedelta(days=1)):
                 d = get_day(s, when)

@@ -75,3 +75,47 @@ def test_other_tiles_are_another_fragment(app, as_role, published, renders):
         as_text=True
     )
     assert renders["n"] == 2
+
+
+def _on_redis(app, prefix: str) -> None:
+    from tests.support.queue import REDIS_URL
+    from web.services.runners import QueueSettings
+
+    app.config["HAH_JOB_RUNNER"] = "queue"  # as served: the fragment store is the queue's Redis
+    app.extensions["hah_queue"] = QueueSettings(REDIS_URL, prefix)
+
+
+def test_web_workers_share_a_rendered_fragment_through_redis(app, as_role, published, renders):
+    """Two workers (here: the cache of one process emptied between them) render a state once:
+    the second reads the first's fragment from Redis."""
+    import uuid
+
+    from tests.support.queue import redis_or_skip
+
+    redis = redis_or_skip()
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    _on_redis(app, prefix)
+    try:
+        c = as_role("coord")
+        first = c.get(BOARD).get_data(as_text=True)
+        board_sections._SECTIONS.clear()  # another worker: nothing in its own cache
+        second = c.get(BOARD).get_data(as_text=True)
+        assert renders["n"] == 1
+        cut = first.index('<section class="card">\n  <h2>Map</h2>')
+        assert second[cut:] == first[cut:]
+        assert len(list(redis.scan_iter(f"{prefix}:board:*"))) == 1
+    finally:
+        for key in redis.scan_iter(f"{prefix}:*"):
+            redis.delete(key)
+
+
+def test_the_board_is_drawn_when_redis_is_unreachable(app, as_role, published, renders):
+    from tests.support.queue import free_port
+    from web.services.runners import QueueSettings
+
+    app.config["HAH_JOB_RUNNER"] = "queue"
+    app.extensions["hah_queue"] = QueueSettings(f"redis://127.0.0.1:{free_port()}/0", "down")
+    board_sections._SECTIONS.clear()
+    r = as_role("coord").get(BOARD)
+    assert r.status_code == 200 and '<h2>Timeline</h2>' in r.get_data(as_text=True)
+    assert renders["n"] == 1

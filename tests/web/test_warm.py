@@ -6,7 +6,7 @@ from tests.support.web import DAY
 from web.models import DayImport
 from web.services import days, rotas
 from web.serving import options
-from web.warm import warm_caches
+from web.warm import PAGES, warm_caches
 
 
 def test_a_worker_reads_todays_day_and_published_rota_before_any_request(app, db, published):
@@ -18,6 +18,8 @@ def test_a_worker_reads_todays_day_and_published_rota_before_any_request(app, db
     assert days._DAYS.get(("day", days.content_key(imp))) is not None
     assert days._DAYS.get(("problem", days.content_key(imp))) is not None
     assert rotas._ROTAS.get(rotas.rota_key(published)) == rotas.rota_from_json(published.rota)
+    cached = {name for _, name in app.jinja_env.cache or {}}
+    assert set(PAGES) <= cached
 
 
 def test_a_day_far_from_today_is_left_alone(app, published):
