@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from benchmarks.dayset.geo import Place
+
 LAST_START = 23.0  # no visit window opens after 23:00 (the night team's late round)
 
 
@@ -35,7 +37,7 @@ class VisitDraft:
     preferred: str | None = None
     label: str = ""
     timed: bool = False  # a timed dose (counts for the dawn rush)
-    place: object = field(default=None, repr=False)
+    place: Place | None = field(default=None, repr=False)
 
 
 def _q(h: float) -> float:

@@ -117,6 +117,7 @@ def _clock(day: date, h: float) -> str:
 
 
 def _latlon(where: Place | tuple[float, float]) -> tuple[float, float]:
+    """A shift's start (a base's centroid or a home) or a home, as (lat, lon)."""
     return (where.lat, where.lon) if isinstance(where, Place) else where
 
 
@@ -193,7 +194,7 @@ def generate(spec: DaySpec, geo_dir: Path = GEO_DIR) -> tuple[Rows, Rows]:
     n = len(visits)
     link_gaps(rng, visits, round(spec.gap_linked * n))
     make_double(rng, visits, round(spec.double_handed * n))
-    places = [(v.place.lat, v.place.lon) for v in visits]  # type: ignore[union-attr]
+    places = [_latlon(v.place) for v in visits if v.place is not None]
     hops = hop_minutes(places, [v.start_h * 60 for v in visits])
     work = [v.staff * (v.duration_min + h) for v, h in zip(visits, hops, strict=True)]
     pool = start_places(rng, geo, spec.base_layout, spec.n_bases, n)
