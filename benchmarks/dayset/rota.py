@@ -109,6 +109,19 @@ def _demand(visits: list[VisitDraft], work: list[float]) -> list[float]:
     return out
 
 
+NIGHT_IN_USEFUL_MIN, NIGHT_USEFUL_MIN = 90.0, 180.0  # a night's work inside the day's hours
+
+
+def _night_floors(visits: list[VisitDraft], work: list[float]) -> list[str]:
+    """The nights the day cannot do without, whatever the mix: visits that must start before
+    07:15 (before the early shift is out) or after 21:30 (after the late one is home) need
+    a night nurse, one per ``NIGHT_IN_USEFUL_MIN`` / ``NIGHT_USEFUL_MIN`` of their work."""
+    dawn = sum(w for v, w in zip(visits, work, strict=True) if v.end_h < 7.25)
+    late = sum(w for v, w in zip(visits, work, strict=True) if v.start_h > 21.5)
+    return (["night_in"] * math.ceil(dawn / NIGHT_IN_USEFUL_MIN)
+            + ["night"] * math.ceil(late / NIGHT_USEFUL_MIN))  # fmt: skip
+
+
 def plan_shifts(rng: random.Random, visits: list[VisitDraft], work: list[float],
                 staffing: float, mix: dict[str, float],
                 shift_overhead: float) -> list[tuple[str, float, float]]:  # fmt: skip
@@ -117,7 +130,8 @@ def plan_shifts(rng: random.Random, visits: list[VisitDraft], work: list[float],
 
     Each shift's pattern is drawn with odds of its mix weight × the demand its hours leave
     uncovered (a night's weight is split between the night that began the evening before and
-    tonight's), so the mix shows and the staff follow the load."""
+    tonight's), so the mix shows and the staff follow the load; the nights the dawn doses and
+    the late round need (``_night_floors``) come first."""
     weights = {p: w for p, w in mix.items() if w > 0 and p != "night"}
     if mix.get("night", 0) > 0:
         weights["night"] = weights["night_in"] = mix["night"] / 2
@@ -126,14 +140,15 @@ def plan_shifts(rng: random.Random, visits: list[VisitDraft], work: list[float],
     have = [0.0] * 48
     chosen: list[tuple[str, float, float]] = []
     paid, need = 0.0, sum(work)
-    while paid < staffing * need:
+    floors = _night_floors(visits, work) if "night" in weights else []
+    while paid < staffing * need or floors:
         odds = []
         for p in names:
             a, b = PATTERN_HOURS[p][:2]
             slots = _slots(max(a, SERVICE_FROM_H), min(b, SERVICE_TO_H))
             gap = sum(max(0.0, want[s] - have[s]) for s in slots) / max(1, len(slots))
             odds.append(weights[p] * (gap + 1.0))
-        pattern = rng.choices(names, weights=odds)[0]
+        pattern = floors.pop() if floors else rng.choices(names, weights=odds)[0]
         a, b, brk, _, _ = PATTERN_HOURS[pattern]
         for s in _slots(a, b):
             have[s] += 30 * (1 - brk / ((b - a) * 60))
