@@ -88,7 +88,12 @@ class Instance:
 
     def reopen_windows(self, placed: set[int]) -> None:
         """Give tasks that are out their own windows back, and predecessors whose followers
-        are all out their full windows, so a repair pass can cut afresh."""
+        are all out their full windows, so a repair pass can cut afresh.
+
+        A placed double-handed predecessor keeps its cut: its two halves' windows are the
+        one common start minute (``[t, t]``) that makes them start together, and reopening
+        them let the two clinicians start 25 minutes apart (an OR-Tools rota of a generated
+        day, caught by the checker)."""
         for t in range(self.n_tasks):
             if t not in placed:
                 self.lo[t], self.hi[t] = self.lo0[t], self.hi0[t]
@@ -100,6 +105,8 @@ class Instance:
                 )
                 if not followers_placed:
                     for x in self.tasks_of_visit[self.task_visit[pred]]:
+                        if x in placed and self.partner(x) is not None:
+                            continue  # a placed pair: its common start stays
                         self.hi[x] = self.hi0[x]
 
     def linked(self, task: int) -> bool:

@@ -428,3 +428,25 @@ def test_stop_is_honoured_during_the_search_and_keeps_a_checked_rota():
     assert _time.monotonic() - t0 < 8
     assert check(problem, rota).violations == ()
     assert rota.assigned_visit_ids
+
+
+def test_a_placed_pair_keeps_its_common_start_when_its_follower_is_out():
+    """Re-opening windows for a repair (OR-Tools' path) must not undo a placed double-handed
+    predecessor's common start, even when the visit that follows it is left out."""
+    from solver.instance import build_instance
+
+    p = make_problem(
+        [
+            visit("PAIR", 2, 2, "08:00", "10:00", staff=2),
+            visit("AFTER", 2, 2, "11:00", "13:00", after_visit="PAIR", min_gap_min=30),
+        ],
+        [shift("N1", "07:00", "15:00"), shift("N2", "07:00", "15:00", base=(3, 3))],
+    )
+    inst = build_instance(p)
+    halves = inst.tasks_of_visit[p.visit_index["PAIR"]]
+    for t in halves:  # as the construction cuts them: one common minute
+        inst.lo[t] = inst.hi[t] = inst.lo0[t] + 20
+    inst.reopen_windows(set(halves))  # the follower is out
+    assert [(inst.lo[t], inst.hi[t]) for t in halves] == [(inst.lo0[t] + 20,) * 2 for t in halves]
+    inst.reopen_windows(set())  # the pair is out too: its own windows back
+    assert [(inst.lo[t], inst.hi[t]) for t in halves] == [(inst.lo0[t], inst.hi0[t]) for t in halves]
