@@ -283,10 +283,13 @@ def report(res: dict) -> list[str]:
         f"## Shift start through `hah up` on {res['database']}: {res['nurses']} nurses, "
         f"{res['coordinators']} coordinators",
         "",
-        f"`python benchmarks/bench_serving.py --results`: the sample day ({res['visits']} "
-        f"visits) published; `hah up` (gunicorn, {res['web_workers']} worker processes × "
-        f"{res['threads']} threads, one job worker) on 127.0.0.1; the clients are threads of "
-        "the benchmark on the same 2 cores. Times in ms, client-side, whole responses.",
+        f"`python benchmarks/bench_serving.py {res.get('command', '--results')}`: the sample "
+        f"day ({res['visits']} visits) published; `hah up` (gunicorn, {res['web_workers']} "
+        f"worker processes × {res['threads']} threads, one job worker, the job queue and the "
+        "board's shared fragments on Redis) on 127.0.0.1; the clients are threads of the "
+        "benchmark on the same 2 cores. Every request is checked against its server-side "
+        "session, and every route or board opened adds its audit row. Times in ms, "
+        "client-side, whole responses.",
         "",
         "| what | requests | p50 | p95 | max | errors | target |",
         "|---|---|---|---|---|---|---|",
@@ -304,7 +307,9 @@ def report(res: dict) -> list[str]:
            else "."),
         "",
         "Before (issue 12, `hah serve` on Werkzeug's one-process server): the 150 route opens "
-        "took p50 20–37 s, p95 30–43 s; the board p95 2.1–2.4 s.",
+        "took p50 20–37 s, p95 30–43 s; the board p95 2.1–2.4 s. Through `hah up` on a quiet "
+        "machine, before the board's sections were kept and shared and workers warmed up: "
+        "board p95 631–1019 ms (each worker's first, cold loads).",
         end,
     ]
 
@@ -323,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", action="store_true", help="write benchmarks/RESULTS.md")
     args = p.parse_args(argv)
     res = run(args)
+    res["command"] = " ".join(argv if argv is not None else sys.argv[1:])
     lines = report(res)
     print("\n".join(lines[1:-1]))
     if args.results:
