@@ -362,6 +362,7 @@ def live(qapp, db, small_rota):
     from web.services.days import get_day
 
     day = get_day(db, date.fromisoformat(DAY))
+    assert day is not None
     imp = db.query(DayImport).filter_by(day_id=day.id).one()
     users = {"coord": db.query(User).filter_by(username="coord").one()}
     version = publish_moved(db, users, imp, small_rota, 0)
