@@ -270,8 +270,8 @@ def api_event(date: str):
         if taken.issues is not None:
             body = {"error": "the amended day is refused", "issues": taken.issues}
         return jsonify(body), taken.status
-    status = 202 if taken.state in ACTIVE_STATES else 201
-    return jsonify(_event_json(taken)), status, {"Location": _event_json(taken)["url"]}
+    body = _event_json(taken)
+    return jsonify(body), 202 if taken.state in ACTIVE_STATES else 201, {"Location": body["url"]}
 
 
 @bp.route("/api/events/<int:event_id>")

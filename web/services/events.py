@@ -337,12 +337,9 @@ def _referral(b: Basis, form: Mapping[str, Any]) -> Taken:
                                            new=(vid,), clinician_id=option.clinician_id,
                                            start=f"{hm(option.start)}"))  # fmt: skip
         if not proposals:
-            why = (
-                "a double-handed visit needs two clinicians at one minute: "
-                if int(row["staff"]) > 1
-                else "nobody can take it as their route stands: "
-            ) + ("the re-planner places it" if int(row["staff"]) > 1
-                 else "the re-planner moves others aside")  # fmt: skip
+            double = "a double-handed visit needs two clinicians at one minute: the re-planner "
+            alone = "nobody can take it as their route stands: the re-planner moves others "
+            why = double + "places it" if int(row["staff"]) > 1 else alone + "aside"
             proposals.append(_replanned(b, day.problem, rota, f"Re-plan to take {vid}", why,
                                         new=(vid,)))  # fmt: skip
         return proposals, {}
