@@ -24,6 +24,14 @@ visit is unassigned: no coordinator sends one nurse to a double-handed visit), a
 follower whose predecessor is out; the timing of what is left is VROOM's own. The checker
 (``scheduler.domain.check.check``) then judges the rota as it judges ours; the violations to expect
 are ``sync`` (halves not starting together) and ``gap`` (a follower too soon).
+
+With ``repair=True`` the rota is instead repaired to the real rules, as a coordinator would
+have to before sending it out: a double-handed visit whose halves do not start at the same
+minute, a follower that starts sooner than its gap after its predecessor ends, and a visit on
+a clinician other than its pin are taken out too, and the removal cascades (a follower of
+anything taken out goes as well) until nothing is left to take out. Taking a visit out of a
+route never makes the rest late (travel obeys the triangle inequality), so the repaired rota
+should check clean; the checker still judges it.
 """
 
 from __future__ import annotations
@@ -134,30 +142,47 @@ def _steps(solution) -> dict[int, list[tuple[str, int, int, int]]]:
     return out
 
 
-def _drop_unmatched(problem: Problem, steps: dict) -> dict[int, str]:
+def _drop_unmatched(problem: Problem, steps: dict, repair: bool = False) -> dict[int, str]:
     """Take out halves placed alone or twice on one clinician, and followers whose predecessor
-    is out; returns visit index -> why, for what was taken out."""
+    is out; with ``repair`` also pairs that do not start together, followers too soon after
+    their predecessor and visits off their pin. Cascades until nothing more goes; returns
+    visit index -> why, for what was taken out."""
     p = problem
     why: dict[int, str] = {}
     while True:
         where: dict[int, list[int]] = {}
+        starts: dict[int, list[int]] = {}
+        ends: dict[int, int] = {}
         for k, seq in steps.items():
-            for kind, jid, _, _ in seq:
+            for kind, jid, start, end in seq:
                 if kind == "job":
-                    where.setdefault(_visit_of(jid)[0], []).append(k)
+                    v = _visit_of(jid)[0]
+                    where.setdefault(v, []).append(k)
+                    starts.setdefault(v, []).append(start)
+                    ends[v] = max(ends.get(v, end), end)
         out: dict[int, str] = {}
         for v, ks in where.items():
             visit = p.visits[v]
+            pin = visit.pinned_clinician
             if visit.staff == 2 and len(set(ks)) < 2:
                 out[v] = (
                     "double-handed: VROOM placed only one half"
                     if len(ks) == 1
                     else "double-handed: VROOM put both halves on one clinician"
                 )
+            elif repair and visit.staff == 2 and len(set(starts[v])) > 1:
+                out[v] = "double-handed: VROOM's two halves do not start together"
+            elif repair and pin is not None and any(p.shifts[k].clinician_id != pin for k in ks):
+                out[v] = f"pinned to {pin}, but VROOM gave it to someone else"
             elif visit.after_visit is not None:
                 a = p.visit_index[visit.after_visit]
                 if a not in where or a in why:
                     out[v] = f"must follow visit {visit.after_visit}, which is not placed"
+                elif repair and min(starts[v]) < ends[a] + visit.min_gap_min:
+                    out[v] = (
+                        f"VROOM started it less than {visit.min_gap_min} min after visit "
+                        f"{visit.after_visit} ended"
+                    )
         if not out:
             return why
         why.update(out)
@@ -165,10 +190,12 @@ def _drop_unmatched(problem: Problem, steps: dict) -> dict[int, str]:
             steps[k] = [s for s in steps[k] if s[0] != "job" or _visit_of(s[1])[0] not in out]
 
 
-def to_rota(problem: Problem, solution, skipped: dict[int, Unassigned]) -> Rota:
+def to_rota(
+    problem: Problem, solution, skipped: dict[int, Unassigned], *, repair: bool = False
+) -> Rota:
     p = problem
     steps = _steps(solution) if solution is not None else {}
-    removed = _drop_unmatched(p, steps)
+    removed = _drop_unmatched(p, steps, repair)
     routes = []
     placed: set[int] = set()
     for k in sorted(steps):
@@ -215,10 +242,16 @@ def to_rota(problem: Problem, solution, skipped: dict[int, Unassigned]) -> Rota:
 
 
 def solve_vroom(
-    problem: Problem, time_limit_s: float, *, exploration_level: int = 5, threads: int = 1
+    problem: Problem,
+    time_limit_s: float,
+    *,
+    exploration_level: int = 5,
+    threads: int = 1,
+    repair: bool = False,
 ) -> Rota:
     """VROOM on the day with a wall budget of ``time_limit_s`` (VROOM's ``timeout``; its
-    construction phase is not interruptible, so a large day can take longer)."""
+    construction phase is not interruptible, so a large day can take longer), on ``threads``
+    threads; ``repair``: repaired to the real rules (the module's docstring)."""
     t0 = time.monotonic()
     inp, skipped = build_input(problem)
     budget = max(0.1, time_limit_s - (time.monotonic() - t0))
@@ -229,4 +262,4 @@ def solve_vroom(
             nb_threads=threads,
             timeout=timedelta(seconds=budget),
         )
-    return to_rota(problem, solution, skipped)
+    return to_rota(problem, solution, skipped, repair=repair)

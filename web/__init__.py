@@ -23,6 +23,7 @@ from web.models import local
 from web.security import check_every_view_guarded, current_user, init_security, public
 from web.services.event_jobs import make_event_runner
 from web.services.jobs import make_runner
+from web.sessions import DatabaseSessionInterface
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
     init_errors(app)  # before the blueprints: their rules bind the bounded id converter
     init_compression(app)  # registered first, so it runs last
+    app.session_interface = DatabaseSessionInterface()
     init_security(app)
     from web.observability import init_observability
 
@@ -59,10 +61,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from web import api, auth, capacity, coordinator, health, history, live, nurse, oidc, ops
+    from web import (
+        accounts,
+        api,
+        auth,
+        capacity,
+        coordinator,
+        health,
+        history,
+        live,
+        nurse,
+        oidc,
+        ops,
+    )
 
-    for module in (auth, oidc, coordinator, history, nurse, ops, capacity, api, live, health):
+    for module in (auth, oidc, coordinator, history, nurse, ops, capacity, api, live, health,
+                   accounts):  # fmt: skip
         app.register_blueprint(module.bp)
+    app.register_blueprint(accounts.api_bp)
 
     @app.route("/")
     @public

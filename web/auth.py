@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from web import sessions
 from web.models import User
-from web.security import client_ip, current_user, db_session, public, roles
-from web.services import audit
-from web.services.users import authenticate
+from web.security import client_ip, current_user, db_session, public, roles, signed_in_user
+from web.services import accounts, audit
+from web.services.users import UserError, authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -81,11 +82,13 @@ def login():
         client_ip(),
         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
         max_failures_per_ip=current_app.config["LOGIN_MAX_FAILURES_PER_IP"],
+        max_failures_per_account=current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
         window_s=current_app.config["LOGIN_WINDOW_S"],
         hash_method=current_app.config["PASSWORD_HASH_METHOD"],
     )
     if result.user is None:
-        by = {"account": " (this address, this username)", "address": " (this address)"}
+        by = {"account": " (this address, this username)", "address": " (this address)",
+              "username": " (this username, all addresses)"}  # fmt: skip
         audit.record(
             s, None, "login_limited" if result.limited else "login_failed",
             f"username {username.strip()[:80]!r}{by.get(result.limited_by, '')}", client_ip(),
@@ -109,12 +112,38 @@ def login():
 
 def begin_session(user: User, *, via: str) -> None:
     """Start a fresh session for ``user`` (no fixation: nothing of the old one is kept), signed
-    in ``via`` "password" or "oidc". Every way of signing in ends here."""
-    session.clear()
-    session["uid"] = user.id
-    session["role"] = user.role
-    session["via"] = via
-    session.permanent = True
+    in ``via`` "password" or "oidc". Every way of signing in ends here: the session's row
+    before (an anonymous visitor's, or another account's) is revoked and a new row and token
+    are made (``web.sessions.begin``)."""
+    sessions.begin(user.id, via, {"uid": user.id, "role": user.role, "via": via})
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles("coordinator", "nurse", "ops")
+def change_password():
+    """Every signed-in user's own change: current password, the new one twice. On success
+    every other session of hers ends and this one goes on under a new token."""
+    user = signed_in_user()
+    forced = user.must_change_password
+    if request.method == "GET":
+        return render_template("auth/password.html", forced=forced)
+    new = request.form.get("new", "")
+    s = db_session()
+    try:
+        if new != request.form.get("again", ""):
+            raise UserError("the two new passwords differ")
+        accounts.change_password(
+            s, user, request.form.get("current", ""), new, ip=client_ip(),
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )  # fmt: skip
+    except UserError as err:
+        s.rollback()
+        page = render_template("auth/password.html", forced=forced, error=f"Not changed: {err}.")
+        return page, 422
+    s.commit()  # before the new session's row is written (SQLite: one writer at a time)
+    begin_session(user, via=sessions.current_via() or "password")
+    flash("Password changed. Any other sign-in of yours has ended.", "ok")
+    return redirect(home_url(user.role))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -123,5 +152,5 @@ def logout():
     s = db_session()
     audit.record(s, current_user(), "logout", "", client_ip())
     s.commit()
-    session.clear()
+    sessions.end("logout")  # the row is revoked: every copy of the cookie stops working
     return redirect(url_for("auth.login"))

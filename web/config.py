@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,6 +50,11 @@ def _flag(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
 
 
 def default_database_url(instance_dir: Path | None = None) -> str:
@@ -125,6 +129,10 @@ def from_env(overrides: dict | None = None) -> dict:
         # Failures from one address over all usernames: password spraying (a few guesses at
         # many accounts) is stopped by this, not by the per-username limit above.
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("HAH_LOGIN_MAX_FAILURES_PER_IP", "20")),
+        # Failures for one username from all addresses together: guessing spread over many
+        # addresses (a botnet) at one account. High, because reaching it locks that account
+        # out for the window whoever is guessing.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("HAH_LOGIN_MAX_FAILURES_PER_ACCOUNT", 50),
         "PASSWORD_HASH_METHOD": os.environ.get("HAH_PASSWORD_HASH_METHOD") or "scrypt",
         # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host: without
         # it every request seems to come from the proxy and the sign-in limit would lock out
@@ -146,7 +154,12 @@ def from_env(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("HAH_SECURE_COOKIES", not testing),
         "SESSION_COOKIE_NAME": "hah_session",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Server-side sessions (web.sessions): the absolute end from sign-in, and the idle
+        # timeout (60 minutes: a home visit plus the drive to the next one, so a nurse on her
+        # round is not signed out between patients; a phone left unlocked is open an hour at
+        # most). Activity is recorded at most once a minute.
+        "HAH_SESSION_ABSOLUTE_H": _env_float("HAH_SESSION_ABSOLUTE_H", 12.0),
+        "HAH_SESSION_IDLE_MIN": _env_float("HAH_SESSION_IDLE_MIN", 60.0),
         "TESTING": testing,
     }
     config.update(overrides)

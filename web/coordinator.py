@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.errors import InputError
 from scheduler.domain.model import Shift
+from web.board_sections import board_sections
 from web.db import get_or_fail
 from web.errors import valid_id
 from web.models import Day, DayImport, RotaVersion, SolveJob
@@ -38,7 +39,7 @@ from web.services.days import (
     latest_import,
     visits_from_careplans,
 )
-from web.services.edits import Edit, EditError, accept, locks_of, preview
+from web.services.edits import Edit, EditError, accept, preview
 from web.services.jobs import (
     ACTIVE,
     KEEP_PLAN_MIN,
@@ -52,10 +53,8 @@ from web.services.rebase import describe as describe_conflict
 from web.services.rotas import (
     PublishConflict,
     PublishRefused,
-    board,
     latest_published,
     made_from,
-    version_rota,
     versions,
 )
 from web.services.rotas import publish_version as publish_draft
@@ -179,17 +178,19 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
     job = s.scalar(
         select(SolveJob).where(SolveJob.day_id == d.id).order_by(SolveJob.id.desc()).limit(1)
     )
-    data = None
+    sections = None
     shifts: tuple[Shift, ...] = ()
+    statuses = latest_statuses(s, d)
+    live = live_context(s, d, selected, statuses)
     if selected is not None:
-        sel_imp = get_or_fail(s, DayImport, selected.import_id)
-        visits, shifts = day_inputs(sel_imp)
-        locks = {(x["visit_id"], x["clinician_id"]) for x in locks_of(selected)}
-        data = board(visits, shifts, version_rota(selected), latest_statuses(s, d), locks)
+        _, shifts = day_inputs(get_or_fail(s, DayImport, selected.import_id))
+        sections = board_sections(s, f"{d.date:%Y-%m-%d}", selected, statuses,
+                                  live["stop_states"])  # fmt: skip
     return render_template(
         "coordinator/day.html",
         live_error=live_error,
-        **live_context(s, d, selected, data),
+        **live,
+        board_sections=sections,
         pending=pending,
         edit_error=edit_error,
         publish_conflict=publish_conflict,
@@ -199,7 +200,6 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
         imp=imp,
         versions=all_versions,
         selected=selected,
-        board=data,
         job=job_status(job) if job is not None else None,
         job_active=job is not None and job.state in ACTIVE,
         default_seconds=current_app.config["HAH_SOLVE_SECONDS"],

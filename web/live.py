@@ -34,12 +34,10 @@ from web.services.days import get_day, problem_for
 from web.services.events import EventError, accept, events_of, input_issues, propose, warning
 from web.services.live_board import (
     STATE_LABELS,
-    actions,
     counts,
     open_flags,
     urgent_response,
     visit_states,
-    with_names,
 )
 from web.services.rotas import latest_published, version_rota
 from web.services.statuses import latest_statuses
@@ -192,27 +190,23 @@ def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str,
     ], visit  # fmt: skip
 
 
-def live_context(s: Session, d: Day, selected: RotaVersion | None, data: dict | None) -> dict:
-    """What the board adds for the live day: the clock, each stop's state, the open flags,
-    the events with their proposals, the 2-hour response."""
+def live_context(s: Session, d: Day, selected: RotaVersion | None,
+                 statuses: dict | None = None) -> dict:  # fmt: skip
+    """What the board adds for the live day: the clock, each stop's state (``stop_states``,
+    which ``web.board_sections`` draws), the open flags, the events with their proposals, the
+    2-hour response."""
     now = clock.now(current_app.config)
     published = latest_published(s, d)
     flags = open_flags(s, d, published)
     state_counts: list[dict] = []
-    if selected is not None and data is not None:
+    states: dict = {}
+    if selected is not None:
         rota = version_rota(selected)
         at_risk = {f["visit_id"] for f in flags} if selected is published else set()
-        states = visit_states(rota, latest_statuses(s, d), now, at_risk)
-        for row in data["routes"]:
-            for stop in row["stops"]:
-                if stop.get("visit_id"):
-                    stop["state"] = states.get((stop["visit_id"], row["clinician_id"]), "planned")
+        if statuses is None:
+            statuses = latest_statuses(s, d)
+        states = visit_states(rota, statuses, now, at_risk)
         state_counts = counts(states)
-        names = {r["clinician_id"]: r["name"] for r in data["routes"]}
-        names.update({c["clinician_id"]: c["name"] for c in data["idle"]})
-        for u in data["unassigned"]:
-            u["actions"] = actions(u["code"])
-            u["reason_named"] = with_names(u["reason"], names)
     events = events_of(s, d)
     wanted = request.args.get("event", type=int)
     made_by = None
@@ -228,6 +222,7 @@ def live_context(s: Session, d: Day, selected: RotaVersion | None, data: dict | 
         "live_published": published,
         "flags": flags,
         "state_counts": state_counts,
+        "stop_states": states,
         "events": list(reversed(events))[:12],
         "open_event": next((e for e in events if e.id == wanted), None),
         "response": urgent_response(s, d),

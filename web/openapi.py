@@ -35,6 +35,22 @@ CSRF = {"name": "X-CSRF-Token", "in": "header", "required": True,
         "schema": {"type": "string"}}  # fmt: skip
 
 
+USERNAME = _path_param("username", "an account's username")
+
+
+def _account_action(summary: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One of the admin's POSTs on an account: 200 with a message and the account."""
+    op: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [USERNAME, CSRF],
+        "responses": _ok("done", "UserAction") | {"404": _ERR, "422": _ERR},
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "properties": body, "required": list(body)}}}}  # fmt: skip
+    return {"post": op}
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -57,6 +73,25 @@ def document() -> dict[str, Any]:
                 }
             },
             "/api/me": {"get": {"summary": "Who is signed in", "responses": _ok("the user", "Me")}},
+            "/api/users": {
+                "get": {
+                    "summary": "Every account: role, clinician id, active, must change password, "
+                    "last sign-in, open sessions (admin)",
+                    "responses": _ok("the accounts", "Users"),
+                }
+            },
+            "/api/users/{username}/disable": _account_action(
+                "Disable an account; its open sessions end at once (admin; 422 for oneself)"
+            ),
+            "/api/users/{username}/enable": _account_action("Let a disabled account sign in again"),
+            "/api/users/{username}/reset": _account_action(
+                "Set a temporary password (body: password, which must pass the policy, else "
+                "422); it must be changed at the next sign-in, and open sessions end (admin)",
+                body={"password": {"type": "string"}},
+            ),
+            "/api/users/{username}/sign-out": _account_action(
+                "End every open session of an account (admin)"
+            ),
             "/api/days": {
                 "get": {
                     "summary": "Imported days (coordinator, ops)",
@@ -463,6 +498,31 @@ def document() -> dict[str, Any]:
                         "reasons": {"type": "array", "items": {"type": "string"}},
                         "conflicts": {"type": "array", "items": {"type": "string"}},
                         "conflict": {"type": ["object", "null"]},
+                    },
+                },
+                "User": {
+                    "type": "object",
+                    "properties": {
+                        "username": {"type": "string"},
+                        "role": {"type": "string"},
+                        "clinician_id": {"type": ["string", "null"]},
+                        "active": {"type": "boolean"},
+                        "must_change_password": {"type": "boolean"},
+                        "last_sign_in": {"type": ["string", "null"]},
+                        "open_sessions": {"type": "integer"},
+                    },
+                },
+                "Users": {
+                    "type": "object",
+                    "properties": {
+                        "users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}
+                    },
+                },
+                "UserAction": {
+                    "type": "object",
+                    "properties": {
+                        "message": {"type": "string"},
+                        "user": {"$ref": "#/components/schemas/User"},
                     },
                 },
                 "Me": {

@@ -2,6 +2,10 @@
 
 - Every view carries ``@roles(...)`` or ``@public``; ``check_every_view_guarded`` refuses
   to start an app with a view that has neither, so a new route cannot ship unguarded.
+- Sessions are rows in the database (``web.sessions``): the cookie is a token only, so
+  sign-out, a password change or an admin ends every copy of it at once.
+- An account whose password an admin reset must change it before anything else
+  (``_check_must_change``).
 - CSRF: a random token per session, required on every POST/PUT/PATCH/DELETE, from the form
   field ``csrf_token`` or the ``X-CSRF-Token`` header (for ``fetch``); compared in constant
   time. Own code rather than Flask-WTF because the app has no WTForms forms.
@@ -140,6 +144,24 @@ def _load_user() -> None:
     g.user = user
 
 
+#: Open to an account that must choose a new password first: that page itself, and signing
+#: out (the sessionless endpoints never get this far).
+WHILE_MUST_CHANGE = frozenset({"auth.change_password", "auth.logout"})
+
+
+def _check_must_change():
+    """While an account's password must be changed (an admin reset it), every page sends it
+    to the change-password page and the API answers 403, so a temporary password is good
+    for nothing but choosing a new one."""
+    user = current_user()
+    if user is None or not user.must_change_password or request.endpoint in WHILE_MUST_CHANGE:
+        return None
+    if _wants_json():
+        return jsonify(error="password change required: choose a new password at "
+                       + url_for("auth.change_password")), 403  # fmt: skip
+    return redirect(url_for("auth.change_password"))
+
+
 def _check_csrf():
     if request.method in UNSAFE_METHODS and not _csrf_ok():
         if _wants_json():
@@ -181,7 +203,7 @@ def init_security(app: Flask) -> None:
         if request.endpoint in SESSIONLESS:
             return None  # public files and probes: no session, no database
         _load_user()
-        return _check_csrf()
+        return _check_csrf() or _check_must_change()
 
     @app.after_request
     def _headers(response):

@@ -51,6 +51,7 @@ def options(host: str, port: int, *, workers: int | None = None, threads: int | 
         "logconfig_dict": gunicorn_logconfig(),
         "proc_name": "hah-web",
         "on_starting": _on_starting(migrate),
+        "post_worker_init": _post_worker_init,
         "child_exit": _child_exit,
         "on_exit": _on_exit,
         "control_socket_disable": True,
@@ -72,6 +73,15 @@ def _on_starting(migrate: bool):
             server.log.info("database at revision %s", head_revision())
 
     return on_starting
+
+
+def _post_worker_init(worker) -> None:
+    """Read the days around today before the first request (``web.warm``)."""
+    from web.warm import warm_caches
+
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        warm_caches(app)
 
 
 def _child_exit(server, worker) -> None:

@@ -1,4 +1,4 @@
-"""``hah serve``, ``hah worker``, ``hah up``, ``hah db upgrade`` and ``hah users add``: the web
+"""``hah serve``, ``hah worker``, ``hah up``, ``hah db upgrade`` and ``hah users …``: the web
 app, its job workers, the two together, its database and its accounts (``web.serving``,
 ``web.worker``, ``web.up``, ``web.admin``).
 
@@ -79,6 +79,21 @@ def register(sub: Any) -> None:
         help="read the password from this environment variable (else it is asked for)",
     )
     p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("list", help="every account: role, active, must change password, "
+                         "last sign-in, open sessions")  # fmt: skip
+    p.set_defaults(func=cmd_users_list)
+    for name, helps in (("disable", "disable an account: no sign-in, its open sessions end now"),
+                        ("enable", "let a disabled account sign in again"),
+                        ("sign-out", "end every open session of an account")):  # fmt: skip
+        p = users.add_parser(name, help=helps)
+        p.add_argument("username")
+        p.set_defaults(func=cmd_users_action, action=name)
+    p = users.add_parser("reset", help="set a temporary password, to be changed at the next "
+                         "sign-in; the account's open sessions end")  # fmt: skip
+    p.add_argument("username")
+    p.add_argument("--password-env", metavar="VAR", help="the temporary password from this "
+                   "environment variable (else one is made and printed, once)")  # fmt: skip
+    p.set_defaults(func=cmd_users_reset)
     add_users_oidc_commands(users)
 
 
@@ -183,4 +198,59 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         print(f"not added: {err}", file=sys.stderr)
         return EXIT_REFUSED
     print(f"added {args.username} ({args.role}), id {uid}")
+    return EXIT_OK
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    """``hah users list``: one line per account, nothing secret."""
+    from web.admin import users_list
+
+    print(f"{'username':<20} {'role':<12} {'clinician':<10} {'active':<8} {'change':<7} "
+          f"{'last sign-in (UTC)':<20} sessions")  # fmt: skip
+    for a in users_list():
+        last = a.last_sign_in.strftime("%Y-%m-%d %H:%M") if a.last_sign_in else "never"
+        print(f"{a.username:<20} {a.role:<12} {a.clinician_id or '-':<10} "
+              f"{'yes' if a.active else 'no':<8} {'yes' if a.must_change_password else 'no':<7} "
+              f"{last:<20} {a.open_sessions}")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_users_action(args: argparse.Namespace) -> int:
+    """``hah users disable|enable|sign-out NAME``."""
+    from web import admin
+    from web.services.accounts import NoSuchAccount
+
+    try:
+        if args.action == "disable":
+            ended = admin.users_disable(args.username)
+            print(f"disabled {args.username}; {ended} open sessions ended")
+        elif args.action == "enable":
+            admin.users_enable(args.username)
+            print(f"enabled {args.username}")
+        else:
+            ended = admin.users_sign_out(args.username)
+            print(f"signed out {args.username} everywhere; {ended} sessions ended")
+    except NoSuchAccount as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def cmd_users_reset(args: argparse.Namespace) -> int:
+    """``hah users reset NAME [--password-env VAR]``: with ``--password-env`` nothing secret is
+    printed; without it a temporary password is made and printed once, to hand over."""
+    from web.admin import users_reset
+    from web.services.accounts import NoSuchAccount
+    from web.services.users import UserError
+
+    given = os.environ.get(args.password_env, "") if args.password_env else None
+    try:
+        temporary = users_reset(args.username, given)
+    except (NoSuchAccount, UserError) as err:
+        print(f"not reset: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"reset {args.username}: the password must be changed at the next sign-in; "
+          "open sessions ended")  # fmt: skip
+    if given is None:
+        print(f"temporary password (shown once): {temporary}")
     return EXIT_OK

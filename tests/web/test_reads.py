@@ -15,7 +15,8 @@ from web.reads import READS_ATTR
 #: of days and versions, job progress, figures, capacity runs of synthetic scenarios, the
 #: audit log, the sign-in page, probes, and the version number a phone polls.
 NO_PATIENT_DATA = {
-    "index", "auth.login", "oidc.login", "oidc.callback", "api.openapi", "api.me", "api.days", "api.day", "api.job",
+    "index", "auth.login", "auth.change_password", "oidc.login", "oidc.callback",
+    "accounts.index", "users_api.api_list", "api.openapi", "api.me", "api.days", "api.day", "api.job",
     "api.figures", "api.capacity_run", "api.route_version", "coordinator.index",
     "history.audit", "nurse.index", "nurse.calendar", "ops.index", "ops.audit_log",
     "ops.day", "capacity.index", "capacity.run", "capacity.chart", "health.healthz",

@@ -13,6 +13,7 @@ from tests.support.web import DAY, csrf, login, nurse_visits
 
 C, N, OPS = "coordinator", "nurse", "ops"
 PUBLIC = "public"
+ADMIN: set[str] = set()  # no role but admin (who may use every route)
 # (method, URL rule, allowed roles or PUBLIC); admin may use every non-public route.
 ROUTES = [
     ("GET", "/", PUBLIC),
@@ -60,6 +61,18 @@ ROUTES = [
     ("GET", "/readyz", PUBLIC),
     ("GET", "/metrics", PUBLIC),  # loopback or a token only (tests/web/test_serving.py)
     ("GET", "/api/me", {C, N, OPS}),
+    ("GET", "/auth/password", {C, N, OPS}),
+    ("POST", "/auth/password", {C, N, OPS}),  # no passwords sent: 422, nothing changed
+    ("GET", "/admin/accounts/", ADMIN),
+    ("POST", "/admin/accounts/<username>/disable", ADMIN),  # no such account: nothing done
+    ("POST", "/admin/accounts/<username>/enable", ADMIN),
+    ("POST", "/admin/accounts/<username>/reset", ADMIN),
+    ("POST", "/admin/accounts/<username>/sign-out", ADMIN),
+    ("GET", "/api/users", ADMIN),
+    ("POST", "/api/users/<username>/disable", ADMIN),
+    ("POST", "/api/users/<username>/enable", ADMIN),
+    ("POST", "/api/users/<username>/reset", ADMIN),
+    ("POST", "/api/users/<username>/sign-out", ADMIN),
     ("GET", "/api/days", {C, OPS}),
     ("GET", "/api/days/<date>", {C, OPS}),
     ("POST", "/api/days/<date>/jobs", {C}),
@@ -115,6 +128,7 @@ def world(db, published, small_rota):
         "token": "no-such-calendar-token",  # a calendar feed link that does not exist
         "run_id": 999_999,  # no such capacity run: 404 for those allowed
         "event_id": 999_999,  # no such event: 404 for those allowed
+        "username": "no-such-account",  # the account actions: 404 for an admin
     }
 
 

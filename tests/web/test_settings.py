@@ -83,6 +83,9 @@ def test_each_setting_of_the_app_reaches_its_configuration(monkeypatch):
         "HAH_OIDC_NAME": ("HAH_OIDC_NAME", "NHS Care Identity"),
         "HAH_OIDC_SCOPES": ("HAH_OIDC_SCOPES", "openid profile"),
         "HAH_OIDC_USERNAME_CLAIM": ("HAH_OIDC_USERNAME_CLAIM", "preferred_username"),
+        "HAH_LOGIN_MAX_FAILURES_PER_ACCOUNT": ("LOGIN_MAX_FAILURES_PER_ACCOUNT", 7, "7"),
+        "HAH_SESSION_ABSOLUTE_H": ("HAH_SESSION_ABSOLUTE_H", 8.0, "8"),
+        "HAH_SESSION_IDLE_MIN": ("HAH_SESSION_IDLE_MIN", 45.0, "45"),
     }
     for name, (key, want, *raw) in values.items():
         monkeypatch.setenv(name, raw[0] if raw else str(want))

@@ -111,3 +111,19 @@ def test_sign_in_takes_as_long_for_an_unknown_username(db):
     median_ms("nobody")  # the dummy hash is made once, on first use
     known, unknown = median_ms("real"), median_ms("nobody")
     assert 0.5 < unknown / known < 2.0, (known, unknown)
+
+
+def test_the_per_account_limit_counts_one_username_over_every_address(db, users):
+    """``max_failures_per_account``: failures for one username from many addresses add up,
+    where the per-address limits each see one failure (a botnet guessing one account)."""
+    from web.services.users import LOGIN_LIMITED, authenticate
+
+    for n in range(4):
+        result = authenticate(db, "nurse", "wrong guess", f"127.0.2.{n}", max_failures_per_account=4)
+        assert result.error != LOGIN_LIMITED
+    db.commit()
+    result = authenticate(db, "nurse", "correct horse battery", "127.0.2.200",
+                          max_failures_per_account=4)  # fmt: skip
+    assert result.user is None and result.limited_by == "username"
+    assert authenticate(db, "nurse2", "correct horse battery", "127.0.2.200",
+                        max_failures_per_account=4).user is not None  # fmt: skip

@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +32,7 @@ from scheduler.domain.model import Problem, Shift, Visit
 from scheduler.domain.problem import build_problem
 from web.models import Day, DayImport, User
 from web.services import audit
+from web.services.memo import ProcessCache
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ def import_day(
         f"{len(s)} shifts ({imp.clinicians_name})",
         ip,
     )
-    _cache_put(("day", content_key(imp)), (v, s))
+    _DAYS.put(("day", content_key(imp)), (v, s))
     return imp
 
 
@@ -214,25 +213,8 @@ def latest_import(session: Session, day: Day) -> DayImport | None:
 
 # --- re-building a day from what was stored ------------------------------------------------
 
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 8
-
-
-def _cache_get(key):
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    return None
-
-
-def _cache_put(key, value) -> None:
-    with _CACHE_LOCK:
-        _CACHE[key] = value
-        _CACHE.move_to_end(key)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+#: Days' inputs and problems by the hash of their files (``content_key``).
+_DAYS: ProcessCache = ProcessCache(8)
 
 
 def content_key(imp: DayImport) -> str:
@@ -248,22 +230,16 @@ def content_key(imp: DayImport) -> str:
 
 def day_inputs(imp: DayImport) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
     """The visits and shifts of a stored import (read again by ``scheduler.domain.formats``)."""
-    cached = _cache_get(("day", content_key(imp)))
-    if cached is None:
-        cached = _read(
+    return _DAYS.get_or_make(
+        ("day", content_key(imp)),
+        lambda: _read(
             Upload(imp.visits_name, imp.visits_csv),
             Upload(imp.clinicians_name, imp.clinicians_csv),
-        )
-        _cache_put(("day", content_key(imp)), cached)
-    return cached
+        ),
+    )
 
 
 def problem_for(imp: DayImport) -> Problem:
     """The solvable, checkable day of an import: its inputs plus the travel matrix (the
     geodesic model, cached on disk by ``scheduler.domain.travel``)."""
-    cached = _cache_get(("problem", content_key(imp)))
-    if cached is None:
-        visits, shifts = day_inputs(imp)
-        cached = build_problem(visits, shifts)
-        _cache_put(("problem", content_key(imp)), cached)
-    return cached
+    return _DAYS.get_or_make(("problem", content_key(imp)), lambda: build_problem(*day_inputs(imp)))

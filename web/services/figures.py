@@ -52,8 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -65,6 +63,7 @@ from scheduler.domain.utilisation import paid_minutes, utilisation
 from web.db import get_or_fail
 from web.models import Day, DayImport, VisitStatus, local
 from web.services.days import content_key, day_inputs, get_day, latest_import, problem_for
+from web.services.memo import ProcessCache
 from web.services.rotas import latest_published, rota_from_json
 from web.services.statuses import REASONS
 
@@ -184,9 +183,7 @@ def _role_key(name: str) -> tuple[int, str]:
     return (1 if name == NO_ROLE else 0, name)
 
 
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 32
+_PLANS: ProcessCache[tuple[dict[str, Any], dict[str, list[str]]]] = ProcessCache(32)
 
 
 def _cached_plan(imp: DayImport, rota_json: dict) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -194,17 +191,12 @@ def _cached_plan(imp: DayImport, rota_json: dict) -> tuple[dict[str, Any], dict[
     files and of the rota (both never change), so a week page re-builds no day twice."""
     h = hashlib.sha256(json.dumps(rota_json, sort_keys=True, default=str).encode())
     key = (content_key(imp), h.hexdigest())
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            plan, attendants = _CACHE[key]
-            return json.loads(json.dumps(plan)), attendants
-    plan, attendants = plan_figures(problem_for(imp), rota_from_json(rota_json))
-    with _CACHE_LOCK:
-        _CACHE[key] = (json.loads(json.dumps(plan)), attendants)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return plan, attendants
+    def make() -> tuple[dict[str, Any], dict[str, list[str]]]:
+        plan, attendants = plan_figures(problem_for(imp), rota_from_json(rota_json))
+        return json.loads(json.dumps(plan)), attendants
+
+    plan, attendants = _PLANS.get_or_make(key, make)
+    return json.loads(json.dumps(plan)), attendants  # a copy: callers add to it
 
 
 # --- made: from the nurses' reports --------------------------------------------------------

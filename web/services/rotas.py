@@ -19,8 +19,6 @@ published answers with its number and writes nothing (publishing twice is one pu
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +34,7 @@ from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, User, utcnow
 from web.services import audit
 from web.services.days import latest_import, problem_for
+from web.services.memo import ProcessCache
 
 # --- JSON ------------------------------------------------------------------------------------
 
@@ -80,9 +79,16 @@ def rota_to_json(rota: Rota) -> dict[str, Any]:
     }
 
 
-_ROTAS: OrderedDict = OrderedDict()
-_ROTAS_LOCK = threading.Lock()
-_ROTAS_SIZE = 32
+_ROTAS: ProcessCache[Rota] = ProcessCache(32)
+
+
+def rota_key(version: RotaVersion) -> tuple:
+    """What identifies a stored version's rota across databases: the database, the row and
+    its creation stamp (ids alone repeat between databases, and between tests)."""
+    session = object_session(version)
+    bind = session.get_bind() if session is not None else None
+    where = str(bind.engine.url) if bind is not None else ""
+    return (where, version.id, version.created_at)
 
 
 def version_rota(version: RotaVersion) -> Rota:
@@ -90,23 +96,9 @@ def version_rota(version: RotaVersion) -> Rota:
     once saved (an edit is a new version), and rebuilding the sample day's took ~15 ms, three
     times for each board. Keyed by the database, the row and its creation stamp, never the
     id alone (two databases, or one test after another, reuse ids)."""
-    session = object_session(version)
-    bind = session.get_bind() if session is not None else None
-    where = str(bind.engine.url) if bind is not None else ""
-    key = (where, version.id, version.created_at)
-    with _ROTAS_LOCK:
-        rota = _ROTAS.get(key)
-        if rota is not None:
-            _ROTAS.move_to_end(key)
-            return rota
-    rota = rota_from_json(version.rota)
     if version.id is None:  # not flushed yet: nothing to key it by
-        return rota
-    with _ROTAS_LOCK:
-        _ROTAS[key] = rota
-        while len(_ROTAS) > _ROTAS_SIZE:
-            _ROTAS.popitem(last=False)
-    return rota
+        return rota_from_json(version.rota)
+    return _ROTAS.get_or_make(rota_key(version), lambda: rota_from_json(version.rota))
 
 
 def rota_from_json(data: dict[str, Any]) -> Rota:

@@ -7,8 +7,9 @@ the same kind and cost as a real one (the configured method, scrypt by default),
 answer's timing gives nothing away either (it took 12 ms against 148 ms when the dummy hash
 was a fast PBKDF2). Failures are counted in the database (``LoginFailure``), so the limits
 hold across worker processes: per address and username (``max_failures``: guessing one
-account) and per address alone (``max_failures_per_ip``: one address trying a few passwords
-on many accounts, "password spraying").
+account), per address alone (``max_failures_per_ip``: one address trying a few passwords
+on many accounts, "password spraying") and per username alone
+(``max_failures_per_account``: one account guessed at from many addresses).
 
 The password policy (``password_problems``), applied wherever a password is set
 (``create_user``, so ``hah users add`` and the demo accounts): at least ``MIN_LENGTH``
@@ -140,7 +141,8 @@ def create_user(
 class LoginResult:
     user: User | None
     error: str | None
-    #: "" (not limited), "account" (this address, this username) or "address" (any username)
+    #: "" (not limited), "account" (this address, this username), "address" (any username)
+    #: or "username" (this username from any address)
     limited_by: str = ""
 
     @property
@@ -148,11 +150,15 @@ class LoginResult:
         return bool(self.limited_by)
 
 
-def recent_failures(session: Session, ip: str, username: str | None, window_s: int) -> int:
-    """Failed sign-ins from ``ip`` in the last ``window_s`` seconds: for ``username``, or for
-    any username when it is ``None``."""
+def recent_failures(
+    session: Session, ip: str | None, username: str | None, window_s: int
+) -> int:
+    """Failed sign-ins in the last ``window_s`` seconds from ``ip`` (any address when it is
+    ``None``) for ``username`` (any username when it is ``None``)."""
     since = utcnow() - timedelta(seconds=window_s)
-    where = [LoginFailure.ip == ip[:64], LoginFailure.at >= since]
+    where = [LoginFailure.at >= since]
+    if ip is not None:
+        where.append(LoginFailure.ip == ip[:64])
     if username is not None:
         where.append(LoginFailure.username == username)
     return (
@@ -169,18 +175,23 @@ def authenticate(
     *,
     max_failures: int = 5,
     max_failures_per_ip: int = 20,
+    max_failures_per_account: int = 50,
     window_s: int = 300,
     hash_method: str = DEFAULT_HASH,
 ) -> LoginResult:
     """Check a sign-in, counting failures; refuse without checking once a limit is hit:
     ``max_failures`` from this address for this username, ``max_failures_per_ip`` from this
-    address for all usernames together. An unknown username is checked against a dummy hash
-    made with ``hash_method`` (the method accounts are made with), so it takes as long."""
+    address for all usernames together, ``max_failures_per_account`` for this username from
+    all addresses together (guesses spread over many addresses). An unknown username is
+    checked against a dummy hash made with ``hash_method`` (the method accounts are made
+    with), so it takes as long."""
     username = username.strip()[:80]
     if recent_failures(session, ip, username, window_s) >= max_failures:
         return LoginResult(None, LOGIN_LIMITED, limited_by="account")
     if recent_failures(session, ip, None, window_s) >= max_failures_per_ip:
         return LoginResult(None, LOGIN_LIMITED, limited_by="address")
+    if username and recent_failures(session, None, username, window_s) >= max_failures_per_account:
+        return LoginResult(None, LOGIN_LIMITED, limited_by="username")
     user = session.scalar(select(User).where(User.username == username)) if username else None
     if user is None:
         check_password_hash(_dummy_hash(hash_method), password)
