@@ -21,6 +21,7 @@ from web.db import Database, upgrade
 from web.errors import init_errors
 from web.models import local
 from web.security import check_every_view_guarded, current_user, init_security, public
+from web.services.event_jobs import make_event_runner
 from web.services.jobs import make_runner
 from web.sessions import DatabaseSessionInterface
 
@@ -37,6 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hah_db"] = database
     app.extensions["hah_queue"] = _config.queue_settings(app.config)
     app.extensions["hah_runner"] = app.config.get("HAH_RUNNER") or make_runner(
+        app.config["HAH_JOB_RUNNER"], database.url, app.extensions["hah_queue"]
+    )
+    app.extensions["hah_event_runner"] = app.config.get("HAH_EVENT_RUNNER") or make_event_runner(
         app.config["HAH_JOB_RUNNER"], database.url, app.extensions["hah_queue"]
     )
     hops = int(app.config.get("HAH_PROXY_HOPS") or 0)

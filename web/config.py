@@ -115,6 +115,10 @@ def from_env(overrides: dict | None = None) -> dict:
         "HAH_METRICS_TOKEN": os.environ.get("HAH_METRICS_TOKEN", ""),
         "HAH_SOLVE_SECONDS": float(os.environ.get("HAH_SOLVE_SECONDS", "30")),
         "HAH_MAX_SOLVE_SECONDS": float(os.environ.get("HAH_MAX_SOLVE_SECONDS", "600")),
+        # A live-day event's proposals are worked out by a worker; the request that took it
+        # waits this long for them (answering with them if ready, else "working out"), so a
+        # quick answer needs no second round trip and a slow one never holds a web thread.
+        "HAH_EVENT_WAIT_S": float(os.environ.get("HAH_EVENT_WAIT_S", "4")),
         # The nurse page shows "today"; a fixed date lets a demo or test show the sample day.
         "HAH_TODAY": os.environ.get("HAH_TODAY", ""),
         # The service clock of the live day (``web.services.clock``): fixed for a demo or test.

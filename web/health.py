@@ -128,7 +128,7 @@ class _Database:
         try:
             redis = self.queue.redis()
             queues = [Queue(self.queue.queue_name(w), connection=redis)
-                      for w in ("solve", "capacity")]  # fmt: skip
+                      for w in ("live", "solve", "capacity")]  # fmt: skip
             for q in queues:
                 depth.add_metric([q.name], float(q.count))
             workers.add_metric([], float(len({w.name for q in queues

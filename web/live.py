@@ -5,11 +5,16 @@ proposals; accepting one makes a draft from the published version, which the boa
 with what changed and who to tell, ready to publish. "Who could take this visit?" lists the
 clinicians who could, best first, each feasible or with the rule it breaks, and moves the
 visit in one click (through the ordinary checked edit). The same through ``/api``.
+An event is stored at once and its proposals worked out by a worker (``event_jobs``, on the
+``<prefix>-live`` queue, or a thread): the request waits a few seconds for them, and the
+board, or an API client, follows the event until they are ready.
 Views only parse, call ``web.services.events`` / ``live_board`` and render or answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
@@ -20,7 +25,7 @@ from scheduler.domain.localtime import contract_text, hm
 from scheduler.domain.who_could_take import who_could_take
 from web.db import get_or_fail
 from web.errors import json_object, valid_id
-from web.models import Day, DayEvent, DayImport, RotaVersion
+from web.models import ACTIVE_STATES, Day, DayEvent, DayImport, RotaVersion, User
 from web.reads import reads_patient_data
 from web.security import client_ip, current_user, db_session, roles
 from web.services import clock
@@ -36,7 +41,7 @@ from web.services.live_board import (
 )
 from web.services.rotas import latest_published, version_rota
 from web.services.statuses import latest_statuses
-from web.views import parse_day
+from web.views import parse_day, reap_now, submit
 
 bp = Blueprint("live", __name__)
 
@@ -65,6 +70,48 @@ def _event_label(kind: str) -> str:
 # --- pages -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Refused:
+    """An event refused before anything was queued (or the queue unreachable): the message
+    for the page, the API's error and the amended file's issues, and the status to answer."""
+
+    message: str
+    issues: list[dict[str, Any]] | None = None
+    status: int = 422
+
+
+def event_runner():
+    return current_app.extensions["hah_event_runner"]
+
+
+def take_event(s: Session, d: Day, form: Mapping[str, Any], user: User | None,
+               wait_s: float | None = None) -> DayEvent | Refused:  # fmt: skip
+    """Take an event from the page, the API or a nurse's phone: refused at once for what can
+    be found without solving, else stored, committed and handed to the event runner, then
+    waited for up to ``wait_s`` (``HAH_EVENT_WAIT_S``) so a quick answer comes back with the
+    request; otherwise the event is returned still queued or running, to be polled."""
+    try:
+        e = propose(s, d, str(form.get("kind", "")), form, clock.now(current_app.config),
+                    user, client_ip())  # fmt: skip
+    except EventError as err:
+        s.rollback()
+        return Refused(str(err))
+    except InputError as err:
+        s.rollback()
+        return Refused("the amended day is refused: "
+                       + "; ".join(str(i) for i in err.issues[:5]), input_issues(err))  # fmt: skip
+    s.commit()
+    runner = event_runner()
+    refused = submit(runner, s, e)
+    if refused:
+        return Refused(refused, status=503)
+    wait = current_app.config["HAH_EVENT_WAIT_S"] if wait_s is None else wait_s
+    if wait > 0:
+        runner.wait(e.id, wait)
+        s.refresh(e)
+    return e
+
+
 @bp.route("/coordinator/day/<date>/events", methods=["POST"])
 @roles("coordinator")
 def event(date: str):
@@ -72,17 +119,10 @@ def event(date: str):
 
     s = db_session()
     d = _day_or_404(s, date)
-    form = _form()
-    try:
-        e = propose(s, d, form.get("kind", ""), form, clock.now(current_app.config),
-                    current_user(), client_ip())  # fmt: skip
-    except (EventError, InputError) as err:
-        s.rollback()
-        message = str(err) if isinstance(err, EventError) else "; ".join(
-            str(i) for i in err.issues[:5])  # fmt: skip
-        return render_board(s, d, None, live_error=message, status=422)
-    s.commit()
-    return redirect(url_for("coordinator.day", date=date, event=e.id) + "#live", code=303)
+    taken = take_event(s, d, _form(), current_user())
+    if isinstance(taken, Refused):
+        return render_board(s, d, None, live_error=taken.message, status=taken.status)
+    return redirect(url_for("coordinator.day", date=date, event=taken.id) + "#live", code=303)
 
 
 @bp.route("/coordinator/events/<int:event_id>/accept", methods=["POST"])
@@ -197,6 +237,10 @@ def _event_json(e: DayEvent) -> dict[str, Any]:
     return {
         "id": e.id,
         "kind": e.kind,
+        "state": e.state,
+        "url": url_for("live.api_event_get", event_id=e.id),
+        "error": e.error or None,
+        "attempt": e.attempt,
         "at": contract_text(from_stamp(e.at)),
         "detail": e.detail,
         "base_version_id": e.base_version_id,
@@ -210,26 +254,27 @@ def _event_json(e: DayEvent) -> dict[str, Any]:
 @bp.route("/api/days/<date>/events", methods=["POST"])
 @roles("coordinator")
 def api_event(date: str):
+    """201 with the proposals when the worker answered within ``HAH_EVENT_WAIT_S`` (or the
+    event failed: its ``state`` and ``error`` say so); else 202 with the event still queued
+    or running and its ``url`` (also the ``Location``) to poll."""
     s = db_session()
     d = _day_or_404(s, date)
-    form = _form()
-    try:
-        e = propose(s, d, str(form.get("kind", "")), form, clock.now(current_app.config),
-                    current_user(), client_ip())  # fmt: skip
-    except EventError as err:
-        s.rollback()
-        return jsonify(error=str(err)), 422
-    except InputError as err:
-        s.rollback()
-        return jsonify(error="the amended day is refused", issues=input_issues(err)), 422
-    s.commit()
-    return jsonify(_event_json(e)), 201
+    taken = take_event(s, d, _form(), current_user())
+    if isinstance(taken, Refused):
+        body: dict[str, Any] = {"error": taken.message}
+        if taken.issues is not None:
+            body = {"error": "the amended day is refused", "issues": taken.issues}
+        return jsonify(body), taken.status
+    body = _event_json(taken)
+    return jsonify(body), 202 if taken.state in ACTIVE_STATES else 201, {"Location": body["url"]}
 
 
 @bp.route("/api/events/<int:event_id>")
 @roles("coordinator")
 @reads_patient_data
 def api_event_get(event_id: int):
+    """An event's state and, once ready, its proposals (what the board's page polls)."""
+    reap_now()
     e = db_session().get(DayEvent, event_id) or abort(404)
     return jsonify(_event_json(e))
 

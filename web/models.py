@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -352,13 +353,28 @@ class DayEvent(Base):
     ``visits_csv`` / ``clinicians_csv`` are the day's files as the event leaves them (None
     when it changes no file: a nurse running late), stored as a new import only when a
     proposal is accepted, so an event nobody accepts changes nothing.
-    ``proposals`` is the JSON of ``web.services.live``; ``accepted`` the index taken.
+    ``proposals`` is the JSON of ``web.services.events``; ``accepted`` the index taken.
+
+    The proposals are worked out off the request, by a worker (``web.services.event_jobs``),
+    as solve jobs are: ``state`` is queued, running, ready or failed; ``attempt``,
+    ``heartbeat_at`` and ``stop_requested`` are what ``web.services.runners`` and the reaper
+    read; ``inputs`` is what the request took (its form, the visits reported arrived or
+    done, the import a re-plan carries over to), so the worker answers the event as taken.
     """
 
     __tablename__ = "day_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day_id: Mapped[int] = mapped_column(ForeignKey("days.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="queued", server_default="ready",
+                                       index=True)  # fmt: skip
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="0")
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    inputs: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(DateTime)

@@ -225,22 +225,20 @@ def status(date: str, cid: str, vid: str):
 @bp.route("/nurse/route/<date>/<cid>/late", methods=["POST"])
 @roles("nurse")
 def late(date: str, cid: str):
-    """She is running late: the coordinator's board flags what is now at risk, with fixes."""
-    from web.services.events import EventError, propose
+    """She is running late: the coordinator's board flags what is now at risk at once; the
+    fixes and re-plans are worked out by a worker, for the coordinator (she does not wait)."""
+    from web.live import Refused, take_event
 
     s, d, version = _route_or_404(date, cid)
     user = signed_in_user()
     if d is None or version is None or user.clinician_id != cid:
         abort(404)
-    form = {"clinician_id": cid, "minutes": request.form.get("minutes", ""),
+    form = {"kind": "late", "clinician_id": cid, "minutes": request.form.get("minutes", ""),
             "reported_by": f"{user.username} (nurse)"}  # fmt: skip
-    try:
-        event = propose(s, d, "late", form, clock.now(current_app.config), user, client_ip())
-    except EventError as err:
-        s.rollback()
-        flash(str(err), "error")
+    event = take_event(s, d, form, user, wait_s=0)
+    if isinstance(event, Refused):
+        flash(event.message, "error")
         return redirect(url_for("nurse.route", date=date, cid=cid), code=303)
-    s.commit()
     risky = len(event.detail["at_risk"])
     flash(f"The coordinator has been told you are {event.detail['minutes']} min late"
           + (f"; {risky} of your visits may miss their window: wait for the updated route."

@@ -302,27 +302,37 @@ def document() -> dict[str, Any]:
                     "2-hour response, duration_min, staff, priority), absent (clinician_id, "
                     "from), late (clinician_id, minutes), cancel (visit_id), window (visit_id, "
                     "window_start, window_end), shift (clinician_id, name, skills, role, "
-                    "shift_start, shift_end, start_lat, start_lon) or replan. Answered with "
-                    "proposals (changes, who to tell, travel added, priority-1 visits left "
-                    "out, the checker's verdict); nothing changes until one is accepted. 422 "
-                    "with the reason, or with file/row/column issues of the amended day",
+                    "shift_start, shift_end, start_lat, start_lon) or replan. The event is "
+                    "stored at once and its proposals (changes, who to tell, travel added, "
+                    "priority-1 visits left out, the checker's verdict) worked out by a "
+                    "worker; the request waits up to HAH_EVENT_WAIT_S (4 s) for them: 201 "
+                    "with them (or with state failed and the error), else 202 with the event "
+                    "queued or running and its url (also the Location header) to poll with "
+                    "GET. Nothing changes until a proposal is accepted. 422 at once, before "
+                    "anything is queued, with the reason, or with file/row/column issues of "
+                    "the amended day; 503 when the queue is unreachable",
                     "parameters": [DATE, CSRF],
-                    "responses": _ok("the event and its proposals", status="201")
-                    | {"404": _ERR, "422": _ERR},
+                    "responses": _ok("the event, answered: its proposals", "Event", "201")
+                    | _ok("the event, its proposals still being worked out: poll its url",
+                          "Event", "202")
+                    | {"422": _ERR, "503": _ERR},
                 }
             },
             "/api/events/{event_id}": {
                 "get": {
-                    "summary": "An event and its proposals (coordinator)",
+                    "summary": "An event (coordinator): its state (queued, running, ready, "
+                    "failed) and, once ready, its proposals; what a client, or the board, "
+                    "polls after a 202",
                     "parameters": [EVENT],
-                    "responses": _ok("the event") | {"404": _ERR},
+                    "responses": _ok("the event", "Event") | {"404": _ERR},
                 }
             },
             "/api/events/{event_id}/accept": {
                 "post": {
                     "summary": "Accept proposal n (0-based, body {proposal, confirm}) as a draft "
-                    "from the published version (coordinator). 409 when already answered, when "
-                    "a newer version was published since, or when the proposal leaves out a "
+                    "from the published version (coordinator). 409 when its proposals are not "
+                    "ready (queued, running or failed), when already answered, when a newer "
+                    "version was published since, or when the proposal leaves out a "
                     "priority-1 visit or breaks a rule and confirm is not true",
                     "parameters": [EVENT, CSRF],
                     "responses": _ok("the draft's id and its diff URL", status="201")
@@ -572,6 +582,27 @@ def document() -> dict[str, Any]:
                         "rota_version_id": {"type": ["integer", "null"]},
                         "error": {"type": ["string", "null"]},
                         "stale": {"type": "boolean"},
+                    },
+                },
+                "Event": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "kind": {"enum": ["referral", "absent", "late", "cancel", "window",
+                                          "shift", "replan"]},
+                        "state": {"enum": ["queued", "running", "ready", "failed"]},
+                        "url": {"type": "string", "description": "where to poll it"},
+                        "error": {"type": ["string", "null"]},
+                        "attempt": {"type": "integer"},
+                        "at": {"type": "string", "description": "the service clock's time"},
+                        "detail": {"type": "object"},
+                        "base_version_id": {"type": ["integer", "null"]},
+                        "seconds": {"type": "number",
+                                    "description": "the worker's time to the proposals"},
+                        "accepted": {"type": ["integer", "null"]},
+                        "draft_version_id": {"type": ["integer", "null"]},
+                        "proposals": {"type": "array", "items": {"type": "object"},
+                                      "description": "empty until ready"},
                     },
                 },
                 "CapacityRun": {

@@ -1,5 +1,5 @@
 """What a ``hah worker`` runs for each job it takes off the queue (RQ imports these by name:
-``web.tasks.solve`` and ``web.tasks.capacity``).
+``web.tasks.solve``, ``web.tasks.capacity`` and ``web.tasks.live``).
 
 Only ids travel through Redis: the job's row, and the attempt the worker is handed. The
 database URL is the worker's own (``DATABASE_URL`` in its environment), never put on the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from web.services.capacity.worker import run_capacity
+from web.services.event_jobs import run_event
 from web.services.jobs import run_job
 
 
@@ -34,3 +35,7 @@ def solve(job_id: int, attempt: int) -> None:
 
 def capacity(run_id: int, attempt: int) -> None:
     run_capacity(database_url(), int(run_id), int(attempt), watch_parent=_forked())
+
+
+def live(event_id: int, attempt: int) -> None:
+    run_event(database_url(), int(event_id), int(attempt), watch_parent=_forked())

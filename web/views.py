@@ -60,7 +60,8 @@ def reap_now() -> None:
     if current_app.config.get("HAH_JOB_RUNNER") != "queue":
         return
     reaper = current_app.extensions.setdefault("hah_reaper", Throttled())
-    found = [current_app.extensions.get(k) for k in ("hah_runner", "hah_capacity_runner")]
+    found = [current_app.extensions.get(k) for k in ("hah_runner", "hah_capacity_runner",
+                                                     "hah_event_runner")]
     reaper(current_app.extensions["hah_db"], [r for r in found if hasattr(r, "work")])
 
 

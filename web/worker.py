@@ -3,8 +3,10 @@ queue and runs them, on this machine or any other that reaches the same Redis an
 
 It is RQ's forking worker: each job runs in a fresh fork (its "work horse") of a process
 that has already imported the solver, so a job starts at once, its memory is returned when
-it ends, and a crash takes only that job down. The queues are ``<prefix>-solve`` (first) and
-``<prefix>-capacity``; ``--queue`` narrows them, so a machine can be kept for solves. A
+it ends, and a crash takes only that job down. The queues are ``<prefix>-live`` (live-day
+events' proposals: first, since a coordinator is waiting on them), ``<prefix>-solve`` and
+``<prefix>-capacity``; ``--queue`` narrows them, so a machine can be kept for solves, or a
+worker kept for the live day so an urgent referral never waits behind a long Generate. A
 worker also runs the reaper (``web.services.reaper``) every few seconds: rows whose worker
 was killed are re-queued or failed within ``HAH_JOB_DEAD_S`` plus a few seconds.
 
@@ -29,7 +31,7 @@ import time
 
 log = logging.getLogger("web.worker")
 
-QUEUES = ("solve", "capacity")
+QUEUES = ("live", "solve", "capacity")
 
 
 def _wait_for_schema(url: str, timeout_s: float) -> bool:
@@ -56,6 +58,8 @@ def _preload() -> None:
     import scheduler.usecases.capacity.sweep
     import scheduler.usecases.plan_day  # noqa: F401
     import web.services.capacity.worker
+    import web.services.event_jobs
+    import web.services.events
     import web.services.jobs
     import web.tasks  # noqa: F401
 
@@ -69,6 +73,7 @@ def run(queues: tuple[str, ...] = QUEUES, *, burst: bool = False, name: str | No
     from web.config import queue_settings
     from web.db import Database
     from web.services.capacity.worker import make_capacity_runner
+    from web.services.event_jobs import make_event_runner
     from web.services.jobs import make_runner
     from web.services.reaper import Background
     from web.tasks import database_url
@@ -85,7 +90,8 @@ def run(queues: tuple[str, ...] = QUEUES, *, burst: bool = False, name: str | No
     os.environ["HAH_WORKER_PID"] = str(os.getpid())  # the horses watch their parent
     db = Database(url)
     reaper = Background(db, [make_runner("queue", url, settings),
-                             make_capacity_runner("queue", url, settings)]).start()  # fmt: skip
+                             make_capacity_runner("queue", url, settings),
+                             make_event_runner("queue", url, settings)]).start()  # fmt: skip
     names = [settings.queue_name(q) for q in queues]
     worker = Worker(
         [Queue(n, connection=redis) for n in names],

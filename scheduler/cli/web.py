@@ -44,8 +44,9 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("worker", help="run a job worker: solves, re-optimisations and capacity "
                        "runs from the Redis queue (HAH_REDIS_URL)")  # fmt: skip
-    p.add_argument("--queue", action="append", choices=("solve", "capacity"),
-                   help="only this queue (repeatable; default both, solves first)")
+    p.add_argument("--queue", action="append", choices=("live", "solve", "capacity"),
+                   help="only this queue (repeatable; default all three: live-day events "
+                   "first, then solves)")
     p.add_argument("--burst", action="store_true", help="stop once the queues are empty")
     p.set_defaults(func=cmd_worker)
 

@@ -130,22 +130,27 @@ class Service:
     def log_of(self, proc: subprocess.Popen) -> str:
         return Path(proc._hah_log).read_text(errors="replace")  # type: ignore[attr-defined]
 
-    def worker(self, name: str = "worker", timeout: float = 90.0, **env: str) -> subprocess.Popen:
-        """A ``hah worker``, once it listens on this test's queues."""
-        proc = self.start(name, "worker", **env)
-        self.wait_workers(1 + self.count_workers(), timeout, proc)
+    def worker(self, name: str = "worker", timeout: float = 90.0, queues: tuple[str, ...] = (),
+               **env: str) -> subprocess.Popen:  # fmt: skip
+        """A ``hah worker`` (on ``queues`` only, if given), once it listens on this test's
+        queues."""
+        args = [a for q in queues for a in ("--queue", q)]
+        queue = queues[0] if queues else "solve"
+        proc = self.start(name, "worker", *args, **env)
+        self.wait_workers(1 + self.count_workers(queue), timeout, proc, queue)
         return proc
 
-    def count_workers(self) -> int:
+    def count_workers(self, queue: str = "solve") -> int:
         from redis import Redis
         from rq import Queue, Worker
 
         redis = Redis.from_url(REDIS_URL)
-        return len(Worker.all(queue=Queue(f"{self.prefix}-solve", connection=redis)))
+        return len(Worker.all(queue=Queue(f"{self.prefix}-{queue}", connection=redis)))
 
-    def wait_workers(self, n: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    def wait_workers(self, n: int, timeout: float, proc: subprocess.Popen | None = None,
+                     queue: str = "solve") -> None:  # fmt: skip
         deadline = time.monotonic() + timeout
-        while self.count_workers() < n:
+        while self.count_workers(queue) < n:
             if proc is not None and proc.poll() is not None:
                 raise AssertionError(f"worker exited {proc.returncode}:\n{self.log_of(proc)}")
             assert time.monotonic() < deadline, "no worker registered on the queue"

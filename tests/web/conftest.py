@@ -79,6 +79,11 @@ def app(db_url, tmp_path):
         }
     )
     yield app
+    from web.services.runners import ThreadRunner
+
+    events = app.extensions.get("hah_event_runner")
+    if isinstance(events, ThreadRunner):  # events a test did not wait for end before the db
+        events.drain()
     app.extensions["hah_db"].dispose()
 
 

@@ -1,5 +1,8 @@
 """The live day's events on the small day: each answered with proposals; accepted, each a
-draft from the published version that the independent checker passes and that publishes."""
+draft from the published version that the independent checker passes and that publishes.
+
+``propose`` stores the event queued (refusing at once what needs no solving); ``answer`` is
+what the worker does (``web.services.event_jobs``), run here in the test's session."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from tests.support.factories import when
 from tests.support.web import assert_checker_clean
 from web.models import DayEvent, DayImport
 from web.services.days import problem_for
-from web.services.events import EventError, accept, propose
+from web.services.events import EventError, accept, answer, propose
 from web.services.rotas import publish, rota_from_json
 
 NOW = when("2026-11-23T10:00")
@@ -23,9 +26,16 @@ def _day(db):
     return get_day(db, local(NOW).date())
 
 
+def _answered(db, day, kind, form, now, user):
+    """An event taken, then its proposals worked out as a worker would."""
+    event = propose(db, day, kind, form, now, user)
+    assert event.state == "queued" and event.proposals == []
+    return answer(db, event)
+
+
 def _take(db, users, kind, form, now=NOW, index=0, confirm=False):
     day = _day(db)
-    event = propose(db, day, kind, form, now, users["coord"])
+    event = _answered(db, day, kind, form, now, users["coord"])
     assert event.proposals, "every event is answered with at least one proposal"
     draft = accept(db, event, index, users["coord"], confirm=confirm)
     db.commit()
@@ -44,7 +54,7 @@ def _m(n):
 
 
 def test_an_urgent_referral_is_offered_ways_to_take_it_best_first(db, users, published):
-    event = propose(db, _day(db), "referral",
+    event = _answered(db, _day(db), "referral",
                     {"lat": "51.75", "lon": "-0.33", "skills": "IV", "duration_min": "30"},
                     NOW, users["coord"])  # fmt: skip
     vid = event.detail["visit_id"]
@@ -90,7 +100,7 @@ def test_a_nurse_off_sick_has_her_remaining_visits_redistributed(db, users, publ
 def test_running_late_flags_the_visits_at_risk_and_offers_a_re_plan(db, users, published):
     rota = rota_from_json(published.rota)
     cid = max(rota.routes, key=lambda r: len(r.visit_ids)).clinician_id
-    event = propose(db, _day(db), "late", {"clinician_id": cid, "minutes": "90"}, NOW,
+    event = _answered(db, _day(db), "late", {"clinician_id": cid, "minutes": "90"}, NOW,
                     users["coord"])  # fmt: skip
     assert event.detail["minutes"] == 90 and event.detail["pushed"] >= 1
     assert [p["title"] for p in event.proposals][:2] == [
@@ -133,8 +143,8 @@ def test_cancel_window_and_bank_shift_without_re_importing(db, users, published)
 
 def test_a_proposal_made_stale_by_a_newer_publication_is_refused(db, users, published):
     day = _day(db)
-    first = propose(db, day, "referral", {"lat": "51.75", "lon": "-0.33"}, NOW, users["coord"])
-    second = propose(db, day, "referral", {"lat": "51.70", "lon": "-0.30", "visit_id": "U2"},
+    first = _answered(db, day, "referral", {"lat": "51.75", "lon": "-0.33"}, NOW, users["coord"])
+    second = _answered(db, day, "referral", {"lat": "51.70", "lon": "-0.30", "visit_id": "U2"},
                      NOW, users["coord"])  # fmt: skip
     publish(db, accept(db, first, 0, users["coord"], confirm=True), users["coord"])
     with pytest.raises(EventError, match="newer rota"):
@@ -161,7 +171,7 @@ def test_bad_event_input_is_refused_and_nothing_is_stored(db, users, published):
 def test_a_priority1_left_out_is_shown_with_its_reason_and_needs_confirming(db, users, published):
     """An urgent IV referral nobody on shift has the skill for: the re-plan cannot place it,
     says so with the reason, and accepting that needs the coordinator's confirmation."""
-    event = propose(db, _day(db), "referral",
+    event = _answered(db, _day(db), "referral",
                     {"lat": "51.75", "lon": "-0.33", "skills": "ECMO", "priority": "1"},
                     NOW, users["coord"])  # fmt: skip
     vid = event.detail["visit_id"]
@@ -175,3 +185,58 @@ def test_a_priority1_left_out_is_shown_with_its_reason_and_needs_confirming(db, 
     db.commit()
     version, _ = assert_checker_clean(db, draft.id)
     assert vid in {u.visit_id for u in rota_from_json(version.rota).unassigned}
+
+
+def test_an_event_is_stored_at_once_and_its_proposals_worked_out_by_a_worker(
+    db, db_url, users, published
+):
+    """The request stores the event queued, with what it took; accepting it before the
+    worker answered is refused; the worker (``run_event``, what ``hah worker`` and the thread
+    runner run) stores the proposals once, and a second delivery of the job does nothing."""
+    from web.services.event_jobs import run_event
+
+    event = propose(db, _day(db), "referral", {"lat": "51.75", "lon": "-0.33", "skills": "IV"},
+                    NOW, users["coord"])  # fmt: skip
+    db.commit()
+    assert (event.state, event.attempt, event.proposals) == ("queued", 1, [])
+    assert event.inputs is not None
+    assert event.inputs["form"] == {"lat": "51.75", "lon": "-0.33", "skills": "IV"}
+    assert event.detail["visit_id"] and event.visits_csv is not None  # checked, stored at once
+    with pytest.raises(EventError, match="no proposals to accept: it is queued"):
+        accept(db, event, 0, users["coord"])
+    db.rollback()
+    run_event(db_url, event.id)
+    db.expire_all()
+    event = db.get(DayEvent, event.id)
+    assert event.state == "ready" and event.proposals and event.finished_at is not None
+    proposals = event.proposals
+    run_event(db_url, event.id)  # delivered again: not queued any more, so not worked again
+    db.expire_all()
+    assert db.get(DayEvent, event.id).proposals == proposals
+    draft = accept(db, event, 0, users["coord"])
+    db.commit()
+    assert_checker_clean(db, draft.id)
+
+
+def test_an_event_whose_work_fails_says_why_and_cannot_be_accepted(
+    db, db_url, users, published, monkeypatch
+):
+    from web.services import events
+    from web.services.event_jobs import run_event
+
+    event = propose(db, _day(db), "replan", {}, NOW, users["coord"])
+    db.commit()
+
+    def broken(session, e):
+        def solve():
+            raise RuntimeError("the re-planner fell over")
+
+        return solve
+
+    monkeypatch.setattr(events, "work_out", broken)
+    run_event(db_url, event.id)
+    db.expire_all()
+    event = db.get(DayEvent, event.id)
+    assert event.state == "failed" and "fell over" in event.error and event.proposals == []
+    with pytest.raises(EventError, match=r"it is failed.*fell over"):
+        accept(db, event, 0, users["coord"])

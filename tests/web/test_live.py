@@ -7,6 +7,7 @@ nurse's phone; a nurse running late flags visits at risk on the board; the ops p
 from __future__ import annotations
 
 import re
+import time
 
 from scheduler.domain.localtime import local
 from tests.support.web import DAY, FAST_HASH, PASSWORD, assert_checker_clean, csrf, login, text_of
@@ -19,6 +20,32 @@ def _event_id(response) -> int:
     found = re.search(r"event=(\d+)", response.headers["Location"])
     assert found is not None
     return int(found.group(1))
+
+
+def _ready_page(app, client, response) -> str:
+    """The board the event's redirect opens, once its proposals are worked out: the request
+    waits a few seconds for the worker; a slower one shows "working out proposals…" and the
+    page follows the event until they are ready (here: the runner is waited for)."""
+    page = text_of(client.get(response.headers["Location"]))
+    if "working out proposals" in page:
+        assert app.extensions["hah_event_runner"].wait(_event_id(response), 120)
+        page = text_of(client.get(response.headers["Location"]))
+    return page
+
+
+def _ready_json(client, response) -> dict:
+    """An event from POST /api/days/<date>/events once ready: 201 with its proposals when the
+    worker answered within the wait, else 202 and its URL, polled until it is."""
+    assert response.status_code in (201, 202), response.get_json()
+    body = response.get_json()
+    assert response.headers["Location"].endswith(body["url"])
+    deadline = time.monotonic() + 120
+    while body["state"] in ("queued", "running"):
+        assert response.status_code == 202 and time.monotonic() < deadline
+        time.sleep(0.2)
+        body = client.get(body["url"]).get_json()
+    assert body["state"] == "ready", body
+    return body
 
 
 def _draft_id(response) -> int:
@@ -53,7 +80,7 @@ def test_a_referral_from_the_board_to_the_nurses_phone(app, db, as_role, publish
         "csrf_token": csrf(coord), "kind": "referral", "lat": "51.75", "lon": "-0.33",
         "skills": "IV", "duration_min": "30", "address": "1 Test Lane, St Albans"})  # fmt: skip
     event_id = _event_id(r)
-    page = text_of(coord.get(r.headers["Location"]))
+    page = _ready_page(app, coord, r)
     assert "Urgent referral at 10:00" in page and "Accept proposal 1" in page
     assert "checker: no violations" in page
 
@@ -122,8 +149,7 @@ def test_the_api_takes_an_absence_and_asks_to_confirm_a_priority1_left_out(
     busiest = max(rota.routes, key=lambda r: len(r.visit_ids)).clinician_id
     r = c.post(f"/api/days/{DAY}/events", json={"kind": "absent", "clinician_id": busiest},
                headers=h)  # fmt: skip
-    assert r.status_code == 201, r.get_json()
-    body = r.get_json()
+    body = _ready_json(c, r)
     assert body["detail"]["clinician_id"] == busiest and body["proposals"]
     p = body["proposals"][0]
     assert "rota" not in p and set(p["summary"]) >= {"moved", "retimed", "dropped"}
@@ -182,3 +208,61 @@ def test_who_could_take_ranks_clinicians_and_moves_in_one_click(app, db, as_role
         "to_clinician": best["clinician_id"], "position": str(best["position"])})  # fmt: skip
     assert r.status_code == 303
     assert_checker_clean(db, _draft_id(r))
+
+
+class _HeldRunner:
+    """An event runner that queues and runs nothing until told: the worker is busy."""
+
+    def __init__(self, real):
+        self.real, self.held = real, []
+        self.work = real.work
+
+    def submit(self, row_id, attempt=None):
+        self.held.append(row_id)
+
+    def wait(self, row_id, timeout=None):
+        return False
+
+    def pending(self, row_id, attempt):
+        return True
+
+    def release(self):
+        for row_id in self.held:
+            self.real.submit(row_id)
+            assert self.real.wait(row_id, 120)
+
+
+def test_an_event_not_yet_answered_is_polled_and_cannot_be_accepted(app, db, as_role, published):
+    """While the worker has not answered: the API says 202 with the event queued and where
+    to poll, accepting it is a 409, and the board shows it "working out proposals…" with
+    the address its script polls; once answered, both show the proposals."""
+    app.config["HAH_NOW"] = f"{DAY}T10:00"
+    held = _HeldRunner(app.extensions["hah_event_runner"])
+    app.extensions["hah_event_runner"] = held
+    c = as_role("coord")
+    h = {"X-CSRF-Token": csrf(c)}
+    r = c.post(f"/api/days/{DAY}/events", json={"kind": "referral", "lat": "51.75",
+                                                "lon": "-0.33"}, headers=h)  # fmt: skip
+    assert r.status_code == 202
+    body = r.get_json()
+    assert body["state"] == "queued" and body["proposals"] == []
+    assert body["url"] == f"/api/events/{body['id']}" and r.headers["Location"].endswith(body["url"])
+    refused = c.post(f"/api/events/{body['id']}/accept", json={"proposal": 0}, headers=h)
+    assert refused.status_code == 409 and "queued" in refused.get_json()["error"]
+
+    r = c.post(f"/coordinator/day/{DAY}/events",
+               data={"csrf_token": csrf(c), "kind": "replan"})  # fmt: skip
+    page_event = _event_id(r)
+    html = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "working out proposals…" in html
+    assert f'data-status-url="/api/events/{page_event}"' in html and "<script>" not in html
+
+    held.release()
+    ready = c.get(body["url"]).get_json()
+    assert ready["state"] == "ready" and ready["proposals"]
+    page = text_of(c.get(r.headers["Location"]))
+    assert "working out proposals" not in page and "Accept proposal 1" in page
+    ok = c.post(f"/api/events/{body['id']}/accept", json={"proposal": 0, "confirm": True},
+                headers=h)  # fmt: skip
+    assert ok.status_code == 201
+    assert_checker_clean(db, ok.get_json()["draft_version_id"])

@@ -348,3 +348,124 @@ def test_a_solve_past_its_limit_and_grace_is_killed_and_the_next_day_runs(svc, q
     assert failed["state"] == "failed" and "JobTimeoutException" in failed["error"], failed
     assert wait_state(lambda: _job(coord, after["id"]), {"done", "failed"}, 90)["state"] == "done"
     assert _generate(coord, DAY, 1).status_code == 202  # the day is free
+
+
+# --- live-day events: their proposals worked out by a queue worker ---------------------------
+
+
+@pytest.fixture
+def live(qapp, db, small_rota):
+    """The small day published, the service clock at 08:00, the request not waiting for the
+    worker (so each test sees the event queued, then follows it)."""
+    from tests.support.web import publish_moved
+    from web.models import DayImport, User
+    from web.services.days import get_day
+
+    day = get_day(db, date.fromisoformat(DAY))
+    assert day is not None
+    imp = db.query(DayImport).filter_by(day_id=day.id).one()
+    users = {"coord": db.query(User).filter_by(username="coord").one()}
+    version = publish_moved(db, users, imp, small_rota, 0)
+    qapp.config.update(HAH_NOW=f"{DAY}T08:00", HAH_EVENT_WAIT_S=0)
+    return version
+
+
+def _event(c, event_id: int) -> dict:
+    return c.get(f"/api/events/{event_id}").get_json()
+
+
+def _absent(c, live) -> dict:
+    """The busiest clinician off sick at 08:00: a re-plan of most of the day."""
+    from web.services.rotas import rota_from_json
+
+    rota = rota_from_json(live.rota)
+    busiest = max(rota.routes, key=lambda r: len(r.visit_ids)).clinician_id
+    r = c.post(f"/api/days/{DAY}/events", json={"kind": "absent", "clinician_id": busiest},
+               headers={"X-CSRF-Token": csrf(c)})  # fmt: skip
+    assert r.status_code == 202, r.get_json()
+    body = r.get_json()
+    assert body["state"] == "queued" and body["attempt"] == 1 and body["proposals"] == []
+    return body
+
+
+def _answers_of(db_url: str, event_id: int) -> int:
+    """How many times an event's proposals were stored (each event's exactly once)."""
+    from sqlalchemy import func, select
+
+    from web.db import Database
+    from web.models import AuditLog
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            return int(s.scalar(select(func.count(AuditLog.id)).where(
+                AuditLog.action == "live_proposals",
+                AuditLog.detail.like(f"% event {event_id} %"))) or 0)  # fmt: skip
+    finally:
+        db.dispose()
+
+
+def _kill_mid_event(c, worker, event_id: int) -> None:
+    """SIGKILL the work horse answering the event while it is running."""
+    wait_state(lambda: _event(c, event_id), {"running"}, 60)
+    horses = child_pids(worker.pid)
+    assert horses, "the worker forks a work horse for the event"
+    assert _event(c, event_id)["state"] == "running"
+    for horse in horses:
+        os.kill(horse, signal.SIGKILL)
+
+
+def test_an_events_proposals_are_worked_out_by_a_queue_worker(svc, qapp, coord, db, db_url,
+                                                              live):  # fmt: skip
+    """The web process only stores the event; a ``hah worker`` (on the ``-live`` queue
+    alone here) answers it; the proposals are accepted into a checker-clean draft."""
+    svc.worker("live", queues=("live",))
+    event = _absent(coord, live)
+    ready = wait_state(lambda: _event(coord, event["id"]), {"ready", "failed"}, 90)
+    assert ready["state"] == "ready" and ready["proposals"], ready
+    assert _answers_of(db_url, event["id"]) == 1
+    ok = coord.post(f"/api/events/{event['id']}/accept", json={"proposal": 0, "confirm": True},
+                    headers={"X-CSRF-Token": csrf(coord)})  # fmt: skip
+    assert ok.status_code == 201, ok.get_json()
+    assert_checker_clean(db, ok.get_json()["draft_version_id"])
+
+
+def test_a_work_horse_killed_mid_event_is_requeued_then_failed(svc, qapp, coord, db, db_url,
+                                                               live):  # fmt: skip
+    """The process working out an event killed: re-queued under attempt 2 by the reaper, as
+    a solve job is; killed again, the event fails with the reason and cannot be accepted;
+    the worker lives on and answers the next event."""
+    worker = svc.worker()
+    event = _absent(coord, live)
+    _kill_mid_event(coord, worker, event["id"])
+    deadline = time.monotonic() + 40
+    while _event(coord, event["id"])["attempt"] != 2:
+        assert time.monotonic() < deadline, "not re-queued"
+        time.sleep(0.2)
+    _kill_mid_event(coord, worker, event["id"])
+    failed = wait_state(lambda: _event(coord, event["id"]), {"failed"}, 40)
+    assert "stopped reporting" in failed["error"] and failed["attempt"] == 2
+    assert failed["proposals"] == [] and _answers_of(db_url, event["id"]) == 0
+    refused = coord.post(f"/api/events/{event['id']}/accept", json={"proposal": 0},
+                         headers={"X-CSRF-Token": csrf(coord)})  # fmt: skip
+    assert refused.status_code == 409 and "failed" in refused.get_json()["error"]
+    assert worker.poll() is None
+    again = _absent(coord, live)
+    ready = wait_state(lambda: _event(coord, again["id"]), {"ready", "failed"}, 90)
+    assert ready["state"] == "ready" and ready["attempt"] == 1, ready
+
+
+def test_a_worker_killed_mid_event_has_it_answered_by_another(svc, qapp, coord, db, db_url,
+                                                              live):  # fmt: skip
+    """The work horse killed once: another attempt answers the event, once, and its
+    proposal is accepted into a checker-clean draft."""
+    worker = svc.worker()
+    event = _absent(coord, live)
+    _kill_mid_event(coord, worker, event["id"])
+    ready = wait_state(lambda: _event(coord, event["id"]), {"ready", "failed"}, 90)
+    assert ready["state"] == "ready" and ready["attempt"] == 2, ready
+    assert _answers_of(db_url, event["id"]) == 1
+    ok = coord.post(f"/api/events/{event['id']}/accept", json={"proposal": 0, "confirm": True},
+                    headers={"X-CSRF-Token": csrf(coord)})  # fmt: skip
+    assert ok.status_code == 201, ok.get_json()
+    assert_checker_clean(db, ok.get_json()["draft_version_id"])

@@ -19,7 +19,7 @@ amended files); publishing it is the usual, re-checked, step.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -276,7 +276,18 @@ def _replanned(
                      frozen=result.frozen_visits)  # fmt: skip
 
 
-def _referral(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]]:
+@dataclass(frozen=True)
+class Taken:
+    """An event read and checked without solving: what the request stores at once (its
+    detail, the amended files) and the work a worker does later (``solve``: the proposals,
+    and what it adds to the detail)."""
+
+    detail: dict[str, Any]
+    amended: Amended | None
+    solve: Callable[[], tuple[list[dict], dict[str, Any]]]
+
+
+def _referral(b: Basis, form: Mapping[str, Any]) -> Taken:
     existing = set(amend.ids(bytes(b.imp.visits_csv), "visit_id"))
     n = 1
     while f"URG-{b.day.date:%m%d}-{n}" in existing:
@@ -307,45 +318,36 @@ def _referral(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[di
     detail = {"visit_id": vid, "window_start": row["window_start"],
               "window_end": row["window_end"], "staff": int(row["staff"]),
               "priority": int(row["priority"]), "skills": row["skills"]}  # fmt: skip
-    proposals: list[dict] = []
-    if int(row["staff"]) == 1:
-        for option in who_could_take(day.problem, rota, vid, b.now, limit=OPTIONS + 3):
-            if not option.feasible or len(proposals) >= OPTIONS:
-                continue
-            name = day.problem.shifts[day.problem.shift_index[option.clinician_id]].name
-            pushed = sum(m for _, m in option.pushed)
-            why = (f"{name} ({option.clinician_id}) at {hm(option.start)}, "
-                   f"+{option.travel_added_min} min driving"
-                   + (f"; {len(option.pushed)} of her visits later by {pushed} min in all"
-                      if option.pushed else "; nothing else moves")
-                   + (f"; spends her {', '.join(option.spends)} time"
-                      if option.spends else ""))  # fmt: skip
-            title = f"{vid} to {name}"
-            start_hm = f"{hm(option.start)}"
-            proposals.append(
-                _proposal(
-                    b,
-                    day.problem,
-                    title,
-                    why,
-                    option.rota,
-                    new=(vid,),
-                    clinician_id=option.clinician_id,
-                    start=start_hm,
-                )
-            )
-    if not proposals:
-        why = (
-            "a double-handed visit needs two clinicians at one minute: the re-planner places it"
-            if int(row["staff"]) > 1
-            else "nobody can take it as their route stands: the re-planner moves others aside"
-        )
-        proposals.append(_replanned(b, day.problem, rota, f"Re-plan to take {vid}", why,
-                                    new=(vid,)))  # fmt: skip
-    return detail, day, proposals
+
+    def solve() -> tuple[list[dict], dict[str, Any]]:
+        proposals: list[dict] = []
+        if int(row["staff"]) == 1:
+            for option in who_could_take(day.problem, rota, vid, b.now, limit=OPTIONS + 3):
+                if not option.feasible or len(proposals) >= OPTIONS:
+                    continue
+                name = day.problem.shifts[day.problem.shift_index[option.clinician_id]].name
+                pushed = sum(m for _, m in option.pushed)
+                why = (f"{name} ({option.clinician_id}) at {hm(option.start)}, "
+                       f"+{option.travel_added_min} min driving"
+                       + (f"; {len(option.pushed)} of her visits later by {pushed} min in all"
+                          if option.pushed else "; nothing else moves")
+                       + (f"; spends her {', '.join(option.spends)} time"
+                          if option.spends else ""))  # fmt: skip
+                proposals.append(_proposal(b, day.problem, f"{vid} to {name}", why, option.rota,
+                                           new=(vid,), clinician_id=option.clinician_id,
+                                           start=f"{hm(option.start)}"))  # fmt: skip
+        if not proposals:
+            double = "a double-handed visit needs two clinicians at one minute: the re-planner "
+            alone = "nobody can take it as their route stands: the re-planner moves others "
+            why = double + "places it" if int(row["staff"]) > 1 else alone + "aside"
+            proposals.append(_replanned(b, day.problem, rota, f"Re-plan to take {vid}", why,
+                                        new=(vid,)))  # fmt: skip
+        return proposals, {}
+
+    return Taken(detail, day, solve)
 
 
-def _absent(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]]:
+def _absent(b: Basis, form: Mapping[str, Any]) -> Taken:
     cid = _clinician(b, form)
     when = max(b.now, _moment(form, "from", b.day.date, b.now))
     shift = b.problem.shifts[b.problem.shift_index[cid]]
@@ -379,70 +381,89 @@ def _absent(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict
     why = (f"{shift.name}'s {left} remaining visits from {hm(when)} given to others, "
            "what is done or under way kept")  # fmt: skip
     title = f"Redistribute {shift.name}'s visits"
-    proposal = _replanned(b, day.problem, rota, title, why, absent=frozenset({cid}), now=when)
-    return detail, day, [proposal]
+    return Taken(
+        detail,
+        day,
+        lambda: (
+            [_replanned(b, day.problem, rota, title, why, absent=frozenset({cid}), now=when)],
+            {},
+        ),
+    )
 
 
-def _late(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended | None, list[dict]]:
+def _late(b: Basis, form: Mapping[str, Any]) -> Taken:
+    """The visits at risk are flagged at once (a projection of her route, milliseconds), so
+    the board shows them before any worker answers; who else could take each, and the
+    re-plans, are the worker's."""
     cid = _clinician(b, form)
     minutes = _whole(form, "minutes", 30, 1, 600)
-    if b.rota.route_of(cid) is None:
+    route = b.rota.route_of(cid)
+    if route is None:
         raise EventError(f"clinician_id: {cid} has no route in the published rota")
     t0 = time.monotonic()
     flags = running_late(b.problem, b.rota, cid, b.now, minutes, fixes_per_visit=0)
     flag_seconds = time.monotonic() - t0
-    late = running_late(b.problem, b.rota, cid, b.now, minutes, fixes_per_visit=2)
     shift = b.problem.shifts[b.problem.shift_index[cid]]
     names = {s.clinician_id: s.name for s in b.problem.shifts}
-    at_risk = [
-        {"visit_id": a.visit_id, "priority": a.priority, "planned": f"{hm(a.planned_start)}",
-         "projected": f"{hm(a.projected_start)}", "window_end": f"{hm(a.window_end)}",
-         "minutes_over": a.minutes_over, "rules": list(a.rules),
-         "fixes": [{"clinician_id": o.clinician_id, "name": names.get(o.clinician_id, ""),
-                    "start": f"{hm(o.start)}", "travel_added_min": o.travel_added_min,
-                    "feasible": o.feasible, "breaks": list(o.breaks)}
-                   for o in late.fixes.get(a.visit_id, ())]}
-        for a in flags.at_risk
-    ]  # fmt: skip
-    route = b.rota.route_of(cid)
-    assert route is not None
+
+    def at_risk(fixes: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"visit_id": a.visit_id, "priority": a.priority, "planned": f"{hm(a.planned_start)}",
+             "projected": f"{hm(a.projected_start)}", "window_end": f"{hm(a.window_end)}",
+             "minutes_over": a.minutes_over, "rules": list(a.rules),
+             "fixes": [{"clinician_id": o.clinician_id, "name": names.get(o.clinician_id, ""),
+                        "start": f"{hm(o.start)}", "travel_added_min": o.travel_added_min,
+                        "feasible": o.feasible, "breaks": list(o.breaks)}
+                       for o in fixes.get(a.visit_id, ())]}
+            for a in flags.at_risk
+        ]  # fmt: skip
+
     under_way = [s for s in route.stops if s.start < b.now < s.end]
     free_at = max([b.now, *(s.end for s in under_way)]) + timedelta(minutes=minutes)
     detail = {"clinician_id": cid, "name": shift.name, "minutes": minutes,
-              "reported_by": _text(form, "reported_by", "coordinator"), "at_risk": at_risk,
-              "pushed": len(late.pushed), "flag_seconds": round(flag_seconds, 3)}  # fmt: skip
-    proposals = [
-        _replanned(b, b.problem, b.rota, "Re-plan around the delay",
-                   f"{shift.name} free again from {hm(free_at)}: visits she can no longer "
-                   "make in their windows go to others", available_from={cid: free_at}),
-        _proposal(b, b.problem, f"Keep {shift.name}'s route, re-timed",
-                  f"her next {len(late.pushed)} visits start later; "
-                  + (f"{len(at_risk)} would miss their windows" if at_risk
-                     else "every visit stays in its window"), late.rota),
-    ]  # fmt: skip
-    for risk in flags.at_risk:
-        for option in late.fixes.get(risk.visit_id, ())[:1]:
-            if option.feasible:
-                name = names.get(option.clinician_id, option.clinician_id)
-                proposals.append(_proposal(
-                    b, b.problem, f"Give {risk.visit_id} to {name}",
-                    f"{name} at {hm(option.start)}, +{option.travel_added_min} min driving; "
-                    "the rest of the late route as it is", option.rota))  # fmt: skip
-    return detail, None, proposals
+              "reported_by": _text(form, "reported_by", "coordinator"), "at_risk": at_risk({}),
+              "pushed": len(flags.pushed), "flag_seconds": round(flag_seconds, 3)}  # fmt: skip
+
+    def solve() -> tuple[list[dict], dict[str, Any]]:
+        late = running_late(b.problem, b.rota, cid, b.now, minutes, fixes_per_visit=2)
+        risky = len(flags.at_risk)
+        proposals = [
+            _replanned(b, b.problem, b.rota, "Re-plan around the delay",
+                       f"{shift.name} free again from {hm(free_at)}: visits she can no longer "
+                       "make in their windows go to others", available_from={cid: free_at}),
+            _proposal(b, b.problem, f"Keep {shift.name}'s route, re-timed",
+                      f"her next {len(late.pushed)} visits start later; "
+                      + (f"{risky} would miss their windows" if risky
+                         else "every visit stays in its window"), late.rota),
+        ]  # fmt: skip
+        for risk in flags.at_risk:
+            for option in late.fixes.get(risk.visit_id, ())[:1]:
+                if option.feasible:
+                    name = names.get(option.clinician_id, option.clinician_id)
+                    proposals.append(_proposal(
+                        b, b.problem, f"Give {risk.visit_id} to {name}",
+                        f"{name} at {hm(option.start)}, +{option.travel_added_min} min "
+                        "driving; the rest of the late route as it is", option.rota))  # fmt: skip
+        return proposals, {"at_risk": at_risk(late.fixes), "pushed": len(late.pushed)}
+
+    return Taken(detail, None, solve)
 
 
-def _cancel(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]]:
+def _cancel(b: Basis, form: Mapping[str, Any]) -> Taken:
     vid = _visit(b, form)
     if vid in _frozen_ids(b):
         raise EventError(f"visit_id: {vid} is done, under way or being driven to")
     gone = [vid, *amend.followers(bytes(b.imp.visits_csv), vid)]
     day = _amend(b, visits_csv=amend.drop_rows(bytes(b.imp.visits_csv), "visit_id", gone))
     why = "cancelled" + (f" with {', '.join(gone[1:])}, which follow it" if gone[1:] else "")
-    proposal = _replanned(b, day.problem, _fit(day.problem, b.rota), f"Cancel {vid}", why)
-    return {"visit_id": vid, "removed": gone}, day, [proposal]
+    return Taken(
+        {"visit_id": vid, "removed": gone},
+        day,
+        lambda: ([_replanned(b, day.problem, _fit(day.problem, b.rota), f"Cancel {vid}", why)], {}),
+    )
 
 
-def _window(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]]:
+def _window(b: Basis, form: Mapping[str, Any]) -> Taken:
     vid = _visit(b, form)
     if vid in _frozen_ids(b):
         raise EventError(f"visit_id: {vid} is done, under way or being driven to")
@@ -455,9 +476,9 @@ def _window(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict
     day = _amend(b, visits_csv=amend.update_row(bytes(b.imp.visits_csv), "visit_id", vid, cells))
     was = f"{hm(visit.window.start)}–{hm(visit.window.end)}"
     now_ = f"{hm(start)}–{hm(end)}"
-    proposal = _replanned(b, day.problem, _fit(day.problem, b.rota), f"{vid} window {now_}",
-                          f"window {was} → {now_}")  # fmt: skip
-    return {"visit_id": vid, "was": was, "now": now_}, day, [proposal]
+    return Taken({"visit_id": vid, "was": was, "now": now_}, day, lambda: (
+        [_replanned(b, day.problem, _fit(day.problem, b.rota), f"{vid} window {now_}",
+                    f"window {was} → {now_}")], {}))  # fmt: skip
 
 
 SHIFT_FIELDS = ("clinician_id", "name", "skills", "role", "shift_start", "shift_end",
@@ -465,7 +486,7 @@ SHIFT_FIELDS = ("clinician_id", "name", "skills", "role", "shift_start", "shift_
                 "break_earliest", "break_latest", "base")  # fmt: skip
 
 
-def _shift(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]]:
+def _shift(b: Basis, form: Mapping[str, Any]) -> Taken:
     cid = _text(form, "clinician_id")
     if not cid:
         raise EventError("clinician_id: give the bank clinician an id")
@@ -482,21 +503,20 @@ def _shift(b: Basis, form: Mapping[str, Any]) -> tuple[dict, Amended, list[dict]
     except amend.AmendError as err:
         raise EventError(f"clinician_id: {err}") from None
     day = _amend(b, clinicians_csv=clinicians)
-    proposal = _replanned(b, day.problem, _fit(day.problem, b.rota),
-                          f"Use {row['name']}'s bank shift",
-                          f"{row['name']} {hm(start)}–{hm(end)} takes what is unassigned "
-                          "or what she saves driving on; the rest stays")  # fmt: skip
-    return (
-        {"clinician_id": cid, "name": row["name"], "shift": f"{hm(start)}–{hm(end)}"},
+    title = f"Use {row['name']}'s bank shift"
+    why = (f"{row['name']} {hm(start)}–{hm(end)} takes what is unassigned "
+           "or what she saves driving on; the rest stays")  # fmt: skip
+    detail = {"clinician_id": cid, "name": row["name"], "shift": f"{hm(start)}–{hm(end)}"}
+    return Taken(
+        detail,
         day,
-        [proposal],
+        lambda: ([_replanned(b, day.problem, _fit(day.problem, b.rota), title, why)], {}),
     )
 
 
-def _replan(
-    session: Session, b: Basis
-) -> tuple[dict, Amended | None, list[dict], DayImport | None]:
-    imp = latest_import(session, b.day)
+def _replan(b: Basis, imp: DayImport | None) -> Taken:
+    """``imp`` is the day's latest import when the event was taken: a newer one than the
+    published rota's means the files were imported again, and the re-plan carries over."""
     newer = imp is not None and imp.id != b.imp.id
     problem = problem_for(imp) if newer and imp is not None else b.problem
     why = (
@@ -505,11 +525,31 @@ def _replan(
         if newer
         else "the rest of the day planned again, minimal change"
     )
-    proposal = _replanned(b, problem, _fit(problem, b.rota), "Re-plan the rest of the day", why)
-    return {"import_id": imp.id if imp else None}, None, [proposal], imp if newer else None
+    return Taken(
+        {"import_id": imp.id if newer and imp else None},
+        None,
+        lambda: (
+            [_replanned(b, problem, _fit(problem, b.rota), "Re-plan the rest of the day", why)],
+            {},
+        ),
+    )
 
 
-# --- taking an event, accepting a proposal ------------------------------------------------
+# --- taking an event, working out its proposals, accepting one ----------------------------
+
+
+def _take(session: Session, b: Basis, kind: str, form: Mapping[str, Any],
+          import_id: int | None) -> Taken:  # fmt: skip
+    """Read and check the event against ``b`` (no solving); the same in the request and in
+    the worker, so the worker answers exactly what the request accepted."""
+    try:
+        if kind == "replan":
+            return _replan(b, get_or_fail(session, DayImport, import_id) if import_id else None)
+        handler = {"referral": _referral, "absent": _absent, "late": _late,
+                   "cancel": _cancel, "window": _window, "shift": _shift}[kind]  # fmt: skip
+        return handler(b, form)
+    except amend.AmendError as err:
+        raise EventError(str(err)) from None
 
 
 def propose(
@@ -521,37 +561,84 @@ def propose(
     user: User | None,
     ip: str = "",
 ) -> DayEvent:
-    """Take an event at ``now`` and store it with its proposals (nothing else changes).
-    Raises ``EventError`` (or ``InputError`` for an amended file a reader refuses)."""
+    """Take an event at ``now`` and store it, queued for a worker to work out its proposals
+    (nothing else changes; the caller commits, then hands ``event.id`` to the event runner).
+
+    Everything that can be refused without solving is refused here, at once: ``EventError``
+    for a form field, an unknown clinician or visit, ``InputError`` for an amended file a
+    reader refuses (file, row, column)."""
     if kind not in KINDS:
         raise EventError(f"kind: unknown event {kind!r}: choose one of {', '.join(KINDS)}")
-    t0 = time.monotonic()
     b = basis(session, day, now)
-    imp_after: DayImport | None = None
-    amended: Amended | None
-    try:
-        if kind == "replan":
-            detail, amended, proposals, imp_after = _replan(session, b)
-        else:
-            handler = {"referral": _referral, "absent": _absent, "late": _late,
-                       "cancel": _cancel, "window": _window, "shift": _shift}[kind]  # fmt: skip
-            detail, amended, proposals = handler(b, form)
-    except amend.AmendError as err:
-        raise EventError(str(err)) from None
-    if imp_after is not None:
-        detail["import_id"] = imp_after.id
+    imp = latest_import(session, day) if kind == "replan" else None
+    fields = {str(k): str(v) for k, v in form.items()
+              if k not in ("csrf_token", "kind") and v is not None}  # fmt: skip
+    taken = _take(session, b, kind, fields, imp.id if imp is not None else None)
+    amended = taken.amended
     event = DayEvent(
-        day_id=day.id, kind=kind, detail=detail, at=to_stamp(now), base_version_id=b.version.id,
+        day_id=day.id, kind=kind, detail=taken.detail, at=to_stamp(now),
+        base_version_id=b.version.id, state="queued", attempt=1,
         visits_csv=amended.visits_csv if amended else None,
         clinicians_csv=amended.clinicians_csv if amended else None,
-        proposals=proposals, seconds=round(time.monotonic() - t0, 3),
-        created_by_id=user.id if user else None,
+        proposals=[], seconds=0.0, created_by_id=user.id if user else None,
+        inputs={"form": fields, "reported": sorted(b.reported),
+                "import_id": imp.id if imp is not None else None},
     )  # fmt: skip
     session.add(event)
     session.flush()
     audit.record(session, user, "live_event",
-                 f"{day.date:%Y-%m-%d} {hm(now)}: event {event.id} {kind}, "
-                 f"{len(proposals)} proposal(s), {event.seconds:.2f} s", ip)  # fmt: skip
+                 f"{day.date:%Y-%m-%d} {hm(now)}: event {event.id} {kind} queued", ip)  # fmt: skip
+    return event
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An event's proposals as a worker worked them out, and what they add to its detail."""
+
+    proposals: list[dict[str, Any]]
+    detail: dict[str, Any]
+    seconds: float
+
+
+def work_out(session: Session, event: DayEvent) -> Callable[[], Answer]:
+    """The work of answering a stored event: its basis rebuilt from what the request took
+    (the published version it was taken against, its clock time, the visits then reported)
+    and the event read again the same way, now; the re-plans (seconds of CPU: a worker's)
+    when the returned function is called, which needs no session, so none is held open."""
+    version = get_or_fail(session, RotaVersion, event.base_version_id)
+    day = get_or_fail(session, Day, event.day_id)
+    imp = get_or_fail(session, DayImport, version.import_id)
+    inputs = event.inputs or {}
+    b = Basis(day, version, imp, problem_for(imp), version_rota(version), from_stamp(event.at),
+              frozenset(inputs.get("reported", ())))  # fmt: skip
+    taken = _take(session, b, event.kind, inputs.get("form", {}), inputs.get("import_id"))
+
+    def solve() -> Answer:
+        t0 = time.monotonic()
+        proposals, more = taken.solve()
+        return Answer(proposals, {**taken.detail, **more}, round(time.monotonic() - t0, 3))
+
+    return solve
+
+
+def store_answer(session: Session, event: DayEvent, answer: Answer) -> None:
+    """Put a worker's answer on the event: ready to be shown and accepted."""
+    event.proposals = answer.proposals
+    event.detail = answer.detail
+    event.seconds = answer.seconds
+    event.state = "ready"
+    user = session.get(User, event.created_by_id) if event.created_by_id else None
+    day = get_or_fail(session, Day, event.day_id)
+    audit.record(session, user, "live_proposals",
+                 f"{day.date:%Y-%m-%d}: event {event.id} {event.kind}, "
+                 f"{len(answer.proposals)} proposal(s), {answer.seconds:.2f} s")  # fmt: skip
+
+
+def answer(session: Session, event: DayEvent) -> DayEvent:
+    """Work out and store an event's proposals in this session (tests, tools): what a
+    worker does, without the queue."""
+    store_answer(session, event, work_out(session, event)())
+    session.flush()
     return event
 
 
@@ -569,6 +656,9 @@ def accept(
     Refused when the event was already answered, a newer version has been published since
     (the proposal would undo it: take the event again), or the proposal leaves out a
     priority-1 visit or breaks a rule and the coordinator has not confirmed it."""
+    if event.state != "ready":
+        raise EventError(f"event {event.id} has no proposals to accept: it is {event.state}"
+                         + (f" ({event.error})" if event.error else ""))  # fmt: skip
     if event.accepted is not None:
         raise EventError(f"event {event.id} was answered already (draft {event.draft_version_id})")
     if not 0 <= index < len(event.proposals):

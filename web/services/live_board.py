@@ -79,7 +79,8 @@ def counts(states: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
 def open_flags(session: Session, day: Day, version: RotaVersion | None) -> list[dict[str, Any]]:
     """Visits at risk from "running late" events taken against ``version`` and not yet
     answered (accepting one of their proposals, or publishing anything newer, closes them):
-    priority 1 first, then the most overdue."""
+    priority 1 first, then the most overdue. Flagged as soon as the event is taken; who else
+    could take each (``fixes``) once its worker has answered (``fixes_ready``)."""
     if version is None or version.status != "published":
         return []
     rows = session.scalars(
@@ -98,7 +99,8 @@ def open_flags(session: Session, day: Day, version: RotaVersion | None) -> list[
         for risk in e.detail.get("at_risk", []):
             flags.append({**risk, "clinician_id": e.detail["clinician_id"],
                           "name": e.detail.get("name", ""), "minutes_late": e.detail["minutes"],
-                          "event_id": e.id, "at": hm(from_stamp(e.at))})  # fmt: skip
+                          "event_id": e.id, "at": hm(from_stamp(e.at)),
+                          "fixes_ready": e.state == "ready"})  # fmt: skip
     flags.sort(key=lambda f: (f["priority"], -f["minutes_over"], f["projected"]))
     return flags
 

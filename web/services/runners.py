@@ -174,6 +174,14 @@ class ThreadRunner(Runner):
         thread.join(timeout)
         return not thread.is_alive()
 
+    def drain(self, timeout: float = 120.0) -> bool:
+        """Wait for every thread this runner started (a test's end, before its database
+        goes, so no work outlives it); True if they all ended."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._threads.values())
+
 
 class QueueRunner(Runner):
     """RQ on Redis: ``submit`` enqueues ``work.task(row_id, attempt)`` on the queue

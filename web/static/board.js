@@ -28,6 +28,32 @@
   window.setTimeout(poll, 500);
 }());
 
+// Follows a live-day event whose proposals a worker is working out (GET /api/events/<id>),
+// the same way: once a second, then reloads the board at the event when they are ready (or
+// the work failed). Without JS: reload by hand.
+(function () {
+  "use strict";
+  var box = document.getElementById("proposals");
+  if (!box || box.dataset.active !== "1" || !box.dataset.statusUrl) { return; }
+  var state = box.querySelector('[data-field="state"]');
+  function poll() {
+    fetch(box.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (e) {
+        if (e.state === "queued" || e.state === "running") {
+          if (state) { state.textContent = "working out proposals… (" + e.state + ")"; }
+          window.setTimeout(poll, 1000);
+        } else if (window.location.pathname + window.location.search === box.dataset.dayUrl) {
+          window.location.reload();  // the same address with #live would not load again
+        } else {
+          window.location.assign(box.dataset.dayUrl + "#live");
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+}());
+
 // Clicking a visit in a route table or the unassigned list fills the adjust form with it
 // (and with its clinician, which says which half of a double-handed visit is meant).
 (function () {

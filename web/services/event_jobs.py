@@ -1,0 +1,75 @@
+"""The worker side of a live-day event: its proposals worked out off the web request.
+
+An event is stored at once by the request (``events.propose``: everything that can be
+refused without solving is refused there), queued, and worked out here: re-plans of the day
+(``scheduler.usecases.replan_day``) and "who could take it" (0.5–2 s of CPU each), which
+must not hold up a web process. It is the third kind of work beside solve jobs and capacity
+runs, on its own queue (``<prefix>-live``), so an urgent referral is not waiting behind a
+long Generate; claimed, leased and stored only while owned, as ``jobs.run_job`` does, and
+re-queued or failed by the reaper when its worker dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from web.db import Database, get_or_fail
+from web.models import DayEvent, utcnow
+from web.services import runners
+
+log = logging.getLogger(__name__)
+
+#: The most seconds the queue lets one event's work run before killing it: a few re-plans
+#: of ``events.REPLAN_SECONDS`` each, reading the day and storing the answer.
+EVENT_TIMEOUT_S = int(runners._env_float("HAH_EVENT_TIMEOUT_S", 180))
+
+
+def run_event(db_url: str, event_id: int, attempt: int | None = None, *,
+              watch_parent: bool = False) -> None:  # fmt: skip
+    """Work out one event's proposals end to end (in a queue worker or a thread); never
+    raises. The event ends ``ready`` with its proposals, or ``failed`` with the reason."""
+    from web.services.events import store_answer, work_out
+
+    db = Database(db_url)
+    owned: int | None = None
+    t0 = time.monotonic()
+    try:
+        owned = runners.claim(db, DayEvent, event_id, attempt)
+        if owned is None:
+            return
+        with runners.Lease(db, DayEvent, event_id, owned, watch_parent=watch_parent) as lease:
+            with db.session() as s:
+                solve = work_out(s, get_or_fail(s, DayEvent, event_id))
+            result = solve()
+            if lease.lost:
+                log.warning("event %s: lost to another attempt; nothing stored", event_id)
+                return
+            with db.session() as s:
+                if not runners.owns(s, DayEvent, event_id, owned):
+                    log.warning("event %s: no longer ours; nothing stored", event_id)
+                    return
+                event = get_or_fail(s, DayEvent, event_id)
+                store_answer(s, event, result)
+                event.finished_at = event.heartbeat_at = utcnow()
+                s.commit()
+        log.info("event answered", extra={"job_id": event_id, "kind": "live", "attempt": owned,
+                 "seconds": round(time.monotonic() - t0, 2)})  # fmt: skip
+    except Exception as exc:  # the event row is the only place a coordinator sees errors
+        log.exception("event %s failed", event_id)
+        runners.record_failure(db, DayEvent, event_id, owned, exc)
+    finally:
+        db.dispose()
+
+
+def event_timeout(event: DayEvent) -> int:
+    return EVENT_TIMEOUT_S
+
+
+WORK = runners.Work(run_event, DayEvent, "live", "web.tasks.live", event_timeout)
+
+
+def make_event_runner(kind: str, db_url: str,
+                      queue: runners.QueueSettings | None = None) -> runners.Runner:  # fmt: skip
+    """The app's event runner, of the same kind as the solve jobs' (``HAH_JOB_RUNNER``)."""
+    return runners.make(kind, db_url, WORK, queue)
