@@ -117,7 +117,7 @@ def test_a_live_event_in_the_repeated_hour_needs_its_offset(db, users, october):
     """A window moved into the repeated hour from the board: without an offset it is refused
     (which 01:30?); with one it is written to the day's file with it and re-planned clean."""
     from web.services.days import get_day
-    from web.services.events import EventError, propose
+    from web.services.events import EventError, answer, propose
 
     day = get_day(db, date(2026, 10, 24))
     assert day is not None
@@ -127,6 +127,7 @@ def test_a_live_event_in_the_repeated_hour_needs_its_offset(db, users, october):
         propose(db, day, "window", form, now, users["coord"])
     event = propose(db, day, "window", {**form, "window_start": "2026-10-25T01:30+00:00",
                                         "window_end": "2026-10-25T03:00"}, now, users["coord"])  # fmt: skip
+    event = answer(db, event)  # as the worker would
     assert event.detail["now"] == "01:30–03:00"
     assert event.visits_csv is not None
     assert b"V5,P4,51.8100,-0.1950,2026-10-25T01:30+00:00,2026-10-25T03:00," in event.visits_csv

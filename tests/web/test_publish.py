@@ -299,7 +299,7 @@ def test_a_draft_overtaken_by_a_live_day_event_is_rebased_onto_its_new_files(
     from tests.support.factories import when
     from tests.support.web import assert_checker_clean
     from web.services.days import get_day
-    from web.services.events import accept, propose
+    from web.services.events import accept, answer, propose
     from web.services.rotas import publish, rota_from_json
 
     (move,) = _moves(db, published)[:1]
@@ -313,7 +313,7 @@ def test_a_draft_overtaken_by_a_live_day_event_is_rebased_onto_its_new_files(
                 for s in r.stops if s.visit_id and s.start > when("2026-11-23T13:00"))  # fmt: skip
     day = get_day(db, now.date())
     assert day is not None
-    event = propose(db, day, "cancel", {"visit_id": gone}, now, users["coord"])
+    event = answer(db, propose(db, day, "cancel", {"visit_id": gone}, now, users["coord"]))
     v2 = accept(db, event, 0, users["coord"], confirm=True)
     assert publish(db, v2, users["coord"]) == 2
     db.commit()
