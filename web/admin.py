@@ -54,24 +54,16 @@ def users_add(
     Raises ``web.services.users.UserError`` for an unknown role, a nurse without a
     clinician id, a password the policy refuses (``password_problems``) or a taken username.
     """
-    from web import config
-    from web.db import Database, upgrade
     from web.services import audit
     from web.services.users import create_user
 
-    settings = config.from_env({"SECRET_KEY": "unused"})
-    url = database_url or settings["DATABASE_URL"]
-    upgrade(url)
-    db = Database(url)
-    try:
-        with db.session() as s:
-            user = create_user(s, username, password, role, clinician_id=clinician_id,
-                               hash_method=settings["PASSWORD_HASH_METHOD"])  # fmt: skip
-            audit.record(s, None, "user_add", f"{user.username} ({role})", "cli")
-            s.commit()
-            return user.id
-    finally:
-        db.dispose()
+    def add(s, settings) -> int:
+        user = create_user(s, username, password, role, clinician_id=clinician_id,
+                           hash_method=settings["PASSWORD_HASH_METHOD"])  # fmt: skip
+        audit.record(s, None, "user_add", f"{user.username} ({role})", "cli")
+        return user.id
+
+    return _in_transaction(database_url, add)
 
 
 def users_list(*, database_url: str | None = None) -> list:
