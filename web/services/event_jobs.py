@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from web.db import Database, get_or_fail
+from web.db import get_or_fail
 from web.models import DayEvent, utcnow
 from web.services import runners
 
@@ -31,35 +31,23 @@ def run_event(db_url: str, event_id: int, attempt: int | None = None, *,
     raises. The event ends ``ready`` with its proposals, or ``failed`` with the reason."""
     from web.services.events import store_answer, work_out
 
-    db = Database(db_url)
-    owned: int | None = None
     t0 = time.monotonic()
-    try:
-        owned = runners.claim(db, DayEvent, event_id, attempt)
-        if owned is None:
+    with runners.owned_work(db_url, DayEvent, event_id, attempt, what="event",
+                            watch_parent=watch_parent) as work:  # fmt: skip
+        if work is None:
             return
-        with runners.Lease(db, DayEvent, event_id, owned, watch_parent=watch_parent) as lease:
-            with db.session() as s:
-                solve = work_out(s, get_or_fail(s, DayEvent, event_id))
-            result = solve()
-            if lease.lost:
-                log.warning("event %s: lost to another attempt; nothing stored", event_id)
+        with work.db.session() as s:
+            solve = work_out(s, get_or_fail(s, DayEvent, event_id))
+        result = solve()
+        with work.db.session() as s:
+            if not work.still_ours(s, "event"):
                 return
-            with db.session() as s:
-                if not runners.owns(s, DayEvent, event_id, owned):
-                    log.warning("event %s: no longer ours; nothing stored", event_id)
-                    return
-                event = get_or_fail(s, DayEvent, event_id)
-                store_answer(s, event, result)
-                event.finished_at = event.heartbeat_at = utcnow()
-                s.commit()
-        log.info("event answered", extra={"job_id": event_id, "kind": "live", "attempt": owned,
-                 "seconds": round(time.monotonic() - t0, 2)})  # fmt: skip
-    except Exception as exc:  # the event row is the only place a coordinator sees errors
-        log.exception("event %s failed", event_id)
-        runners.record_failure(db, DayEvent, event_id, owned, exc)
-    finally:
-        db.dispose()
+            event = get_or_fail(s, DayEvent, event_id)
+            store_answer(s, event, result)
+            event.finished_at = event.heartbeat_at = utcnow()
+            s.commit()
+        log.info("event answered", extra={"job_id": event_id, "kind": "live",
+                 "attempt": work.attempt, "seconds": round(time.monotonic() - t0, 2)})  # fmt: skip
 
 
 def event_timeout(event: DayEvent) -> int:

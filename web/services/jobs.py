@@ -207,94 +207,83 @@ def run_job(db_url: str, job_id: int, attempt: int | None = None, *,
     process itself never loads the solver (and OR-Tools) when the queue is used.
     """
     from scheduler.usecases.plan_day import SolveOptions, StopWhen, WarmStart, plan_day
-    from web.db import Database, get_or_fail
+    from web.db import get_or_fail
     from web.services.days import problem_for
     from web.services.rotas import save_draft
 
-    db = Database(db_url)
-    owned: int | None = None
     t0 = time.monotonic()
-    try:
-        owned = runners.claim(db, SolveJob, job_id, attempt)
-        if owned is None:
+    with runners.owned_work(db_url, SolveJob, job_id, attempt, what="solve job",
+                            watch_parent=watch_parent) as work:  # fmt: skip
+        if work is None:
             return
-        with runners.Lease(db, SolveJob, job_id, owned, watch_parent=watch_parent) as lease:
-            with db.session() as s:
-                job = get_or_fail(s, SolveJob, job_id)
-                imp = get_or_fail(s, DayImport, job.import_id)
-                time_limit = job.time_limit_s
-                problem = problem_for(imp)
-                job.tasks_total = sum(v.staff for v in problem.visits)
-                base = s.get(RotaVersion, job.base_version_id) if job.base_version_id else None
-                plan = _base_plan(problem, base) if base is not None else None
-                keep_plan_min = job.keep_plan_min
-                s.commit()
+        db, owned, lease = work.db, work.attempt, work.lease
+        with db.session() as s:
+            job = get_or_fail(s, SolveJob, job_id)
+            imp = get_or_fail(s, DayImport, job.import_id)
+            time_limit = job.time_limit_s
+            problem = problem_for(imp)
+            job.tasks_total = sum(v.staff for v in problem.visits)
+            base = s.get(RotaVersion, job.base_version_id) if job.base_version_id else None
+            plan = _base_plan(problem, base) if base is not None else None
+            keep_plan_min = job.keep_plan_min
+            s.commit()
 
-            last = {"progress": 0.0}
-            should_stop = runners.StopFlag(db, SolveJob, job_id, lease=lease)
+        last = {"progress": 0.0}
+        should_stop = runners.StopFlag(db, SolveJob, job_id, lease=lease)
 
-            def progress(p: Progress) -> None:
-                now = time.monotonic()
-                if now - last["progress"] < 1.0:
-                    return
-                last["progress"] = now
-                with db.session() as s:
-                    if not runners.owns(s, SolveJob, job_id, owned):
-                        return
-                    row = get_or_fail(s, SolveJob, job_id)
-                    if p.objective is not None:
-                        row.best_cost = int(p.objective)
-                    row.tasks_placed = int(p.tasks_placed)
-                    s.commit()
-
-            options = SolveOptions(time_limit_s=time_limit)
-            stop = StopWhen(should_stop)
-            if plan is None:
-                rota = plan_day(problem, options, progress=progress, stop=stop).rota
-                note, locks, parent_id = f"generated ({time_limit:g} s)", None, None
-            else:
-                options = replace(options, minimal_change_min=keep_plan_min)
-                rota = plan_day(
-                    plan.problem, options, progress=progress, stop=stop,
-                    warm_start=WarmStart(plan.routes, plan.starts),
-                ).rota  # fmt: skip
-                on = {(v, r.clinician_id) for r in rota.routes for v in r.visit_ids}
-                locks = [x for x in plan.locks if (x["visit_id"], x["clinician_id"]) in on]
-                note = f"re-optimised around {len(locks)} lock(s), " + (
-                    f"keeping the plan (moves only for ≥ {keep_plan_min} min saved)"
-                    if keep_plan_min else "free search"
-                )  # fmt: skip
-                parent_id = plan.version_id
-            if lease.lost:
-                log.warning("solve job %s: lost to another attempt; nothing stored", job_id)
+        def progress(p: Progress) -> None:
+            now = time.monotonic()
+            if now - last["progress"] < 1.0:
                 return
+            last["progress"] = now
             with db.session() as s:
                 if not runners.owns(s, SolveJob, job_id, owned):
-                    log.warning("solve job %s: no longer ours; nothing stored", job_id)
                     return
-                job = get_or_fail(s, SolveJob, job_id)
-                imp = get_or_fail(s, DayImport, job.import_id)
-                user = s.get(User, job.created_by_id) if job.created_by_id else None
-                parent = s.get(RotaVersion, parent_id) if parent_id else None
-                version = save_draft(s, imp, rota, user, parent=parent, note=note, locks=locks)
-                job.rota_version_id = version.id
-                job.tasks_placed = sum(len(r.visit_ids) for r in rota.routes)
-                job.state = "stopped" if (job.stop_requested or should_stop()) else "done"
-                job.finished_at = job.heartbeat_at = utcnow()
-                audit.record(
-                    s, user, "solve_done",
-                    f"job {job.id} {job.state}: draft {version.id}, "
-                    f"{version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} "
-                    f"visits, {len(version.violations)} violations",
-                )  # fmt: skip
+                row = get_or_fail(s, SolveJob, job_id)
+                if p.objective is not None:
+                    row.best_cost = int(p.objective)
+                row.tasks_placed = int(p.tasks_placed)
                 s.commit()
-                log.info("solve job finished", extra={"job_id": job_id, "state": job.state,
-                         "seconds": round(time.monotonic() - t0, 1), "attempt": owned})  # fmt: skip
-    except Exception as exc:  # the job row is the only place a coordinator sees errors
-        log.exception("solve job %s failed", job_id)
-        runners.record_failure(db, SolveJob, job_id, owned, exc)
-    finally:
-        db.dispose()
+
+        options = SolveOptions(time_limit_s=time_limit)
+        stop = StopWhen(should_stop)
+        if plan is None:
+            rota = plan_day(problem, options, progress=progress, stop=stop).rota
+            note, locks, parent_id = f"generated ({time_limit:g} s)", None, None
+        else:
+            options = replace(options, minimal_change_min=keep_plan_min)
+            rota = plan_day(
+                plan.problem, options, progress=progress, stop=stop,
+                warm_start=WarmStart(plan.routes, plan.starts),
+            ).rota  # fmt: skip
+            on = {(v, r.clinician_id) for r in rota.routes for v in r.visit_ids}
+            locks = [x for x in plan.locks if (x["visit_id"], x["clinician_id"]) in on]
+            note = f"re-optimised around {len(locks)} lock(s), " + (
+                f"keeping the plan (moves only for ≥ {keep_plan_min} min saved)"
+                if keep_plan_min else "free search"
+            )  # fmt: skip
+            parent_id = plan.version_id
+        with db.session() as s:
+            if not work.still_ours(s, "solve job"):
+                return
+            job = get_or_fail(s, SolveJob, job_id)
+            imp = get_or_fail(s, DayImport, job.import_id)
+            user = s.get(User, job.created_by_id) if job.created_by_id else None
+            parent = s.get(RotaVersion, parent_id) if parent_id else None
+            version = save_draft(s, imp, rota, user, parent=parent, note=note, locks=locks)
+            job.rota_version_id = version.id
+            job.tasks_placed = sum(len(r.visit_ids) for r in rota.routes)
+            job.state = "stopped" if (job.stop_requested or should_stop()) else "done"
+            job.finished_at = job.heartbeat_at = utcnow()
+            audit.record(
+                s, user, "solve_done",
+                f"job {job.id} {job.state}: draft {version.id}, "
+                f"{version.kpis.get('visits_assigned')}/{version.kpis.get('visits_total')} "
+                f"visits, {len(version.violations)} violations",
+            )  # fmt: skip
+            s.commit()
+            log.info("solve job finished", extra={"job_id": job_id, "state": job.state,
+                     "seconds": round(time.monotonic() - t0, 1), "attempt": owned})  # fmt: skip
 
 
 @dataclass(frozen=True)

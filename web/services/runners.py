@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -395,3 +395,48 @@ class StopFlag:
             row = s.get(self.model, self.row_id)
             self.stopped = row is None or bool(row.stop_requested) or row.state != "running"
         return self.stopped
+
+
+@dataclass
+class Owned:
+    """A worker's hold on one row for one attempt: the database, the attempt it claimed,
+    and the lease that keeps the row alive while it works."""
+
+    db: Database
+    model: Any
+    row_id: int
+    attempt: int
+    lease: Lease
+
+    def still_ours(self, session, what: str) -> bool:
+        """Before storing a result (in ``session``'s transaction): the lease not lost and the
+        row still running under this attempt; said in the log when not."""
+        if self.lease.lost or not owns(session, self.model, self.row_id, self.attempt):
+            log.warning("%s %s: no longer ours; nothing stored", what, self.row_id)
+            return False
+        return True
+
+
+@contextlib.contextmanager
+def owned_work(db_url: str, model: Any, row_id: int, attempt: int | None, *, what: str,
+               watch_parent: bool = False) -> Iterator[Owned | None]:  # fmt: skip
+    """What every worker does around its work: claim the row for ``attempt`` (``None``
+    inside: nothing to do), keep a lease on it while the block runs, and if the block
+    raises, record the row failed with the reason (the row is the only place a coordinator
+    or ops lead sees it) rather than raise; the database is closed at the end."""
+    from web.db import Database
+
+    db = Database(db_url)
+    claimed: int | None = None
+    try:
+        claimed = claim(db, model, row_id, attempt)
+        if claimed is None:
+            yield None
+            return
+        with Lease(db, model, row_id, claimed, watch_parent=watch_parent) as lease:
+            yield Owned(db, model, row_id, claimed, lease)
+    except Exception as exc:
+        log.exception("%s %s failed", what, row_id)
+        record_failure(db, model, row_id, claimed, exc)
+    finally:
+        db.dispose()

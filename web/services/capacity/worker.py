@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.domain.capacity.scenario import Scenario
-from web.db import Database, get_or_fail
+from web.db import get_or_fail
 from web.models import CapacityRun, User, utcnow
 from web.services import audit, runners
 from web.services.capacity.params import kind_of, level_of, month_spec_of, scenario_from_text
@@ -63,58 +63,49 @@ def run_capacity(db_url: str, run_id: int, attempt: int | None = None, *,
     """Sweep (or simulate the month of) one run end to end (in a queue worker or a thread);
     never raises. Claimed, leased and stored only while owned, as ``run_job`` does; a run
     re-queued after its worker died resumes from the days already in its folder."""
-    db = Database(db_url)
-    owned: int | None = None
-    try:
-        owned = runners.claim(db, CapacityRun, run_id, attempt)
-        if owned is None:
+    with runners.owned_work(db_url, CapacityRun, run_id, attempt, what="capacity run",
+                            watch_parent=watch_parent) as work:  # fmt: skip
+        if work is None:
             return
-        with runners.Lease(db, CapacityRun, run_id, owned, watch_parent=watch_parent) as lease:
-            with db.session() as s:
-                run = get_or_fail(s, CapacityRun, run_id)
-                params = dict(run.params)
-                folder = Path(run.results_dir)
+        db, owned, lease = work.db, work.attempt, work.lease
+        with db.session() as s:
+            run = get_or_fail(s, CapacityRun, run_id)
+            params = dict(run.params)
+            folder = Path(run.results_dir)
 
-            scenario = scenario_from_text(params["scenario"])
-            last = {"progress": 0.0}
-            should_stop = runners.StopFlag(db, CapacityRun, run_id, lease=lease)
+        scenario = scenario_from_text(params["scenario"])
+        last = {"progress": 0.0}
+        should_stop = runners.StopFlag(db, CapacityRun, run_id, lease=lease)
 
-            def progress(done: int, total: int) -> None:
-                now = time.monotonic()
-                if now - last["progress"] < 1.0 and done < total:
-                    return
-                last["progress"] = now
-                with db.session() as s:
-                    if not runners.owns(s, CapacityRun, run_id, owned):
-                        return
-                    run = get_or_fail(s, CapacityRun, run_id)
-                    run.progress_done, run.progress_total = int(done), int(total)
-                    s.commit()
-
-            work = _month if kind_of(params) == "month" else _sweep
-            results, done, said = work(scenario, folder, params, progress, should_stop)
-            if lease.lost:
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last["progress"] < 1.0 and done < total:
                 return
+            last["progress"] = now
             with db.session() as s:
                 if not runners.owns(s, CapacityRun, run_id, owned):
                     return
                 run = get_or_fail(s, CapacityRun, run_id)
-                run.results = results
-                run.progress_done = done
-                run.state = "stopped" if (run.stop_requested or should_stop.stopped) else "done"
-                run.finished_at = run.heartbeat_at = utcnow()
-                user = s.get(User, run.created_by_id) if run.created_by_id else None
-                audit.record(
-                    s, user, "capacity_done",
-                    f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
-                    f"{said}, {run.results['violations']} violations",
-                )  # fmt: skip
+                run.progress_done, run.progress_total = int(done), int(total)
                 s.commit()
-    except Exception as exc:  # the run row is the only place an ops lead sees errors
-        log.exception("capacity run %s failed", run_id)
-        runners.record_failure(db, CapacityRun, run_id, owned, exc)
-    finally:
-        db.dispose()
+
+        sweep_or_month = _month if kind_of(params) == "month" else _sweep
+        results, done, said = sweep_or_month(scenario, folder, params, progress, should_stop)
+        with db.session() as s:
+            if not work.still_ours(s, "capacity run"):
+                return
+            run = get_or_fail(s, CapacityRun, run_id)
+            run.results = results
+            run.progress_done = done
+            run.state = "stopped" if (run.stop_requested or should_stop.stopped) else "done"
+            run.finished_at = run.heartbeat_at = utcnow()
+            user = s.get(User, run.created_by_id) if run.created_by_id else None
+            audit.record(
+                s, user, "capacity_done",
+                f"run {run.id} {run.state}: {run.progress_done}/{run.progress_total} days, "
+                f"{said}, {run.results['violations']} violations",
+            )  # fmt: skip
+            s.commit()
 
 
 def run_timeout(run: CapacityRun) -> int:
