@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from scheduler.domain.model import Problem, Reason, Unassigned, Visit, format_skills
 
 
@@ -22,20 +24,36 @@ class Eligibility:
     refused: dict[int, Unassigned]
 
 
-def _time_feasible(problem: Problem, v: int, k: int) -> bool:
-    visit, shift = problem.visits[v], problem.shifts[k]
-    loc = problem.visit_loc[v]
-    earliest = problem.minute(shift.start, round_up=True) + problem.travel_between(
-        problem.shift_start_loc[k], loc
-    )
-    latest = (
-        problem.minute(shift.end)
-        - visit.duration_min
-        - problem.travel_between(loc, problem.shift_end_loc[k])
-    )
-    lo = max(earliest, problem.minute(visit.window.start, round_up=True))
-    hi = min(latest, problem.minute(visit.window.end))
-    return lo <= hi
+@dataclass(frozen=True)
+class _ShiftTimes:
+    """Per shift, as arrays: first minute on the road, last minute back, base places.
+
+    One visit is tested against every shift at once: on a 2,000-visit day the pairwise test
+    in datetimes took a second before the construction could start."""
+
+    start: np.ndarray
+    end: np.ndarray
+    start_loc: np.ndarray
+    end_loc: np.ndarray
+
+    @classmethod
+    def of(cls, problem: Problem) -> _ShiftTimes:
+        return cls(
+            np.array([problem.minute(s.start, round_up=True) for s in problem.shifts], dtype=int),
+            np.array([problem.minute(s.end) for s in problem.shifts], dtype=int),
+            np.array(problem.shift_start_loc, dtype=int),
+            np.array(problem.shift_end_loc, dtype=int),
+        )
+
+    def feasible(self, problem: Problem, v: int) -> np.ndarray:
+        """Per shift: could it reach visit ``v`` in its window and get back in time?"""
+        visit, loc = problem.visits[v], problem.visit_loc[v]
+        minutes = problem.travel.minutes
+        earliest = self.start + minutes[self.start_loc, loc]
+        latest = self.end - visit.duration_min - minutes[loc, self.end_loc]
+        lo = np.maximum(earliest, problem.minute(visit.window.start, round_up=True))
+        hi = np.minimum(latest, problem.minute(visit.window.end))
+        return np.asarray(lo <= hi)
 
 
 def _skills_text(visit: Visit) -> str:
@@ -143,11 +161,13 @@ def find_eligibility(problem: Problem) -> Eligibility:
     """Eligible shifts per visit, and the visits refused before search with their reasons."""
     shifts: list[tuple[int, ...]] = []
     refused: dict[int, Unassigned] = {}
+    times = _ShiftTimes.of(problem)
     for v, visit in enumerate(problem.visits):
+        reachable = times.feasible(problem, v)
         eligible = [
             k
             for k, shift in enumerate(problem.shifts)
-            if shift.qualified_for(visit) and _time_feasible(problem, v, k)
+            if reachable[k] and shift.qualified_for(visit)
         ]
         shifts.append(tuple(eligible))
         refusal = _refusal(problem, v, eligible)
