@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -32,6 +33,7 @@ class SolveOptions:
     minimal_change_min: int | None = None
     max_iterations: int | None = None
     log: bool = False
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -44,3 +46,11 @@ class SolveOptions:
             raise ValueError("minimal_change_min cannot be negative")
         if self.max_iterations is not None and self.max_iterations < 0:
             raise ValueError("max_iterations cannot be negative")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
+
+
+def default_workers() -> int:
+    """Searches to run side by side where the caller has the machine to itself (``hah
+    solve``, the web app's solve jobs): one per core, two at most (``solver.lns.parallel``)."""
+    return max(1, min(2, os.cpu_count() or 1))

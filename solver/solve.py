@@ -28,6 +28,7 @@ from scheduler.domain.model import Problem
 from solver.construct import Construction, order_key
 from solver.instance import Instance, build_instance
 from solver.lns import day_arrays, improve, warm_up
+from solver.lns.parallel import Partner, improve_together
 from solver.options import SolveOptions
 from solver.output import Timelines, timelines, to_rota
 from solver.progress import Phase, Progress, ProgressFn
@@ -66,10 +67,16 @@ def solve(
     if options.engine == "lns" and options.improve:
         warm_up()  # numba's compiled engine, loaded before the clock starts (see its docstring)
     t0 = time.monotonic()
-    start = _construct(problem, options, warm_start)
-    if progress is not None:
-        progress(Progress(time.monotonic() - t0, None, start.placed, 0, "construction"))
-    found = _improve(start, options, t0, stop, progress)
+    # the second search's process starts now, so that its start-up overlaps the construction
+    partner = Partner.start() if _wants_partner(options, warm_start) else None
+    try:
+        start = _construct(problem, options, warm_start)
+        if progress is not None:
+            progress(Progress(time.monotonic() - t0, None, start.placed, 0, "construction"))
+        found = _improve(start, options, t0, stop, progress, partner)
+    finally:
+        if partner is not None:
+            partner.close()
     chosen = _repair_and_choose(start, found, options)
     return SolveResult(
         rota=to_rota(start.inst, chosen.timelines),
@@ -86,6 +93,19 @@ def solve(
         minimal_change_relocations=start.relocated,
         stopped_early=found.stopped if found is not None else start.stopped,
     )
+
+
+def _wants_partner(options: SolveOptions, warm: WarmStart | None) -> bool:
+    """A second search is worth its process when the LNS will search for a while."""
+    if options.workers < 2 or options.engine != "lns" or not options.improve:
+        return False
+    if warm is not None and options.minimal_change_min is not None:
+        return False
+    return options.max_iterations is not None or options.time_limit_s >= PARTNER_MIN_S
+
+
+#: Below this time limit a second search would spend most of it starting up.
+PARTNER_MIN_S = 4.0
 
 
 # --- 1. construct ---------------------------------------------------------------------------
@@ -169,6 +189,7 @@ def _improve(
     t0: float,
     stop: StoppingCriterion | None,
     progress: ProgressFn | None,
+    partner: Partner | None = None,
 ) -> _Found | None:
     """The engine's search from the construction, or None when there is none to run."""
     inst = start.inst
@@ -181,7 +202,7 @@ def _improve(
     if not worth_it:
         return None
     if options.engine == "lns":
-        return _improve_lns(start, options, budget, t0, stop, progress)
+        return _improve_lns(start, options, budget, t0, stop, progress, partner)
     return _improve_ortools(start, options, budget, t0, stop, progress)
 
 
@@ -192,6 +213,7 @@ def _improve_lns(
     t0: float,
     stop: StoppingCriterion | None,
     progress: ProgressFn | None,
+    partner: Partner | None,
 ) -> _Found:
     day, routes, gaps = day_arrays(start.inst, start.builder)
 
@@ -199,7 +221,12 @@ def _improve_lns(
         if progress is not None:
             progress(Progress(time.monotonic() - t0, int(best), placed, iterations, "lns"))
 
-    result = improve(day, routes, gaps, budget, stop=stop, seed=options.seed, progress=report)
+    if partner is not None:
+        result = improve_together(
+            day, routes, gaps, budget, partner, stop=stop, seed=options.seed, progress=report
+        )
+    else:
+        result = improve(day, routes, gaps, budget, stop=stop, seed=options.seed, progress=report)
     return _Found(result.routes, result.iterations, "lns", result.stopped, False)
 
 

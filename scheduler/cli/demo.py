@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.cli.common import EXIT_OK, EXIT_REFUSED
-from scheduler.cli.solve import solve_files
+from scheduler.cli.solve import add_search_arguments, solve_files
 from scheduler.cli.web import add_serve_arguments
 from scheduler.domain.localtime import local
 from scheduler.domain.model import Problem, Rota
@@ -26,6 +26,7 @@ def register(sub: Any) -> None:
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--roads")
+    add_search_arguments(p)
     p.add_argument(
         "--serve",
         action="store_true",

@@ -13,6 +13,7 @@ from scheduler.cli.progress import ProgressLine
 from scheduler.usecases.check_rota import check_rota_files
 from scheduler.usecases.plan_day import DayPlan, plan_day_files
 from solver import ENGINES, SolveOptions
+from solver.options import default_workers
 
 
 def register(sub: Any) -> None:
@@ -31,13 +32,7 @@ def register(sub: Any) -> None:
         default="lns",
         help="improvement search: this project's ruin-and-recreate (default) or OR-Tools GLS",
     )
-    p.add_argument(
-        "--iterations",
-        type=int,
-        metavar="N",
-        help="bound the search by N iterations instead of the clock: "
-        "the same seed then gives the same rota",
-    )
+    add_search_arguments(p)
     p.add_argument("--from-rota", help="warm-start from a previous rota folder (its rota.csv)")
     p.add_argument(
         "--minimal-change",
@@ -55,14 +50,35 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_check)
 
 
+def add_search_arguments(p: argparse.ArgumentParser) -> None:
+    """``--iterations`` and ``--workers``, shared by ``hah solve`` and ``hah demo``."""
+    p.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="bound the search by N iterations (per search) instead of the clock: the same "
+        "seed then gives the same rota on this machine; without it the time limit cuts the "
+        "search wherever it has got to, so rotas vary from run to run",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        choices=(1, 2),
+        default=default_workers(),
+        help="cooperating searches, one per core (default: %(default)s on this machine)",
+    )
+
+
 def solve_files(args: argparse.Namespace, *, export_matrix: bool, quiet: bool) -> DayPlan:
-    """Run ``plan_day_files`` with the options of ``hah solve`` (or ``hah demo``)."""
+    """Run ``plan_day_files`` with the options of ``hah solve`` (or ``hah demo``); the time
+    limit counts from the start of the command, reading and writing included."""
     options = SolveOptions(
         time_limit_s=args.time_limit,
         seed=args.seed,
         engine=getattr(args, "engine", "lns"),
         minimal_change_min=getattr(args, "minimal_change", None),
         max_iterations=getattr(args, "iterations", None),
+        workers=getattr(args, "workers", 1),
     )
     line = None if quiet else ProgressLine()
     if line is not None:
@@ -72,7 +88,7 @@ def solve_files(args: argparse.Namespace, *, export_matrix: bool, quiet: bool) -
             Path(args.visits), Path(args.clinicians), Path(args.out), options,
             roads=args.roads, export_matrix=export_matrix,
             from_rota=Path(args.from_rota) if getattr(args, "from_rota", None) else None,
-            progress=line.solve if line is not None else None,
+            progress=line.solve if line is not None else None, clock_started=getattr(args, "clock_started", None),
         )  # fmt: skip
     finally:
         if line is not None:
@@ -88,6 +104,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
         f"{k['travel_min_total']} min travel, {k['clinicians_used']} clinicians; "
         f"checker: {len(plan.report.violations)} violations; written to {args.out}"
     )
+    if args.iterations is None and args.time_limit > 0:
+        print(
+            f"time-limited search ({args.time_limit:g} s): another run may give another rota; "
+            "--iterations N gives the same rota for the same --seed"
+        )
     if plan.changes is not None:
         c = plan.changes
         print(

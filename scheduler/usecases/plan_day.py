@@ -8,8 +8,9 @@ the same way, and ``summary.json`` is written by one function.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from solver import (
     WarmStart,
     solve,
 )
+from solver.options import default_workers
 
 #: What callers of this use case need of the solver's API, so they need not import it.
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "StopWhen",
     "StoppingCriterion",
     "WarmStart",
+    "default_workers",
     "plan_day",
     "plan_day_files",
     "summary_of",
@@ -114,6 +117,10 @@ def travel_model(roads: str | None) -> TravelModel:
         raise InputError([InputIssue(str(roads), None, None, str(exc))]) from exc
 
 
+#: Seconds of a command's time limit kept for checking the rota and writing the files.
+WRITE_RESERVE_S = 0.3
+
+
 def plan_day_files(
     visits: Path,
     clinicians: Path,
@@ -124,19 +131,26 @@ def plan_day_files(
     export_matrix: bool = False,
     from_rota: Path | None = None,
     progress: ProgressFn | None = None,
+    clock_started: float | None = None,
 ) -> DayPlan:
     """``hah solve``: read and validate the day (``InputError`` names file, row and column,
     and nothing is written), plan it, and write rota.csv, unassigned.csv and summary.json
     (with ``export_matrix`` also the travel matrix) into ``out``, all or nothing.
 
     ``from_rota`` warm-starts from the rota in that folder; ``summary.json`` then says how
-    the new rota differs from it (``plan_changes``)."""
+    the new rota differs from it (``plan_changes``).
+
+    ``options.time_limit_s`` counts from ``clock_started`` (``time.monotonic``; default: this
+    call), so reading the files, checking and writing the answer come out of it, not on top."""
+    started = time.monotonic() if clock_started is None else clock_started
     if options.minimal_change_min is not None and from_rota is None:
         raise InputError([InputIssue("--minimal-change", None, None, "needs --from-rota DIR")])
     day_visits, shifts = read_day(visits, clinicians)
     before = read_plan_order(from_rota) if from_rota is not None else None
     problem = build_problem(day_visits, shifts, travel_model(roads))
     warm = WarmStart(before.routes, before.starts) if before is not None else None
+    left = options.time_limit_s - (time.monotonic() - started) - WRITE_RESERVE_S
+    options = replace(options, time_limit_s=max(0.0, left))
     plan = plan_day(problem, options, progress=progress, warm_start=warm)
     summary = summary_of(plan.report, plan.result)
     changes = None

@@ -51,9 +51,10 @@ class LnsResult:
     iterations: int
     seconds: float
     stopped: bool = False
+    gaps: list[int] | None = None  # per route, visits before its break (None: not known)
 
 
-def _neighbours(day: DayArrays, count: int) -> tuple[np.ndarray, np.ndarray]:
+def neighbour_lists(day: DayArrays, count: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Tasks by travel (for the ruin) and by time-aware proximity (for insertions)."""
     T = day.travel[np.ix_(day.loc, day.loc)]
     m = len(day.loc)
@@ -87,6 +88,7 @@ def improve(
     retry_out: float = 0.05,
     full_scan: bool = True,
     progress: Callable[[float, float, int, int], None] | None = None,
+    lists: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LnsResult:
     """Improve feasible ``routes`` (tasks per vehicle; ``break_gaps[k]`` = visits before the
     break) until ``budget`` is spent or ``stop`` says so; returns the best routes found
@@ -97,6 +99,8 @@ def improve(
     plays no part, so the same seed gives the same routes.
 
     ``progress(seconds, best_cost, tasks_placed, iterations)`` is called about once a second.
+    ``lists``: ``neighbour_lists(day, neighbours)`` computed once by a caller that improves
+    the same day several times (``solver.lns.parallel``'s epochs); O(m²) to build.
     """
     t0 = time.monotonic()
     K = len(day.v_start)
@@ -116,7 +120,7 @@ def improve(
     vfrozen = np.ascontiguousarray(day.v_frozen, dtype=np.bool_)
     bh = np.ascontiguousarray(day.b_has, dtype=np.bool_)
     blo, bhi, bdur = (np.ascontiguousarray(a, dtype=f64) for a in (day.b_lo, day.b_hi, day.b_dur))
-    adj, near = _neighbours(day, neighbours)
+    adj, near = lists if lists is not None else neighbour_lists(day, neighbours)
     far = np.ascontiguousarray(T[vsl[0], loc] if K else np.zeros(m), dtype=f64)
     cont = float(day.continuity)
 
@@ -165,7 +169,8 @@ def improve(
     )
     out = [list(map(int, best_routes[k, : best_lens[k]])) for k in range(K)]
     seconds = time.monotonic() - t0
-    return LnsResult(out, done.best_cost, start_cost, done.iterations, seconds, done.stopped)
+    gaps = [int(g) for g in best_gap]
+    return LnsResult(out, done.best_cost, start_cost, done.iterations, seconds, done.stopped, gaps)
 
 
 _warm = False

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: The most seconds the queue lets one event's work run before killing it: a few re-plans
 #: of ``events.REPLAN_SECONDS`` each, reading the day and storing the answer.
-EVENT_TIMEOUT_S = int(runners._env_float("HAH_EVENT_TIMEOUT_S", 180))
+EVENT_TIMEOUT_S = int(runners.env_float("HAH_EVENT_TIMEOUT_S", 180))
 
 
 def run_event(db_url: str, event_id: int, attempt: int | None = None, *,

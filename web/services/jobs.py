@@ -34,11 +34,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.domain.model import Problem
-from scheduler.usecases.plan_day import Progress
+from scheduler.usecases.plan_day import Progress, default_workers
 from web.models import ACTIVE_STATES, Day, DayImport, RotaVersion, SolveJob, User, utcnow
 from web.services import audit, runners
 
 log = logging.getLogger(__name__)
+
+#: Cooperating searches per solve job (``HAH_SOLVE_WORKERS``, 1 or 2; default one per core,
+#: two at most): a coordinator waiting for a rota gets both cores of a two-core server.
+SOLVE_WORKERS = max(1, min(2, int(runners.env_float("HAH_SOLVE_WORKERS", default_workers()))))
 
 ACTIVE = ACTIVE_STATES
 #: "Keep the plan": in a re-optimisation a visit changes clinician or place only when that
@@ -245,7 +249,7 @@ def run_job(db_url: str, job_id: int, attempt: int | None = None, *,
                 row.tasks_placed = int(p.tasks_placed)
                 s.commit()
 
-        options = SolveOptions(time_limit_s=time_limit)
+        options = SolveOptions(time_limit_s=time_limit, workers=SOLVE_WORKERS)
         stop = StopWhen(should_stop)
         if plan is None:
             rota = plan_day(problem, options, progress=progress, stop=stop).rota

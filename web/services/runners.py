@@ -39,8 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
-def _env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float) -> float:
     try:
         return float(os.environ.get(name, "") or default)
     except ValueError:
@@ -48,17 +47,17 @@ def _env_float(name: str, default: float) -> float:
 
 
 #: A worker stamps its row this often (seconds) while it works (``HAH_HEARTBEAT_S``).
-HEARTBEAT_S = _env_float("HAH_HEARTBEAT_S", 5.0)
+HEARTBEAT_S = env_float("HAH_HEARTBEAT_S", 5.0)
 #: A running row silent for this long has lost its worker: killed, or its machine lost
 #: (``HAH_JOB_DEAD_S``).
-DEAD_S = _env_float("HAH_JOB_DEAD_S", 30.0)
+DEAD_S = env_float("HAH_JOB_DEAD_S", 30.0)
 #: How many times a job is handed to a worker before a lost one counts as failed
 #: (``HAH_JOB_ATTEMPTS``).
-ATTEMPTS = int(_env_float("HAH_JOB_ATTEMPTS", 2))
+ATTEMPTS = int(env_float("HAH_JOB_ATTEMPTS", 2))
 #: Beyond its own time limit, how long a solve may run before the queue kills it: the
 #: construction of a big day, re-building the day, checking and storing the rota
 #: (``HAH_SOLVE_GRACE_S``).
-SOLVE_GRACE_S = int(_env_float("HAH_SOLVE_GRACE_S", 300))
+SOLVE_GRACE_S = int(env_float("HAH_SOLVE_GRACE_S", 300))
 
 
 @dataclass(frozen=True)
@@ -319,8 +318,9 @@ class Lease:
         self.lost = False
         self._parent = os.getppid() if watch_parent else None
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name=f"lease-{model.__tablename__}-{row_id}")
+        self._thread = threading.Thread(
+            target=self._loop, daemon=True, name=f"lease-{model.__tablename__}-{row_id}"
+        )
 
     def __enter__(self) -> Lease:
         self._thread.start()

@@ -60,7 +60,9 @@ def unseen_day(folder: Path) -> tuple[Path, Path, dict]:
     shifts[0] = replace(shifts[0], max_visits=3, end_location=Location(51.85, -0.25))
     night = next(s for s in shifts if local(s.start).hour == 21)
     early = next(s for s in shifts if local(s.start).hour == 7 and "IV" in s.skills)
-    day_dose = next(v for v in visits if v.priority == 1 and local(v.window.start).hour in (9, 10, 11))
+    day_dose = next(
+        v for v in visits if v.priority == 1 and local(v.window.start).hour in (9, 10, 11)
+    )
     obs = next(v for v in visits if v.visit_type == "NEWS2 observations")
     visits = [
         replace(v, pinned_clinician=night.clinician_id) if v is day_dose
@@ -89,3 +91,24 @@ def test_a_day_never_seen_solves_cleanly_with_honest_reasons(tmp_path):
     assert all(r["reason"] and r["code"] != Reason.OTHER.value for r in rows.values())
     limited = read_rota(out, problem).route_of(facts["limited"])
     assert limited is None or len(limited.visit_ids) <= 3
+
+
+def test_an_iteration_budget_gives_the_same_rota_and_a_time_limit_says_it_may_not(tmp_path, capsys):
+    """`--iterations N --seed S` twice (two cooperating searches each time): the same rota
+    file, byte for byte, checked; a time-limited run says that another run may differ."""
+    v_csv, c_csv, _ = unseen_day(tmp_path)
+    written = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        assert main(["solve", "--visits", str(v_csv), "--clinicians", str(c_csv), "--out",
+                     str(out), "--iterations", "300", "--seed", "5", "--workers", "2",
+                     "--export-matrix", "--quiet"]) == 0  # fmt: skip
+        assert recheck(v_csv, c_csv, out)[1].violations == ()
+        written.append((out / "rota.csv").read_bytes())
+    assert written[0] == written[1]
+    assert "another run may give another rota" not in capsys.readouterr().out
+    out = tmp_path / "timed"
+    assert main(["solve", "--visits", str(v_csv), "--clinicians", str(c_csv), "--out", str(out),
+                 "--time-limit", "2", "--export-matrix", "--quiet"]) == 0  # fmt: skip
+    assert recheck(v_csv, c_csv, out)[1].violations == ()
+    assert "another run may give another rota" in capsys.readouterr().out
