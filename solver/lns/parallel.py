@@ -97,6 +97,7 @@ def serve(down: Connection, up: Connection) -> None:  # pragma: no cover - partn
     """The partner's loop: receive the day, then epochs, answer each with its best; SIGUSR1
     (the caller's Stop) ends the epoch in progress."""
     signal.signal(signal.SIGUSR1, _on_stop)
+    parent = os.getppid()
     warm_up()
     day: DayArrays | None = None
     lists: tuple[np.ndarray, np.ndarray] | None = None
@@ -112,7 +113,10 @@ def serve(down: Connection, up: Connection) -> None:  # pragma: no cover - partn
             day, lists = message, neighbour_lists(message)
             continue
         assert day is not None and isinstance(message, _Epoch)
-        up.send(_run_epoch(day, lists, message, lambda _s: _stop_signalled))
+        # a caller killed outright (a lost web worker) is noticed within a batch, too
+        up.send(
+            _run_epoch(day, lists, message, lambda _s: _stop_signalled or os.getppid() != parent)
+        )
 
 
 def _run_epoch(
