@@ -19,7 +19,9 @@ Every solve runs in a child process of its own (as ``bench_hah.py``: peak memory
 with the same ``--time-limit``, and the independent checker (``scheduler.domain.check``)
 judges every rota. Solvers:
 
-- ``ours``: ``solver.solve`` with ``engine="lns"``; ``ortools``: the same with ``engine="ortools"``;
+- ``ours``: ``solver.solve`` with ``engine="lns"`` and its two cooperating searches (one per
+  core, as ``hah solve``); ``ours1``: one search (not in the default list); ``ortools``: the
+  same with ``engine="ortools"`` (OR-Tools' routing search is single-threaded);
 - ``vroom1`` / ``vroom2``: VROOM (``benchmarks/hah_vroom.py``) on 1 / 2 threads, its rota
   *repaired* to the real rules (``repair=True``: a double-handed visit whose halves are not on
   two clinicians starting together, a follower too soon after its predecessor, a visit off
@@ -56,7 +58,9 @@ from benchmarks.results import markers, write_section  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SOLVERS = ("ours", "ortools", "vroom1", "vroom2", "greedy")
-LABEL = {"ours": "ours (lns)", "ortools": "ours, OR-Tools engine", "vroom1": "VROOM 1 thread†",
+#: Every solver a run may name (``--solvers``), in the order tables list them.
+KNOWN = ("ours", "ours1", "ortools", "vroom1", "vroom2", "greedy")
+LABEL = {"ours": "ours (lns, 2 searches)", "ours1": "ours (lns, 1 search)", "ortools": "ours, OR-Tools engine", "vroom1": "VROOM 1 thread†",
          "vroom2": "VROOM 2 threads†", "greedy": "greedy"}  # fmt: skip
 REFERENCE = "vroom2"
 FULL_SHARE = 0.98
@@ -76,11 +80,14 @@ def worker(day_dir: Path, solver: str, time_limit: float) -> dict:
     visits, shifts = read_day(day_dir / "visits.csv", day_dir / "clinicians.csv")
     problem = build_problem(visits, shifts, Geodesic())
     c0, t0 = time.process_time(), time.monotonic()
-    if solver in ("ours", "ortools"):
+    if solver in ("ours", "ours1", "ortools"):
         from solver import Engine, SolveOptions, solve
+        from solver.options import default_workers
 
-        engine: Engine = "lns" if solver == "ours" else "ortools"
-        rota = solve(problem, SolveOptions(time_limit_s=time_limit, engine=engine)).rota
+        engine: Engine = "ortools" if solver == "ortools" else "lns"
+        workers = default_workers() if solver == "ours" else 1
+        options = SolveOptions(time_limit_s=time_limit, engine=engine, workers=workers)
+        rota = solve(problem, options).rota
     elif solver in ("vroom1", "vroom2"):
         from benchmarks.hah_vroom import solve_vroom
 
@@ -248,7 +255,7 @@ def section(days: list[dict], args, cmd: str) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     ref_agg = aggregate(days, REFERENCE)
-    for solver in SOLVERS:
+    for solver in KNOWN:
         a = aggregate(days, solver)
         if a is None:
             continue
@@ -299,9 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.load_before = os.getloadavg()[0]
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
-    unknown = set(solvers) - set(SOLVERS)
+    unknown = set(solvers) - set(KNOWN)
     if unknown:
-        parser.error(f"unknown solvers {sorted(unknown)}; choose from {', '.join(SOLVERS)}")
+        parser.error(f"unknown solvers {sorted(unknown)}; choose from {', '.join(KNOWN)}")
     if any(s.startswith("vroom") for s in solvers):
         try:
             import vroom  # noqa: F401
