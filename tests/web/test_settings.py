@@ -33,9 +33,9 @@ def documented() -> set[str]:
 
 def read_by_code() -> set[str]:
     """Variables the product reads from the environment: ``os.environ.get("X")`` and the
-    config helpers (``_flag``, ``_int``, ``_env_float``)."""
+    config helpers (``_flag``, ``_int``, ``env_float``)."""
     pattern = re.compile(
-        r"(?:environ(?:\.get)?\(|environ\[|_flag\(|_int\(|_int_env\(|_env_float\()\s*\"([A-Z][A-Z0-9_]+)\""
+        r"(?:environ(?:\.get)?\(|environ\[|_flag\(|_int\(|_int_env\(|env_float\()\s*\"([A-Z][A-Z0-9_]+)\""
     )
     names: set[str] = set()
     for folder in ("web", "scheduler/cli"):
