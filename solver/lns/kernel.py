@@ -164,7 +164,8 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
              routes, lens, bgap, E, L, route_of, pos_of, rcost,
              T, TT, loc, lo, hi, svc, penalty, movable, pref, cont, elig,
              vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur,
-             adj, near, far, avg_removed, max_string, blink, weights, retry_out, full_scan):
+             adj, near, far, avg_removed, max_string, blink, weights, retry_out, full_scan,
+             focus_share, focus_top):
     m = loc.shape[0]
     K = routes.shape[0]
     touched = np.empty(K, dtype=np.int64)
@@ -187,10 +188,21 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 n_all_out += 1
         # now and then the ruin is centred on a visit that is out, to make room for it
         focus = -1
-        if n_all_out > 0 and np.random.random() < 0.3:
-            pick = int(np.random.random() * n_all_out)
+        if n_all_out > 0 and np.random.random() < focus_share:
+            top = _NEG
+            n_pool = n_all_out
+            if np.random.random() < focus_top:
+                n_pool = 0
+                for t in range(m):
+                    if route_of[t] < 0 and movable[t]:
+                        if penalty[t] > top + _EPS:
+                            top = penalty[t]
+                            n_pool = 1
+                        elif penalty[t] >= top - _EPS:
+                            n_pool += 1
+            pick = int(np.random.random() * n_pool)
             for t in range(m):
-                if route_of[t] < 0 and movable[t]:
+                if route_of[t] < 0 and movable[t] and penalty[t] >= top - _EPS:
                     if pick == 0:
                         focus = t
                         break

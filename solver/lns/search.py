@@ -85,7 +85,9 @@ def improve(
     max_string: float = 10.0,
     blink: float = 0.01,
     temperature: tuple[float, float] = (10.0, 0.1),
-    retry_out: float = 0.05,
+    retry_out: float = 0.0,
+    focus_share: float = 0.3,
+    focus_top: float = 0.5,
     full_scan: bool = True,
     progress: Callable[[float, float, int, int], None] | None = None,
     lists: tuple[np.ndarray, np.ndarray] | None = None,
@@ -157,6 +159,7 @@ def improve(
             bgap, E, L, route_of, pos_of, rcost, T, TT, loc, lo, hi, svc, penalty, movable,
             pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, adj, near,
             far, avg_removed, max_string, blink, ORDER_WEIGHTS, retry_out, full_scan,
+            focus_share, focus_top,
         )  # fmt: skip
         return float(state[1])
 
