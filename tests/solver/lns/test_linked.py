@@ -19,6 +19,7 @@ from solver import MaxIterations, SolveOptions, solve
 from solver.construct import Construction
 from solver.instance import Instance, build_instance
 from solver.lns import day_arrays, improve, warm_up
+from solver.lns.arrays import linked_groups, movable_tasks
 from solver.output import timelines, to_rota
 from solver.solve import _order, _score
 from tests.support.factories import make_problem, shift, visit
@@ -183,3 +184,19 @@ def test_an_iteration_budget_repeats_with_pairs_present(service_day):
     one, two = solve(service_day, options), solve(service_day, options)
     assert _starts(one.rota) == _starts(two.rota)
     assert check(service_day, one.rota).violations == ()
+
+
+def test_which_linked_tasks_the_search_may_move():
+    """Free pairs, followers and their predecessors move; a pair in a gap chain stays, and
+    so does a single visit such a pair follows; a follower of a pair that stays moves."""
+    # tasks: 0/1 a free pair; 2 → 3 a single and its follower; 4/5 a pair that 6 follows;
+    # 7 a single that the pair 8/9 follows
+    pair = [1, 0, -1, -1, 5, 4, -1, -1, 9, 8]
+    pred = [-1, -1, -1, 2, -1, -1, 4, -1, 7, 7]
+    assert movable_tasks(pair, pred).tolist() == [
+        True, True, True, True, False, False, True, False, False, False,
+    ]  # fmt: skip
+    groups = linked_groups([*pair, -1], [*pred, -1]).tolist()
+    assert groups[10] == -1 and len({groups[0], groups[2], groups[4], groups[7]}) == 4
+    assert groups[0] == groups[1] and groups[4] == groups[5] == groups[6]
+    assert groups[7] == groups[8] == groups[9]
