@@ -9,11 +9,12 @@
    reserve for the repair, or ``max_iterations``) or a stopping rule says so:
    ``"lns"`` is this project's ruin and recreate (``solver.lns``), ``"ortools"`` OR-Tools'
    guided local search on the decoupled windows (``solver.routing``).
-3. **Repair and choose** (``_repair_and_choose``): a pair half or follower the search left
-   alone is removed, the construction re-inserts what it can, visits move to their
-   preferred clinician where that is cheap, and the search's routes are kept only if they
-   score no worse than the construction's. Every route is then timed by the one timing rule
-   (``solver.schedule`` → ``scheduler.domain.timing``).
+3. **Repair and choose** (``_repair_and_choose``): the task windows the LNS ended with (it
+   re-times pairs and re-cuts followers) replace the construction's, a pair half or
+   follower the search left alone is removed, the construction re-inserts what it can,
+   visits move to their preferred clinician where that is cheap, and the search's routes are
+   kept only if they score no worse than the construction's. Every route is then timed by
+   the one timing rule (``solver.schedule`` → ``scheduler.domain.timing``).
 """
 
 from __future__ import annotations

@@ -269,7 +269,7 @@ def warm_up() -> float:
         v_frozen=np.array([False]), b_has=np.array([True]), b_lo=np.array([100.0]),
         b_hi=np.array([300.0]), b_dur=np.array([30.0]), lo0=np.array([0.0, 60.0]),
         hi0=np.array([100.0, 200.0]), pair=np.array([-1, -1], dtype=i),
-        pred=np.array([-1, 0], dtype=i), gap=np.array([10.0, 0.0]), group=np.array([0, 0]),
+        pred=np.array([-1, 0], dtype=i), gap=np.array([0.0, 10.0]), group=np.array([0, 0]),
     )  # fmt: skip
     improve(day, [[]], [0], MaxIterations(1))
     return time.monotonic() - t0
