@@ -163,6 +163,7 @@ def improve(
         R[k, : len(seq)] = seq
         lens[k] = len(seq)
         bgap[k] = break_gaps[k] if k < len(break_gaps) else 0
+    _own_windows_when_out(day, routes, lo, hi, movable)
     E = np.zeros(m)
     L = np.zeros(m)
     route_of = np.full(m, -1, dtype=np.int64)
@@ -208,6 +209,28 @@ def improve(
     return LnsResult(
         out, done.best_cost, start_cost, done.iterations, seconds, done.stopped, gaps, found
     )
+
+
+def _own_windows_when_out(
+    day: DayArrays, routes: list[list[int]], lo: np.ndarray, hi: np.ndarray, movable: np.ndarray
+) -> None:
+    """A linked task the search may move and that is not on a route gets its own window
+    back, and a placed predecessor a latest start as late as its placed followers allow
+    (in place). The kernel keeps this so itself; a caller's routes may not (a pair the
+    construction timed at 09:00 and the caller took out would stay tied to 09:00)."""
+    placed = np.zeros(len(day.loc), dtype=bool)
+    for seq in routes:
+        placed[list(seq)] = True
+    linked = (day.pair >= 0) | (day.pred >= 0)
+    linked[day.pred[day.pred >= 0]] = True
+    out = linked & movable & ~placed
+    lo[out], hi[out] = day.lo0[out], day.hi0[out]
+    for p in np.unique(day.pred[day.pred >= 0]):
+        if placed[p] and movable[p] and day.pair[p] < 0:
+            followers = (day.pred == p) & placed
+            hi[p] = min(
+                day.hi0[p], float(np.min(lo[followers] - day.gap[followers], initial=np.inf))
+            )
 
 
 #: ``iterate``'s linked-visit arrays, lo0 … pairs.

@@ -200,3 +200,22 @@ def test_which_linked_tasks_the_search_may_move():
     assert groups[10] == -1 and len({groups[0], groups[2], groups[4], groups[7]}) == 4
     assert groups[0] == groups[1] and groups[4] == groups[5] == groups[6]
     assert groups[7] == groups[8] == groups[9]
+
+
+def test_a_pair_that_is_out_is_put_back_at_a_minute_of_its_own_window():
+    """Routes handed in without the pair (the caller took it out): its construction minute,
+    09:00, no longer binds it; the search places it on C and D when they can get there."""
+    problem = _pair_day()
+    inst, builder = _constructed(problem)
+    day, routes, gaps = day_arrays(inst, builder)
+    a, b = inst.tasks_of_visit[0]
+    without = [[t for t in seq if t not in (a, b)] for seq in routes]
+    result = improve(day, without, gaps, MaxIterations(500), seed=0)
+    assert result.windows is not None
+    inst.lo[:], inst.hi[:] = result.windows
+    on = {t: k for k, seq in enumerate(result.routes) for t in seq}
+    assert {on[a], on[b]} == {2, 3}  # C and D
+    assert inst.lo[a] == inst.hi[a] == inst.lo[b] == inst.hi[b] > 9 * 60
+    timed = timelines(inst, result.routes)
+    assert timed is not None
+    assert check(problem, to_rota(inst, timed)).violations == ()
