@@ -9,11 +9,12 @@
    reserve for the repair, or ``max_iterations``) or a stopping rule says so:
    ``"lns"`` is this project's ruin and recreate (``solver.lns``), ``"ortools"`` OR-Tools'
    guided local search on the decoupled windows (``solver.routing``).
-3. **Repair and choose** (``_repair_and_choose``): a pair half or follower the search left
-   alone is removed, the construction re-inserts what it can, visits move to their
-   preferred clinician where that is cheap, and the search's routes are kept only if they
-   score no worse than the construction's. Every route is then timed by the one timing rule
-   (``solver.schedule`` → ``scheduler.domain.timing``).
+3. **Repair and choose** (``_repair_and_choose``): the task windows the LNS ended with (it
+   re-times pairs and re-cuts followers) replace the construction's, a pair half or
+   follower the search left alone is removed, the construction re-inserts what it can,
+   visits move to their preferred clinician where that is cheap, and the search's routes are
+   kept only if they score no worse than the construction's. Every route is then timed by
+   the one timing rule (``solver.schedule`` → ``scheduler.domain.timing``).
 """
 
 from __future__ import annotations
@@ -165,13 +166,16 @@ def _construct(problem: Problem, options: SolveOptions, warm: WarmStart | None) 
 @dataclass(frozen=True)
 class _Found:
     """Routes an engine found (None if it found none), its iterations, whether a stopping
-    rule ended it, and whether cut windows must be re-opened before the repair."""
+    rule ended it, whether cut windows must be re-opened before the repair, and the task
+    windows the routes were made with if the engine moved them (the LNS re-times pairs and
+    re-cuts followers)."""
 
     routes: list[list[int]] | None
     iterations: int
     phase: Phase
     stopped: bool
     reopen_windows: bool
+    windows: tuple[list[int], list[int]] | None = None
 
 
 def _budget(options: SolveOptions, t0: float) -> tuple[Budget, bool]:
@@ -227,7 +231,7 @@ def _improve_lns(
         )
     else:
         result = improve(day, routes, gaps, budget, stop=stop, seed=options.seed, progress=report)
-    return _Found(result.routes, result.iterations, "lns", result.stopped, False)
+    return _Found(result.routes, result.iterations, "lns", result.stopped, False, result.windows)
 
 
 def _improve_ortools(
@@ -269,6 +273,10 @@ def _repair_and_choose(start: _Start, found: _Found | None, options: SolveOption
     if found is None or found.routes is None:
         return construction
     inst = start.inst
+    kept = list(inst.lo), list(inst.hi)  # the construction's windows, if it stays the answer
+    if found.windows is not None:
+        # the search's routes hold only with the windows it gave pairs and followers
+        inst.lo[:], inst.hi[:] = found.windows
     routes = drop_orphans(inst, found.routes)
     if found.reopen_windows:
         inst.reopen_windows({t for r in routes for t in r})
@@ -277,11 +285,10 @@ def _repair_and_choose(start: _Start, found: _Found | None, options: SolveOption
     repair.keep_continuity()
     repaired = repair.task_routes()
     timed = timelines(inst, repaired)
-    if timed is None:
-        return construction
     new, old = _score(inst, repaired), _score(inst, start.routes)
-    if new < old or (new == old and found.phase == "lns"):
+    if timed is not None and (new < old or (new == old and found.phase == "lns")):
         return _Chosen(repaired, timed, found.phase)
+    inst.lo[:], inst.hi[:] = kept
     return construction
 
 

@@ -1,10 +1,11 @@
 """The compiled inner loop of the day's ruin and recreate (numba; see ``solver.lns``).
 
-Plain functions over arrays, so numba compiles them to machine code: ``recompute`` times
-one route (the same rule as ``scheduler.domain.timing``, which a test checks), ``_delta``
-prices one insertion in O(1), ``iterate`` runs a batch of ruin-and-recreate steps with
-simulated-annealing acceptance. Kept apart from the Python driver (``solver.lns.search``)
-so that each reads on its own.
+Plain functions over arrays, so numba compiles them to machine code: ``iterate`` runs a
+batch of ruin-and-recreate steps with simulated-annealing acceptance, over routes timed and
+priced by ``solver.lns.route`` (``recompute``: the same rule as ``scheduler.domain.timing``,
+which a test checks; ``delta``: one insertion in O(1)), with double-handed pairs and
+followers moved by ``solver.lns.linked``. Kept apart from the Python driver
+(``solver.lns.search``) so that each reads on its own.
 """
 
 from __future__ import annotations
@@ -14,114 +15,20 @@ import math
 import numba as nb
 import numpy as np
 
+from solver.lns.linked import (
+    cut,
+    interval,
+    keep_windows,
+    pair_slot,
+    release,
+    set_window,
+    undo_windows,
+)
 from solver.lns.moves import roulette, sorted_by
+from solver.lns.route import EPS, NEG, insert, recompute
+from solver.lns.route import delta as _delta
 
-_NEG = -1e18
-_EPS = 1e-9
 ORDER_WEIGHTS = np.array([3.0, 4.0, 2.0, 1.0, 2.0])
-
-
-@nb.njit(cache=True)
-def recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo, hi, svc,
-               pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur):
-    """Times, latest starts and cost of route ``k``; returns False if it is infeasible."""
-    n = lens[k]
-    ok = True
-    if n == 0:
-        rcost[k] = 0.0
-        return True
-    gb = bgap[k] if bh[k] else -1
-    free = vs[k]
-    here = vsl[k]
-    cost = 0.0
-    for p in range(n + 1):
-        nxt = loc[routes[k, p]] if p < n else vel[k]
-        drive = T[here, nxt]
-        cost += drive
-        ready = free + drive
-        if p == gb:
-            bs = max(free, blo[k])
-            if bs > bhi[k] + _EPS:
-                ok = False
-            ready = max(ready, bs) + bdur[k]
-        if p == n:
-            if ready > ve[k] + _EPS:
-                ok = False
-            break
-        t = routes[k, p]
-        s = max(lo[t], ready)
-        if s > hi[t] + _EPS:
-            ok = False
-        E[t] = s
-        route_of[t] = k
-        pos_of[t] = p
-        if pref[t] >= 0 and pref[t] != k:
-            cost += cont
-        free = s + svc[t]
-        here = nxt
-    nxt = vel[k]
-    lnext = ve[k]
-    for p in range(n - 1, -1, -1):
-        t = routes[k, p]
-        drive = T[loc[t], nxt]
-        if p + 1 == gb:  # the break is in the gap after t
-            lf = _NEG if blo[k] + bdur[k] > lnext + _EPS else min(bhi[k], lnext - bdur[k] - drive)
-        else:
-            lf = lnext - drive
-        L[t] = min(hi[t], lf - svc[t])
-        nxt = loc[t]
-        lnext = L[t]
-    rcost[k] = cost
-    return ok
-
-
-@nb.njit(cache=True, inline="always")
-def _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont, elig,
-           vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur):
-    """(extra cost, break option) of putting ``u`` into gap ``g`` of route ``k``; inf if
-    infeasible. Option 0: no break in this gap; 1: break before ``u``; 2: break after."""
-    if not elig[u, k]:
-        return np.inf, 0
-    n = lens[k]
-    if n >= vmax[k]:
-        return np.inf, 0
-    if g == 0:
-        f = vs[k]
-        a = vsl[k]
-    else:
-        tp = routes[k, g - 1]
-        f = E[tp] + svc[tp]
-        a = loc[tp]
-    if g == n:
-        c = vel[k]
-        lc = ve[k]
-    else:
-        tc = routes[k, g]
-        c = loc[tc]
-        lc = L[tc]
-    ul = loc[u]
-    d_au = TT[ul, a]
-    d_uc = T[ul, c]
-    base = T[a, c] if n > 0 else 0.0
-    extra = cont if (pref[u] >= 0 and pref[u] != k) else 0.0
-    delta = d_au + d_uc - base + extra
-    if not bh[k] or (n > 0 and bgap[k] != g):
-        s = max(lo[u], f + d_au)
-        if s > hi[u] + _EPS or s + svc[u] + d_uc > lc + _EPS:
-            return np.inf, 0
-        return delta, 0
-    bs = max(f, blo[k])
-    if bs <= bhi[k] + _EPS:
-        s = max(lo[u], max(f + d_au, bs) + bdur[k])
-        if s <= hi[u] + _EPS and s + svc[u] + d_uc <= lc + _EPS:
-            return delta, 1
-    s = max(lo[u], f + d_au)
-    if s <= hi[u] + _EPS:
-        fu = s + svc[u]
-        bs = max(fu, blo[k])
-        if bs <= bhi[k] + _EPS and max(fu + d_uc, bs) + bdur[k] <= lc + _EPS:
-            return delta, 2
-    return np.inf, 0
 
 
 @nb.njit(cache=True)
@@ -160,12 +67,77 @@ def _order(removed, n_removed, penalty, lo, hi, far, weights):
 
 
 @nb.njit(cache=True)
+def _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo, hi, svc, pref,
+              cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, near, blink,
+              full_scan, after_k, after_pos):
+    """The cheapest gap for ``u`` among its near neighbours' (else, with ``full_scan``,
+    anywhere): (route, gap, break option), route -1 if none. Gaps of route ``after_k`` up to
+    position ``after_pos`` are not offered (a follower goes after its predecessor)."""
+    best = np.inf
+    best_k = -1
+    best_g = -1
+    best_opt = 0
+    for j in range(near.shape[1]):
+        v = near[u, j]
+        if v < 0 or route_of[v] < 0:
+            continue
+        k = route_of[v]
+        if vfrozen[k]:
+            continue
+        for g in (pos_of[v], pos_of[v] + 1):
+            if k == after_k and g <= after_pos:
+                continue
+            if np.random.random() < blink:
+                continue
+            dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref,
+                             cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+            if dl < best:
+                best, best_k, best_g, best_opt = dl, k, g, opt
+    if best_k < 0 and full_scan:
+        # nowhere near a neighbour: every eligible route and gap (and empty routes)
+        for k in range(routes.shape[0]):
+            if vfrozen[k] or not elig[u, k]:
+                continue
+            for g in range(lens[k] + 1):
+                if k == after_k and g <= after_pos:
+                    continue
+                if np.random.random() < blink:
+                    continue
+                dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc,
+                                 pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+                if dl < best:
+                    best, best_k, best_g, best_opt = dl, k, g, opt
+    return best_k, best_g, best_opt
+
+
+@nb.njit(cache=True)
+def _wants_in(t, route_of, movable, pred_of):
+    """Out, movable, and not waiting for a predecessor that is out too."""
+    return route_of[t] < 0 and movable[t] and (pred_of[t] < 0 or route_of[pred_of[t]] >= 0)
+
+
+@nb.njit(cache=True)
 def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens, best_gap,
-             routes, lens, bgap, E, L, route_of, pos_of, rcost,
+             best_lo, best_hi, routes, lens, bgap, E, L, route_of, pos_of, rcost,
              T, TT, loc, lo, hi, svc, penalty, movable, pref, cont, elig,
              vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur,
+             lo0, hi0, pair_of, pred_of, gap_of, fol_ptr, fol_idx, pairs,
              adj, near, far, avg_removed, max_string, blink, weights, retry_out, full_scan,
-             focus_share, focus_top):
+             focus_share, focus_top, pair_rate, pair_alone, cut_share):
+    """``n_iter`` ruin-and-recreate steps from the current routes (``routes``/``lens``/
+    ``bgap``, timed in ``E``/``L``) and windows (``lo``/``hi``), annealed from ``t_start``
+    to ``t_end``; the best routes and windows seen are kept in ``best_*``. Returns the
+    current and the best cost.
+
+    Linked tasks (``pair_of``: the other half or -1; ``pred_of``: the predecessor's first
+    task or -1, ``gap_of``: its duration plus the minimum gap; followers of a task:
+    ``fol_idx[fol_ptr[t]:fol_ptr[t + 1]]``) that are ``movable`` leave and come back with
+    their partner and followers. With probability ``pair_rate`` a step is centred on a
+    placed pair of ``pairs`` (first halves), and then with probability ``pair_alone`` only
+    that pair is taken out and put back (at the best two routes and minute for it).
+
+    ``focus_share`` of the steps centre the ruin on a visit that is out (making room for
+    it), ``focus_top`` of those on one of the highest penalty left out."""
     m = loc.shape[0]
     K = routes.shape[0]
     touched = np.empty(K, dtype=np.int64)
@@ -177,40 +149,59 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
     was_out = np.empty(m, dtype=np.int64)
     ruined = np.zeros(K, dtype=np.bool_)
     drop = np.zeros(m, dtype=np.bool_)
-    n_neigh = near.shape[1]
+    dstack = np.empty(m, dtype=np.int64)
+    queue = np.empty(4 * m + 1, dtype=np.int64)
+    n_defer = np.zeros(m, dtype=np.int64)
+    skip = np.zeros(m, dtype=np.bool_)
+    wlog = np.empty(m, dtype=np.int64)
+    wlo = np.empty(m)
+    whi = np.empty(m)
+    logged = np.zeros(m, dtype=np.bool_)
+    width = m + K + 2 * near.shape[1] + 1
+    gk = np.empty(width, dtype=np.int64)
+    gg = np.empty(width, dtype=np.int64)
+    ca = np.empty((5, width))
+    cb = np.empty((5, width))
+    n_pairs = pairs.shape[0]
     for it in range(n_iter):
         temp = t_start * (t_end / t_start) ** (it / max(1, n_iter))
         n_touched = 0
         n_out = 0
         n_all_out = 0
+        n_wlog = 0
         for t in range(m):
-            if route_of[t] < 0 and movable[t]:
+            if _wants_in(t, route_of, movable, pred_of):
                 n_all_out += 1
         # now and then the ruin is centred on a visit that is out, to make room for it
         focus = -1
         if n_all_out > 0 and np.random.random() < focus_share:
-            top = _NEG
+            top = NEG
             n_pool = n_all_out
             if np.random.random() < focus_top:
                 n_pool = 0
                 for t in range(m):
-                    if route_of[t] < 0 and movable[t]:
-                        if penalty[t] > top + _EPS:
+                    if _wants_in(t, route_of, movable, pred_of):
+                        if penalty[t] > top + EPS:
                             top = penalty[t]
                             n_pool = 1
-                        elif penalty[t] >= top - _EPS:
+                        elif penalty[t] >= top - EPS:
                             n_pool += 1
             pick = int(np.random.random() * n_pool)
             for t in range(m):
-                if route_of[t] < 0 and movable[t] and penalty[t] >= top - _EPS:
+                if _wants_in(t, route_of, movable, pred_of) and penalty[t] >= top - EPS:
                     if pick == 0:
                         focus = t
                         break
                     pick -= 1
+        if focus >= 0 and 0 <= pair_of[focus] < focus:
+            focus = pair_of[focus]  # a pair comes back through its first half
         for t in range(m):
             # a visit that is out is tried again now and then, not every time: some fit
-            # nowhere, and trying them everywhere on every step would dominate the time
-            if route_of[t] < 0 and movable[t] and (t == focus or np.random.random() < retry_out):
+            # nowhere, and trying them everywhere on every step would dominate the time;
+            # a pair is tried through its first half
+            if not _wants_in(t, route_of, movable, pred_of) or (0 <= pair_of[t] < t):
+                continue
+            if t == focus or np.random.random() < retry_out:
                 was_out[n_out] = t
                 n_out += 1
         n_removed = 0
@@ -226,8 +217,22 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
             ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
             ks = int(np.random.random() * ks_max) + 1
             seed = focus if focus >= 0 else int(np.random.random() * m)
+            alone = False
+            if focus < 0 and n_pairs > 0 and np.random.random() < pair_rate:
+                a = pairs[int(np.random.random() * n_pairs)]
+                if route_of[a] >= 0:
+                    seed = a
+                    alone = np.random.random() < pair_alone
+            n_drop = 0
+            if alone:
+                for t in (seed, pair_of[seed]):
+                    drop[t] = True
+                    dstack[n_drop] = t
+                    n_drop += 1
+                    n_touched = _touch(route_of[t], touched, n_touched, is_touched, routes,
+                                       lens, bgap, backup, backup_len, backup_gap)
             n_ruined = 0
-            for j in range(m):
+            for j in range(0 if alone else m):
                 c = adj[seed, j]
                 if route_of[c] < 0 or not movable[c]:
                     continue
@@ -244,14 +249,46 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 hi_p = min(pos, size - length)
                 first = lo_p + int(np.random.random() * (hi_p - lo_p + 1))
                 for p in range(first, first + length):
-                    if movable[routes[k, p]]:
-                        drop[routes[k, p]] = True
+                    t = routes[k, p]
+                    if movable[t] and not drop[t]:
+                        drop[t] = True
+                        dstack[n_drop] = t
+                        n_drop += 1
                 ruined[k] = True
                 n_ruined += 1
                 n_touched = _touch(k, touched, n_touched, is_touched, routes, lens, bgap,
                                    backup, backup_len, backup_gap)
                 if n_ruined >= ks:
                     break
+            # a pair half takes its partner out with it, a predecessor its followers
+            j = 0
+            while j < n_drop:
+                t = dstack[j]
+                j += 1
+                w = pair_of[t]
+                if w >= 0 and not drop[w] and route_of[w] >= 0:
+                    drop[w] = True
+                    dstack[n_drop] = w
+                    n_drop += 1
+                    n_touched = _touch(route_of[w], touched, n_touched, is_touched, routes,
+                                       lens, bgap, backup, backup_len, backup_gap)
+                for x in range(fol_ptr[t], fol_ptr[t + 1]):
+                    f = fol_idx[x]
+                    if route_of[f] >= 0 and not drop[f]:
+                        drop[f] = True
+                        dstack[n_drop] = f
+                        n_drop += 1
+                        n_touched = _touch(route_of[f], touched, n_touched, is_touched,
+                                           routes, lens, bgap, backup, backup_len, backup_gap)
+            for j in range(n_drop):
+                t = dstack[j]
+                if pair_of[t] >= 0 or pred_of[t] >= 0 or fol_ptr[t + 1] > fol_ptr[t]:
+                    n_wlog, kp = release(t, drop, route_of, pair_of, pred_of, gap_of, fol_ptr,
+                                         fol_idx, lo, hi, lo0, hi0, wlog, wlo, whi, n_wlog,
+                                         logged)
+                    if kp >= 0:
+                        n_touched = _touch(kp, touched, n_touched, is_touched, routes, lens,
+                                           bgap, backup, backup_len, backup_gap)
             for i in range(n_touched):
                 k = touched[i]
                 w = 0
@@ -288,61 +325,96 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
             removed[n_removed] = was_out[i]
             n_removed += 1
         order = _order(removed, n_removed, penalty, lo, hi, far, weights)
+        n_q = n_removed
         for i in range(n_removed):
-            if not feasible:
-                break
-            u = order[i]
-            best = np.inf
-            best_k = -1
-            best_g = -1
-            best_opt = 0
-            for j in range(n_neigh):
-                v = near[u, j]
-                if v < 0 or route_of[v] < 0:
-                    continue
-                k = route_of[v]
-                if vfrozen[k]:
-                    continue
-                for g in (pos_of[v], pos_of[v] + 1):
-                    if np.random.random() < blink:
-                        continue
-                    dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi,
-                                     svc, pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo,
-                                     bhi, bdur)
-                    if dl < best:
-                        best, best_k, best_g, best_opt = dl, k, g, opt
-            if best_k < 0 and full_scan:
-                # nowhere near a neighbour: every eligible route and gap (and empty routes)
-                for k in range(K):
-                    if vfrozen[k] or not elig[u, k]:
-                        continue
-                    for g in range(lens[k] + 1):
-                        if np.random.random() < blink:
-                            continue
-                        dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo,
-                                         hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, bh,
-                                         blo, bhi, bdur)
-                        if dl < best:
-                            best, best_k, best_g, best_opt = dl, k, g, opt
-            if best_k < 0:
+            queue[i] = order[i]
+        i = 0
+        while i < n_q and feasible:
+            u = queue[i]
+            i += 1
+            if route_of[u] >= 0:
                 continue
-            k = best_k
+            w = pair_of[u]
+            if w >= 0:
+                if skip[u]:
+                    continue  # its partner came first and took it along
+                skip[w] = True
+                ka, ga, kb, gb, s = pair_slot(
+                    u, w, gk, gg, ca, cb, routes, lens, bgap, E, L, route_of, pos_of, T, TT,
+                    loc, lo, hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh,
+                    blo, bhi, bdur, near, blink, full_scan,
+                )  # fmt: skip
+                if ka < 0:
+                    continue
+                n_wlog = set_window(u, s, s, lo, hi, wlog, wlo, whi, n_wlog, logged)
+                n_wlog = set_window(w, s, s, lo, hi, wlog, wlo, whi, n_wlog, logged)
+                # each half's break option again, at the one minute (its own still holds)
+                da, oa = _delta(u, ka, ga, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc,
+                                pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+                db, ob = _delta(w, kb, gb, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc,
+                                pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+                if da == np.inf or db == np.inf:  # pragma: no cover - choose_pair's interval
+                    feasible = False
+                    break
+                for x, kx, gx, ox in ((u, ka, ga, oa), (w, kb, gb, ob)):
+                    n_touched = _touch(kx, touched, n_touched, is_touched, routes, lens, bgap,
+                                       backup, backup_len, backup_gap)
+                    insert(x, kx, gx, ox, routes, lens, bgap, bh)
+                    if not recompute(kx, routes, lens, bgap, E, L, route_of, pos_of, rcost, T,
+                                      loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo,
+                                      bhi, bdur):
+                        feasible = False
+                continue
+            p = pred_of[u]
+            kp = -1
+            after = -1
+            if p >= 0:
+                if route_of[p] < 0:
+                    # its predecessor may yet come back in this step: try again after it
+                    if n_defer[u] < 3 and n_q < queue.shape[0]:
+                        n_defer[u] += 1
+                        queue[n_q] = u
+                        n_q += 1
+                    continue
+                kp = route_of[p]
+                after = pos_of[p]
+                n_wlog = set_window(u, max(lo0[u], E[p] + gap_of[u]), hi[u], lo, hi, wlog, wlo,
+                                    whi, n_wlog, logged)
+            k, g, opt = _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo,
+                                  hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen,
+                                  bh, blo, bhi, bdur, near, blink, full_scan, kp, after)
+            if k < 0:
+                if p >= 0:
+                    n_wlog = set_window(u, lo0[u], hi[u], lo, hi, wlog, wlo, whi, n_wlog,
+                                        logged)
+                continue
+            if p >= 0:
+                # the cut afresh: the predecessor by c, the follower from c + gap
+                _, s_hi = interval(u, k, g, opt, routes, lens, E, L, T, TT, loc, lo, hi,
+                                      svc, vsl, vel, vs, ve, blo, bhi, bdur)
+                c = cut(p, gap_of[u], s_hi, E, L, cut_share)
+                if pair_of[p] < 0 and c < hi[p]:
+                    n_touched = _touch(kp, touched, n_touched, is_touched, routes, lens, bgap,
+                                       backup, backup_len, backup_gap)
+                    n_wlog = set_window(p, lo[p], c, lo, hi, wlog, wlo, whi, n_wlog, logged)
+                    if not recompute(kp, routes, lens, bgap, E, L, route_of, pos_of, rcost, T,
+                                      loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo,
+                                      bhi, bdur):
+                        feasible = False
+                n_wlog = set_window(u, max(lo0[u], c + gap_of[u]), hi[u], lo, hi, wlog, wlo,
+                                    whi, n_wlog, logged)
             n_touched = _touch(k, touched, n_touched, is_touched, routes, lens, bgap, backup,
                                backup_len, backup_gap)
-            n = lens[k]
-            for p in range(n, best_g, -1):
-                routes[k, p] = routes[k, p - 1]
-            routes[k, best_g] = u
-            lens[k] = n + 1
-            if bh[k]:
-                if n == 0:
-                    bgap[k] = 0 if best_opt == 1 else 1
-                elif bgap[k] > best_g:
-                    bgap[k] += 1
-                elif bgap[k] == best_g:
-                    bgap[k] = best_g if best_opt == 1 else best_g + 1
-            recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo, hi,
-                       svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur)
+            insert(u, k, g, opt, routes, lens, bgap, bh)
+            if not recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo,
+                              hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur):
+                feasible = False
+        for j in range(n_q):
+            u = queue[j]
+            skip[u] = False
+            n_defer[u] = 0
+            if pair_of[u] >= 0:
+                skip[pair_of[u]] = False
         new_cost = 0.0
         for k in range(K):
             new_cost += rcost[k]
@@ -351,14 +423,19 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 new_cost += penalty[t]
         if feasible and new_cost < cur_cost - temp * math.log(np.random.random()):
             cur_cost = new_cost
-            if new_cost < best_cost - _EPS:
+            keep_windows(n_wlog, wlog, logged)
+            if new_cost < best_cost - EPS:
                 best_cost = new_cost
                 for k in range(K):
                     best_lens[k] = lens[k]
                     best_gap[k] = bgap[k]
                     for p in range(lens[k]):
                         best_routes[k, p] = routes[k, p]
+                for t in range(m):
+                    best_lo[t] = lo[t]
+                    best_hi[t] = hi[t]
         else:
+            undo_windows(n_wlog, wlog, wlo, whi, lo, hi, logged)
             for i in range(n_touched):
                 k = touched[i]
                 for p in range(lens[k]):

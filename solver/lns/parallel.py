@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
@@ -83,6 +83,8 @@ class _Epoch:
     deadline: float  # time.monotonic() at which a time-limited epoch ends
     temperature: tuple[float, float]
     seed: int
+    #: the windows ``routes`` were made with (the search moves pairs' minutes and cuts)
+    windows: tuple[list[int], list[int]] | None = None
 
 
 _stop_signalled = False
@@ -133,7 +135,7 @@ def _run_epoch(
         budget = MaxRuntime(max(0.0, epoch.deadline - time.monotonic()))
     return improve(
         day, epoch.routes, epoch.gaps, budget, stop=stop, seed=epoch.seed,
-        temperature=epoch.temperature, progress=progress, lists=lists,
+        temperature=epoch.temperature, progress=progress, lists=lists, windows=epoch.windows,
     )  # fmt: skip
 
 
@@ -284,14 +286,15 @@ def improve_together(
     start_cost: float | None = None
     best: LnsResult | None = None
     iterations = 0
+    windows: tuple[list[int], list[int]] | None = None
     for e in range(epochs):
         share = None if total is None else total * (e + 1) // epochs - total * e // epochs
         epoch = _Epoch(
             [list(r) for r in routes], list(gaps), share,
-            t0 + seconds * (e + 1) / epochs, temps[e], seed * 7919 + 2 * e,
+            t0 + seconds * (e + 1) / epochs, temps[e], seed * 7919 + 2 * e, windows,
         )  # fmt: skip
         theirs_started = partner is not None and partner.begin(
-            day, _Epoch(epoch.routes, epoch.gaps, share, epoch.deadline, temps[e], epoch.seed + 1)
+            day, replace(epoch, seed=epoch.seed + 1)
         )
         ours = _run_epoch(day, lists, epoch, halt, _offset(progress, t0, iterations))
         theirs = partner.result(epoch) if partner is not None and theirs_started else None
@@ -302,12 +305,13 @@ def improve_together(
         if best is None or winner.cost <= best.cost:
             best = winner
         routes, gaps = best.routes, _gaps_of(best, gaps)
+        windows = best.windows if best.windows is not None else windows
         if ours.stopped or halt.fired:
             break
     assert best is not None and start_cost is not None
     return LnsResult(
         best.routes, best.cost, start_cost, iterations, time.monotonic() - t0,
-        stopped=halt.fired, gaps=best.gaps,
+        stopped=halt.fired, gaps=best.gaps, windows=windows,
     )  # fmt: skip
 
 

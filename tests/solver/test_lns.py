@@ -1,6 +1,7 @@
-"""The day's ruin-and-recreate engine (solver.lns): never worse, linked visits untouched,
-every route it keeps is timed by solver.schedule, the rota passes the checker, and an
-iteration budget gives the same routes for the same seed."""
+"""The day's ruin-and-recreate engine (solver.lns): never worse, the linked visits it may
+not move untouched, every route it keeps is timed by solver.schedule with the windows it
+hands back, the rota passes the checker, and an iteration budget gives the same routes for
+the same seed. (How it moves pairs and followers: tests/solver/lns/test_linked.py.)"""
 
 from __future__ import annotations
 
@@ -43,19 +44,27 @@ def test_improves_the_construction_and_every_route_can_be_timed(day_problem):
     assert result.iterations > 100
     assert result.cost <= result.start_cost
     assert _score(inst, result.routes) <= _score(inst, routes)
+    assert result.windows is not None
+    inst.lo[:], inst.hi[:] = result.windows  # pairs' minutes and cuts as the search left them
     timed = timelines(inst, result.routes)
     assert timed is not None  # the break rule agrees with solver.schedule
     assert check(day_problem, to_rota(inst, timed)).violations == ()
 
 
-def test_linked_visits_stay_with_their_clinician(day_problem):
+def test_linked_visits_it_may_not_move_stay_with_their_clinician(day_problem):
+    """Pairs that precede or follow another visit (and what they hang on) stay put, at
+    their minute; the rest of the linked visits are movable."""
     inst, builder = constructed(day_problem)
     day, routes, gaps = day_arrays(inst, builder)
+    assert (day.pair >= 0).any() and (day.pred >= 0).any()
+    assert day.movable[day.pair >= 0].any() and day.movable[day.pred >= 0].any()
     before = {t: k for k, seq in enumerate(routes) for t in seq if not day.movable[t]}
-    assert before, "the synthetic day should have double-handed or gap-linked visits"
     result = improve(day, routes, gaps, MaxRuntime(1.0), seed=2)
     after = {t: k for k, seq in enumerate(result.routes) for t in seq}
     assert all(after.get(t) == k for t, k in before.items())
+    assert result.windows is not None
+    lo, hi = result.windows
+    assert all((lo[t], hi[t]) == (inst.lo[t], inst.hi[t]) for t in before if day.pair[t] >= 0)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
