@@ -98,11 +98,11 @@ def evaluate(
     ray_address: str | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
-    solve: Callable[[DayTask], dict] = solve_day,
+    solve: Callable[[DayTask], dict] | None = None,
 ) -> dict[DayTask, DayMetrics]:
     """Metrics for every task: from the store where known, else solved (and stored).
     ``progress(done, total)`` is called once at the start and after every day solved.
-    ``solve`` is ``solve_day`` or one that stores more beside the metrics (a module-level
+    ``solve`` (default ``solve_day``) may store more beside the metrics (a module-level
     function: worker processes import it)."""
     tasks = list(dict.fromkeys(tasks))
     have = {t: m for t in tasks if (m := store.get(t)) is not None}
@@ -116,7 +116,7 @@ def evaluate(
         if progress is not None:
             progress(len(have), len(tasks))
 
-    run_all(todo, solve, workers=workers, ray_address=ray_address, on_result=got,
+    run_all(todo, solve or solve_day, workers=workers, ray_address=ray_address, on_result=got,
             should_stop=should_stop)  # fmt: skip
     return have
 
