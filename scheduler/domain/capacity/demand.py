@@ -23,9 +23,9 @@ Visits alike in all three are grouped (``WorkGroup``): a 250-patient day of ~1,1
 is ~100 groups, which keeps the model small enough to solve in seconds.
 
 ``ShiftHours`` says how many minutes a clinician of each shift kind can give in each hour
-(on shift, less a share of the unpaid break spread over the break's window);
-``requirements`` turns the days' work into what any covering roster must give, hour by hour
-and by who may do it; ``shortfalls`` checks a roster against them (no solver).
+(on shift, less a share of the unpaid break spread over the break's window), and
+``interval_shortfalls`` is a model-free test of a roster against the demand (Hall's
+condition on hour intervals and sets of grades), for the tests to hold the model to.
 
 Hours are counted from the planning day's local midnight (7 = 07:00–08:00, 31 = 07:00–08:00
 the next morning), as ``synth`` counts shift hours; on the two nights a year the clocks
@@ -235,54 +235,6 @@ class ShiftHours:
 
 
 Cell = tuple[str, str]  # (shift kind, grade)
-#: At most this many sets of cells are checked per hour (unions of the groups' sets): the
-#: synthetic service has a dozen; a bigger family keeps its single sets and pairs only.
-MAX_UNIONS = 4096
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """In ``hour``, the work only clinicians of ``cells`` may do is ``need_min``; so those
-    clinicians' available minutes in the hour must be at least ``need_min / utilisation``.
-    ``days``: which simulated days need this much (the largest over them)."""
-
-    hour: int
-    cells: frozenset[Cell]
-    need_min: float
-    days: tuple[str, ...]
-
-
-#: A day's work placed in hours: (hour, the cells that may do it there) → minutes.
-Placed = Mapping[tuple[int, frozenset[Cell]], float]
-
-
-def requirements(days: Iterable[tuple[str, Placed]]) -> list[Requirement]:
-    """What any roster must give, hour by hour, to carry work already placed in hours (the
-    covering model places it: ``usecases.capacity.roster_cp``). Within an hour this is
-    exact: by Hall's theorem the hour's work can be shared out among the clinicians allowed
-    to do it if and only if, for every union U of the sets of cells that may do some of
-    it, the work only U may do fits in U's minutes — so one requirement per union, the
-    largest over the days."""
-    worst: dict[tuple[int, frozenset[Cell]], tuple[float, list[str]]] = {}
-    for label, placed in days:
-        per_hour: dict[int, dict[frozenset[Cell], float]] = {}
-        for (h, who), work in placed.items():
-            if work > 0:
-                row = per_hour.setdefault(h, {})
-                row[who] = row.get(who, 0.0) + work
-        for h, by_set in per_hour.items():
-            for union in _unions(list(by_set)):
-                need = sum(w for c, w in by_set.items() if c <= union)
-                have = worst.get((h, union))
-                if have is None or need > have[0] + 1e-9:
-                    worst[(h, union)] = (need, [label])
-                elif abs(need - have[0]) <= 1e-9:
-                    have[1].append(label)
-    reqs = [Requirement(h, u, need, tuple(labels)) for (h, u), (need, labels) in worst.items()]
-    reqs.sort(key=lambda r: (r.hour, sorted(r.cells)))
-    return reqs
-
-
 Gap = tuple[str, int, int, frozenset[str]]  # day, first hour, last hour, grades
 
 
@@ -313,45 +265,4 @@ def interval_shortfalls(
                            if r in s for h in range(a, b + 1))  # fmt: skip
                 if need > allowances.utilisation * have + 1e-6:
                     out.append((day.label, a, b, s))
-    return out
-
-
-def _unions(sets: list[frozenset[Cell]]) -> set[frozenset[Cell]]:
-    """Every union of some of ``sets`` (at most ``MAX_UNIONS``; beyond, single sets and
-    pairs: still necessary conditions, no longer all of them)."""
-    out: set[frozenset[Cell]] = set()
-    for s in sets:
-        out |= {s | u for u in out} | {s}
-        if len(out) > MAX_UNIONS:
-            return set(sets) | {a | b for a, b in itertools.combinations(sets, 2)}
-    return out
-
-
-def available(roster: Mapping[str, Mapping[str, int]], shift_hours: ShiftHours,
-              cells: Iterable[Cell], hour: int) -> int:  # fmt: skip
-    """Minutes the roster's clinicians of ``cells`` can give in ``hour``."""
-    return sum(roster.get(k, {}).get(r, 0) * shift_hours.at(k, hour) for k, r in cells)
-
-
-@dataclass(frozen=True)
-class Shortfall:
-    """A requirement the roster does not meet: the hour, who, the work and the minutes
-    (× the utilisation cap) they can give."""
-
-    requirement: Requirement
-    have_min: float
-
-
-def shortfalls(roster: Mapping[str, Mapping[str, int]], reqs: Iterable[Requirement],
-               allowances: Allowances, shift_hours: ShiftHours | None = None
-               ) -> list[Shortfall]:  # fmt: skip
-    """Every requirement ``roster`` falls short of (none: it covers the demand). No solver:
-    the requirements are sums, so this is the model's own test of a roster, written apart
-    from it (the tests check every roster the model returns against it)."""
-    sh = shift_hours or ShiftHours.of()
-    out = []
-    for r in reqs:
-        have = allowances.utilisation * available(roster, sh, r.cells, r.hour)
-        if r.need_min > have + 1e-6:
-            out.append(Shortfall(r, have))
     return out

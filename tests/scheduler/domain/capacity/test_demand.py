@@ -13,8 +13,6 @@ from scheduler.domain.capacity.demand import (
     day_demand,
     grades_for,
     interval_shortfalls,
-    requirements,
-    shortfalls,
     travel_by_hour,
 )
 from scheduler.domain.capacity.scenario import paid_minutes
@@ -91,30 +89,6 @@ def test_each_shift_kind_gives_its_paid_minutes_over_its_hours():
     assert sh.at("early", 7) == 60 and sh.at("early", 12) < 60  # the break's window
     assert sh.at("early", 20) == 0 and sh.at("night", 24) == 60
     assert sh.at("late", 14) == 30  # 14:30 start
-
-
-def test_requirements_are_hall_conditions_per_hour():
-    early_ap, early_rn6 = ("early", "AP"), ("early", "RN6")
-    placed = {
-        (9, frozenset({early_ap})): 30.0,  # only an AP
-        (9, frozenset({early_ap, early_rn6})): 60.0,  # an AP or an RN6
-        (10, frozenset({early_rn6})): 10.0,
-    }
-    other_day = {(9, frozenset({early_ap})): 45.0}
-    reqs = requirements([("a", placed), ("b", other_day)])
-    got = {(r.hour, r.cells): (r.need_min, r.days) for r in reqs}
-    assert got[(9, frozenset({early_ap}))] == (45.0, ("b",))  # the larger day's
-    assert got[(9, frozenset({early_ap, early_rn6}))] == (90.0, ("a",))
-    assert got[(10, frozenset({early_rn6}))] == (10.0, ("a",))
-    allow = Allowances(1.0, 0.0)
-    one_ap = {"early": {"AP": 1}}
-    short = shortfalls(one_ap, reqs, allow)
-    assert [(s.requirement.hour, s.requirement.need_min) for s in short] == [(9, 90.0), (10, 10.0)]
-    assert shortfalls({"early": {"AP": 1, "RN6": 1}}, reqs, allow) == []
-    # the cap counts: at 0.5 the AP gives 30 of the 45 minutes only she may do at 09:00,
-    # and with the RN6 60 of the 90 either may; at 10:00 the RN6's 30 cover the 10
-    half = shortfalls({"early": {"AP": 1, "RN6": 1}}, reqs, Allowances(0.5, 0.0))
-    assert sorted(s.requirement.need_min for s in half) == [45.0, 90.0]
 
 
 def test_the_model_free_check_finds_a_roster_too_small():
