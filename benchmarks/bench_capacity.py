@@ -175,8 +175,8 @@ def part_roster(args) -> None:
         f"- Target ≤ {OLD_SEARCH_PAID_H:,.0f} paid h (the old search's 123 clinicians, found in "
         f"8.0 min on 2 days per roster): {size_ok}.",
         f"- Start: the sample roster, {scenario.clinicians()} clinicians, "
-        f"{scenario.paid_hours():.0f} paid h (used only for its skill mix: each grade at most "
-        "its share + 5 points).",
+        f"{scenario.paid_hours():.0f} paid h (used only for its skill mix: each shift kind's "
+        "headcount is split into grades as near its shares as the days allow).",
     ]
     if best:
         lines.append(f"- **Smallest verified**: {best.clinicians} clinicians, "

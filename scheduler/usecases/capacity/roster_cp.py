@@ -16,11 +16,11 @@ strong at. So each does its part:
    break). Minimise paid hours (``paid_minutes`` per shift kind). Every day's demand is
    covered, not their mean: days are added as they bind (solve for the heaviest day, test
    the answer on the others, add one it misses). Paid hours depend on the shift kinds
-   only, so then each kind's headcount is split into grades within the service's own skill
-   mix (each grade at most its share of the scenario's roster + ``mix_slack``), leaning to
-   the more skilled: left to itself CP-SAT answers with all advanced practitioners (each
-   can make any visit), and the cheapest grades that just cover the skills fail real
-   routes (the specialists end up crossing the county). Seconds per round.
+   only, so then each kind's headcount is split into grades as near as the days allow to
+   the service's own mix on that kind (the scenario's roster): left to itself CP-SAT
+   answers with all advanced practitioners (each can make any visit), and the cheapest
+   grades that just cover the skills fail real routes (the specialists end up crossing the
+   county). Seconds per round.
 3. **Verify** (``smallest_roster_cp``): solve the very same days on the model's roster with
    the real solver, every rota checked by the independent checker (``plan_day``), and judge
    them with the ``ServiceLevel``. The solved rotas also calibrate the model: travel minutes
@@ -95,7 +95,7 @@ class CoverAnswer:
     optimal: bool
     seconds: float
     bound_hours: float  # CP-SAT's lower bound: no covering roster has fewer paid hours
-    mixed: bool = False  # split into grades within the service's mix (else as CP-SAT found)
+    mixed: bool = False  # split into grades after the service's mix (else as CP-SAT found)
 
 
 def _hours_of(roster: Roster) -> float:
@@ -224,7 +224,7 @@ def cheapest_roster(
     shift_hours: ShiftHours | None = None,
     time_limit_s: float = 10.0,
     gap: float = 0.005,
-    max_share: Mapping[str, float] | None = None,
+    mix: Roster | None = None,
 ) -> CoverAnswer | None:
     """The roster of fewest paid hours that carries every day's work under the allowances,
     or None when no roster of the allowed ``cells`` (default: every shift kind × grade, at
@@ -237,14 +237,14 @@ def cheapest_roster(
        one- or two-day model in about a second but wanders on five at once (the shares of
        work per hour are many interchangeable variables); a solution within ``gap`` (0.5 %)
        of its bound is taken.
-    2. **Grades** (``max_share``; ``_split``). Paid hours alone leave many rosters tied,
-       and CP-SAT's pick among them is a roster of advanced practitioners (each can make
-       any visit), which no service could hire. Paid hours depend on the shift kinds only,
-       so each kind's headcount is kept and split into grades, each grade at most its
-       share, the most skills held within that (the cheapest grades that just cover the
-       skills failed real routes: specialists crossing the county), tested on every day.
-       If no split is found in the time, the first stage's roster stands (``mixed``
-       False)."""
+    2. **Grades** (``mix``; ``_split``). Paid hours alone leave many rosters tied, and
+       CP-SAT's pick among them is a roster of advanced practitioners (each can make any
+       visit), which no service could hire; the cheapest grades that just cover the skills
+       fail real routes instead (specialists crossing the county, APs' reviews left out).
+       Paid hours depend on the shift kinds only, so each kind's headcount is kept and split
+       into grades as near as the days allow to ``mix``'s shares on that kind (the service's
+       own roster), tested on every day. If no split is found in the time, the first
+       stage's roster stands (``mixed`` False)."""
     sh = shift_hours or ShiftHours.of()
     cells = _cells(cells)
     t0 = time.monotonic()
@@ -252,7 +252,6 @@ def cheapest_roster(
         return CoverAnswer({}, 0.0, True, 0.0, 0.0)
     unit = math.gcd(*(round(paid_minutes(k)) for k, _ in cells))
     units = {c: round(paid_minutes(c[0])) // unit for c in cells}
-    rank = {r: len(ROLE_SKILLS.get(r, ())) for _, r in cells}
     work = [sum(g.work(allowances) for g in d.groups) for d in days]
     active = [max(range(len(days)), key=lambda i: work[i])]
     hint: Roster | None = None
@@ -278,12 +277,11 @@ def cheapest_roster(
             hint = roster
             continue
         # 2. Grades. Paid hours depend on the shift kinds only, so with each kind's headcount
-        # fixed the hours stay; the split into grades is the service's own mix (each grade
-        # at most its share, ``max_share``), leaning to the more skilled, on the binding
-        # days and then on any other day the split does not carry.
+        # fixed the hours stay; the split into grades is as near the service's own mix on
+        # that kind as the binding days allow, then any other day it does not carry.
         grade_days, mixed = list(active), False
-        while max_share is not None and time.monotonic() - t0 < 2 * time_limit_s:
-            split = _split(days, grade_days, allowances, cells, sh, roster, rank, max_share, per)
+        while mix is not None and time.monotonic() - t0 < 2 * time_limit_s:
+            split = _split(days, grade_days, allowances, cells, sh, roster, mix, per)
             if split is None:
                 break
             missing = _short(split, days, allowances, cells, sh, skip=grade_days)
@@ -304,34 +302,32 @@ def _short(roster: Roster, days: Sequence[DayDemand], allowances: Allowances,
 
 
 def _split(days: Sequence[DayDemand], active: list[int], allowances: Allowances,
-           cells: list[Cell], sh: ShiftHours, roster: Roster, rank: Mapping[str, int],
-           max_share: Mapping[str, float], time_limit_s: float) -> Roster | None:  # fmt: skip
-    """Each shift kind's headcount as in ``roster``, split into grades: each grade at most
-    ``max_share`` of the headcount, and within that the most skills held, still carrying
-    the ``active`` days (None if CP-SAT found no such split)."""
+           cells: list[Cell], sh: ShiftHours, roster: Roster, mix: Roster,
+           time_limit_s: float) -> Roster | None:  # fmt: skip
+    """Each shift kind's headcount as in ``roster``, split into grades as near as the
+    ``active`` days allow to ``mix``'s shares of that kind (the service's own roster; a kind
+    it lacks takes its overall shares): the fewest clinicians away from those shares, in
+    hundredths. None if CP-SAT found no split."""
     model = _Flows([days[i] for i in active], allowances, cells, sh, MAX_ON_SHIFT)
-    total = sum(n for roles in roster.values() for n in roles.values())
-    for k in {k for k, _ in cells}:
-        on_k = [v for c, v in model.n.items() if c[0] == k]
-        model.m.add(sum(on_k) == sum(roster.get(k, {}).values()))
-    for r, share in max_share.items():
-        mine = [v for c, v in model.n.items() if c[1] == r]
-        if mine:
-            model.m.add(sum(mine) <= math.floor(share * total + 1e-9))
-    solver = _solve(model, -sum(v * rank[c[1]] for c, v in model.n.items()), time_limit_s,
-                    0.0)  # fmt: skip
-    return model.roster(solver) if solver is not None else None
-
-
-def mix_caps(roster: Roster, slack: float) -> dict[str, float]:
-    """Each grade's share of ``roster``'s clinicians plus ``slack`` (the service's own skill
-    mix, give or take): the most of each grade a covering roster may have."""
-    total = sum(n for roles in roster.values() for n in roles.values())
-    have: dict[str, int] = {}
-    for roles in roster.values():
+    overall: dict[str, int] = {}
+    for roles in mix.values():
         for r, n in roles.items():
-            have[r] = have.get(r, 0) + n
-    return {r: min(1.0, (have.get(r, 0) / total if total else 0.0) + slack) for r in ROLE_SKILLS}
+            overall[r] = overall.get(r, 0) + n
+    off = []
+    for k in sorted({k for k, _ in cells}):
+        count = sum(roster.get(k, {}).values())
+        on_k = {c: v for c, v in model.n.items() if c[0] == k}
+        model.m.add(sum(on_k.values()) == count)
+        shares = mix.get(k) or overall
+        total = sum(shares.values()) or 1
+        for (_, r), v in on_k.items():
+            want = round(100 * count * shares.get(r, 0) / total)
+            d = model.m.new_int_var(0, 100 * MAX_ON_SHIFT, f"off[{k},{r}]")
+            model.m.add(d >= 100 * v - want)
+            model.m.add(d >= want - 100 * v)
+            off.append(d)
+    solver = _solve(model, sum(off), time_limit_s, 0.0)
+    return model.roster(solver) if solver is not None else None
 
 
 # --- a verification day: metrics plus what calibrates and tightens the model -------------
@@ -418,7 +414,7 @@ class Candidate:
     model_optimal: bool
     model_s: float
     model_bound_hours: float
-    model_mixed: bool  # split into grades within the service's mix
+    model_mixed: bool  # split into grades after the service's mix
     trial: Trial
     failed_days: tuple[int, ...]  # seeds of the days that missed the service level
     unplaced: int  # visits left unplaced over the days
@@ -468,11 +464,11 @@ def smallest_roster_cp(
     time_limit_s: float = 12.0,
     level: ServiceLevel | None = None,
     utilisation: float = 0.85,
-    step: float = 0.04,
+    step: float = 0.03,
     max_rounds: int = 6,
     budget_s: float | None = None,
     model_time_limit_s: float = 10.0,
-    mix_slack: float | None = 0.05,
+    keep_mix: bool = True,
     prior_travel_min: float = PRIOR_TRAVEL_MIN,
     cells: Sequence[Cell] | None = None,
     workers: int | None = None,
@@ -500,7 +496,6 @@ def smallest_roster_cp(
     u_fail: float | None = None  # the lowest cap whose roster failed
     last_round_s = 0.0
     seen: dict[str, Candidate] = {}
-    caps = mix_caps(scenario.roster, mix_slack) if mix_slack is not None else None
 
     def say(text: str) -> None:
         if log is not None:
@@ -519,7 +514,7 @@ def smallest_roster_cp(
         days = [d.with_extra(cuts[s].values()) for s, d in zip(seeds, demand, strict=True)]
         answer = None
         answer = cheapest_roster(days, allow, cells=cells, time_limit_s=model_time_limit_s,
-                                 max_share=caps)  # fmt: skip
+                                 mix=scenario.roster if keep_mix else None)  # fmt: skip
         if answer is None:
             # No roster found in the model's time (or none exists): a failure at this cap.
             say(f"round {rnd}: the model found no roster at utilisation {u:.2f}")
@@ -574,25 +569,22 @@ def smallest_roster_cp(
             u_pass = u if u_pass is None else max(u_pass, u)
             u = (u + u_fail) / 2 if u_fail is not None else min(1.0, u + step)
         else:
-            # Tighten. If the days failed only on a few time-critical visits (all else
+            # Tighten, both ways: the cap comes down (halfway to the last that carried, else
+            # a step), and if the days failed only on a few time-critical visits (all else
             # placed), those visits become cuts (their work added to the day's demand, in
-            # their hours, for the grades that may make them) and that is the whole
-            # tightening: lowering the cap would add staff in every hour for a shortfall in
-            # one. If the days failed broadly, or on visits already cut, the cap comes down
-            # (cutting hundreds of visits would only echo the cap).
+            # their hours, for the grades that may make them). Cutting the hundreds of
+            # visits a broad failure leaves would only echo the cap. A round is ~40 s of
+            # real solves, so the loop cannot afford to tighten by cuts alone, a visit at a
+            # time (one solve's luck moves a visit or two from day to day).
             local = all(got[t].placed_rate >= level.placed - 1e-9 for t in tasks
                         if t.seed in failed)  # fmt: skip
-            new_cuts = 0
             if local:
-                before = sum(len(c) for c in cuts.values())
                 for s in failed:
                     p = profiles.get(s)
                     if p is not None and "profile" in p:
                         cuts[s].update(_cuts(p["profile"]))
-                new_cuts = sum(len(c) for c in cuts.values()) - before
-            if not new_cuts:
-                u_fail = u if u_fail is None else min(u_fail, u)
-                u = (u + u_pass) / 2 if u_pass is not None else max(0.05, u - step)
+            u_fail = u if u_fail is None else min(u_fail, u)
+            u = (u + u_pass) / 2 if u_pass is not None else max(0.05, u - step)
         if u_pass is not None and u_fail is not None and u_fail - u_pass <= 0.01 + 1e-9:
             result.stopped = f"converged: utilisation {u_pass:.2f} carries, {u_fail:.2f} fails"
             break

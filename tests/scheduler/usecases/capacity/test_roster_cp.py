@@ -57,9 +57,11 @@ def test_the_model_picks_the_cheaper_cell_that_covers_the_same_work():
     only_long = cheapest_roster([morning()], allow, cells=[("long", "HCA")], time_limit_s=5)
     assert only_long is not None and only_long.paid_hours == 11.0
     # an AP could do it too, at the same paid hours; the service's mix decides the grade
-    no_ap = cheapest_roster([morning()], allow, cells=[("early", "AP"), ("early", "HCA")],
-                            time_limit_s=5, max_share={"AP": 0.0, "HCA": 1.0})  # fmt: skip
-    assert no_ap is not None and no_ap.mixed and no_ap.roster == {"early": {"HCA": 1}}
+    cells = [("early", "AP"), ("early", "HCA")]
+    for grade in ("AP", "HCA"):
+        got = cheapest_roster([morning()], allow, cells=cells, time_limit_s=5,
+                              mix={"early": {grade: 3}})  # fmt: skip
+        assert got is not None and got.mixed and got.roster == {"early": {grade: 1}}
 
 
 def test_a_roster_short_of_the_demand_is_never_returned():
