@@ -176,13 +176,6 @@ class _Flows:
                 out.setdefault(k, {})[r] = count
         return clean_roster(out)
 
-    def hint_all(self, solver: cp_model.CpSolver) -> None:
-        """Start the next solve from this solution, counts and shares of work both (from the
-        counts alone CP-SAT rarely finds the shares again in the time)."""
-        self.m.clear_hints()
-        for var in [*self.n.values(), *self.w.values()]:
-            self.m.add_hint(var, solver.value(var))
-
 
 def _solve(model: _Flows, objective, time_limit_s: float, gap: float,
            hint: Roster | None = None) -> cp_model.CpSolver | None:  # fmt: skip
