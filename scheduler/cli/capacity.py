@@ -2,7 +2,8 @@
 
     hah capacity sweep  [--scenario FILE] [--sizes 150,200,…] [--seeds 5] [--time-limit 30]
                         [--workers N | --ray ADDRESS] [--refine 10] [--out DIR]
-    hah capacity roster --census 250 [--scenario FILE] [--seeds 3] [--time-limit 20] …
+    hah capacity roster --census 250 [--scenario FILE] [--method cp-sat|search] [--seeds 5]
+                        [--time-limit 12] [--utilisation 0.85] [--rounds 6] [--budget S] …
     hah capacity scenario            (prints the sample service's scenario, to copy and edit)
 
 Results go to ``--out`` (default ``capacity_out/``): ``results.jsonl`` (every solved day;
@@ -27,7 +28,12 @@ from scheduler.domain.capacity.scenario import (
 )
 from scheduler.domain.capacity.summary import ServiceLevel, SweepResult
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.usecases.capacity.roster import smallest_roster, write_search
+from scheduler.usecases.capacity.roster import RosterSearch, smallest_roster, write_search
+from scheduler.usecases.capacity.roster_cp import (
+    CpRosterSearch,
+    smallest_roster_cp,
+    write_cp_search,
+)
 from scheduler.usecases.capacity.sweep import sweep, sweep_charts, write_sweep
 
 
@@ -75,11 +81,21 @@ def add_capacity_parser(sub) -> None:
     p.add_argument("--refine", type=int, default=None, metavar="N",
                    help="bisect the largest census carried to within N patients")  # fmt: skip
     p.set_defaults(func=cmd_sweep)
-    p = csub.add_parser("roster", help="search for the smallest roster that carries a census")
+    p = csub.add_parser("roster", help="the smallest roster that carries a census")
     _common(p)
+    p.set_defaults(time_limit=None)
     p.add_argument("--census", type=int, required=True, help="patients on the ward")
-    p.add_argument("--seeds", type=int, default=3, help="simulated days per roster tried")
-    p.add_argument("--max-trials", type=int, default=40, help="rosters to try at most")
+    p.add_argument("--method", choices=("cp-sat", "search"), default="cp-sat",
+                   help="cp-sat: a covering model answers, real solves verify (default); "
+                        "search: judge every roster tried by solving (slow)")  # fmt: skip
+    p.add_argument("--seeds", type=int, default=None,
+                   help="simulated days per roster (default 5 for cp-sat, 3 for search)")
+    p.add_argument("--utilisation", type=float, default=0.85,
+                   help="cp-sat: the model's first cap on visit+travel share of shift time")
+    p.add_argument("--rounds", type=int, default=6, help="cp-sat: candidates to verify at most")
+    p.add_argument("--budget", type=float, default=None, metavar="S",
+                   help="cp-sat: start no round that would end after S seconds")
+    p.add_argument("--max-trials", type=int, default=40, help="search: rosters to try at most")
     p.set_defaults(func=cmd_roster)
     p = csub.add_parser("scenario", help="print the sample service's scenario as TOML")
     p.set_defaults(func=lambda a: print(scenario_toml(sample_scenario()), end="") or 0)
@@ -158,29 +174,49 @@ def cmd_roster(args) -> int:
     scenario = _scenario(args)
     level = _level(args)
     out = Path(args.out)
-    print(f"searching the smallest roster for {args.census} patients at {level.text()}, "
-          f"starting from {roster_text(scenario.roster)}", file=sys.stderr)  # fmt: skip
+    cp = args.method == "cp-sat"
+    seeds = args.seeds if args.seeds is not None else (5 if cp else 3)
+    limit = args.time_limit if args.time_limit is not None else (12.0 if cp else 20.0)
+    if seeds < 1:
+        raise InputError([InputIssue("--seeds", None, None, "at least 1")])
+    if not 0.05 <= args.utilisation <= 1:
+        raise InputError([InputIssue("--utilisation", None, None, "between 0.05 and 1")])
+
+    def log(m: str) -> None:
+        print(m, file=sys.stderr)
+
+    how = ("a CP-SAT covering model, each candidate verified by solving" if cp
+           else f"search from {roster_text(scenario.roster)}")  # fmt: skip
+    print(f"the smallest roster for {args.census} patients at {level.text()}: {how}",
+          file=sys.stderr)  # fmt: skip
+    search: RosterSearch | CpRosterSearch
     try:
-        search = smallest_roster(scenario, args.census, out, seeds=tuple(range(args.seeds)),
-                                 time_limit_s=args.time_limit, level=level,
-                                 max_trials=args.max_trials, workers=args.workers,
-                                 ray_address=args.ray,
-                                 log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+        if cp:
+            search = smallest_roster_cp(
+                scenario, args.census, out, seeds=tuple(range(seeds)), time_limit_s=limit,
+                level=level, utilisation=args.utilisation, max_rounds=args.rounds,
+                budget_s=args.budget, workers=args.workers, ray_address=args.ray, log=log,
+            )  # fmt: skip
+            write_cp_search(search, out)
+        else:
+            search = smallest_roster(scenario, args.census, out, seeds=tuple(range(seeds)),
+                                     time_limit_s=limit, level=level,
+                                     max_trials=args.max_trials, workers=args.workers,
+                                     ray_address=args.ray, log=log)  # fmt: skip
+            write_search(search, out)
     except KeyboardInterrupt:
-        print("\ninterrupted: tried rosters are kept; run again to resume", file=sys.stderr)
+        print("\ninterrupted: solved days are kept; run again to resume", file=sys.stderr)
         return 130
     best = search.best_trial
-    write_search(search, out)
+    tried = f"{len(search.trials)} rosters {'verified' if cp else 'tried'}"
     if best is None:
-        print(
-            f"Answer: no roster tried carries {args.census} patients at {level.text()} "
-            f"({len(search.trials)} tried); raise --max-trials or the starting roster."
-        )
+        more = "--rounds or --utilisation" if cp else "--max-trials or the starting roster"
+        print(f"Answer: no roster {'verified' if cp else 'tried'} carries {args.census} "
+              f"patients at {level.text()} ({tried}); try another {more}.")  # fmt: skip
         return 0
     print(
         f"Answer: for {args.census} patients, {best.clinicians} clinicians "
         f"({best.paid_hours:.0f} paid hours a day): {roster_text(best.roster)}"
     )
-    print(f"({len(search.trials)} rosters tried, {len(search.seeds)} simulated days each; "
-          f"{level.text()})")  # fmt: skip
+    print(f"({tried}, {seeds} simulated days each of {limit:g} s; {level.text()})")
     return 0

@@ -35,3 +35,13 @@ def census_day(scenario: Scenario, n_patients: int, seed: int) -> tuple[list[Vis
     patients, careplans = generate_patients(rng, n_patients, scenario.census.mix)
     shifts, patients = staff_for(scenario, patients, careplans, rng, scenario.day)
     return expand(patients, careplans, scenario.day), shifts
+
+
+def census_visits(scenario: Scenario, n_patients: int, seed: int) -> list[Visit]:
+    """The visits of ``census_day(scenario, n_patients, seed)`` without building its shifts
+    (no named nurses): the patients come from the stream before the staff do, so they are
+    the same patients whatever the roster, which is what lets a roster be fitted to a day's
+    demand and then judged on that very day."""
+    rng = random.Random(day_seed(n_patients, seed))
+    patients, careplans = generate_patients(rng, n_patients, scenario.census.mix)
+    return expand(patients, careplans, scenario.day)

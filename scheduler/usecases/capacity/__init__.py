@@ -1,6 +1,7 @@
 """Capacity questions for ops leads, answered by solving many synthetic days with the real
 solver: how many patients a roster carries (``sweep``), the smallest roster for a census
-(``roster``), and a month of admissions and discharges (``month``).
+(``roster_cp``: a CP-SAT covering model verified by solving; ``roster``: the old search),
+and a month of admissions and discharges (``month``).
 
 These use cases solve; what they solve and how it is judged is domain
 (``scheduler.domain.capacity``: ``scenario`` says what is simulated, ``days`` and

@@ -54,6 +54,12 @@ class ResultStore:
         row = self.known.get(task.key())
         return DayMetrics.from_dict(row["metrics"]) if row else None
 
+    def raw(self, task: StoredTask) -> dict | None:
+        """The stored metrics as written, with any extra keys a solve function added (the
+        roster model's travel and unplaced-visit profile), or None if not solved yet."""
+        row = self.known.get(task.key())
+        return row["metrics"] if row else None
+
     def add(self, task: StoredTask, metrics: dict) -> None:
         row: dict[str, Any] = {
             "key": task.key(),

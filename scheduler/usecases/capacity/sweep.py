@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scheduler.domain.capacity.days import census_day
 from scheduler.domain.capacity.metrics import DayMetrics, measure
@@ -34,6 +35,10 @@ from scheduler.domain.capacity.summary import (
 from scheduler.domain.formats.tabular import neutralise
 from scheduler.usecases.capacity.executor import run_all
 from scheduler.usecases.capacity.store import ResultStore
+
+if TYPE_CHECKING:
+    from scheduler.domain.model import Problem
+    from scheduler.usecases.plan_day import DayPlan
 
 Progress = Callable[[int, int], None]
 
@@ -57,9 +62,8 @@ class DayTask:
         return hash(self.key())
 
 
-def solve_day(task: DayTask) -> dict:
-    """Make, plan (solve and check) and measure one simulated day (runs in a worker process
-    or Ray task)."""
+def plan_task(task: DayTask) -> tuple[Problem, DayPlan]:
+    """Make and plan (solve and check) one simulated day."""
     # Imported here: a process that only reads results (the web app) never loads the solver.
     from scheduler.domain.problem import build_problem
     from scheduler.domain.travel import Geodesic
@@ -70,7 +74,14 @@ def solve_day(task: DayTask) -> dict:
     # which it passes it to, takes it).
     problem = build_problem(visits, shifts, Geodesic(circuity=task.scenario.circuity),
                             cache_dir=False)  # fmt: skip
-    plan = plan_day(problem, SolveOptions(time_limit_s=task.time_limit_s, seed=task.seed))
+    return problem, plan_day(problem, SolveOptions(time_limit_s=task.time_limit_s,
+                                                   seed=task.seed))  # fmt: skip
+
+
+def solve_day(task: DayTask) -> dict:
+    """Make, plan (solve and check) and measure one simulated day (runs in a worker process
+    or Ray task)."""
+    problem, plan = plan_task(task)
     return measure(problem, plan.rota, plan.report, plan.result.runtime_s).as_dict()
 
 
@@ -87,9 +98,12 @@ def evaluate(
     ray_address: str | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    solve: Callable[[DayTask], dict] | None = None,
 ) -> dict[DayTask, DayMetrics]:
     """Metrics for every task: from the store where known, else solved (and stored).
-    ``progress(done, total)`` is called once at the start and after every day solved."""
+    ``progress(done, total)`` is called once at the start and after every day solved.
+    ``solve`` (default ``solve_day``) may store more beside the metrics (a module-level
+    function: worker processes import it)."""
     tasks = list(dict.fromkeys(tasks))
     have = {t: m for t in tasks if (m := store.get(t)) is not None}
     todo = [t for t in tasks if t not in have]
@@ -102,7 +116,7 @@ def evaluate(
         if progress is not None:
             progress(len(have), len(tasks))
 
-    run_all(todo, solve_day, workers=workers, ray_address=ray_address, on_result=got,
+    run_all(todo, solve or solve_day, workers=workers, ray_address=ray_address, on_result=got,
             should_stop=should_stop)  # fmt: skip
     return have
 
