@@ -51,6 +51,14 @@ class SisrParams:
 
     ``temperature_start``/``_end`` are multiples of the mean distance from a customer to its
     nearest neighbours, so one setting suits instances of any scale.
+
+    ``route_removal``: the share of steps that take out the whole shortest route instead of
+    strings (not in the paper). On C204, C205 and C208 a search with fewer iterations (a
+    busy machine, 4 s) ended on 4 routes, 5–6 % above the 3-route optimum, in all of three
+    seeds for C204: strings thin the 4th route but never empty it. With it, 3 routes at
+    every seed tried; over Solomon at 10 s the mean gap was 0.44 % against 0.45 % without
+    (noise elsewhere), C208 0.00 % against 6.42 %. A hotter start (10) also freed C2 but
+    cost elsewhere (mean 0.58 %).
     """
 
     avg_removed: float = 10.0
@@ -62,6 +70,7 @@ class SisrParams:
     neighbours: int = 100
     full_insertion_up_to: int = 250
     chunk_iterations: int = 2000
+    route_removal: float = 0.001
 
 
 @nb.njit(cache=True)
@@ -168,7 +177,8 @@ def _order(removed, n_removed, d, demand, ready, due, weights):
 def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
              routes, lens, start, latest, load, rcost, route_of, pos_of,
              d, dT, adj, near, ready, due, service, demand, capacity, arc_out, arc_first,
-             avg_removed, max_string, split_beta, blink, full_insertion, n_neigh, weights):
+             avg_removed, max_string, split_beta, blink, full_insertion, n_neigh, weights,
+             route_removal):
     """``n_iter`` ruin-and-recreate steps at temperatures falling from t_start to t_end."""
     n = d.shape[0]
     n_routes = routes.shape[0]
@@ -203,7 +213,18 @@ def _iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens
             ks = int(np.random.random() * ks_max) + 1
             seed = 1 + int(np.random.random() * (n - 1))
             n_ruined = 0
-            for k in range(n):
+            # now and then the whole shortest route instead: a route the strings thin out but
+            # never empty (the clustered C2 instances' 4th route) can only go all at once
+            whole = -1
+            if busy > 1 and np.random.random() < route_removal:
+                for r in range(n_routes):
+                    if lens[r] > 0 and (whole < 0 or lens[r] < lens[whole]):
+                        whole = r
+                for p in range(lens[whole]):
+                    drop[routes[whole, p]] = True
+                n_touched = _touch(whole, touched, n_touched, is_touched, routes, lens, backup,
+                                   backup_len)
+            for k in range(n if whole < 0 else 0):
                 c = adj[seed, k]
                 if c == 0 or route_of[c] < 0 or drop[c]:
                     continue
@@ -448,7 +469,7 @@ def sisr(
         load, rcost, route_of, pos_of, d, dT, adj, near, ready, due, service, demand,
         float(capacity),
         arc_out, arc_first, 0.0, params.max_string, params.split_beta, 0.0, full, n_neigh,
-        _ORDER_WEIGHTS,
+        _ORDER_WEIGHTS, 0.0,
     )  # fmt: skip
     cooling = Cooling(
         params.temperature_start * scale, params.temperature_end * scale, lookahead=0.01
@@ -461,6 +482,7 @@ def sisr(
             latest, load, rcost, route_of, pos_of, d, dT, adj, near, ready, due, service,
             demand, float(capacity), arc_out, arc_first, params.avg_removed,
             params.max_string, params.split_beta, params.blink, full, n_neigh, _ORDER_WEIGHTS,
+            params.route_removal,
         )  # fmt: skip
         return float(state[1])
 
