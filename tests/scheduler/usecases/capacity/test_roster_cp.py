@@ -119,7 +119,13 @@ def test_verification_solves_checked_days_and_tightens_when_one_fails(tmp_path):
         if not before.trial.carries:  # tightened: more cuts or a lower cap
             assert after.cuts > before.cuts or after.utilisation < before.utilisation
     rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert len(rows) == 2 * len(cands)  # every candidate on both days, each solved once
+    # every candidate on both days, each roster solved once: a round may propose a roster
+    # an earlier round had (the store answers it without solving again)
+    rosters = {json.dumps(c.trial.roster, sort_keys=True) for c in cands}
+    assert len(rows) == 2 * len(rosters)
+    assert {(r["key"].split("|")[1], r["seed"]) for r in rows} == {
+        (k, s) for k in {r["key"].split("|")[1] for r in rows} for s in (0, 1)
+    }
     level = ServiceLevel()
     for row in rows:
         m = row["metrics"]
