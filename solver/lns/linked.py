@@ -27,7 +27,7 @@ import math
 import numba as nb
 import numpy as np
 
-from solver.lns.route import EPS, delta
+from solver.lns.route import EPS, delta, gap_ends
 
 #: Combinations of the two halves' candidates a pair insertion looks at, at most.
 PAIR_CHECKS = 20_000
@@ -73,20 +73,7 @@ def interval(u, k, g, opt, routes, lens, E, L, T, TT, loc, lo, hi, svc, vsl, vel
     """(earliest, latest) start of ``u`` in gap ``g`` of route ``k`` with break option
     ``opt`` (as ``delta`` chose it), the rest of the route staying feasible."""
     n = lens[k]
-    if g == 0:
-        f = vs[k]
-        a = vsl[k]
-    else:
-        tp = routes[k, g - 1]
-        f = E[tp] + svc[tp]
-        a = loc[tp]
-    if g == n:
-        c = vel[k]
-        lc = ve[k]
-    else:
-        tc = routes[k, g]
-        c = loc[tc]
-        lc = L[tc]
+    f, a, c, lc = gap_ends(k, g, n, routes, E, L, svc, loc, vsl, vel, vs, ve)
     d_au = TT[loc[u], a]
     d_uc = T[loc[u], c]
     if opt == 1:  # the break before u

@@ -72,15 +72,10 @@ def recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo, 
 
 
 @nb.njit(cache=True, inline="always")
-def delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont, elig,
-           vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur):
-    """(extra cost, break option) of putting ``u`` into gap ``g`` of route ``k``; inf if
-    infeasible. Option 0: no break in this gap; 1: break before ``u``; 2: break after."""
-    if not elig[u, k]:
-        return np.inf, 0
-    n = lens[k]
-    if n >= vmax[k]:
-        return np.inf, 0
+def gap_ends(k, g, n, routes, E, L, svc, loc, vsl, vel, vs, ve):
+    """Gap ``g`` of route ``k`` (``n`` visits): when and where the visit before it is left
+    (or the shift starts), and where the next one is with its latest start (or the shift's
+    end) -- what any insertion into the gap is tested against."""
     if g == 0:
         f = vs[k]
         a = vsl[k]
@@ -95,6 +90,20 @@ def delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont
         tc = routes[k, g]
         c = loc[tc]
         lc = L[tc]
+    return f, a, c, lc
+
+
+@nb.njit(cache=True, inline="always")
+def delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont, elig,
+           vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur):
+    """(extra cost, break option) of putting ``u`` into gap ``g`` of route ``k``; inf if
+    infeasible. Option 0: no break in this gap; 1: break before ``u``; 2: break after."""
+    if not elig[u, k]:
+        return np.inf, 0
+    n = lens[k]
+    if n >= vmax[k]:
+        return np.inf, 0
+    f, a, c, lc = gap_ends(k, g, n, routes, E, L, svc, loc, vsl, vel, vs, ve)
     ul = loc[u]
     d_au = TT[ul, a]
     d_uc = T[ul, c]
