@@ -61,10 +61,23 @@ DISCONNECT_WINDOW_H = 3
 
 @dataclass(frozen=True)
 class Patient:
+    """A patient on the caseload, as care plans expand: where, and what every visit of theirs
+    carries. ``nhs_number`` and ``name`` identify the person to a coordinator (the solver
+    never reads them); ``excluded_clinicians`` and ``carer_gender`` (``F``/``M``/empty) are the
+    patient's hard preferences; ``risk_flags`` (``two_staff``, ``no_lone_after_dark``, …) and
+    ``access_notes`` go with each visit to the nurse's phone."""
+
     patient_id: str
     location: Location
     address: str = ""
     preferred_clinician: str | None = None
+    nhs_number: str = ""
+    name: str = ""
+    postcode: str = ""
+    access_notes: str = ""
+    risk_flags: frozenset[str] = frozenset()
+    excluded_clinicians: frozenset[str] = frozenset()
+    carer_gender: str = ""
 
 
 @dataclass(frozen=True)

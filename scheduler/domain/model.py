@@ -210,7 +210,9 @@ class Shift:
     """One clinician's shift on the day: who, what they can do, when and from where.
 
     ``role`` (``HCA``, ``RN5``, ``RN6``, ``AP``…) and ``base`` are optional extras used in
-    reports and capacity work; the solver only looks at ``skills``.
+    reports and capacity work. ``gender`` (``F``, ``M`` or empty: not stated) is read only
+    where a patient has asked for a carer of one gender (``Visit.carer_gender``): a clinician
+    whose gender is not stated is not given such a visit.
     """
 
     clinician_id: str
@@ -224,6 +226,7 @@ class Shift:
     max_visits: int | None = None
     role: str = ""
     base: str = ""
+    gender: str = ""
 
     def __post_init__(self) -> None:
         _keep_utc(self, f"shift of {self.clinician_id}", "start", "end")
@@ -248,7 +251,13 @@ class Visit:
     ``after_visit`` ends (e.g. disconnecting IV fluids after they have run). It can only be
     placed if that visit is placed too.
 
-    ``visit_type`` and ``address`` are optional extras shown to nurses and coordinators.
+    ``visit_type`` and ``address`` are optional extras shown to nurses and coordinators, as
+    are ``access_notes`` (a key safe's whereabouts, a dog) and ``risk_flags`` (tags such as
+    ``no_lone_after_dark``, ``two_staff``: what the care plan made of them is already in the
+    visit's ``staff`` and window; the tags travel so the nurse knows why).
+
+    ``excluded_clinicians`` (a patient's refusal) and ``carer_gender`` (``F`` or ``M``: the
+    patient asked for a carer of that gender; empty: no request) are hard rules, like skills.
     """
 
     visit_id: str
@@ -265,6 +274,10 @@ class Visit:
     min_gap_min: int = 0
     visit_type: str = ""
     address: str = ""
+    excluded_clinicians: frozenset[str] = frozenset()
+    carer_gender: str = ""
+    access_notes: str = ""
+    risk_flags: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         problems = visit_problems(
