@@ -282,6 +282,12 @@ class _Expander:
         window: Window,
         **kw,
     ) -> Visit:
+        # The care plan's own staff and priority override the regimen's defaults (popped
+        # either way: passed twice, they made Visit() fail on every override).
+        staff = item.staff or kw.pop("staff", 1)
+        priority = item.priority or kw.pop("priority", 2)
+        kw.pop("staff", None)
+        kw.pop("priority", None)
         visit = Visit(
             visit_id=self._id(f"{patient.patient_id}-{tag}-{local(nominal):%H%M}"),
             patient_id=patient.patient_id,
@@ -289,8 +295,8 @@ class _Expander:
             window=window,
             preferred_clinician=patient.preferred_clinician,
             address=patient.address,
-            staff=item.staff or kw.pop("staff", 1),
-            priority=item.priority or kw.pop("priority", 2),
+            staff=staff,
+            priority=priority,
             **kw,
         )
         self.visits.append(visit)
