@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from scheduler.domain.localtime import at_local, local
 from scheduler.domain.model import Location
@@ -73,7 +74,9 @@ def _sun(jd: float) -> tuple[float, float]:
     return decl, eq_time
 
 
-def sun_event(place: Location, day: date, zenith: float, *, rising: bool) -> datetime | str:
+def sun_event(
+    place: Location, day: date, zenith: float, *, rising: bool
+) -> datetime | Literal["above", "below"]:
     """The moment on local date ``day`` when the sun passes ``zenith`` degrees at ``place``,
     going up (``rising``) or down; or ``"above"`` / ``"below"`` when it stays on one side
     of that angle all day."""
