@@ -3,8 +3,13 @@
 OR-Tools reads an empty allowed-vehicles list as *every* vehicle, and a visit nobody can make
 only wastes search time, so the impossible ones are found here and reported with a sentence a
 coordinator can act on (hire an IV-trained nurse for the night, move the pin, widen the window).
-A visit is *eligible* for a shift when the clinician holds its skills and could reach it inside
-its window after leaving base at shift start, and still finish and drive back by shift end.
+A visit is *eligible* for a shift when the clinician holds its skills, the patient has not
+ruled her out (an excluded clinician, or not the carer gender the patient asked for:
+``Shift.qualified_for``), and she could reach it inside its window after leaving base at
+shift start, and still finish and drive back by shift end. Every engine (the construction,
+the LNS kernel's arrays, OR-Tools' allowed vehicles, both halves of a double-handed pair)
+takes its vehicles from here, so the patient's rules hold everywhere at once; when they are
+what leaves nobody, the reason says so in words.
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.domain.model import Problem, Reason, Unassigned, Visit, format_skills
+from scheduler.domain.model import (
+    Problem,
+    Reason,
+    Unassigned,
+    Visit,
+    format_skills,
+    patient_objection,
+    patient_rules_note,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,10 @@ def _window_text(visit: Visit) -> str:
     return visit.window.label()
 
 
+def _with_note(text: str, note: str) -> str:
+    return f"{text} ({note})" if note else text
+
+
 def _refusal(problem: Problem, v: int, eligible: list[int]) -> Unassigned | None:
     """The reason visit ``v`` cannot be made by the ``eligible`` shifts, or None if it can."""
     visit = problem.visits[v]
@@ -78,12 +95,20 @@ def _refusal(problem: Problem, v: int, eligible: list[int]) -> Unassigned | None
                 Reason.PIN_UNKNOWN,
             )
         shift = problem.shifts[k]
-        if not shift.qualified_for(visit):
+        if not shift.holds_skills(visit):
             missing = format_skills(visit.skills - shift.skills)
             return Unassigned(
                 vid,
                 f"pinned to {shift.clinician_id}, who lacks skill {missing}; "
                 "remove the pin or pin a qualified clinician",
+                Reason.PIN_UNQUALIFIED,
+            )
+        objection = patient_objection(visit, shift)
+        if objection is not None:
+            return Unassigned(
+                vid,
+                f"pinned to {shift.clinician_id}, but {objection}; remove the pin or pin "
+                "a clinician the patient accepts",
                 Reason.PIN_UNQUALIFIED,
             )
         if k not in eligible:
@@ -95,13 +120,22 @@ def _refusal(problem: Problem, v: int, eligible: list[int]) -> Unassigned | None
             )
     if len(eligible) >= visit.staff:
         return None
-    qualified = [k for k, s in enumerate(problem.shifts) if s.qualified_for(visit)]
+    skilled = [k for k, s in enumerate(problem.shifts) if s.holds_skills(visit)]
+    qualified = [k for k in skilled if problem.shifts[k].qualified_for(visit)]
     skills = _skills_text(visit)
     window = _window_text(visit)
-    if not qualified:
+    note = patient_rules_note(problem, visit)
+    if not skilled:
         return Unassigned(
             vid,
             f"no clinician with skills {skills} is on shift today",
+            Reason.NO_QUALIFIED,
+        )
+    if not qualified:
+        return Unassigned(
+            vid,
+            f"none of the {len(skilled)} clinician(s) with skills {skills} on shift today may "
+            f"take it: {note}; add a shift the patient accepts or review the request",
             Reason.NO_QUALIFIED,
         )
     overlapping = [
@@ -110,26 +144,29 @@ def _refusal(problem: Problem, v: int, eligible: list[int]) -> Unassigned | None
         if problem.shifts[k].start <= visit.window.end
         and problem.shifts[k].end >= visit.window.start
     ]
+    accepted = " the patient accepts" if note else ""
     if visit.staff == 2 and len(eligible) == 1:
         only = problem.shifts[eligible[0]].clinician_id
         return Unassigned(
             vid,
-            f"double-handed: needs two clinicians with skills {skills} between {window}, "
-            f"but only {only} can be there",
+            _with_note(f"double-handed: needs two clinicians{accepted} with skills {skills} "
+                       f"between {window}, but only {only} can be there", note),
             Reason.NOT_ENOUGH_QUALIFIED,
-        )
+        )  # fmt: skip
     if not overlapping:
         return Unassigned(
             vid,
-            f"no clinician with skills {skills} is on shift between {window}",
+            _with_note(f"no clinician{accepted} with skills {skills} is on shift between "
+                       f"{window}", note),
             Reason.NO_QUALIFIED,
-        )
+        )  # fmt: skip
     return Unassigned(
         vid,
-        f"the {len(overlapping)} clinician(s) with skills {skills} on shift around {window} "
-        "cannot reach the patient within the window and be back by the end of their shift",
+        _with_note(f"the {len(overlapping)} clinician(s){accepted} with skills {skills} on "
+                   f"shift around {window} cannot reach the patient within the window and be "
+                   "back by the end of their shift", note),
         Reason.UNREACHABLE,
-    )
+    )  # fmt: skip
 
 
 def _gap_refusal(problem: Problem, v: int, refused: dict[int, Unassigned]) -> Unassigned | None:

@@ -2,13 +2,15 @@
 
 Visits nobody can make are explained before the search (``solver.eligibility``). The rest were
 left out because the clinicians who could make them had no room, and the sentence names them,
-so that a coordinator can free one of them, add a shift, or widen the window.
+so that a coordinator can free one of them, add a shift, or widen the window. When the
+patient's own rules (excluded clinicians, a requested carer gender) narrowed who could, the
+sentence says that too: the fix may be another shift the patient accepts, not any shift.
 """
 
 from __future__ import annotations
 
 from scheduler.domain.localtime import hm
-from scheduler.domain.model import Reason, Unassigned, format_skills
+from scheduler.domain.model import Reason, Unassigned, format_skills, patient_rules_note
 from solver.instance import Instance
 
 
@@ -38,6 +40,8 @@ def explain_left_out(
                 Reason.PRECEDING_UNPLACED,
             )
     eligible = inst.eligibility.shifts[v]
+    note = patient_rules_note(problem, visit)
+    rules = f"; {note}" if note else ""
     skills = format_skills(visit.skills) or "any skills"
     window = visit.window.label()
     if visit.after_visit is not None and ends is not None:
@@ -57,7 +61,7 @@ def explain_left_out(
         return Unassigned(
             visit.visit_id,
             f"every clinician with skills {skills} who could attend between {window} "
-            f"({_names(inst, eligible)}) has reached their max_visits limit",
+            f"({_names(inst, eligible)}) has reached their max_visits limit{rules}",
             Reason.CAPACITY,
         )
     if visit.staff == 2:
@@ -65,13 +69,13 @@ def explain_left_out(
             visit.visit_id,
             f"double-handed: no two of the {len(eligible)} clinicians with skills {skills} who "
             f"could attend between {window} ({_names(inst, eligible)}) are free at the same "
-            "time; free one of them, add a shift or widen the window",
+            f"time{rules}; free one of them, add a shift or widen the window",
             Reason.CAPACITY,
         )
     return Unassigned(
         visit.visit_id,
         f"the {len(eligible)} clinician(s) with skills {skills} who could reach it between "
-        f"{window} ({_names(inst, eligible)}) are fully booked then; add a shift, "
+        f"{window} ({_names(inst, eligible)}) are fully booked then{rules}; add a shift, "
         "move a lower-priority visit or widen the window",
         Reason.CAPACITY,
     )

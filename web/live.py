@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.errors import InputError
 from scheduler.domain.localtime import contract_text, hm
-from scheduler.domain.who_could_take import who_could_take
+from scheduler.domain.who_could_take import ruled_out, who_could_take
 from web.db import get_or_fail
 from web.errors import json_object, valid_id
 from web.models import ACTIVE_STATES, Day, DayEvent, DayImport, RotaVersion, User
@@ -155,9 +155,10 @@ def who(date: str):
     d = _day_or_404(s, date)
     version = _version_arg(s, d)
     vid = request.args.get("visit_id", "").strip()
-    options, visit = _options(s, version, vid)
+    options, visit, ruled = _options(s, version, vid)
     return render_template("coordinator/who.html", day=d, version=version, visit=visit,
-                           options=options, now=clock.now(current_app.config))  # fmt: skip
+                           options=options, ruled_out=ruled,
+                           now=clock.now(current_app.config))  # fmt: skip
 
 
 def _version_arg(s: Session, d: Day) -> RotaVersion:
@@ -170,14 +171,17 @@ def _version_arg(s: Session, d: Day) -> RotaVersion:
     return version
 
 
-def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str, Any]], Any]:
+def _options(s: Session, version: RotaVersion, vid: str
+             ) -> tuple[list[dict[str, Any]], Any, tuple[str, ...]]:  # fmt: skip
+    """The ways to take ``vid``, the visit, and who the patient's own rules leave out."""
     imp = get_or_fail(s, DayImport, version.import_id)
     problem = problem_for(imp)
     if vid not in problem.visit_index:
         abort(404)
     visit = problem.visits[problem.visit_index[vid]]
+    ruled = ruled_out(problem, vid)
     if visit.staff > 1:
-        return [], visit
+        return [], visit, ruled
     rota = version_rota(version)
     names = {sh.clinician_id: sh.name for sh in problem.shifts}
     options = who_could_take(problem, rota, vid, clock.now(current_app.config), limit=12)
@@ -187,7 +191,7 @@ def _options(s: Session, version: RotaVersion, vid: str) -> tuple[list[dict[str,
          "travel_added_min": o.travel_added_min, "pushed": [list(p) for p in o.pushed],
          "feasible": o.feasible, "breaks": list(o.breaks), "spends": list(o.spends)}
         for o in options
-    ], visit  # fmt: skip
+    ], visit, ruled  # fmt: skip
 
 
 def live_context(s: Session, d: Day, selected: RotaVersion | None,
@@ -327,7 +331,7 @@ def api_live(date: str):
 def api_who(version_id: int, vid: str):
     s = db_session()
     version = s.get(RotaVersion, version_id) or abort(404)
-    options, visit = _options(s, version, vid)
+    options, visit, ruled = _options(s, version, vid)
     if visit.staff > 1:
         return jsonify(error=f"{vid} is double-handed: a re-plan places it"), 422
-    return jsonify(visit_id=vid, options=options)
+    return jsonify(visit_id=vid, options=options, ruled_out=list(ruled))

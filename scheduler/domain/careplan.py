@@ -14,6 +14,12 @@ Regimens and why they expand as they do (see docs/careplans.md):
   ``run_hours`` after it ends (``after_visit`` + ``min_gap_min``), within the next 3 hours.
 - ``obs`` (NEWS2): n per day in broad windows; ``bloods`` 07:30–10:30 to make the lab run;
   ``review`` (advanced practitioner) 09:00–17:00; ``double_handed_care``: two staff.
+
+Every visit carries its patient's record: excluded clinicians and a requested carer gender
+(hard rules the solver and the checker keep), access notes and risk flags (for the nurse's
+phone). Two flags change the plan (``risks``): ``two_staff`` makes every visit double-handed,
+and ``no_lone_after_dark`` trims a window to end before civil dusk (start after civil dawn)
+when the visit still fits, else makes it double-handed.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from scheduler.domain import nhs_number
 from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats import preferences
 from scheduler.domain.formats.tabular import RowReader, Source, read_table
 from scheduler.domain.formats.tabular import csv_text as _csv_text
 from scheduler.domain.localtime import at_local, contract_text, local
@@ -34,9 +42,13 @@ from scheduler.domain.model import (
     Shift,
     Visit,
     Window,
+    flag_problems,
     format_skills,
+    format_tags,
+    gender_problems,
     location_problems,
 )
+from scheduler.domain.risks import TWO_STAFF, keep_out_of_dark
 
 REGIMENS = ("iv_antibiotic", "iv_fluids", "obs", "bloods", "review", "double_handed_care")
 INTERVAL_H = {"q6h": 6, "q8h": 8, "q12h": 12, "q24h": 24}
@@ -105,31 +117,77 @@ PATIENT_COLUMNS = ("patient_id", "lat", "lon")
 CAREPLAN_COLUMNS = ("patient_id", "regimen")
 
 
+#: patients.csv's optional columns (docs/careplans.md), in the order they are written.
+PATIENT_EXTRA_COLUMNS = (
+    "address", "preferred_clinician", "nhs_number", "name", "postcode", "access_notes",
+    "risk_flags", "excluded_clinicians", "carer_gender",
+)  # fmt: skip
+
+
+def _patient(row: RowReader, nhs_rows: dict[str, int]) -> Patient | None:
+    cells = row.cells
+    pid = row.text("patient_id")
+    lat, lon = row.number("lat"), row.number("lon")
+    for field, why in location_problems(lat, lon):
+        row.complain(field, why)  # the fields are named as the columns
+    number = ""
+    if cells.get("nhs_number"):
+        checked = nhs_number.normalise(cells["nhs_number"])
+        if isinstance(checked, nhs_number.Refused):
+            row.complain("nhs_number", f"the NHS number {checked.reason}")
+        elif checked in nhs_rows:
+            row.complain("nhs_number", f"the same NHS number as row {nhs_rows[checked]}")
+        else:
+            nhs_rows[checked] = row.rownum
+            number = checked
+    flags = preferences.flags(cells.get("risk_flags", ""))
+    carer = preferences.gender(cells.get("carer_gender", ""))
+    for field, why in [*flag_problems("risk_flags", flags),
+                       *gender_problems("carer_gender", carer, empty="no request")]:  # fmt: skip
+        row.complain(field, why)
+    excluded = preferences.id_list(cells.get("excluded_clinicians", ""))
+    preferred = cells.get("preferred_clinician") or None
+    if preferred is not None and preferred in excluded:
+        row.complain("preferred_clinician", f"{preferred} is excluded by the patient")
+    if not row.ok or not pid or lat is None or lon is None:
+        return None
+    return Patient(
+        pid,
+        Location(lat, lon),
+        cells.get("address", ""),
+        preferred,
+        nhs_number=number,
+        name=cells.get("name", ""),
+        postcode=cells.get("postcode", ""),
+        access_notes=cells.get("access_notes", ""),
+        risk_flags=flags,
+        excluded_clinicians=excluded,
+        carer_gender=carer,
+    )
+
+
 def read_patients(source: Source) -> tuple[Patient, ...]:
-    """Patients from patients.csv (a path or a ``CsvSource``); raises ``InputError``."""
+    """Patients from patients.csv (a path or a ``CsvSource``); raises ``InputError``.
+
+    Besides the place, each row may carry the patient's NHS number (checked by its check
+    digit, ``nhs_number``, and unique in the file), name and postcode, and what every visit of
+    theirs carries: access notes, risk flags, excluded clinicians and a requested carer
+    gender (``formats.preferences`` reads them as visits.csv does)."""
     issues: list[InputIssue] = []
     table = read_table(source, PATIENT_COLUMNS, issues)
     patients: list[Patient] = []
     seen: dict[str, int] = {}
+    nhs_rows: dict[str, int] = {}
     if table is not None:
         for rownum, cells in table.rows:
             row = RowReader(table, rownum, cells, issues)
-            pid = row.text("patient_id")
-            lat, lon = row.number("lat"), row.number("lon")
-            if pid in seen:
+            pid = cells.get("patient_id", "")
+            if pid and pid in seen:
                 row.complain("patient_id", f"{pid!r} repeats row {seen[pid]}")
-            for field, why in location_problems(lat, lon):
-                row.complain(field, why)  # the fields are named as the columns
-            if row.ok and pid and lat is not None and lon is not None:
-                seen[pid] = rownum
-                patients.append(
-                    Patient(
-                        pid,
-                        Location(lat, lon),
-                        cells.get("address", ""),
-                        cells.get("preferred_clinician") or None,
-                    )
-                )
+            patient = _patient(row, nhs_rows)
+            if patient is not None:
+                seen[patient.patient_id] = rownum
+                patients.append(patient)
     if issues:
         raise InputError(issues)
     return tuple(patients)
@@ -282,6 +340,12 @@ class _Expander:
         window: Window,
         **kw,
     ) -> Visit:
+        # The care plan's own staff and priority override the regimen's defaults (popped
+        # either way: passed twice, they made Visit() fail on every override).
+        staff = item.staff or kw.pop("staff", 1)
+        priority = item.priority or kw.pop("priority", 2)
+        kw.pop("staff", None)
+        kw.pop("priority", None)
         visit = Visit(
             visit_id=self._id(f"{patient.patient_id}-{tag}-{local(nominal):%H%M}"),
             patient_id=patient.patient_id,
@@ -289,10 +353,15 @@ class _Expander:
             window=window,
             preferred_clinician=patient.preferred_clinician,
             address=patient.address,
-            staff=item.staff or kw.pop("staff", 1),
-            priority=item.priority or kw.pop("priority", 2),
+            staff=2 if TWO_STAFF in patient.risk_flags else staff,
+            priority=priority,
+            excluded_clinicians=patient.excluded_clinicians,
+            carer_gender=patient.carer_gender,
+            access_notes=patient.access_notes,
+            risk_flags=patient.risk_flags,
             **kw,
         )
+        visit = keep_out_of_dark(visit)  # no_lone_after_dark: trimmed to the light, or two staff
         self.visits.append(visit)
         return visit
 
@@ -450,19 +519,36 @@ def write_rows(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]
 VISIT_HEADER = (
     "visit_id", "patient_id", "lat", "lon", "window_start", "window_end", "duration_min",
     "skills", "staff", "priority", "preferred_clinician", "pinned_clinician", "after_visit",
-    "min_gap_min", "visit_type", "address",
+    "min_gap_min", "visit_type", "address", "excluded_clinicians", "carer_gender",
+    "access_notes", "risk_flags",
 )  # fmt: skip
 CLINICIAN_HEADER = (
     "clinician_id", "name", "skills", "shift_start", "shift_end", "start_lat", "start_lon",
     "end_lat", "end_lon", "break_min", "break_earliest", "break_latest", "max_visits", "role",
-    "base",
+    "base", "gender",
 )  # fmt: skip
+PATIENT_HEADER = (*PATIENT_COLUMNS, *PATIENT_EXTRA_COLUMNS)
+#: Columns written only when some row has a value in them: a day or a caseload without
+#: preferences or risks is written exactly as before they existed (the bundled sample, and
+#: the files other tools already read), and one with them carries every column it needs.
+WRITTEN_WHEN_USED = frozenset({
+    "excluded_clinicians", "carer_gender", "access_notes", "risk_flags", "gender",
+    "nhs_number", "name", "postcode",
+})  # fmt: skip
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """``csv_text`` without the ``WRITTEN_WHEN_USED`` columns that every row leaves empty."""
+    rows = [list(r) for r in rows]
+    keep = [i for i, h in enumerate(header)
+            if h not in WRITTEN_WHEN_USED or any(r[i] not in ("", None) for r in rows)]  # fmt: skip
+    return csv_text([header[i] for i in keep], ([r[i] for i in keep] for r in rows))
 
 
 def visits_csv_text(visits: Sequence[Visit]) -> str:
     """visits.csv for ``visits``, as text: what ``write_visits_csv`` writes, and what
     ``scheduler.domain.formats.day.read_visits`` reads back to the same visits."""
-    return csv_text(
+    return _table(
         VISIT_HEADER,
         (
             [
@@ -470,6 +556,8 @@ def visits_csv_text(visits: Sequence[Visit]) -> str:
                 _fmt(v.window.start), _fmt(v.window.end), v.duration_min, format_skills(v.skills),
                 v.staff, v.priority, v.preferred_clinician or "", v.pinned_clinician or "",
                 v.after_visit or "", v.min_gap_min if v.after_visit else "", v.visit_type, v.address,
+                format_tags(v.excluded_clinicians), v.carer_gender, v.access_notes,
+                format_tags(v.risk_flags),
             ]
             for v in visits
         ),
@@ -480,7 +568,10 @@ def write_visits_csv(visits: Sequence[Visit], path: str | Path) -> None:
     write_text(path, visits_csv_text(visits))
 
 
-def write_clinicians_csv(shifts: Sequence[Shift], path: str | Path) -> None:
+def clinicians_csv_text(shifts: Sequence[Shift]) -> str:
+    """clinicians.csv for ``shifts``, as text: what ``write_clinicians_csv`` writes, and what
+    ``scheduler.domain.formats.day.read_clinicians`` reads back to the same shifts."""
+
     def row(s: Shift) -> list:
         b = s.rest_break
         return [
@@ -489,27 +580,34 @@ def write_clinicians_csv(shifts: Sequence[Shift], path: str | Path) -> None:
             f"{s.end_location.lat:.6f}", f"{s.end_location.lon:.6f}",
             b.duration_min if b else 0, _fmt(b.window.start) if b else "",
             _fmt(b.window.end) if b else "", "" if s.max_visits is None else s.max_visits,
-            s.role, s.base,
+            s.role, s.base, s.gender,
         ]  # fmt: skip
 
-    write_rows(path, CLINICIAN_HEADER, (row(s) for s in shifts))
+    return _table(CLINICIAN_HEADER, (row(s) for s in shifts))
 
 
-def write_patients_csv(patients: Sequence[Patient], path: str | Path) -> None:
-    write_rows(
-        path,
-        ("patient_id", "lat", "lon", "address", "preferred_clinician"),
+def write_clinicians_csv(shifts: Sequence[Shift], path: str | Path) -> None:
+    write_text(path, clinicians_csv_text(shifts))
+
+
+def patients_csv_text(patients: Sequence[Patient]) -> str:
+    """patients.csv for ``patients``, as text: what ``write_patients_csv`` writes, and what
+    ``read_patients`` reads back to the same patients."""
+    return _table(
+        PATIENT_HEADER,
         (
             [
-                p.patient_id,
-                f"{p.location.lat:.6f}",
-                f"{p.location.lon:.6f}",
-                p.address,
-                p.preferred_clinician or "",
+                p.patient_id, f"{p.location.lat:.6f}", f"{p.location.lon:.6f}", p.address,
+                p.preferred_clinician or "", p.nhs_number, p.name, p.postcode, p.access_notes,
+                format_tags(p.risk_flags), format_tags(p.excluded_clinicians), p.carer_gender,
             ]
             for p in patients
         ),
-    )
+    )  # fmt: skip
+
+
+def write_patients_csv(patients: Sequence[Patient], path: str | Path) -> None:
+    write_text(path, patients_csv_text(patients))
 
 
 def write_careplans_csv(items: Sequence[CarePlanItem], path: str | Path) -> None:

@@ -42,6 +42,39 @@ def format_skills(skills: Skills) -> str:
     return ";".join(sorted(skills))
 
 
+#: A patient's requested carer gender and a clinician's stated one: ``F`` or ``M``; empty is
+#: no request (a visit) or not stated (a shift).
+GENDERS = {"F": "female", "M": "male"}
+
+#: The risk flags a patient's record may carry, each with the words the nurse's phone shows.
+#: ``two_staff`` and ``no_lone_after_dark`` change the plan (every visit double-handed; no
+#: lone visit after civil dusk: ``scheduler.domain.careplan`` and ``daylight``); the others
+#: change nothing in the plan but travel with every visit, so the nurse knows before she
+#: knocks.
+RISK_FLAGS = {
+    "two_staff": "two staff must attend",
+    "no_lone_after_dark": "no lone visit after dark",
+    "dog": "dog in the home",
+    "oxygen": "oxygen in use: no smoking or naked flames",
+    "smoker": "smoker in the home",
+    "aggression": "history of aggression: read the risk assessment",
+    "infection_control": "infection control precautions",
+}
+#: The flags that change the plan; the rest of ``RISK_FLAGS`` are informational.
+PLANNING_FLAGS = frozenset({"two_staff", "no_lone_after_dark"})
+
+
+def format_tags(tags: frozenset[str]) -> str:
+    """A set of ids or flags as the contract writes it: sorted, ``;``-separated."""
+    return ";".join(sorted(tags))
+
+
+def flag_words(flags: frozenset[str]) -> list[str]:
+    """Risk flags in plain words for a nurse, planning flags first (an unknown tag as it is)."""
+    order = sorted(flags, key=lambda f: (f not in PLANNING_FLAGS, f))
+    return [RISK_FLAGS.get(f, f) for f in order]
+
+
 # -- invariants ------------------------------------------------------------------------------
 
 #: Broken invariants of some fields: ``(field, why)`` pairs, in field order.
@@ -116,16 +149,32 @@ def window_problems(
     return []
 
 
+def gender_problems(field: str, value: str | None, *, empty: str) -> Problems:
+    """A gender that is not ``F``, ``M`` or empty (``empty`` says what empty means)."""
+    if value is None or value in ("", *GENDERS):
+        return []
+    return [(field, f"{value!r} is not F or M (empty: {empty})")]
+
+
+def flag_problems(field: str, flags: frozenset[str] | None) -> Problems:
+    """Each risk flag that is not one of ``RISK_FLAGS``, named."""
+    known = ", ".join(sorted(RISK_FLAGS))
+    return [(field, f"{flag!r} is not a known risk flag (known: {known})")
+            for flag in sorted((flags or frozenset()) - RISK_FLAGS.keys())]  # fmt: skip
+
+
 def shift_problems(
     start: datetime | None,
     end: datetime | None,
     *,
     rest_break: Break | None = None,
     max_visits: int | None = None,
+    gender: str | None = None,
 ) -> Problems:
     """A shift that ends before it starts (``end``), whose break window lies outside it
-    (``rest_break``), or with a negative ``max_visits``. ``None`` fields are not checked."""
-    out: Problems = []
+    (``rest_break``), with a negative ``max_visits``, or a ``gender`` other than ``F``, ``M``
+    or empty. ``None`` fields are not checked."""
+    out: Problems = gender_problems("gender", gender, empty="not stated")
     if start is not None and end is not None:
         if end <= start:
             out.append(("end", f"the shift ends ({local(end):%Y-%m-%dT%H:%M}) before it starts"))
@@ -146,9 +195,18 @@ def visit_problems(
     priority: int | None = 2,
     min_gap_min: int | None = 0,
     after_visit: str | None = None,
+    pinned_clinician: str | None = None,
+    excluded_clinicians: frozenset[str] | None = None,
+    carer_gender: str | None = None,
+    risk_flags: frozenset[str] | None = None,
 ) -> Problems:
     """Every broken invariant of a visit's own fields (its window and location are a
-    ``Window`` and a ``Location``, which check theirs). ``None`` fields are not checked."""
+    ``Window`` and a ``Location``, which check theirs). ``None`` fields are not checked.
+
+    The patient's rules are part of it: a known ``carer_gender``, known ``risk_flags``, a
+    ``two_staff`` patient's visit double-handed, and no pin to a clinician the patient has
+    excluded (a pin that the patient's refusal would break is a contradiction in the day's
+    own data, not something a solver can settle)."""
     out: Problems = []
     if duration_min is not None and duration_min <= 0:
         out.append(("duration_min", f"{duration_min} is not a positive number of minutes"))
@@ -160,6 +218,12 @@ def visit_problems(
         out.append(("min_gap_min", f"{min_gap_min} must be at least 0"))
     if after_visit is not None and after_visit == visit_id:
         out.append(("after_visit", f"visit {visit_id} cannot follow itself"))
+    if pinned_clinician and excluded_clinicians and pinned_clinician in excluded_clinicians:
+        out.append(("pinned_clinician", f"{pinned_clinician} is excluded by the patient"))
+    out += gender_problems("carer_gender", carer_gender, empty="no request")
+    out += flag_problems("risk_flags", risk_flags)
+    if risk_flags and "two_staff" in risk_flags and staff is not None and staff != 2:
+        out.append(("staff", f"{staff}: the patient's risk flag two_staff needs 2"))
     return out
 
 
@@ -231,12 +295,22 @@ class Shift:
     def __post_init__(self) -> None:
         _keep_utc(self, f"shift of {self.clinician_id}", "start", "end")
         problems = shift_problems(
-            self.start, self.end, rest_break=self.rest_break, max_visits=self.max_visits
+            self.start,
+            self.end,
+            rest_break=self.rest_break,
+            max_visits=self.max_visits,
+            gender=self.gender,
         )
         _refuse(f"shift of {self.clinician_id}", problems)
 
-    def qualified_for(self, visit: Visit) -> bool:
+    def holds_skills(self, visit: Visit) -> bool:
         return visit.skills <= self.skills
+
+    def qualified_for(self, visit: Visit) -> bool:
+        """May this clinician make the visit: she holds its skills and the patient has not
+        ruled her out (``patient_objection``). The solver's eligibility, who-could-take and
+        the reasons all ask this one question; the checker states the rules itself."""
+        return visit.skills <= self.skills and patient_objection(visit, self) is None
 
     def label(self) -> str:
         """``21:00–07:30`` (local)."""
@@ -287,8 +361,46 @@ class Visit:
             priority=self.priority,
             min_gap_min=self.min_gap_min,
             after_visit=self.after_visit,
+            pinned_clinician=self.pinned_clinician,
+            excluded_clinicians=self.excluded_clinicians,
+            carer_gender=self.carer_gender,
+            risk_flags=self.risk_flags,
         )
         _refuse(f"visit {self.visit_id}", problems)
+
+
+def patient_objection(visit: Visit, shift: Shift) -> str | None:
+    """Why the patient's own rules keep this clinician from the visit, in words a coordinator
+    reads (``excluded by the patient: C12``), or ``None``. Hard rules, like skills: the
+    patient excluded her, or asked for a carer of a gender she is not (or has not stated)."""
+    cid = shift.clinician_id
+    if cid in visit.excluded_clinicians:
+        return f"excluded by the patient: {cid}"
+    if visit.carer_gender and shift.gender != visit.carer_gender:
+        is_ = f"is {GENDERS[shift.gender]}" if shift.gender else "has no gender stated"
+        return f"the patient asked for a {GENDERS[visit.carer_gender]} carer; {cid} {is_}"
+    return None
+
+
+def patient_rules_note(problem: Problem, visit: Visit) -> str:
+    """What the patient's own rules take out of the clinicians on shift with the visit's
+    skills, in words (empty when they take out nobody): ``the patient asked for a female
+    carer; on shift: 0 female clinicians with IV`` and ``excluded by the patient: C12``."""
+    skilled = [s for s in problem.shifts if s.holds_skills(visit)]
+    skills = format_skills(visit.skills) or "any skills"
+    parts = []
+    if visit.carer_gender:
+        word = GENDERS[visit.carer_gender]
+        matching = [s for s in skilled if s.gender == visit.carer_gender]
+        if len(matching) < len(skilled):
+            parts.append(
+                f"the patient asked for a {word} carer; on shift: {len(matching)} {word} "
+                f"clinician{'' if len(matching) == 1 else 's'} with {skills}"
+            )
+    excluded = {s.clinician_id for s in skilled} & visit.excluded_clinicians
+    if excluded:
+        parts.append(f"excluded by the patient: {format_tags(frozenset(excluded))}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True, eq=False)

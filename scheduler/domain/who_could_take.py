@@ -9,6 +9,9 @@ checker's verdict on the whole day with it: feasible, or the rules it breaks. Be
 feasible before not, then fewer of her visits pushed, then not spending a scarce skill (an
 advanced practitioner's time on a dose a nurse could give), then less driving added.
 
+Clinicians the patient has ruled out (excluded, or not the carer gender asked for) are never
+offered; ``ruled_out`` says who they were and why, so "nobody" is never a mystery.
+
 This never changes the rota and never calls the solver: each option is a hand edit
 (``scheduler.domain.retime``) judged by the checker, so what is offered is exactly what
 accepting it would give.
@@ -20,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from scheduler.domain.check import check
-from scheduler.domain.model import Problem, Rota, Stop
+from scheduler.domain.model import Problem, Rota, Stop, patient_objection
 from scheduler.domain.replan import frozen_routes
 from scheduler.domain.retime import retime
 from scheduler.domain.timing import time_route, visit_task, workday
@@ -122,6 +125,23 @@ def who_could_take(
         spends = tuple(sorted((her & scarce) - visit.skills))
         options.append(replace(option, spends=spends) if spends else option)
     return sorted(options, key=Option.rank)
+
+
+def ruled_out(problem: Problem, visit_id: str) -> tuple[str, ...]:
+    """The clinicians on shift in the visit's window who hold its skills but whom the
+    patient's own rules keep from it, each in words (``excluded by the patient: C12``; ``the
+    patient asked for a female carer; C3 is male``): why ``who_could_take`` leaves them out."""
+    visit = problem.visits[problem.visit_index[visit_id]]
+    out = []
+    for shift in problem.shifts:
+        if shift.end <= visit.window.start or shift.start > visit.window.end:
+            continue
+        if not shift.holds_skills(visit):
+            continue
+        objection = patient_objection(visit, shift)
+        if objection is not None:
+            out.append(objection)
+    return tuple(out)
 
 
 def _without(problem: Problem, rota: Rota, visit_id: str) -> Rota:

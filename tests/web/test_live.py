@@ -266,3 +266,39 @@ def test_an_event_not_yet_answered_is_polled_and_cannot_be_accepted(app, db, as_
                 headers=h)  # fmt: skip
     assert ok.status_code == 201
     assert_checker_clean(db, ok.get_json()["draft_version_id"])
+
+
+def test_who_could_take_names_the_clinicians_the_patient_ruled_out(app, db, as_role, users,
+                                                                   small_rota):  # fmt: skip
+    """A visit whose patient excluded a clinician who could otherwise take it: she is never
+    offered, and the page and the API say she was left out and why."""
+    from datetime import date
+
+    from scheduler.domain.formats.amend import update_row
+    from scheduler.domain.formats.day import read_day
+    from tests.support.web import DATA, small_files
+    from web.services.days import Upload, import_day
+    from web.services.rotas import publish, save_draft
+
+    app.config["HAH_NOW"] = f"{DAY}T07:00"
+    visits, shifts = read_day(DATA / "visits.csv", DATA / "clinicians.csv")
+    on = {vid: r.clinician_id for r in small_rota.routes for vid in r.visit_ids}
+    vid, other = next(
+        (v.visit_id, s.clinician_id) for v in visits for s in shifts
+        if v.staff == 1 and v.visit_id in on and s.clinician_id != on[v.visit_id]
+        and s.qualified_for(v) and s.start <= v.window.start and v.window.end <= s.end
+    )  # fmt: skip
+    data, c = small_files()
+    data = update_row(data, "visit_id", vid, {"excluded_clinicians": other})
+    imp = import_day(db, date.fromisoformat(DAY), Upload("visits.csv", data),
+                     Upload("clinicians.csv", c), users["coord"])  # fmt: skip
+    version = save_draft(db, imp, small_rota, users["coord"])
+    assert version.violations == []
+    publish(db, version, users["coord"])
+    db.commit()
+    coord = as_role("coord")
+    body = coord.get(f"/api/versions/{version.id}/who-could-take/{vid}").get_json()
+    assert body["ruled_out"] == [f"excluded by the patient: {other}"]
+    assert other not in {o["clinician_id"] for o in body["options"]}
+    page = text_of(coord.get(f"/coordinator/day/{DAY}/who?visit_id={vid}"))
+    assert f"Left out by the patient's own rules: excluded by the patient: {other}" in page

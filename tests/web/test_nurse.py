@@ -193,3 +193,39 @@ def test_the_night_rule_needs_no_published_rota(app, as_role, day_import, db):
     _night_nurse(db)
     app.config["HAH_NOW"] = f"{TOMORROW}T03:00"
     assert as_role("night").get("/nurse/").headers["Location"] == f"/nurse/route/{DAY}/C010"
+
+
+def test_each_visit_card_shows_its_access_notes_and_risks_escaped(as_role, db, users,
+                                                                  small_rota):  # fmt: skip
+    """What the patient's record says about getting in and staying safe travels with the
+    visit to the nurse's phone: access notes as text (markup in them escaped, never run) and
+    the risk flags in plain words; a visit without them shows neither."""
+    from datetime import date
+
+    from scheduler.domain.formats.amend import update_row
+    from tests.support.web import small_files
+    from web.services.days import Upload, import_day
+    from web.services.rotas import publish, save_draft
+
+    first, second = nurse_visits(small_rota, "C002")[:2]
+    v, c = small_files()
+    v = update_row(v, "visit_id", first, {
+        "access_notes": 'Key safe 4321 by the side gate <script>alert("x")</script>',
+        "risk_flags": "Dog;oxygen",
+    })  # fmt: skip
+    imp = import_day(db, date.fromisoformat(DAY), Upload("visits.csv", v),
+                     Upload("clinicians.csv", c), users["coord"])  # fmt: skip
+    version = save_draft(db, imp, small_rota, users["coord"])
+    assert version.violations == []
+    publish(db, version, users["coord"])
+    db.commit()
+
+    html = as_role("nurse").get(ROUTE).get_data(as_text=True)
+    card = html[html.index(f'id="v-{first}"') :].split("</li>\n  ", 1)[0]
+    assert "<b>Access:</b> Key safe 4321 by the side gate &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in card
+    assert "<script>alert" not in html
+    assert '<ul class="risks"' in card
+    assert "<li>dog in the home</li>" in card
+    assert "<li>oxygen in use: no smoking or naked flames</li>" in card
+    other = html[html.index(f'id="v-{second}"') :].split("</li>\n  ", 1)[0]
+    assert 'class="risks"' not in other and "Access:" not in other

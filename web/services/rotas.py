@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, object_session
 from scheduler.domain.check import CheckReport, check
 from scheduler.domain.diff import DiffSummary, diff_rotas
 from scheduler.domain.localtime import hm, parse_contract, stamp
-from scheduler.domain.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit
+from scheduler.domain.model import Reason, Rota, Route, Shift, Stop, Unassigned, Visit, flag_words
 from web.db import get_or_fail
 from web.models import Day, DayImport, RotaVersion, User, utcnow
 from web.services import audit
@@ -435,6 +435,10 @@ def _visit_view(v: Visit) -> dict[str, Any]:
         "priority": v.priority,
         "visit_type": v.visit_type,
         "address": v.address,
+        # What the nurse must know before she knocks: plain text from the day's files (the
+        # templates escape it) and the risk flags in words.
+        "access_notes": v.access_notes,
+        "risks": flag_words(v.risk_flags),
     }
 
 

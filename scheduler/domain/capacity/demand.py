@@ -8,7 +8,10 @@ day's visits:
 - **Who**: the set of grades whose skills hold the visit's skills (``synth.ROLE_SKILLS``,
   the same test the solver's eligibility makes, ``visit.skills <= shift.skills``). In the
   synthetic service the grades nest (an AP can do everything an RN6 can, and so on), but
-  nothing here assumes it: work is keyed by the set of grades that may do it.
+  nothing here assumes it: work is keyed by the set of grades that may do it. A patient's
+  excluded clinicians and requested carer gender are about persons, not grades, so they do
+  not narrow the grades here; the solves that verify a roster keep them (``solver``'s
+  eligibility is ``Shift.qualified_for``).
 - **When**: a visit must *start* inside its window, so its minutes fall somewhere in
   ``[window start, window end + duration]``; the model spreads a group's work over the hours
   of that span (it may be done in any of them, not pinned to one: that is what lets a

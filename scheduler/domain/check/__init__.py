@@ -11,7 +11,12 @@ Rules, one function each below (``RULES``):
 - ``accounting``: every visit is in the rota or in ``unassigned``, exactly once; a staff-1
   visit on one route once, a staff-2 visit on two *different* clinicians' routes; no unknown
   visits or clinicians; at most one route per clinician.
-- ``skills``, ``pin``, ``window`` (start inside the window, ends included), ``duration``
+- ``skills``, ``pin``; the patient's own rules: ``excluded`` (no attendant the patient has
+  excluded), ``carer_gender`` (every attendant of the gender the patient asked for, stated
+  on her shift), ``after_dark`` (a ``no_lone_after_dark`` patient's visit made by one
+  clinician lies between civil dawn and dusk at the home; a ``two_staff`` patient's visits
+  are staff 2 by the domain's own invariant, which ``accounting`` then holds);
+- ``window`` (start inside the window, ends included), ``duration``
   (visits and breaks), ``sync`` (a double-handed visit starts together), ``gap``
   (``after_visit`` + ``min_gap_min``; the predecessor must be placed too).
 - ``shift``: whole-minute times, every stop inside the shift, the first leg (leave base no
@@ -58,7 +63,10 @@ from scheduler.domain.check.route_rules import (
 )
 from scheduler.domain.check.visit_rules import (
     check_accounting,
+    check_after_dark,
+    check_carer_gender,
     check_duration,
+    check_excluded,
     check_gap,
     check_pin,
     check_skills,
@@ -76,6 +84,9 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("accounting", check_accounting),
     ("skills", check_skills),
     ("pin", check_pin),
+    ("excluded", check_excluded),
+    ("carer_gender", check_carer_gender),
+    ("after_dark", check_after_dark),
     ("window", check_window),
     ("duration", check_duration),
     ("sync", check_sync),

@@ -1,5 +1,6 @@
 """The checker's rules about visits: accounting (every visit once, pairs on two clinicians),
-skills, pins, windows, durations, synchronised pairs and minimum gaps."""
+skills, pins, the patient's own rules (excluded clinicians, a requested carer gender, no lone
+visit after dark), windows, durations, synchronised pairs and minimum gaps."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from scheduler.domain.check.facts import Facts, Violation, as_minutes, hm
+from scheduler.domain.daylight import in_light
 
 
 def check_accounting(f: Facts) -> Iterator[Violation]:
@@ -76,6 +78,62 @@ def check_pin(f: Facts) -> Iterator[Violation]:
             yield Violation(
                 "pin", f"visit {vid} is pinned to {pinned} but goes to {', '.join(who)}", None, vid
             )
+
+
+def check_excluded(f: Facts) -> Iterator[Violation]:
+    """No attendant is a clinician the patient has excluded (a refusal is a hard rule)."""
+    for vid, on in f.attendants.items():
+        excluded = f.visit(vid).excluded_clinicians
+        for cid, _ in on:
+            if cid in excluded:
+                yield Violation(
+                    "excluded", f"visit {vid} goes to {cid}, whom the patient has excluded",
+                    cid, vid,
+                )  # fmt: skip
+
+
+_GENDER_WORDS = {"F": "female", "M": "male"}
+
+
+def check_carer_gender(f: Facts) -> Iterator[Violation]:
+    """When the patient asked for a carer of one gender, every attendant's stated gender is
+    that one (a clinician who has not stated hers does not count as either)."""
+    p = f.problem
+    for vid, on in f.attendants.items():
+        wanted = f.visit(vid).carer_gender
+        if not wanted:
+            continue
+        for cid, _ in on:
+            k = p.shift_index.get(cid)
+            if k is None:
+                continue  # not on shift: an ``accounting`` fault
+            given = p.shifts[k].gender
+            if given != wanted:
+                is_ = _GENDER_WORDS.get(given, "gender not stated")
+                want = _GENDER_WORDS.get(wanted, wanted)
+                yield Violation(
+                    "carer_gender",
+                    f"visit {vid} goes to {cid} ({is_}); the patient asked for a {want} carer",
+                    cid, vid,
+                )  # fmt: skip
+
+
+def check_after_dark(f: Facts) -> Iterator[Violation]:
+    """A patient flagged ``no_lone_after_dark`` is never visited by one clinician alone while
+    it is dark at her home: from the visit's start to its end, as the rota has it, must lie
+    between civil dawn and civil dusk there (``scheduler.domain.daylight``)."""
+    for vid, on in f.attendants.items():
+        visit = f.visit(vid)
+        if "no_lone_after_dark" not in visit.risk_flags or len(on) != 1:
+            continue
+        cid, s = on[0]
+        if not in_light(visit.location, s.start, s.end):
+            yield Violation(
+                "after_dark",
+                f"visit {vid}: {cid} alone {hm(s.start)}–{hm(s.end)} after dark with a patient "
+                "flagged no_lone_after_dark",
+                cid, vid,
+            )  # fmt: skip
 
 
 def check_window(f: Facts) -> Iterator[Violation]:

@@ -10,6 +10,12 @@ The rules a ``Visit`` or a ``Shift`` keeps are the domain's (``visit_problems``,
 each broken one on its column. It adds only what is about a typed file: cells that are not
 numbers or times, repeated ids, 0, 0 and far-away places, half an end place, a break longer
 than its shift, a gap without the visit it follows, and the cross-checks between rows.
+
+The patient's preferences and risks (``excluded_clinicians``, ``carer_gender``,
+``access_notes``, ``risk_flags``; a clinician's ``gender``) are optional columns, read by
+``formats.preferences`` and judged by the domain's rules like every other field; a lone
+visit of a ``no_lone_after_dark`` patient whose window reaches into the dark is refused with
+the fix (``risks.after_dark_problem``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats import preferences
 from scheduler.domain.formats.tabular import RowReader, Source, Table, read_table
 from scheduler.domain.model import (
     Break,
@@ -31,6 +38,7 @@ from scheduler.domain.model import (
     visit_problems,
     window_problems,
 )
+from scheduler.domain.risks import after_dark_problem
 
 CLINICIAN_COLUMNS = (
     "clinician_id", "name", "skills", "shift_start", "shift_end", "start_lat", "start_lon",
@@ -47,6 +55,7 @@ SHIFT_FIELD_COLUMNS = {
     "end": "shift_end",
     "rest_break": "break_earliest",
     "max_visits": "max_visits",
+    "gender": "gender",
 }
 #: The same for visits.csv: ``visit_problems`` fields are named as their columns, and a
 #: reversed window is reported where it ends.
@@ -121,7 +130,9 @@ def _clinician(row: RowReader) -> Shift | None:
         else:
             rest = Break(break_min, Window(b_from, b_to))
     max_visits = row.integer("max_visits", required=False)
-    for field, why in shift_problems(start, end, rest_break=rest, max_visits=max_visits):
+    gender = preferences.gender(row.cells.get("gender", ""))
+    problems = shift_problems(start, end, rest_break=rest, max_visits=max_visits, gender=gender)
+    for field, why in problems:
         row.complain(SHIFT_FIELD_COLUMNS[field], why)
     if not row.ok or not (cid and name and start and end and here and there):
         return None
@@ -137,6 +148,7 @@ def _clinician(row: RowReader) -> Shift | None:
         max_visits=max_visits,
         role=row.cells.get("role", ""),
         base=row.cells.get("base", ""),
+        gender=gender,
     )
 
 
@@ -153,6 +165,10 @@ def _visit(row: RowReader) -> Visit | None:
     priority = row.integer("priority", required=False, default=2)
     gap = row.integer("min_gap_min", required=False, default=0)
     after = row.cells.get("after_visit") or None
+    pin = row.cells.get("pinned_clinician") or None
+    excluded = preferences.id_list(row.cells.get("excluded_clinicians", ""))
+    carer = preferences.gender(row.cells.get("carer_gender", ""))
+    flags = preferences.flags(row.cells.get("risk_flags", ""))
     problems = visit_problems(
         vid,
         duration_min=duration,
@@ -160,6 +176,10 @@ def _visit(row: RowReader) -> Visit | None:
         priority=priority,
         min_gap_min=gap,
         after_visit=after,
+        pinned_clinician=pin,
+        excluded_clinicians=excluded,
+        carer_gender=carer,
+        risk_flags=flags,
     )
     for field, why in problems:
         row.complain(VISIT_FIELD_COLUMNS.get(field, field), why)
@@ -168,7 +188,7 @@ def _visit(row: RowReader) -> Visit | None:
     if not row.ok or not (vid and pid and where and w_from and w_to):
         return None
     assert duration is not None and staff is not None and priority is not None
-    return Visit(
+    visit = Visit(
         visit_id=vid,
         patient_id=pid,
         location=where,
@@ -178,12 +198,21 @@ def _visit(row: RowReader) -> Visit | None:
         staff=staff,
         priority=priority,
         preferred_clinician=row.cells.get("preferred_clinician") or None,
-        pinned_clinician=row.cells.get("pinned_clinician") or None,
+        pinned_clinician=pin,
         after_visit=after,
         min_gap_min=gap or 0,
         visit_type=row.cells.get("visit_type", ""),
         address=row.cells.get("address", ""),
+        excluded_clinicians=excluded,
+        carer_gender=carer,
+        access_notes=row.cells.get("access_notes", ""),
+        risk_flags=flags,
     )
+    dark = after_dark_problem(visit)
+    if dark is not None:
+        row.complain(VISIT_FIELD_COLUMNS["window"], dark)
+        return None
+    return visit
 
 
 def _shift_places(s: Shift) -> Iterable[tuple[str, Location]]:

@@ -56,6 +56,17 @@ def test_a_midnight_dose_belongs_to_the_night_before_and_seven_oclock_to_the_nex
     ]
 
 
+def test_a_care_plans_priority_and_staff_override_the_regimens_defaults():
+    """careplans.csv's optional ``priority`` and ``staff`` win over the regimen's own (a dose
+    is priority 1, obs staff 1); both used to fail with "multiple values" in ``Visit()``."""
+    (dose,) = doses("q24h", "10:00", priority=2)
+    assert dose.priority == 2
+    obs = expand([PAT], [CarePlanItem("P1", "obs", "2", staff=2, priority=3)], D)
+    assert [(v.staff, v.priority) for v in obs] == [(2, 3), (2, 3)]
+    (care,) = expand([PAT], [CarePlanItem("P1", "double_handed_care", "1", priority=1)], D)
+    assert (care.staff, care.priority) == (2, 1)
+
+
 def test_picc_lines_need_the_picc_skill():
     """A central line adds PICC to the dose's skills."""
     (v,) = doses("q24h", "10:00", line="picc")

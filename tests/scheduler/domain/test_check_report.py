@@ -70,8 +70,8 @@ def test_every_violation_is_reported_not_just_the_first():
     ]  # fmt: skip
     assert report.kpis["violations"] == 3
     assert [name for name, _ in RULES] == [
-        "accounting", "skills", "pin", "window", "duration", "sync", "gap", "shift", "travel",
-        "timeline", "break", "max_visits",
+        "accounting", "skills", "pin", "excluded", "carer_gender", "after_dark", "window",
+        "duration", "sync", "gap", "shift", "travel", "timeline", "break", "max_visits",
     ]  # fmt: skip
 
 

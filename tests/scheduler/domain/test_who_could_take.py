@@ -138,3 +138,28 @@ def test_a_visit_under_way_keeps_the_start_it_really_had():
     assert kept == a
     assert "frozen" not in mine.breaks and mine.feasible
     assert check(problem, mine.rota).ok
+
+
+def test_clinicians_the_patient_ruled_out_are_never_offered_and_are_named():
+    """U's patient excluded N1 (nearest) and asked for a female carer: N2 is a woman and is
+    offered; N1 is not, and ``ruled_out`` says why, as it does for a man or a nurse whose
+    gender is not stated."""
+    from dataclasses import replace
+
+    from scheduler.domain.who_could_take import ruled_out
+
+    problem, rota = day()
+    problem = replace(
+        problem,
+        visits=tuple(replace(v, excluded_clinicians=frozenset({"N1"}), carer_gender="F")
+                     if v.visit_id == "U" else v for v in problem.visits),
+        shifts=tuple(replace(s, gender="F") if s.clinician_id in ("N2", "H1") else s
+                     for s in problem.shifts),
+    )  # fmt: skip
+    options = who_could_take(problem, rota, "U")
+    assert [o.clinician_id for o in options] == ["N2"]
+    assert all(check(problem, o.rota).ok == o.feasible for o in options)
+    assert ruled_out(problem, "U") == ("excluded by the patient: N1",)  # H1 lacks IV anyway
+    man = replace(problem, visits=tuple(replace(v, excluded_clinicians=frozenset())
+                                        if v.visit_id == "U" else v for v in problem.visits))  # fmt: skip
+    assert ruled_out(man, "U") == ("the patient asked for a female carer; N1 has no gender stated",)
