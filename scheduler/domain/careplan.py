@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from scheduler.domain import nhs_number
+from scheduler.domain import geocode, nhs_number
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats import preferences
 from scheduler.domain.formats.tabular import RowReader, Source, read_table
@@ -124,12 +124,56 @@ PATIENT_EXTRA_COLUMNS = (
 )  # fmt: skip
 
 
-def _patient(row: RowReader, nhs_rows: dict[str, int]) -> Patient | None:
+def _postcode(row: RowReader) -> str:
+    """The row's postcode, normalised (``al13hd`` → ``AL1 3HD``); a malformed one is refused."""
+    value = row.cells.get("postcode", "").strip()
+    if not value:
+        return ""
+    try:
+        return geocode.normalise(value)
+    except geocode.PostcodeError as exc:
+        row.complain("postcode", str(exc))
+        return value
+
+
+def _place(
+    row: RowReader, postcode: str, gazetteer: geocode.Gazetteer | None, warnings: list[InputIssue]
+) -> tuple[float | None, float | None]:
+    """The row's latitude and longitude: as written, or, when both cells are empty, from the
+    postcode through the trust's postcode file (a district centroid is a warning naming the
+    row: the coordinator should fix the postcode)."""
+    cells = row.cells
+    if cells.get("lat", "").strip() or cells.get("lon", "").strip() or not postcode:
+        lat, lon = row.number("lat"), row.number("lon")
+        for field, why in location_problems(lat, lon):
+            row.complain(field, why)  # the fields are named as the columns
+        return lat, lon
+    if gazetteer is None:
+        row.complain("lat", f"empty: give lat and lon, or a postcode file to place {postcode} "
+                     "(hah --postcodes FILE, or HAH_POSTCODE_FILE for the web app)")  # fmt: skip
+        return None, None
+    if not row.ok:
+        return None, None  # a malformed postcode, already named
+    try:
+        placed = gazetteer.locate(postcode)
+    except geocode.PostcodeError as exc:
+        row.complain("postcode", str(exc))
+        return None, None
+    if placed.note:
+        warnings.append(InputIssue(row.table.file, row.rownum, "postcode", placed.note))
+    return placed.location.lat, placed.location.lon
+
+
+def _patient(
+    row: RowReader,
+    nhs_rows: dict[str, int],
+    gazetteer: geocode.Gazetteer | None = None,
+    warnings: list[InputIssue] | None = None,
+) -> Patient | None:
     cells = row.cells
     pid = row.text("patient_id")
-    lat, lon = row.number("lat"), row.number("lon")
-    for field, why in location_problems(lat, lon):
-        row.complain(field, why)  # the fields are named as the columns
+    postcode = _postcode(row)
+    lat, lon = _place(row, postcode, gazetteer, [] if warnings is None else warnings)
     number = ""
     if cells.get("nhs_number"):
         checked = nhs_number.normalise(cells["nhs_number"])
@@ -158,7 +202,7 @@ def _patient(row: RowReader, nhs_rows: dict[str, int]) -> Patient | None:
         preferred,
         nhs_number=number,
         name=cells.get("name", ""),
-        postcode=cells.get("postcode", ""),
+        postcode=postcode,
         access_notes=cells.get("access_notes", ""),
         risk_flags=flags,
         excluded_clinicians=excluded,
@@ -166,15 +210,27 @@ def _patient(row: RowReader, nhs_rows: dict[str, int]) -> Patient | None:
     )
 
 
-def read_patients(source: Source) -> tuple[Patient, ...]:
+def read_patients(
+    source: Source,
+    *,
+    gazetteer: geocode.Gazetteer | None = None,
+    warnings: list[InputIssue] | None = None,
+) -> tuple[Patient, ...]:
     """Patients from patients.csv (a path or a ``CsvSource``); raises ``InputError``.
+
+    A row may give a postcode instead of lat and lon: with ``gazetteer`` (the trust's postcode
+    file, ``scheduler.domain.geocode``) it is placed offline; a postcode the file lacks falls
+    back to its district's centre, and that is appended to ``warnings`` by file, row, column.
 
     Besides the place, each row may carry the patient's NHS number (checked by its check
     digit, ``nhs_number``, and unique in the file), name and postcode, and what every visit of
     theirs carries: access notes, risk flags, excluded clinicians and a requested carer
     gender (``formats.preferences`` reads them as visits.csv does)."""
     issues: list[InputIssue] = []
-    table = read_table(source, PATIENT_COLUMNS, issues)
+    table = read_table(source, ("patient_id",), issues)
+    if table is not None and not ({"lat", "lon"} <= set(table.columns) or "postcode" in table.columns):
+        issues.append(InputIssue(table.file, 1, None, "needs columns lat and lon, or postcode"))
+        table = None
     patients: list[Patient] = []
     seen: dict[str, int] = {}
     nhs_rows: dict[str, int] = {}
@@ -184,7 +240,7 @@ def read_patients(source: Source) -> tuple[Patient, ...]:
             pid = cells.get("patient_id", "")
             if pid and pid in seen:
                 row.complain("patient_id", f"{pid!r} repeats row {seen[pid]}")
-            patient = _patient(row, nhs_rows)
+            patient = _patient(row, nhs_rows, gazetteer, warnings)
             if patient is not None:
                 seen[patient.patient_id] = rownum
                 patients.append(patient)
@@ -284,15 +340,20 @@ def read_careplans(source: Source, patient_ids: set[str] | None = None) -> tuple
 
 
 def read_caseload(
-    patients: Source, careplans: Source
+    patients: Source,
+    careplans: Source,
+    *,
+    gazetteer: geocode.Gazetteer | None = None,
+    warnings: list[InputIssue] | None = None,
 ) -> tuple[tuple[Patient, ...], tuple[CarePlanItem, ...]]:
     """Both files, the care plans checked against the patients; one ``InputError`` listing
-    every problem in either (as ``read_day`` does for visits and clinicians)."""
+    every problem in either (as ``read_day`` does for visits and clinicians). ``gazetteer``
+    and ``warnings`` as ``read_patients``."""
     issues: list[InputIssue] = []
     people: tuple[Patient, ...] | None = None
     plans: tuple[CarePlanItem, ...] | None = None
     try:
-        people = read_patients(patients)
+        people = read_patients(patients, gazetteer=gazetteer, warnings=warnings)
     except InputError as exc:
         issues.extend(exc.issues)
     try:
