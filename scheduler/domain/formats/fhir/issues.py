@@ -69,7 +69,7 @@ def plain_words(error: dict[str, Any], resource_type: str) -> str:
     """One pydantic error of the FHIR model as a sentence."""
     kind, msg, value = error.get("type", ""), str(error.get("msg", "")), error.get("input")
     msg = msg.removeprefix("Value error, ")
-    if kind == "missing":
+    if kind == "missing" or re.match(r"Value for the field '\w+' is required", msg):
         return "is required"
     if kind == "extra_forbidden":
         return f"is not an element of {resource_type} in FHIR R4"
