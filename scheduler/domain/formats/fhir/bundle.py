@@ -23,6 +23,8 @@ from scheduler.domain.formats.tabular import CsvSource, Source, read_source
 #: A bundle larger than this is refused before it is parsed: 250 patients' caseload is about
 #: 1 MB; this leaves room for a trust's whole virtual ward and then some.
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+#: The longest resource id FHIR allows (and so the longest patient id a bundle gives).
+MAX_ID_CHARS = 64
 #: The resource types read; every other entry (an Organization, a Practitioner…) is skipped.
 READ_TYPES = ("Patient", "CarePlan", "ServiceRequest")
 
@@ -169,6 +171,10 @@ def load(source: Source) -> Bundle:
         if rid is None and full_url and full_url.startswith("urn:uuid:"):
             rid = full_url.removeprefix("urn:uuid:")  # a transport bundle's resource has no id yet
         entry = Entry(index, resource_type, rid, full_url, None)
+        if rid is None:
+            bundle.complain(entry, "id", "is required: the resource id is how the service names it (or a urn:uuid: fullUrl)")
+        elif len(rid) > MAX_ID_CHARS:
+            bundle.complain(entry, "id", f"is {len(rid)} characters long; a FHIR id has at most {MAX_ID_CHARS}")
         if entry.id and entry.key in seen:
             bundle.complain(entry, "id", f"{entry.key} repeats entry[{seen[entry.key]}]")
             continue

@@ -123,6 +123,16 @@ def test_a_patient_the_caseload_cannot_take_is_refused_on_her_element(patient_kw
     assert any(expected in g for g in got), got
 
 
+def test_a_resource_without_an_id_or_with_one_too_long_is_refused():
+    nameless = patient()
+    del nameless["id"]
+    got = problems(source(bundle(nameless, patient("p" * 65, NHS[1]))))
+    assert got == [
+        "bundle.json, entry[0], Patient (no id) id: is required: the resource id is how the service names it (or a urn:uuid: fullUrl)",
+        f"bundle.json, entry[1], Patient/{'p' * 65} id: is 65 characters long; a FHIR id has at most 64",
+    ]
+
+
 def test_one_person_twice_and_one_id_twice_are_refused():
     got = problems(source(bundle(patient(), care_plan(), antibiotic(), patient("pat-2"), patient("pat-1", NHS[1]))))
     assert "bundle.json, entry[3], Patient/pat-2 identifier: the NHS number is also Patient/pat-1's: one person, one Patient" in got
