@@ -38,7 +38,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if waiting:
         raise InputError([
             InputIssue(Path(args.bundle).name, None, f"Patient/{p.patient_id} address",
-                       f"has postcode {p.postcode} but no geolocation extension; patients.csv needs the place")
+                       "has a postcode but no geolocation extension; patients.csv needs the place")
             for p in waiting
         ])  # fmt: skip
     out = Path(args.out)

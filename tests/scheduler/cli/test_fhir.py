@@ -37,7 +37,7 @@ def test_import_refuses_a_bad_bundle_and_one_that_leaves_patients_unplaced(tmp_p
     unplaced = tmp_path / "postcodes.json"
     unplaced.write_text(json.dumps(synthetic_bundle(10, seed=1, unlocated_share=1.0)))
     assert main(["fhir", "import", str(unplaced), "--out", str(tmp_path / "out")]) == 2
-    assert "column Patient/P0001 address: has postcode" in capsys.readouterr().err
+    assert "column Patient/P0001 address: has a postcode but no geolocation extension" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

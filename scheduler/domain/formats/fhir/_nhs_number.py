@@ -31,13 +31,14 @@ def normalise(text: str) -> str:
 
 
 def problem(text: str) -> str | None:
-    """Why ``text`` is not an NHS number, in plain words; ``None`` when it is one."""
+    """Why ``text`` is not an NHS number, in plain words that do not repeat it (a message
+    may be stored or shown); ``None`` when it is one."""
     digits = normalise(text)
     if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
-        return f"{text!r} is not an NHS number (ten digits, e.g. 943 476 5919)"
+        return "is not an NHS number: an NHS number is ten digits (e.g. 943 476 5919)"
     expected = check_digit(digits[:9])
     if expected is None or expected != int(digits[9]):
-        return f"{text!r} is not a valid NHS number: its check digit is wrong (a typing error?)"
+        return "is not a valid NHS number: its check digit is wrong (a typing error?)"
     return None
 
 

@@ -46,7 +46,7 @@ def path_text(loc: Iterable[Any]) -> str:
     return out.replace("resource_type", "resourceType")
 
 
-def _shown(value: Any) -> str:
+def _repr(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "…"
 
@@ -65,10 +65,22 @@ _FORMATS = {
 }
 
 
+#: Resources whose values are personal (a birth date, a name, a postcode): their problems
+#: say "the value" instead of repeating it, as an issue may be stored or shown on a page.
+PERSONAL = ("Patient",)
+
+
 def plain_words(error: dict[str, Any], resource_type: str) -> str:
-    """One pydantic error of the FHIR model as a sentence."""
+    """One pydantic error of the FHIR model as a sentence (without the value, for a
+    ``PERSONAL`` resource)."""
     kind, msg, value = error.get("type", ""), str(error.get("msg", "")), error.get("input")
     msg = msg.removeprefix("Value error, ")
+    if resource_type in PERSONAL:
+        msg = re.sub(r"\[?input_value=.*", "", msg)
+
+    def _shown(value: Any) -> str:
+        return "the value" if resource_type in PERSONAL else _repr(value)
+
     if kind == "missing" or re.match(r"Value for the field '\w+' is required", msg):
         return "is required"
     if kind == "extra_forbidden":
@@ -88,7 +100,7 @@ def plain_words(error: dict[str, Any], resource_type: str) -> str:
     if kind == "string_pattern_mismatch":
         return f"{_shown(value)} is not a FHIR id (letters, digits, '-' and '.')"
     if kind == "string_too_long":
-        return f"{_shown(value)[:20]}… is too long"
+        return f"{_shown(value)} is too long"
     found = re.match(r"(\w+) value string does not match spec regex", msg)
     if found:
         return f"{_shown(value)} is not {_FORMATS.get(found.group(1), 'valid FHIR ' + found.group(1))}"
@@ -107,7 +119,7 @@ def model_problems(
     validation error (the model's own failure on strange input) is one issue on the whole."""
     errors = getattr(error, "errors", None)
     if not callable(errors):
-        return [BundleIssue(file, index, label, f"is not a valid FHIR R4 {resource_type}: {type(error).__name__} {_shown(str(error))}")]
+        return [BundleIssue(file, index, label, f"is not a valid FHIR R4 {resource_type} (the FHIR model failed on it: {type(error).__name__})")]
     out: list[BundleIssue] = []
     for e in errors():
         path = path_text(e.get("loc", ()))

@@ -180,7 +180,7 @@ def read_patient(entry: Entry, bundle: Bundle) -> Patient | None:
         if address.postalCode:
             postcode = normal_postcode(address.postalCode) or ""
             if not postcode:
-                bundle.complain(entry, f"{path}.postalCode", f"{address.postalCode!r} is not a UK postcode")
+                bundle.complain(entry, f"{path}.postalCode", "is not shaped like a UK postcode (e.g. AL1 3XY)")
         elif location is None and not any(e.url == GEOLOCATION_URL for e in address.extension or []):
             bundle.complain(entry, f"{path}.postalCode", "the address has neither a postcode nor a geolocation: the visits cannot be placed")
         lines = [line.strip() for line in address.line or [] if line and line.strip()]
@@ -218,7 +218,7 @@ def locate(
             continue
         where = geocode(p.postcode) if p.postcode else None
         if where is None:
-            issues.append(InputIssue(file, None, f"Patient/{p.patient_id} address.postalCode", f"postcode {p.postcode or '(none)'} could not be placed"))
+            issues.append(InputIssue(file, None, f"Patient/{p.patient_id} address.postalCode", "the postcode could not be placed" if p.postcode else "has no postcode to place her by"))
         else:
             out.append(replace(p, location=where))
     if issues:
