@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from scheduler.cli import capacity, demo, engine, propose, replan, solve, visits, web
+from scheduler.cli import capacity, demo, engine, fhir, propose, replan, solve, visits, web
 from scheduler.cli.common import EXIT_REFUSED, process_started
 from scheduler.domain.errors import InputError
 
@@ -21,7 +21,7 @@ from scheduler.domain.errors import InputError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hah", description="Hospital at Home visit scheduling.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (solve, visits, replan, propose, web, engine):
+    for command in (solve, visits, replan, propose, web, engine, fhir):
         command.register(sub)
     capacity.add_capacity_parser(sub)
     from scheduler.cli.simulate import add_simulate_parser

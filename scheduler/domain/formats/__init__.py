@@ -10,4 +10,7 @@
 - ``rota``: reading them back: a rota (``read_rota``), a previous plan's order for a warm
   start (``read_plan_order``, ``PreviousPlan``) and an exported travel
   matrix (``read_matrix``).
+- ``fhir/``: FHIR R4 (UK Core) bundles: a caseload's Patient, CarePlan and ServiceRequest
+  resources in (``read_bundle``, problems by file, entry and element), a rota's
+  Appointments out (``appointments_bundle``).
 """
