@@ -6,8 +6,14 @@ from __future__ import annotations
 import json
 
 from scheduler.cli import main
-from scheduler.domain.careplan import read_caseload, write_clinicians_csv, write_visits_csv
+from scheduler.domain.careplan import (
+    read_caseload,
+    read_patients,
+    write_clinicians_csv,
+    write_visits_csv,
+)
 from scheduler.domain.check import check
+from scheduler.domain.formats.fhir import read_bundle
 from scheduler.domain.formats.fhir.codes import NHS_NUMBER_SYSTEM
 from scheduler.domain.formats.fhir.synthetic import synthetic_bundle, synthetic_caseload
 from scheduler.domain.formats.solution import write_solution
@@ -37,8 +43,25 @@ def test_import_refuses_a_bad_bundle_and_one_that_leaves_patients_unplaced(tmp_p
     unplaced = tmp_path / "postcodes.json"
     unplaced.write_text(json.dumps(synthetic_bundle(10, seed=1, unlocated_share=1.0)))
     assert main(["fhir", "import", str(unplaced), "--out", str(tmp_path / "out")]) == 2
-    assert "column Patient/P0001 address: has a postcode but no geolocation extension" in capsys.readouterr().err
+    assert "column Patient/P0001 address: has no geolocation extension; give --postcodes" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_import_places_patients_without_geolocation_from_the_postcode_file(tmp_path, capsys):
+    bundle_file = tmp_path / "postcodes.json"
+    bundle_file.write_text(json.dumps(synthetic_bundle(10, seed=1, unlocated_share=1.0)))
+    patients, _ = read_bundle(bundle_file)
+    first = patients[0].postcode
+    # the trust's file holds the first patient's postcode; the others fall back to districts
+    rows = [f"{first},51.75,-0.33"] + [f"{d} 1AA,51.80,-0.20" for d in {p.postcode.split()[0] for p in patients}]
+    (tmp_path / "pc.csv").write_text("pcds,lat,long\n" + "\n".join(dict.fromkeys(rows)) + "\n")
+    out = tmp_path / "out"
+    assert main(["fhir", "import", str(bundle_file), "--out", str(out), "--postcodes", str(tmp_path / "pc.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: postcodes.json, Patient/P0002 address.postalCode:" in err and "centre of district" in err
+    placed = {p.patient_id: p for p in read_patients(out / "patients.csv")}
+    assert (placed["P0001"].location.lat, placed["P0001"].location.lon) == (51.75, -0.33)
+    assert len(placed) == 10
 
 
 def test_appointments_from_a_rota_folder_validate_and_carry_nhs_numbers(tmp_path, capsys):

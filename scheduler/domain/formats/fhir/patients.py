@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from scheduler.domain import nhs_number
 from scheduler.domain.careplan import Patient
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.fhir import _nhs_number
 from scheduler.domain.formats.fhir.bundle import Bundle, Entry
 from scheduler.domain.formats.fhir.codes import (
     ACCESS_NOTES_URL,
@@ -73,11 +73,11 @@ def _name(model: Any) -> str:
 def _nhs(model: Any, entry: Entry, bundle: Bundle) -> str:
     for i, ident in enumerate(model.identifier or []):
         if ident.system == NHS_NUMBER_SYSTEM:
-            why = _nhs_number.problem(ident.value or "")
-            if why:
-                bundle.complain(entry, f"identifier[{i}].value", why)
+            checked = nhs_number.normalise(ident.value or "")
+            if isinstance(checked, nhs_number.Refused):
+                bundle.complain(entry, f"identifier[{i}].value", f"the NHS number {checked.reason}")
                 return ""
-            return _nhs_number.normalise(ident.value)
+            return checked
     bundle.complain(entry, "identifier", f"has no NHS number (an identifier with system {NHS_NUMBER_SYSTEM})")
     return ""
 

@@ -20,9 +20,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from scheduler.domain.careplan import CarePlanItem, Patient
-from scheduler.domain.formats.fhir._nhs_number import check_digit
 from scheduler.domain.formats.fhir.caseload import caseload_bundle
 from scheduler.domain.formats.fhir.patients import UNLOCATED
+from scheduler.domain.nhs_number import check_digit
 from scheduler.domain.synth import FIRST, LAST, new_patient
 
 #: The letters a postcode's inward code uses (never C, I, K, M, O or V).

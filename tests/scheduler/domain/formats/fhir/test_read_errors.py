@@ -109,8 +109,8 @@ def test_model_errors_name_nested_paths_and_missing_elements():
     [
         ({"identifier": []}, f"entry[0], Patient/pat-1 identifier: has no NHS number (an identifier with system {NHS_NUMBER_SYSTEM})"),
         ({"identifier": [{"system": "http://example.org/mrn", "value": "123"}]}, "Patient/pat-1 identifier: has no NHS number"),
-        ({"identifier": [{"system": NHS_NUMBER_SYSTEM, "value": BAD_NHS}]}, "entry[0], Patient/pat-1 identifier[0].value: is not a valid NHS number: its check digit is wrong"),
-        ({"identifier": [{"system": NHS_NUMBER_SYSTEM, "value": "99900000"}]}, "identifier[0].value: is not an NHS number: an NHS number is ten digits"),
+        ({"identifier": [{"system": NHS_NUMBER_SYSTEM, "value": BAD_NHS}]}, "entry[0], Patient/pat-1 identifier[0].value: the NHS number fails the NHS number check digit"),
+        ({"identifier": [{"system": NHS_NUMBER_SYSTEM, "value": "99900000"}]}, "identifier[0].value: the NHS number has 8 digits; an NHS number has 10"),
         ({"address": [{"use": "home", "line": ["1 Rowan Close"], "postalCode": "NOT A CODE"}]}, "Patient/pat-1 address[0].postalCode: is not shaped like a UK postcode (e.g. AL1 3XY)"),
         ({"address": [{"use": "home", "line": ["1 Rowan Close"]}]}, "address[0].postalCode: the address has neither a postcode nor a geolocation"),
         ({"address": [{"use": "old", "line": ["9 Gone Road"], "postalCode": "SG1 1AA"}]}, "Patient/pat-1 address: has no address (a home or temporary one) to visit"),

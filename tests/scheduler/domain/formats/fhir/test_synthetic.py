@@ -10,26 +10,13 @@ from datetime import date
 import pytest
 
 from scheduler.domain.careplan import CarePlanItem, Patient
-from scheduler.domain.formats.fhir._nhs_number import check_digit, is_valid, problem
 from scheduler.domain.formats.fhir.caseload import caseload_bundle
 from scheduler.domain.formats.fhir.patients import UNLOCATED
 from scheduler.domain.formats.fhir.synthetic import nhs_number, synthetic_bundle, synthetic_caseload
 from scheduler.domain.model import Location
+from scheduler.domain.nhs_number import is_valid
 from scheduler.domain.synth import TOWNS
 from tests.support.fhir import parsed_resources
-
-
-@pytest.mark.parametrize(("number", "valid"), [("9434765919", True), ("943 476 5919", True),
-                                               ("9434765918", False), ("943476591", False),
-                                               ("94347659１9", False), ("abcdefghij", False)])  # fmt: skip
-def test_an_nhs_number_is_ten_digits_with_a_modulus_11_check_digit(number, valid):
-    assert is_valid(number) is valid
-
-
-def test_nine_digits_that_would_need_a_check_digit_of_10_have_no_valid_number():
-    # 1*10+0*9+...: find nine digits whose remainder makes the check 10, and see them refused.
-    nine = next(f"{n:09d}" for n in range(10**8, 10**9) if check_digit(f"{n:09d}") is None)
-    assert all(problem(nine + str(d)) for d in range(10))
 
 
 def test_synthetic_nhs_numbers_are_valid_unique_and_from_the_test_range():
