@@ -34,6 +34,12 @@ D0 = date.fromisoformat(DAY)  # today, in the tests' service
 D1, D2, D3 = (D0 + timedelta(days=n) for n in (1, 2, 3))
 
 
+def the(db, pid: str = "P9001") -> Patient:
+    found = find_patient(db, pid)
+    assert found is not None, pid
+    return found
+
+
 def nhs(nine: str) -> str:
     """A valid NHS number from nine digits (its Modulus 11 check digit appended); tests use
     numbers starting 999, which the NHS never issues."""
@@ -68,15 +74,15 @@ def audits(db, prefix="caseload_"):
 def test_nhs_numbers_are_checked_by_their_check_digit():
     assert nhs_number_problem("943 476 5919") is None  # the NHS's own published example
     assert nhs_number_problem(nhs("999000001")) is None
-    assert "check digit" in nhs_number_problem("9434765918")
-    assert "ten digits" in nhs_number_problem("94347659")
-    assert "ten digits" in nhs_number_problem("94347659x9")
+    assert "check digit" in (nhs_number_problem("9434765918") or "")
+    assert "ten digits" in (nhs_number_problem("94347659") or "")
+    assert "ten digits" in (nhs_number_problem("94347659x9") or "")
 
 
 def test_admitting_stores_the_patient_and_the_day_follows_from_the_plan(db, users):
     adm = admit(db, details(), q8h(), D1, users["coord"])
     db.commit()
-    row = find_patient(db, "P9001")
+    row = the(db)
     assert row is not None and row.nhs_number == nhs("999000001") and row.postcode == "AL1 3HD"
     assert row.risk_flags == ["dog", "no_lone_after_dark"] and row.carer_gender == "F"
     assert adm.admitted_on == D1 and adm.discharged_on is None
@@ -93,7 +99,7 @@ def test_admitting_stores_the_patient_and_the_day_follows_from_the_plan(db, user
 
 def test_a_regimen_change_keeps_history_and_the_interval_from_yesterdays_last_dose(db, users):
     admit(db, details(), q8h(), D1, users["coord"])
-    patient = find_patient(db, "P9001")
+    patient = the(db)
     old = patient.admissions[0].items[0]
     new = change_item(db, patient, old.id, D2, {"frequency": "q12h"}, users["coord"], today=D0)
     db.commit()
@@ -114,7 +120,7 @@ def test_a_regimen_change_keeps_history_and_the_interval_from_yesterdays_last_do
 
 def test_a_change_from_the_day_an_item_starts_withdraws_it(db, users):
     admit(db, details(), q8h(start=D2), D1, users["coord"])
-    patient = find_patient(db, "P9001")
+    patient = the(db)
     old = patient.admissions[0].items[0]
     change_item(db, patient, old.id, D2, {"frequency": "q12h", "first_time": "08:00"},
                 users["coord"])  # fmt: skip
@@ -127,7 +133,7 @@ def test_a_change_from_the_day_an_item_starts_withdraws_it(db, users):
 def test_changes_are_refused_with_the_field_and_why(db, users):
     admit(db, details(), q8h(), D1, users["coord"])
     db.commit()
-    patient = find_patient(db, "P9001")
+    patient = the(db)
     item = patient.admissions[0].items[0]
     cases = [
         ({"frequency": "q9h"}, D2, "frequency", "q6h, q8h, q12h or q24h"),
@@ -146,7 +152,7 @@ def test_changes_are_refused_with_the_field_and_why(db, users):
 def test_stop_and_discharge_end_the_plan_and_say_so_in_the_audit(db, users):
     admit(db, details(), q8h() + plan_items([{"regimen": "obs", "frequency": "2"}], "P9001", D1),
           D1, users["coord"])  # fmt: skip
-    patient = find_patient(db, "P9001")
+    patient = the(db)
     abx, obs = patient.admissions[0].items
     stop_item(db, patient, obs.id, D1, users["coord"], today=D0)
     assert [v.visit_type for v in expand(*caseload_for(db, D2), D2)] == [
@@ -176,13 +182,13 @@ def test_a_patient_is_admitted_again_only_after_the_last_stay(db, users):
     with pytest.raises(CaseloadError) as err:
         admit(db, details(), [], D2, users["coord"])
     assert err.value.status == 409 and err.value.problems[0][0] == "patient_id"
-    discharge(db, find_patient(db, "P9001"), D2, "", users["coord"])
+    discharge(db, the(db), D2, "", users["coord"])
     with pytest.raises(CaseloadError) as err:
         admit(db, details(), [], D2, users["coord"])
     assert err.value.problems[0][0] == "admitted_on"
     admit(db, details(address="2 Synthetic Row"), q8h(start=D3), D3, users["coord"])
     db.commit()
-    patient = find_patient(db, "P9001")
+    patient = the(db)
     assert len(patient.admissions) == 2 and patient.address == "2 Synthetic Row"
     assert db.scalar(select(func.count(Patient.id))) == 1
 
@@ -260,7 +266,7 @@ def test_the_sample_caseload_round_trips_through_the_database(db, users):
     from web.services.days import Upload
 
     files = [Upload(n, (SAMPLE_DIR / n).read_bytes()) for n in ("patients.csv", "careplans.csv")]
-    import_caseload(db, *files, D0, users["coord"])
+    import_caseload(db, files[0], files[1], D0, users["coord"])
     db.commit()
     assert db.scalar(select(func.count(Admission.id))) == 250
     began = clock.perf_counter()
