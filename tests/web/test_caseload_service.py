@@ -18,6 +18,7 @@ from scheduler.domain.samples import SAMPLE_DIR
 from tests.support.web import DATA, DAY, shifted
 from web.models import Admission, AuditLog, Patient, PlanItem
 from web.services.caseload import (
+    active_caseload,
     add_item,
     admit,
     caseload_for,
@@ -278,6 +279,8 @@ def test_the_sample_caseload_round_trips_through_the_database(db, users):
     assert ours == tuple(expand(people, plans, D0))
     print(f"250 patients' day expanded from the database in {took:.3f} s")
     assert took < 1.0
+    listed = active_caseload(db, D0)
+    assert len(listed) == 250 and sum(len(e.today) for e in listed) == len(plans)
 
 
 def test_a_day_is_planned_from_the_caseload_while_today_is_live(db, users, published,

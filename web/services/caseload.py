@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from scheduler.domain import careplan
 from scheduler.domain.careplan import INTERVAL_H, CarePlanItem, care_item_cells, expand
@@ -380,6 +380,7 @@ def active_caseload(session: Session, day: date) -> list[CaseloadEntry]:
     stays = session.scalars(
         select(Admission).join(Patient, Admission.patient_id == Patient.id)
         .where(or_(Admission.discharged_on.is_(None), Admission.discharged_on >= day))
+        .options(contains_eager(Admission.patient), selectinload(Admission.items))
         .order_by(Patient.patient_id)
     ).all()  # fmt: skip
     out = []

@@ -16,6 +16,7 @@ import's date.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -53,17 +54,31 @@ def import_caseload(session: Session, patients: Upload, careplans: Upload, on: d
     pfile, cfile = _source(patients, "patients.csv"), _source(careplans, "careplans.csv")
     people, plans = read_caseload(pfile, cfile)
     table = read_table(pfile, ("patient_id",), [])
-    rownum = {cells["patient_id"]: n for n, cells in (table.rows if table else [])}
-    columns = set(table.columns if table else ())
+    rows = {cells["patient_id"]: n for n, cells in (table.rows if table else [])}
+    admitted = admit_caseload(session, people, plans, on, user, ip, source=pfile.name,
+                              rows=rows, columns=set(table.columns if table else ()))
+    audit.record(session, user, "caseload_import",
+                 f"{len(admitted)} patients admitted with {len(plans)} plan items from "
+                 f"{pfile.name} and {cfile.name}", ip)  # fmt: skip
+    return admitted
+
+
+def admit_caseload(session: Session, people: Sequence[Patient], plans: Sequence[CarePlanItem],
+                   on: date, user: User | None, ip: str = "", *, source: str,
+                   rows: Mapping[str, int], columns: set[str]) -> list[Admission]:  # fmt: skip
+    """Admit ``people`` with their ``plans`` (domain values, from any reader: the CSV files
+    here, a FHIR bundle), all or nothing: every problem is an ``InputIssue`` of ``source``
+    at the patient's row (``rows``: patient id → row) and column (a field not among
+    ``columns`` is reported on ``patient_id``)."""
     by_patient: dict[str, list[CarePlanItem]] = defaultdict(list)
     for item in plans:
         by_patient[item.patient_id].append(replace(item, start_date=item.start_date or on))
     issues: list[InputIssue] = []
     staged: list[tuple[PatientDetails, list[CarePlanItem], date]] = []
-    nhs_rows: dict[str, int] = {}
+    nhs_rows: dict[str, int | None] = {}
 
     def complain(pid: str, field: str, why: str) -> None:
-        issues.append(InputIssue(pfile.name, rownum.get(pid),
+        issues.append(InputIssue(source, rows.get(pid),
                                  field if field in columns else "patient_id", why))  # fmt: skip
 
     for person in people:
@@ -79,8 +94,8 @@ def import_caseload(session: Session, patients: Upload, careplans: Upload, on: d
         for field, why in admission_problems(session, details, admitted_on):
             complain(person.patient_id, field, why)
         if details.nhs_number:
-            first = nhs_rows.setdefault(details.nhs_number, rownum.get(person.patient_id, 0))
-            if first != rownum.get(person.patient_id, 0):
+            first = nhs_rows.setdefault(details.nhs_number, rows.get(person.patient_id))
+            if first != rows.get(person.patient_id):
                 complain(person.patient_id, "nhs_number", f"repeats row {first}")
         staged.append((details, items, admitted_on))
     if issues:
@@ -90,9 +105,6 @@ def import_caseload(session: Session, patients: Upload, careplans: Upload, on: d
         try:
             admitted.append(admit(session, details, items, when, user, ip))
         except CaseloadError as err:  # admitted by someone else since the check above
-            raise InputError([InputIssue(pfile.name, rownum.get(details.patient_id), "patient_id",
+            raise InputError([InputIssue(source, rows.get(details.patient_id), "patient_id",
                                          why) for _, why in err.problems]) from None
-    audit.record(session, user, "caseload_import",
-                 f"{len(admitted)} patients admitted with {len(plans)} plan items from "
-                 f"{pfile.name} and {cfile.name}", ip)  # fmt: skip
     return admitted
