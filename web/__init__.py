@@ -66,6 +66,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api,
         auth,
         capacity,
+        caseload,
+        caseload_api,
         coordinator,
         health,
         history,
@@ -75,10 +77,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ops,
     )
 
-    for module in (auth, oidc, coordinator, history, nurse, ops, capacity, api, live, health,
-                   accounts):  # fmt: skip
+    for module in (auth, oidc, coordinator, caseload, history, nurse, ops, capacity, api, live,
+                   health, accounts):  # fmt: skip
         app.register_blueprint(module.bp)
     app.register_blueprint(accounts.api_bp)
+    app.register_blueprint(caseload_api.bp)
 
     @app.route("/")
     @public

@@ -1,4 +1,5 @@
-"""The web app's stored state: users, imported days, rota versions, visit statuses, audit, jobs.
+"""The web app's stored state: users, imported days, rota versions, visit statuses, audit, jobs,
+and the caseload (patients, admissions, care plan items).
 
 Plain SQLAlchemy 2 (no Flask extension) so that the solve-job worker process and the
 ``hah users add`` command use the very same models without an app. The schema is owned by
@@ -13,7 +14,7 @@ times with their offset (``web.services.rotas.time_to_json``).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    Time,
     UniqueConstraint,
     false,
     text,
@@ -391,3 +393,96 @@ class DayEvent(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Patient(Base):
+    """A patient of the service's caseload (issue 14): who, where, and what every visit of
+    theirs carries. ``patient_id`` is the service's own id (what visits, rotas and the
+    audit log name them by); ``nhs_number`` (ten digits, its check digit valid) is unique
+    when known. ``risk_flags`` and ``excluded_clinicians`` are lists of tags and clinician
+    ids; ``carer_gender`` is ``F``, ``M`` or empty. Care plans hang off admissions."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(64), unique=True)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    access_notes: Mapped[str] = mapped_column(Text, default="")
+    risk_flags: Mapped[list] = mapped_column(JSON, default=list)
+    excluded_clinicians: Mapped[list] = mapped_column(JSON, default=list)
+    carer_gender: Mapped[str] = mapped_column(String(1), default="")
+    preferred_clinician: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    admissions: Mapped[list[Admission]] = relationship(
+        back_populates="patient", order_by="Admission.id", cascade="all, delete-orphan"
+    )
+
+
+class Admission(Base):
+    """One stay on the caseload: admitted on a date, discharged on one (None while on the
+    caseload). Its care plan items are the regimens of that stay."""
+
+    __tablename__ = "admissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    admitted_on: Mapped[date] = mapped_column(Date)
+    discharged_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    discharge_note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    discharged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    discharged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    patient: Mapped[Patient] = relationship(back_populates="admissions")
+    items: Mapped[list[PlanItem]] = relationship(
+        back_populates="admission", order_by="PlanItem.id", cascade="all, delete-orphan"
+    )
+
+
+class PlanItem(Base):
+    """One regimen of a stay, from ``start_date`` to ``end_date`` (None: until changed,
+    stopped or discharged), with the fields of ``scheduler.domain.careplan.CarePlanItem``.
+
+    Rows are never rewritten but for their end: a regimen change from a date ends this item
+    the day before and adds its successor, whose ``replaces_id`` points here, so the plan's
+    history stays readable. An item ended before it ever started has ``end_date`` the day
+    before its ``start_date`` (it is never active); ``end_reason`` says why it ended
+    (``changed``, ``stopped``, ``discharged``)."""
+
+    __tablename__ = "care_plan_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admission_id: Mapped[int] = mapped_column(
+        ForeignKey("admissions.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    regimen: Mapped[str] = mapped_column(String(32))
+    frequency: Mapped[str] = mapped_column(String(8), default="")
+    first_time: Mapped[time | None] = mapped_column(Time, nullable=True)
+    tolerance_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    run_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    line: Mapped[str] = mapped_column(String(16), default="peripheral")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staff: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("care_plan_items.id", ondelete="SET NULL"), nullable=True
+    )
+    end_reason: Mapped[str] = mapped_column(String(20), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    admission: Mapped[Admission] = relationship(back_populates="items")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.openapi_caseload import paths as caseload_paths
+from web.openapi_caseload import schemas as caseload_schemas
+
 _ERR = {"description": "error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}  # fmt: skip
 
@@ -484,12 +487,14 @@ def document() -> dict[str, Any]:
                     "responses": _ok("stopping", "CapacityRun", "202") | {"404": _ERR, "409": _ERR},
                 }
             },
+            **caseload_paths(),
         },
         "components": {
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "hah_session"}
             },
             "schemas": {
+                **caseload_schemas(),
                 "Error": {
                     "type": "object",
                     "required": ["error"],

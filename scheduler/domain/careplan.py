@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -34,7 +34,7 @@ from pathlib import Path
 from scheduler.domain import geocode, nhs_number
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats import preferences
-from scheduler.domain.formats.tabular import RowReader, Source, read_table
+from scheduler.domain.formats.tabular import RowReader, Source, Table, read_table
 from scheduler.domain.formats.tabular import csv_text as _csv_text
 from scheduler.domain.localtime import at_local, contract_text, local
 from scheduler.domain.model import (
@@ -318,6 +318,24 @@ def _care_item(row: RowReader, patient_ids: set[str] | None) -> CarePlanItem | N
     if item.staff is not None and item.staff > 2:
         row.complain("staff", "must be 1 or 2")
     return item if row.ok else None
+
+
+def care_item_from_cells(
+    cells: Mapping[str, str], source: str = "care plan"
+) -> tuple[CarePlanItem | None, list[tuple[str, str]]]:
+    """One care plan item from its cells (careplans.csv's columns, as text), read and checked
+    by the very rules ``read_careplans`` applies to a row: the item, or ``None`` and every
+    ``(column, why)``. So a form or a JSON body is refused with the same words as a file."""
+    issues: list[InputIssue] = []
+    clean = {k: str(v).strip() for k, v in cells.items()}
+    item = _care_item(RowReader(Table(source, list(clean)), 0, clean, issues), None)
+    return item, [(i.column or "", i.message) for i in issues]
+
+
+def care_item_cells(item: CarePlanItem) -> dict[str, str]:
+    """An item as the cells ``care_item_from_cells`` reads back to the same item (empty
+    text for what is not set): what ``write_careplans_csv`` writes."""
+    return {f: _cell(getattr(item, f)) for f in CAREPLAN_FIELDS}
 
 
 def read_careplans(source: Source, patient_ids: set[str] | None = None) -> tuple[CarePlanItem, ...]:
@@ -671,14 +689,19 @@ def write_patients_csv(patients: Sequence[Patient], path: str | Path) -> None:
     write_text(path, patients_csv_text(patients))
 
 
-def write_careplans_csv(items: Sequence[CarePlanItem], path: str | Path) -> None:
-    def cell(x) -> str:
-        if x is None:
-            return ""
-        if isinstance(x, time):
-            return x.strftime("%H:%M")
-        return str(x)
+CAREPLAN_FIELDS = ("patient_id", "regimen", "frequency", "first_time", "tolerance_min",
+                   "duration_min", "run_hours", "line", "start_date", "end_date", "priority",
+                   "staff")  # fmt: skip
 
-    fields = ("patient_id", "regimen", "frequency", "first_time", "tolerance_min", "duration_min",
-              "run_hours", "line", "start_date", "end_date", "priority", "staff")  # fmt: skip
-    write_rows(path, fields, ([cell(getattr(i, f)) for f in fields] for i in items))
+
+def _cell(x) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, time):
+        return x.strftime("%H:%M")
+    return str(x)
+
+
+def write_careplans_csv(items: Sequence[CarePlanItem], path: str | Path) -> None:
+    write_rows(path, CAREPLAN_FIELDS,
+               ([_cell(getattr(i, f)) for f in CAREPLAN_FIELDS] for i in items))  # fmt: skip

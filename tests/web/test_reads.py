@@ -20,7 +20,7 @@ NO_PATIENT_DATA = {
     "api.figures", "api.capacity_run", "api.route_version", "coordinator.index",
     "history.audit", "nurse.index", "nurse.calendar", "ops.index", "ops.audit_log",
     "ops.day", "capacity.index", "capacity.run", "capacity.chart", "health.healthz",
-    "health.readyz", "health.metrics",
+    "health.readyz", "health.metrics", "caseload.admit_form",
 }  # fmt: skip
 #: Views that find their reader themselves and audit the read in their body.
 AUDITED_IN_BODY = {"nurse.calendar_feed"}

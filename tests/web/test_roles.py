@@ -94,6 +94,22 @@ ROUTES = [
     ("GET", "/api/days/<date>/live", {C, OPS}),
     ("GET", "/api/versions/<int:version_id>/who-could-take/<vid>", {C}),
     ("POST", "/nurse/route/<date>/<cid>/late", {N}),
+    ("GET", "/coordinator/caseload/", {C}),
+    ("GET", "/coordinator/caseload/admit", {C}),
+    ("POST", "/coordinator/caseload/admit", {C}),  # nothing sent: 422, nobody admitted
+    ("GET", "/coordinator/caseload/patients/<pid>", {C}),  # no such patient: 404
+    ("POST", "/coordinator/caseload/patients/<pid>/plan", {C}),
+    ("POST", "/coordinator/caseload/patients/<pid>/plan/<int:item_id>/change", {C}),
+    ("POST", "/coordinator/caseload/patients/<pid>/plan/<int:item_id>/stop", {C}),
+    ("POST", "/coordinator/caseload/patients/<pid>/discharge", {C}),
+    ("POST", "/coordinator/caseload/import", {C}),  # no files: 400
+    ("POST", "/coordinator/caseload/plan-day", {C}),  # no staff file: 400
+    ("GET", "/api/patients", {C}),
+    ("POST", "/api/patients", {C}),  # nothing sent: 422
+    ("GET", "/api/patients/<pid>", {C}),
+    ("POST", "/api/patients/<pid>/careplan", {C}),
+    ("POST", "/api/patients/<pid>/discharge", {C}),
+    ("POST", "/api/days/<date>/plan-from-caseload", {C}),  # no staff sent: 422
     ("POST", "/auth/logout", {C, N, OPS}),  # last: it ends the session
 ]
 ROLES = {"anonymous": None, "coord": C, "nurse": N, "nurse2": N, "ops": OPS, "admin": "admin"}
@@ -129,6 +145,8 @@ def world(db, published, small_rota):
         "run_id": 999_999,  # no such capacity run: 404 for those allowed
         "event_id": 999_999,  # no such event: 404 for those allowed
         "username": "no-such-account",  # the account actions: 404 for an admin
+        "pid": "no-such-patient",  # the caseload's patient pages: 404 for those allowed
+        "item_id": 999_999,
     }
 
 

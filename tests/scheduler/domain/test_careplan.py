@@ -319,3 +319,24 @@ def test_no_dose_falls_between_two_days_plans_in_march():
     assert [hm(t) for t in nominal] == ["12:45", "18:45", "00:45", "06:45"]
     assert nominal[-1] - nominal[-2] == timedelta(hours=5)
     assert nominal[-1] < _nominal(expand([PAT], [item], MARCH_EVE + timedelta(days=1)))[0]
+
+
+def test_a_plan_item_from_a_forms_cells_is_checked_as_a_careplans_row_is():
+    """``care_item_from_cells``: the very rules of careplans.csv's rows, for a form or a body;
+    ``care_item_cells`` writes an item back to cells that read as the same item."""
+    from scheduler.domain.careplan import care_item_cells, care_item_from_cells
+
+    item, problems = care_item_from_cells({"patient_id": "P1", "regimen": "iv_antibiotic",
+                                           "frequency": "q9h", "first_time": "25:00",
+                                           "end_date": "soon"})  # fmt: skip
+    assert item is None
+    assert problems == [
+        ("frequency", "'q9h': antibiotics need q6h, q8h, q12h or q24h"),
+        ("end_date", "'soon' is not a date; write it as YYYY-MM-DD"),
+        ("first_time", "'25:00' is not a time of day; write it as HH:MM"),
+    ]
+    item, problems = care_item_from_cells({"patient_id": "P1", "regimen": "iv_fluids",
+                                           "frequency": "2", "first_time": " 08:00 ",
+                                           "run_hours": "4.5", "start_date": "2026-11-24"})  # fmt: skip
+    assert problems == [] and item is not None and item.run_hours == 4.5
+    assert care_item_from_cells(care_item_cells(item)) == (item, [])

@@ -1,0 +1,312 @@
+"""The caseload's part of the OpenAPI document (``web.openapi``): patients, their care plan,
+discharge, and a day planned from the caseload (``web.caseload_api``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PROBLEMS = {"description": "refused: each field and why", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/CaseloadError"}}}}  # fmt: skip
+_ERR = {"description": "error", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}  # fmt: skip
+_PID = {"name": "pid", "in": "path", "required": True, "schema": {"type": "string"},
+        "description": "the service's patient id (as P0001)"}  # fmt: skip
+_DATE = {"name": "date", "in": "path", "required": True, "schema": {"type": "string"},
+         "description": "service day, YYYY-MM-DD"}  # fmt: skip
+_CSRF = {"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "the session's CSRF token (meta tag csrf-token on every page)"}  # fmt: skip
+_DATE_S = {"type": "string", "format": "date"}
+
+
+def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema: str, status: str = "200") -> dict[str, Any]:
+    return {status: {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{schema}"}}}},
+        "400": _ERR, "401": _ERR, "403": _ERR, "404": _PROBLEMS}  # fmt: skip
+
+
+_ITEM = {"$ref": "#/components/schemas/PlanItemIn"}
+
+
+def paths() -> dict[str, Any]:
+    return {
+        "/api/patients": {
+            "get": {
+                "summary": "The caseload on a day (coordinator): each stay open that day or "
+                "later, with the regimens active that day and those starting later. Audited as "
+                "a read",
+                "parameters": [
+                    {
+                        "name": "on",
+                        "in": "query",
+                        "required": False,
+                        "schema": _DATE_S,
+                        "description": "default today",
+                    }
+                ],
+                "responses": _ok("the caseload", "Caseload"),
+            },
+            "post": {
+                "summary": "Admit a patient with a first plan (coordinator): 201 with the "
+                "record (Location: its URL); 422 with problems (each field and why: an NHS "
+                "number whose check digit is wrong, 0,0 for a place, a plan item the "
+                "careplans.csv rules refuse), 409 when already on the caseload, not yet "
+                "discharged by admitted_on, or the NHS number is another patient's",
+                "parameters": [_CSRF],
+                "requestBody": _body(
+                    {
+                        **PATIENT_IN,
+                        "admitted_on": _DATE_S,
+                        "items": {"type": "array", "items": _ITEM},
+                    },
+                    ["patient_id", "lat", "lon"],
+                ),
+                "responses": _ok("admitted", "PatientRecord", "201")
+                | {"409": _PROBLEMS, "422": _PROBLEMS},
+            },
+        },
+        "/api/patients/{pid}": {
+            "get": {
+                "summary": "A patient's record (coordinator): details, every stay with its "
+                "plan items and their history (replaces_id, replaced_by, end_reason), and "
+                "their visits on the days planned with who makes each. Audited as a read",
+                "parameters": [_PID],
+                "responses": _ok("the record", "PatientRecord"),
+            }
+        },
+        "/api/patients/{pid}/careplan": {
+            "post": {
+                "summary": "Change the plan (coordinator). action add: item (careplans.csv's "
+                "columns; start_date default today) → 201. action change: item_id, from_date, "
+                "changes (columns; one given empty is cleared): the old item ends the day "
+                "before (withdrawn if it had not started) and a new one starts on from_date, "
+                "replaces_id pointing back; a new antibiotic frequency without first_time "
+                "keeps its interval from the last dose of the day before → 201. action stop: "
+                "item_id, last_day → 200. 422 with problems, 404 for an item not of this stay, "
+                "409 when not on the caseload or the item was changed or ended already",
+                "parameters": [_PID, _CSRF],
+                "requestBody": _body(
+                    {
+                        "action": {"enum": ["add", "change", "stop"]},
+                        "item": _ITEM,
+                        "item_id": {"type": "integer"},
+                        "from_date": _DATE_S,
+                        "last_day": _DATE_S,
+                        "changes": _ITEM,
+                    },
+                    ["action"],
+                ),
+                "responses": _ok("changed", "PlanChange", "201")
+                | {
+                    "200": {
+                        "description": "stopped",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/PlanChange"}
+                            }
+                        },
+                    },
+                    "409": _PROBLEMS,
+                    "422": _PROBLEMS,
+                },
+            }
+        },
+        "/api/patients/{pid}/discharge": {
+            "post": {
+                "summary": "Discharge (coordinator): every regimen of the stay ends on "
+                "discharged_on (default today; that day's visits still happen) and the stay "
+                "closes. 409 when not on the caseload, 422 before the admission",
+                "parameters": [_PID, _CSRF],
+                "requestBody": _body({"discharged_on": _DATE_S, "note": {"type": "string"}}),
+                "responses": _ok("discharged", "PatientRecord")
+                | {"409": _PROBLEMS, "422": _PROBLEMS},
+            }
+        },
+        "/api/days/{date}/plan-from-caseload": {
+            "post": {
+                "summary": "Plan a day from the caseload (coordinator): the visits of the "
+                "regimens active that day, imported with the staff on shift as a day's files "
+                "are (then POST …/jobs, publish). Staff: a multipart file clinicians "
+                "(clinicians.csv or the e-roster's export), or JSON clinicians_csv (the text) "
+                "and clinicians_name. 201 with the import; 422 with issues (file, row, "
+                "column, message) when the staff file, the day or the caseload is refused",
+                "parameters": [_DATE, _CSRF],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "clinicians": {"type": "string", "format": "binary"}
+                                },
+                            }
+                        },
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "clinicians_csv": {"type": "string"},
+                                    "clinicians_name": {"type": "string"},
+                                },
+                            }
+                        },
+                    },
+                },
+                "responses": _ok("planned", "PlannedDay", "201") | {"422": _PROBLEMS},
+            }
+        },
+    }
+
+
+PATIENT_IN: dict[str, Any] = {
+    "patient_id": {"type": "string", "description": "letters, digits, - _ ."},
+    "nhs_number": {"type": "string", "description": "ten digits, check digit valid; optional"},
+    "name": {"type": "string"}, "address": {"type": "string"},
+    "postcode": {"type": "string", "description": "a UK postcode, stored as AL1 3HD"},
+    "lat": {"type": "number"}, "lon": {"type": "number"},
+    "access_notes": {"type": "string", "description": "key safe, dog…: go with each visit"},
+    "risk_flags": {"type": "array", "items": {"type": "string"},
+                   "description": "tags, as two_staff, no_lone_after_dark"},
+    "excluded_clinicians": {"type": "array", "items": {"type": "string"}},
+    "carer_gender": {"enum": ["F", "M", ""]},
+    "preferred_clinician": {"type": ["string", "null"]},
+}  # fmt: skip
+_COLUMNS = ("regimen", "frequency", "first_time", "tolerance_min", "duration_min", "run_hours",
+            "line", "start_date", "end_date", "priority", "staff")  # fmt: skip
+
+
+def schemas() -> dict[str, Any]:
+    return {
+        "CaseloadError": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "problems": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {
+                                "type": "string",
+                                "description": "as items[0].frequency; "
+                                "empty for the request as a whole",
+                            },
+                            "why": {"type": "string"},
+                        },
+                    },
+                },
+                "issues": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string"},
+                            "row": {"type": ["integer", "null"]},
+                            "column": {"type": ["string", "null"]},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+        "PlanItemIn": {
+            "type": "object",
+            "description": "careplans.csv's columns (docs/careplans.md)",
+            "properties": {c: {"type": ["string", "number", "null"]} for c in _COLUMNS},
+        },
+        "PlanItem": {
+            "type": "object",
+            "properties": {
+                **{c: {"type": ["string", "number", "null"]} for c in _COLUMNS},
+                "id": {"type": "integer"},
+                "replaces_id": {"type": ["integer", "null"]},
+                "replaced_by": {"type": ["integer", "null"]},
+                "end_reason": {"type": "string"},
+                "summary": {"type": "string"},
+                "active": {"type": "boolean", "description": "active today"},
+            },
+        },
+        "PatientRecord": {
+            "type": "object",
+            "properties": {
+                **PATIENT_IN,
+                "on_caseload": {"type": "boolean"},
+                "stays": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "admission_id": {"type": "integer"},
+                            "admitted_on": _DATE_S,
+                            "discharged_on": {"type": ["string", "null"]},
+                            "discharge_note": {"type": "string"},
+                            "items": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/PlanItem"},
+                            },
+                        },
+                    },
+                },
+                "planned": {
+                    "type": "array",
+                    "description": "GET only",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "date": _DATE_S,
+                            "version": {"type": ["string", "null"]},
+                            "visits": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                },
+            },
+        },
+        "PlanChange": {
+            "type": "object",
+            "properties": {
+                "item": {"$ref": "#/components/schemas/PlanItem"},
+                "patient": {"$ref": "#/components/schemas/PatientRecord"},
+            },
+        },
+        "Caseload": {
+            "type": "object",
+            "properties": {
+                "on": _DATE_S,
+                "patients": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "patient_id": {"type": "string"},
+                            "name": {"type": "string"},
+                            "postcode": {"type": "string"},
+                            "admitted_on": _DATE_S,
+                            "discharged_on": {"type": ["string", "null"]},
+                            "regimens": {"type": "array", "items": {"type": "string"}},
+                            "starting_later": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                },
+            },
+        },
+        "PlannedDay": {
+            "type": "object",
+            "properties": {
+                "date": _DATE_S,
+                "import_id": {"type": "integer"},
+                "visits": {"type": "integer"},
+                "patients": {"type": "integer"},
+                "shifts": {"type": "integer"},
+                "visits_name": {"type": "string"},
+                "day_url": {"type": "string"},
+            },
+        },
+    }

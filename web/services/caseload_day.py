@@ -1,0 +1,115 @@
+"""A day planned from the caseload, and a patient's visits on the days planned.
+
+``plan_from_caseload`` expands the plans active on the day (``caseload_for`` → the domain's
+``expand``: doses by the wall clock, a dose after midnight on the day's night shift) into
+the day's visits.csv and imports it with the staff on shift through
+``web.services.days.import_day``: the same checks, the same stored files, so the board,
+Generate and Publish work on it unchanged, and any other day (today, live and published)
+is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.domain.careplan import expand, visits_csv_text
+from scheduler.domain.errors import InputError, InputIssue
+from web.models import Day, DayImport, RotaVersion, User
+from web.services import audit
+from web.services.caseload import caseload_for
+from web.services.days import DayLimits, Upload, day_inputs, import_day, latest_import
+from web.services.rotas import latest_published, version_rota, versions
+
+#: How the expanded visits file is named on the board ("import 7: 212 visits (caseload-…)").
+FILE_NAME = "caseload-{day:%Y-%m-%d}.csv"
+
+
+def caseload_visits(session: Session, day: date) -> Upload:
+    """The day's visits.csv expanded from the caseload; ``InputError`` when it has none."""
+    patients, items = caseload_for(session, day)
+    visits = expand(patients, items, day)
+    if not visits:
+        why = (f"no care plan on the caseload has a visit on {day:%Y-%m-%d}: admit patients, "
+               "or choose another day")  # fmt: skip
+        raise InputError([InputIssue("caseload", None, None, why)])
+    return Upload(FILE_NAME.format(day=day), visits_csv_text(visits).encode("utf-8"))
+
+
+def plan_from_caseload(session: Session, day: date, clinicians: Upload, user: User | None,
+                       ip: str = "", *, limits: DayLimits | None = None) -> DayImport:  # fmt: skip
+    """Import ``day`` from the caseload and the staff on shift (clinicians.csv or the
+    e-roster's export in its columns); raises ``InputError`` (nothing stored) naming the
+    file, row and column of every problem, as an import of files does."""
+    visits = caseload_visits(session, day)
+    imp = import_day(session, day, visits, clinicians, user, ip, limits=limits)
+    audit.record(session, user, "caseload_plan_day",
+                 f"{day:%Y-%m-%d}: import {imp.id}, {imp.visits_count} visits for "
+                 f"{imp.patients_count} patients from the caseload", ip)  # fmt: skip
+    return imp
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    """One of a patient's visits on a planned day, and who makes it in the version shown."""
+
+    visit_id: str
+    visit_type: str
+    window_start: datetime
+    window_end: datetime
+    start: datetime | None = None
+    clinicians: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedDay:
+    date: date
+    #: "published version 2", "draft 14", or "" while no rota was generated.
+    version: str
+    visits: tuple[PlannedVisit, ...]
+
+
+def _shown(session: Session, day: Day) -> RotaVersion | None:
+    """The version a patient's day is read from: the latest published, else the newest."""
+    found = versions(session, day)
+    return latest_published(session, day) or (found[0] if found else None)
+
+
+def planned_visits(session: Session, patient_id: str, since: date,
+                   limit: int = 3) -> list[PlannedDay]:  # fmt: skip
+    """The patient's visits on the next ``limit`` imported days from ``since`` that hold
+    any, with who makes each (clinician id and name) in the version shown."""
+    days = session.scalars(select(Day).where(Day.date >= since).order_by(Day.date)).all()
+    out: list[PlannedDay] = []
+    for d in days:
+        version = _shown(session, d)
+        imp = session.get(DayImport, version.import_id) if version else latest_import(session, d)
+        if imp is None:
+            continue
+        visits, shifts = day_inputs(imp)
+        mine = [v for v in visits if v.patient_id == patient_id]
+        if not mine:
+            continue
+        names = {s.clinician_id: s.name for s in shifts}
+        who: dict[str, list[str]] = {}
+        starts: dict[str, datetime] = {}
+        if version is not None:
+            for route in version_rota(version).routes:
+                for stop in route.stops:
+                    if stop.visit_id is not None:
+                        who.setdefault(stop.visit_id, []).append(
+                            f"{route.clinician_id} {names.get(route.clinician_id, '')}".strip())
+                        starts[stop.visit_id] = stop.start
+        label = "" if version is None else (
+            f"published version {version.number}" if version.status == "published"
+            else f"draft {version.id}")  # fmt: skip
+        out.append(PlannedDay(d.date, label, tuple(
+            PlannedVisit(v.visit_id, v.visit_type, v.window.start, v.window.end,
+                         starts.get(v.visit_id), tuple(who.get(v.visit_id, ())))
+            for v in sorted(mine, key=lambda v: (v.window.start, v.visit_id)))))  # fmt: skip
+        if len(out) == limit:
+            break
+    return out
