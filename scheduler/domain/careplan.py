@@ -46,7 +46,6 @@ from scheduler.domain.model import (
     format_skills,
     format_tags,
     gender_problems,
-    location_problems,
 )
 from scheduler.domain.risks import TWO_STAFF, keep_out_of_dark
 
@@ -144,10 +143,8 @@ def _place(
     row: the coordinator should fix the postcode)."""
     cells = row.cells
     if cells.get("lat", "").strip() or cells.get("lon", "").strip() or not postcode:
-        lat, lon = row.number("lat"), row.number("lon")
-        for field, why in location_problems(lat, lon):
-            row.complain(field, why)  # the fields are named as the columns
-        return lat, lon
+        place = row.location("lat", "lon")  # off the map, or 0, 0 (a missing geocode): refused
+        return (place.lat, place.lon) if place is not None else (None, None)
     if gazetteer is None:
         row.complain("lat", f"empty: give lat and lon, or a postcode file to place {postcode} "
                      "(hah --postcodes FILE, or HAH_POSTCODE_FILE for the web app)")  # fmt: skip
@@ -318,6 +315,25 @@ def _care_item(row: RowReader, patient_ids: set[str] | None) -> CarePlanItem | N
     if item.staff is not None and item.staff > 2:
         row.complain("staff", "must be 1 or 2")
     return item if row.ok else None
+
+
+def patient_from_cells(
+    cells: Mapping[str, str],
+    source: str = "patient",
+    *,
+    gazetteer: geocode.Gazetteer | None = None,
+) -> tuple[Patient | None, list[tuple[str, str]], list[str]]:
+    """One patient from its cells (patients.csv's columns, as text), read and checked by the
+    very rules ``read_patients`` applies to a row, a postcode placed by ``gazetteer`` when
+    lat and lon are empty: the patient (or ``None``), every ``(column, why)``, and the
+    warnings (a district-centre fallback). A form or a JSON body is so refused, and placed,
+    in the same words as a file."""
+    issues: list[InputIssue] = []
+    warnings: list[InputIssue] = []
+    clean = {k: str(v).strip() for k, v in cells.items()}
+    row = RowReader(Table(source, list(clean)), 0, clean, issues)
+    patient = _patient(row, {}, gazetteer, warnings)
+    return patient, [(i.column or "", i.message) for i in issues], [w.message for w in warnings]
 
 
 def care_item_from_cells(

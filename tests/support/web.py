@@ -127,6 +127,19 @@ def shifted(text: str, days: int) -> str:
     )
 
 
+def with_genders(text: str, female: frozenset[str] = frozenset(
+        {"C001", "C003", "C005", "C007", "C009", "C011", "C012"})) -> str:  # fmt: skip
+    """clinicians.csv text with a ``gender`` column: ``F`` for the ids in ``female``, ``M`` for
+    the rest. The default gives the small day of tests/web/data two female IV nurses at every
+    hour a dose may fall (C003 and C005 by day, C005 and C009 late, C009 and C011 at 22:00,
+    C011 and C012 at night), so a patient who asks for a female nurse and must not be seen
+    alone after dark can still have every dose."""
+    lines = text.rstrip("\n").split("\n")
+    out = [lines[0] + ",gender"]
+    out += [f"{line},{'F' if line.split(',')[0] in female else 'M'}" for line in lines[1:]]
+    return "\n".join(out) + "\n"
+
+
 def import_day_moved(db, users, days: int):
     """The small day moved by ``days``, imported by the coordinator."""
     from datetime import date, timedelta

@@ -16,7 +16,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tests.support.browser import sign_in, watch
-from tests.support.web import DATA, DAY, assert_checker_clean, live_server, needs_browser, shifted
+from tests.support.web import (
+    DATA,
+    DAY,
+    assert_checker_clean,
+    live_server,
+    needs_browser,
+    shifted,
+    with_genders,
+)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 D0 = date.fromisoformat(DAY)
@@ -31,7 +39,7 @@ def test_a_stay_from_admission_to_discharge_in_the_browser(app, db, published, b
     from web.services.rotas import rota_from_json
 
     staff = tmp_path / "eroster-2026-11-24.csv"
-    staff.write_text(shifted((DATA / "clinicians.csv").read_text(), 1))
+    staff.write_text(with_genders(shifted((DATA / "clinicians.csv").read_text(), 1)))
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as base:
         page = browser.new_context(viewport={"width": 1366, "height": 1000}).new_page()
@@ -73,9 +81,11 @@ def test_a_stay_from_admission_to_discharge_in_the_browser(app, db, published, b
             "2026-11-24 13:30–14:30", "2026-11-24 21:30–22:30", "2026-11-25 05:30–06:30"]
         rota = rota_from_json(db.get(RotaVersion, version_id).rota)
         gives = {vid: r.clinician_id for r in rota.routes for vid in r.visit_ids}
+        female = {"C001", "C003", "C005", "C007", "C009", "C011", "C012"}  # with_genders'
         for n, vid in enumerate(["P9001-abx-1400", "P9001-abx-2200", "P9001-abx-0600"]):
             who = rows.nth(n).locator("td.who").inner_text()
             assert who.startswith(gives[vid] + " "), (vid, who)  # the clinician of the rota
+            assert gives[vid] in female, (vid, gives[vid])  # she asked for a female nurse
         page.screenshot(path=str(ARTIFACTS / "caseload-patient-planned.png"), full_page=True)
 
         row = page.locator("tr#item-1")

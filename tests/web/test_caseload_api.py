@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from tests.support.web import DATA, DAY, assert_checker_clean, csrf, shifted
+from tests.support.web import DATA, DAY, assert_checker_clean, csrf, shifted, with_genders
 from web.models import AuditLog, Patient, PlanItem
 
 D0 = date.fromisoformat(DAY)
@@ -50,7 +50,7 @@ def test_a_stay_through_the_api_from_admission_to_a_checked_rota(as_role, db, pu
     listing = c.get(f"/api/patients?on={D1}").get_json()
     assert listing["patients"][0]["regimens"] == ["iv_antibiotic q8h 06:00"]
 
-    staff = shifted((DATA / "clinicians.csv").read_text(), 1)
+    staff = with_genders(shifted((DATA / "clinicians.csv").read_text(), 1))
     r = post(c, f"/api/days/{D1}/plan-from-caseload", {"clinicians_csv": staff,
                                                         "clinicians_name": "eroster.csv"})
     assert r.status_code == 201, r.get_json()
@@ -64,7 +64,11 @@ def test_a_stay_through_the_api_from_admission_to_a_checked_rota(as_role, db, pu
     planned = c.get("/api/patients/P9001").get_json()["planned"]
     assert [d["date"] for d in planned] == [f"{D1}"]
     assert [v["window_start"][11:16] for v in planned[0]["visits"]] == ["13:30", "21:30", "05:30"]
-    assert all(len(v["clinicians"]) == 1 for v in planned[0]["visits"])
+    # she asked for a female nurse and must not be seen alone after dark: the 22:00 and 06:00
+    # doses (after dusk, before dawn in November) are double-handed, by two women; 14:00 by one
+    assert [len(v["clinicians"]) for v in planned[0]["visits"]] == [1, 2, 2]
+    female = {"C001", "C003", "C005", "C007", "C009", "C011", "C012"}  # with_genders' default
+    assert all({c.split()[0] for c in v["clinicians"]} <= female for v in planned[0]["visits"])
 
     r = post(c, "/api/patients/P9001/careplan", {"action": "change", "item_id": item["id"],
                                                  "from_date": f"{D2}",
@@ -134,13 +138,13 @@ def test_plan_from_caseload_takes_a_file_and_names_the_problems_of_a_bad_one(as_
     post(c, "/api/patients", ADA)
     r = post(c, f"/api/days/{D1}/plan-from-caseload", {})
     assert r.status_code == 422 and r.get_json()["problems"][0]["field"] == "clinicians"
-    broken = shifted((DATA / "clinicians.csv").read_text(), 1).replace("2026-11-24T07:00", "soon", 1)
+    broken = with_genders(shifted((DATA / "clinicians.csv").read_text(), 1)).replace("2026-11-24T07:00", "soon", 1)
     r = post(c, f"/api/days/{D1}/plan-from-caseload", {"clinicians_csv": broken})
     assert r.status_code == 422
     assert r.get_json()["issues"][0] == {
         "file": "clinicians.csv", "row": 2, "column": "shift_start",
         "message": "'soon' is not a date-time; write it as YYYY-MM-DDTHH:MM"}
-    staff = shifted((DATA / "clinicians.csv").read_text(), 1).encode()
+    staff = with_genders(shifted((DATA / "clinicians.csv").read_text(), 1)).encode()
     r = c.post(f"/api/days/{D1}/plan-from-caseload", headers={"X-CSRF-Token": csrf(c)},
                content_type="multipart/form-data",
                data={"clinicians": (io.BytesIO(staff), "roster.csv")})  # fmt: skip

@@ -16,18 +16,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from scheduler.domain.careplan import CAREPLAN_FIELDS, CarePlanItem, care_item_from_cells
-from scheduler.domain.errors import InputIssue
-from scheduler.domain.formats.tabular import RowReader, Table
-from web.services.caseload_nhs import nhs_number_problem
-from web.services.caseload_nhs import normalise as normalise_nhs
+from scheduler.domain.careplan import (
+    CAREPLAN_FIELDS,
+    CarePlanItem,
+    care_item_from_cells,
+    patient_from_cells,
+)
+from scheduler.domain.geocode import Gazetteer
 
 Problem = tuple[str, str]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_TAG = re.compile(r"^[a-z][a-z0-9_]*$")
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
-GENDERS = {"": "", "f": "F", "female": "F", "m": "M", "male": "M"}
+#: What a patient may carry: patients.csv's columns.
+PATIENT_COLUMNS = ("patient_id", "lat", "lon", "nhs_number", "name", "address", "postcode",
+                   "access_notes", "risk_flags", "excluded_clinicians", "carer_gender",
+                   "preferred_clinician")  # fmt: skip
 #: The longest text each free field keeps (the columns hold these; a page shows them whole).
 LIMITS = {"patient_id": 64, "name": 200, "address": 1000, "access_notes": 2000}
 #: The fields a plan item may carry in a form or a body: careplans.csv's, less patient_id.
@@ -63,6 +66,9 @@ class PatientDetails:
     excluded_clinicians: tuple[str, ...] = ()
     carer_gender: str = ""
     preferred_clinician: str | None = None
+    #: What reading it noticed without refusing it (a postcode placed at its district's
+    #: centre): shown to the coordinator, never stored.
+    warnings: tuple[str, ...] = ()
 
 
 def text(value: Any) -> str:
@@ -96,69 +102,43 @@ def parse_date(value: Any, field: str, problems: list[Problem]) -> date | None:
         return None
 
 
-def postcode_problem(raw: str) -> tuple[str, str | None]:
-    """The postcode in its usual form (``al13hd`` → ``AL1 3HD``), and why not, if not one."""
-    squeezed = re.sub(r"\s+", "", raw).upper()
-    m = _POSTCODE.match(squeezed)
-    if not m:
-        return raw, f"{raw!r} is not a UK postcode (as AL1 3HD)"
-    return f"{m.group(1)} {m.group(2)}", None
-
-
-def patient_details(fields: Mapping[str, Any]) -> PatientDetails:
-    """The patient fields of a form or body, checked; raises ``CaseloadError`` with each."""
+def patient_details(
+    fields: Mapping[str, Any], gazetteer: Gazetteer | None = None
+) -> PatientDetails:
+    """The patient fields of a form or body, checked by the rules a patients.csv row gets
+    (``careplan.patient_from_cells``: the place or the postcode placed by ``gazetteer``, the
+    NHS number's check digit, flags, gender, excluded and preferred clinicians) plus the
+    database's own limits; raises ``CaseloadError`` with each problem."""
+    cells = {k: text(fields.get(k)) for k in PATIENT_COLUMNS}
     problems: list[Problem] = []
-    cells = {k: text(fields.get(k)) for k in ("patient_id", "lat", "lon")}
-    issues: list[InputIssue] = []
-    row = RowReader(Table("patient", list(cells)), 0, cells, issues)
-    pid = row.text("patient_id", max_chars=LIMITS["patient_id"])
-    if pid and not _ID.match(pid):
-        row.complain("patient_id", f"{pid!r}: use letters, digits, '-', '_' or '.' (as P0001)")
-    place = row.location("lat", "lon")
-    problems += [(i.column or "", i.message) for i in issues]
-    nhs = text(fields.get("nhs_number"))
-    if nhs:
-        why = nhs_number_problem(nhs)
-        if why:
-            problems.append(("nhs_number", why))
-        nhs = normalise_nhs(nhs)
-    free = {}
+    pid = cells["patient_id"]
+    if len(pid) > LIMITS["patient_id"]:
+        problems.append(("patient_id", f"is {len(pid)} characters long; at most "
+                                       f"{LIMITS['patient_id']}"))  # fmt: skip
+    elif pid and not _ID.match(pid):
+        problems.append(("patient_id", f"{pid!r}: use letters, digits, '-', '_' or '.' (as P0001)"))
     for name in ("name", "address", "access_notes"):
-        free[name] = text(fields.get(name))
-        if len(free[name]) > LIMITS[name]:
-            problems.append((name, f"is {len(free[name]):,} characters long; at most "
+        if len(cells[name]) > LIMITS[name]:
+            problems.append((name, f"is {len(cells[name]):,} characters long; at most "
                                    f"{LIMITS[name]:,}"))  # fmt: skip
-    postcode = text(fields.get("postcode"))
-    if postcode:
-        postcode, why = postcode_problem(postcode)
-        if why:
-            problems.append(("postcode", why))
-    flags = [f.lower() for f in tags(fields.get("risk_flags"))]
-    for flag in flags:
-        if not _TAG.match(flag) or len(flag) > 40:
-            problems.append(("risk_flags", f"{flag!r} is not a flag: lower-case words "
-                             "joined by '_' (as two_staff, no_lone_after_dark)"))
-    excluded = tags(fields.get("excluded_clinicians"))
-    for cid in excluded:
+    for cid in tags(fields.get("excluded_clinicians")):
         if len(cid) > 64:
             problems.append(("excluded_clinicians", f"{cid[:20]!r}…: a clinician id has at "
                                                     "most 64 characters"))  # fmt: skip
-    gender = text(fields.get("carer_gender")).lower()
-    if gender not in GENDERS:
-        problems.append(("carer_gender", f"{gender!r}: F (female), M (male) or empty (either)"))
-    preferred = text(fields.get("preferred_clinician")) or None
-    if preferred is not None and len(preferred) > 64:
+    if len(cells["preferred_clinician"]) > 64:
         problems.append(("preferred_clinician", "a clinician id has at most 64 characters"))
-    if preferred is not None and preferred in excluded:
-        problems.append(("preferred_clinician", f"{preferred} is also among the excluded "
-                                                "clinicians"))  # fmt: skip
-    if problems or pid is None or place is None:
+    patient, found, warnings = patient_from_cells(cells, gazetteer=gazetteer)
+    problems += found
+    if problems or patient is None:
         raise CaseloadError(problems or [("patient_id", "is empty")])
     return PatientDetails(
-        patient_id=pid, lat=place.lat, lon=place.lon, nhs_number=nhs, name=free["name"],
-        address=free["address"], postcode=postcode, access_notes=free["access_notes"],
-        risk_flags=tuple(dict.fromkeys(flags)), excluded_clinicians=tuple(dict.fromkeys(excluded)),
-        carer_gender=GENDERS.get(gender, ""), preferred_clinician=preferred,
+        patient_id=patient.patient_id, lat=patient.location.lat, lon=patient.location.lon,
+        nhs_number=patient.nhs_number, name=patient.name, address=patient.address,
+        postcode=patient.postcode, access_notes=patient.access_notes,
+        risk_flags=tuple(sorted(patient.risk_flags)),
+        excluded_clinicians=tuple(sorted(patient.excluded_clinicians)),
+        carer_gender=patient.carer_gender, preferred_clinician=patient.preferred_clinician,
+        warnings=tuple(warnings),
     )  # fmt: skip
 
 
