@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from scheduler.domain.errors import InputError
+from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.localtime import local
 from web.reads import describe, reads_patient_data, record_read
 from web.security import client_ip, current_user, db_session, roles
@@ -44,6 +44,7 @@ from web.services.caseload_input import (
 )
 from web.services.clock import now
 from web.services.days import Upload
+from web.services.postcodes import gazetteer_or_none
 from web.views import day_limits
 
 bp = Blueprint("caseload", __name__, url_prefix="/coordinator/caseload")
@@ -124,7 +125,8 @@ def admit_post():
     admitted_on = _date_field("admitted_on", today(), problems)
     details = None
     try:
-        details = patient_details({f: request.form.get(f, "") for f in PATIENT_FIELDS})
+        details = patient_details({f: request.form.get(f, "") for f in PATIENT_FIELDS},
+                                  gazetteer_or_none())
     except CaseloadError as err:
         problems += err.problems
     items = []
@@ -144,6 +146,8 @@ def admit_post():
             s.commit()
             flash(f"Admitted {details.patient_id} from {admitted_on} with {len(items)} plan "
                   f"item{'s' if len(items) != 1 else ''}.", "ok")  # fmt: skip
+            for warning in details.warnings:
+                flash(f"Postcode: {warning}", "warn")
             return redirect(url_for("caseload.patient", pid=details.patient_id), code=303)
     return render_template("caseload/admit.html", form=request.form, problems=problems,
                            rows=ADMIT_ROWS, today=today(), item_fields=ITEM_FIELDS), status
@@ -281,13 +285,17 @@ def bulk_import():
     if problems or patients is None or careplans is None:
         return render_template("coordinator/import_refused.html", problems=[
             _problem(p) for p in problems], issues=[], date=""), 400  # fmt: skip
+    warnings: list[InputIssue] = []
     try:
         admitted = import_caseload(s, patients, careplans, on, current_user(), client_ip(),
-                                   limits=day_limits())  # fmt: skip
+                                   limits=day_limits(), gazetteer=gazetteer_or_none(),
+                                   warnings=warnings)  # fmt: skip
     except InputError as err:
         return _files_refused(err, "caseload import", f"{patients.name}, {careplans.name}", "")
     s.commit()
     flash(f"Admitted {len(admitted)} patients from {patients.name} and {careplans.name}.", "ok")
+    for warning in warnings:
+        flash(str(warning), "warn")
     return redirect(url_for("caseload.index"), code=303)
 
 

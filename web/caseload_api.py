@@ -48,6 +48,7 @@ from web.services.caseload_input import (
     text,
 )
 from web.services.days import Upload
+from web.services.postcodes import gazetteer_or_none
 from web.views import day_limits, parse_day
 
 bp = Blueprint("caseload_api", __name__, url_prefix="/api")
@@ -147,7 +148,7 @@ def admit_patient():
     admitted_on = _day(body.get("admitted_on"), "admitted_on", problems, today())
     details = None
     try:
-        details = patient_details(body)
+        details = patient_details(body, gazetteer_or_none())
     except CaseloadError as err:
         problems += err.problems
     rows = body.get("items", [])
@@ -167,7 +168,7 @@ def admit_patient():
         return _refused(err)
     s.commit()
     patient = _patient_or_404(details.patient_id)
-    response = jsonify(patient_json(patient, planned=False))
+    response = jsonify({**patient_json(patient, planned=False), "warnings": list(details.warnings)})
     response.headers["Location"] = url_for("caseload_api.patient", pid=patient.patient_id)
     return response, 201
 

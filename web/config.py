@@ -98,6 +98,10 @@ def from_env(overrides: dict | None = None) -> dict:
         "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(instance_dir),
         "HAH_TILE_URL": os.environ.get("HAH_TILE_URL", ""),
         "HAH_TILE_ATTRIBUTION": os.environ.get("HAH_TILE_ATTRIBUTION", ""),
+        # the trust's postcode file: patients admitted by postcode are placed from it, offline
+        "HAH_POSTCODE_FILE": os.environ.get("HAH_POSTCODE_FILE", ""),
+        "HAH_POSTCODE_DISTRICTS": os.environ.get("HAH_POSTCODE_DISTRICTS", ""),
+        "HAH_POSTCODE_AREAS": os.environ.get("HAH_POSTCODE_AREAS", ""),
         # "queue" keeps the solver out of the web processes (on Redis, run by `hah worker`
         # processes here or on other machines); "thread" is for tests and a one-process demo.
         "HAH_JOB_RUNNER": os.environ.get("HAH_JOB_RUNNER", "queue"),

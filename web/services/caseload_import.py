@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain.careplan import CarePlanItem, Patient, read_caseload
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.tabular import read_table
+from scheduler.domain.geocode import Gazetteer
 from web.models import Admission, User
 from web.services import audit
 from web.services.caseload import admission_problems, admit
@@ -43,16 +44,18 @@ def _fields(p: Patient) -> dict[str, object]:
 
 
 def import_caseload(session: Session, patients: Upload, careplans: Upload, on: date,
-                    user: User | None, ip: str = "", *,
-                    limits: DayLimits | None = None) -> list[Admission]:  # fmt: skip
+                    user: User | None, ip: str = "", *, limits: DayLimits | None = None,
+                    gazetteer: Gazetteer | None = None,
+                    warnings: list[InputIssue] | None = None) -> list[Admission]:  # fmt: skip
     """Admit every patient of ``patients`` with their plan items from ``careplans``; raises
-    ``InputError`` with every problem (nothing stored: the caller rolls back)."""
+    ``InputError`` with every problem (nothing stored: the caller rolls back). Rows given by
+    postcode are placed by ``gazetteer``; a district-centre fallback goes to ``warnings``."""
     limits = limits or DayLimits()
     check_size(patients, limits.visits, "patients", "HAH_MAX_VISITS", "patients.csv")
     check_size(careplans, 10 * limits.visits, "care plan rows", "HAH_MAX_VISITS",
                "careplans.csv")  # fmt: skip
     pfile, cfile = _source(patients, "patients.csv"), _source(careplans, "careplans.csv")
-    people, plans = read_caseload(pfile, cfile)
+    people, plans = read_caseload(pfile, cfile, gazetteer=gazetteer, warnings=warnings)
     table = read_table(pfile, ("patient_id",), [])
     rows = {cells["patient_id"]: n for n, cells in (table.rows if table else [])}
     admitted = admit_caseload(session, people, plans, on, user, ip, source=pfile.name,
