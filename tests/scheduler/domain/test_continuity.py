@@ -133,8 +133,14 @@ def test_attendances_are_read_from_a_rota_one_per_clinician():
     v2 = visit("V2", 0, 0, "11:00", "12:00", patient_id="Q", staff=2)
 
     def stop(vid: str | None, start: str) -> Stop:
-        kind = "visit" if vid else "break"
-        return Stop(kind, vid, at(start), at(start), at(start) + timedelta(minutes=30), 0)
+        return Stop(
+            "visit" if vid else "break",
+            vid,
+            at(start),
+            at(start),
+            at(start) + timedelta(minutes=30),
+            0,
+        )
 
     rota = Rota(
         (

@@ -7,8 +7,9 @@ import random
 from collections import Counter
 from datetime import date, time, timedelta
 
-from scheduler.domain.capacity.admissions import MonthSpec, course, month_census
+from scheduler.domain.capacity.admissions import MonthCensus, MonthSpec, course, month_census
 from scheduler.domain.capacity.scenario import Census, Scenario, sample_scenario
+from scheduler.domain.capacity.staff import StaffPool
 from scheduler.domain.careplan import CarePlanItem
 from scheduler.domain.localtime import local
 
@@ -27,6 +28,17 @@ def _who(stay):
     return (p.patient_id, p.location, p.address, stay.admitted, stay.discharged)
 
 
+def span(item: CarePlanItem) -> tuple[date, date]:
+    """An item's first and last day (a caseload's items always have both)."""
+    assert item.start_date is not None and item.end_date is not None
+    return item.start_date, item.end_date
+
+
+def pool_of(census: MonthCensus) -> StaffPool:
+    assert census.staff is not None
+    return census.staff
+
+
 def test_the_same_admissions_and_patients_as_the_month():
     month = month_census(SMALL, MonthSpec(days=14, census=30), seed=2)
     caseload = month_census(SMALL, SPEC, seed=2)
@@ -35,7 +47,8 @@ def test_the_same_admissions_and_patients_as_the_month():
         first = lambda items: [(i.regimen, i.frequency, i.first_time) for i in items][:1]  # noqa: E731
         assert first(b.careplans) == first(a.careplans) or not a.careplans
         for item in b.careplans:  # every item inside the stay
-            assert b.admitted <= item.start_date <= item.end_date < b.discharged
+            first_day, last_day = span(item)
+            assert b.admitted <= first_day <= last_day < b.discharged
     assert month.staff is None and caseload.staff is not None
     assert MonthSpec(caseload=True).key() != MonthSpec().key()
     assert MonthSpec().key() == MonthSpec(caseload=False).key()
@@ -64,20 +77,20 @@ def test_persistent_staff_keep_their_ids_and_names_and_the_roster_is_met():
             assert names.setdefault(s.clinician_id, s.name) == s.name
             assert local(s.start).date() == census.date_of(d)
             worked[s.clinician_id] += 1
-        pool_ids = {m.clinician_id for m in census.staff.members}
+        pool_ids = {m.clinician_id for m in pool_of(census).members}
         assert {s.clinician_id for s in shifts} <= pool_ids
         assert {v.preferred_clinician for v in visits} - {None} <= pool_ids
-    assert len(worked) == len(census.staff.members)
+    assert len(worked) == len(pool_of(census).members)
     assert max(worked.values()) <= 10 < 14, "nobody works every day"
 
 
 def test_a_named_nurse_for_the_stay_from_the_day_nurses():
     census = month_census(sample_scenario(), MonthSpec(days=7, census=250, caseload=True), seed=0)
-    staff = census.staff.by_id()
+    staff = pool_of(census).by_id()
     named = [s for s in census.stays if s.patient.preferred_clinician]
     assert 0.5 < len(named) / len(census.stays) < 0.7  # about 60 %, as synth._prefer names
     for s in named:
-        nurse = staff[s.patient.preferred_clinician]
+        nurse = staff[s.patient.preferred_clinician or ""]
         assert nurse.role in ("RN5", "RN6") and nurse.kind in ("early", "long")
         if any(
             c.line == "picc" and c.regimen in ("iv_antibiotic", "iv_fluids") for c in s.careplans
@@ -95,31 +108,36 @@ def test_regimen_changes_during_stays():
     oral = slower = stopped = 0
     for s in census.stays:
         last = s.discharged - timedelta(days=1)
-        iv = [c for c in s.careplans if c.regimen == "iv_antibiotic"]
+        iv = [span(c) for c in s.careplans if c.regimen == "iv_antibiotic"]
+        freq = [c.frequency for c in s.careplans if c.regimen == "iv_antibiotic"]
         if len(iv) == 2:  # q6h/q8h, then q12h from the day after the first ends
-            assert iv[0].frequency in ("q6h", "q8h") and iv[1].frequency == "q12h"
-            assert iv[1].start_date == iv[0].end_date + timedelta(days=1)
-            assert iv[1].end_date == last and iv[0].end_date >= s.admitted + timedelta(days=1)
+            assert freq[0] in ("q6h", "q8h") and freq[1] == "q12h"
+            assert iv[1][0] == iv[0][1] + timedelta(days=1)
+            assert iv[1][1] == last and iv[0][1] >= s.admitted + timedelta(days=1)
             slower += 1
-        elif len(iv) == 1 and iv[0].end_date < last:  # stepped down to oral: no more IV visits
-            assert iv[0].end_date >= s.admitted + timedelta(days=1), "at least 2 days of IV"
+        elif len(iv) == 1 and iv[0][1] < last:  # stepped down to oral: no more IV visits
+            assert iv[0][1] >= s.admitted + timedelta(days=1), "at least 2 days of IV"
             oral += 1
-        fluids = [c for c in s.careplans if c.regimen == "iv_fluids"]
-        stopped += sum(c.end_date < last for c in fluids)
+        stopped += sum(span(c)[1] < last for c in s.careplans if c.regimen == "iv_fluids")
         for c in s.careplans:
             if c.regimen not in ("iv_antibiotic", "iv_fluids"):
-                assert (c.start_date, c.end_date) == (s.admitted, last)
+                assert span(c) == (s.admitted, last)
     assert oral > 50 and slower > 10 and stopped > 10, (oral, slower, stopped)
+
     # A changed regimen changes the days' visits: the day after the switch has no IV dose.
+    def iv_end(stay) -> date | None:
+        iv = [span(c)[1] for c in stay.careplans if c.regimen == "iv_antibiotic"]
+        return iv[0] if len(iv) == 1 else None
+
     switched = next(
         s
         for s in census.stays
         if s.admitted >= census.start
-        and len([c for c in s.careplans if c.regimen == "iv_antibiotic"]) == 1
-        and next(c for c in s.careplans if c.regimen == "iv_antibiotic").end_date
-        < s.discharged - timedelta(days=1)
+        and (e := iv_end(s)) is not None
+        and e < s.discharged - timedelta(days=1)
     )
-    end = next(c for c in switched.careplans if c.regimen == "iv_antibiotic").end_date
+    end = iv_end(switched)
+    assert end is not None
     d = (end - census.start).days + 1
     pid = switched.patient.patient_id
 
@@ -136,10 +154,10 @@ def test_course_splits_and_ends_items_within_the_stay_and_draws_alike():
         CarePlanItem("P1", "obs", "2"),
     ]
     start = date(2026, 11, 23)
-    seen = Counter()
+    seen: Counter[int] = Counter()
     for k in range(300):
         out = course(items, start, 6, random.Random(k))
-        assert all(start <= c.start_date <= c.end_date <= start + timedelta(days=5) for c in out)
+        assert all(start <= span(c)[0] <= span(c)[1] <= start + timedelta(days=5) for c in out)
         assert out[-1] == CarePlanItem(
             "P1", "obs", "2", start_date=start, end_date=start + timedelta(days=5)
         )
