@@ -3,7 +3,7 @@ from the days before, with today's fixed named nurse against continuity learned 
 
     python benchmarks/bench_continuity.py [--days 14] [--patients 250] [--time-limit 20]
                                           [--seed 0] [--continuity-cost 20] [--half-life 7]
-                                          [--no-results]
+                                          [--learned-cost MIN] [--no-results]
 
 The caseload is the month's admissions model as a caseload (``MonthSpec(caseload=True)``:
 admissions, regimen changes, discharges, persistent staff on the sample roster, a named nurse
@@ -65,6 +65,14 @@ def complete_stays(census: MonthCensus, days: int) -> set[str]:
     }
 
 
+def cost_of(args: argparse.Namespace, model: str) -> int:
+    """The solver's continuity charge for ``model``: ``--continuity-cost`` for both, unless
+    ``--learned-cost`` gives the learned model its own (today's model keeps today's)."""
+    if model == "learned" and args.learned_cost is not None:
+        return args.learned_cost
+    return args.continuity_cost
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
@@ -89,7 +97,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
             range(1, args.days + 1),
             model,
             time_limit_s=args.time_limit,
-            continuity_cost=args.continuity_cost,
+            continuity_cost=cost_of(args, model),
             half_life_days=args.half_life,
             progress=progress,
         )
@@ -128,6 +136,14 @@ def section(args: argparse.Namespace, out: dict) -> str:
         f"python benchmarks/bench_continuity.py --days {args.days} --patients {args.patients} "
         f"--time-limit {args.time_limit:g} --seed {args.seed} --continuity-cost "
         f"{args.continuity_cost} --half-life {args.half_life:g}"
+        + (f" --learned-cost {args.learned_cost}" if args.learned_cost is not None else "")
+    )
+    same = args.learned_cost is None or args.learned_cost == args.continuity_cost
+    charge = (
+        f"the solver's continuity charge {args.continuity_cost} min for both"
+        if same
+        else f"the solver's continuity charge {args.continuity_cost} min for fixed (today's) and "
+        f"{args.learned_cost} min for learned"
     )
     staff = census.staff.members if census.staff else ()
     lines = [
@@ -149,8 +165,8 @@ def section(args: argparse.Namespace, out: dict) -> str:
         f"its patient's one named nurse for the stay (about 60 % of patients have one), today's "
         f"model. Learned: each visit's preferred clinician from the run's earlier rotas "
         f"(`domain.continuity`, half-life {args.half_life:g} days), only someone on shift who "
-        f"could make it. Same days, solver seeds and options (continuity charge "
-        f"{args.continuity_cost} min) for both; every rota checked by the independent checker.",
+        f"could make it. Same days and solver seeds for both, {charge}; every rota checked by "
+        f"the independent checker.",
         "",
         "| day | date | census | visits | fixed placed | fixed P1 | fixed travel/visit | fixed kept | learned placed | learned P1 | learned travel/visit | learned kept | violations |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -221,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=HALF_LIFE_DAYS,
         help=f"learned scores' half-life, days ({HALF_LIFE_DAYS:g})",
+    )
+    p.add_argument(
+        "--learned-cost",
+        type=int,
+        default=None,
+        help="the learned model's own continuity charge (default: --continuity-cost)",
     )
     p.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md")
     p.add_argument("--results-file", default=str(RESULTS), help=argparse.SUPPRESS)
