@@ -30,11 +30,17 @@ def test_simulate_refuses_bad_input(argv, tmp_path):
     assert not (tmp_path / "o").exists(), "nothing written when refused"
 
 
-def test_simulate_command(tmp_path, capsys):
+def _tiny(tmp_path, night: str = "RN6 = 1"):
+    """A tiny service's scenario file."""
     toml = tmp_path / "tiny.toml"
     toml.write_text('name = "Tiny service"\ndate = "2026-11-23"\n[roster]\n'
                     'early = { HCA = 1, RN5 = 2, RN6 = 1, AP = 1 }\n'
-                    'late = { RN5 = 1, RN6 = 1 }\nnight = { RN6 = 1 }\n', encoding="utf-8")  # fmt: skip
+                    f'late = {{ RN5 = 1, RN6 = 1 }}\nnight = {{ {night} }}\n', encoding="utf-8")  # fmt: skip
+    return toml
+
+
+def test_simulate_command(tmp_path, capsys):
+    toml = _tiny(tmp_path)
     out = tmp_path / "month"
     args = _parse(["simulate", "--days", "2", "--census", "12", "--scenario", str(toml),
                    "--time-limit", "1", "--workers", "1", "--out", str(out), "--plot"])  # fmt: skip
@@ -55,10 +61,7 @@ def test_simulate_refuses_learned_continuity_without_the_caseload(tmp_path):
 
 
 def test_simulate_a_caseload_month_with_learned_continuity(tmp_path, capsys):
-    toml = tmp_path / "tiny.toml"
-    toml.write_text('name = "Tiny service"\ndate = "2026-11-23"\n[roster]\n'
-                    'early = { HCA = 1, RN5 = 2, RN6 = 1, AP = 1 }\n'
-                    'late = { RN5 = 1, RN6 = 1 }\nnight = { RN6 = 1, RN5 = 1 }\n', encoding="utf-8")  # fmt: skip
+    toml = _tiny(tmp_path, night="RN6 = 1, RN5 = 1")
     out = tmp_path / "month"
     args = _parse(["simulate", "--days", "2", "--census", "12", "--scenario", str(toml),
                    "--time-limit", "1", "--caseload", "--continuity", "learned",
