@@ -2,7 +2,13 @@
 
     hah simulate [--days 30] [--census 250] [--mean-stay 6] [--weekend-staff 1]
                  [--scenario FILE] [--seed 0] [--time-limit 40] [--workers N | --ray ADDRESS]
-                 [--out DIR] [--plot]
+                 [--caseload [--continuity fixed|learned]] [--out DIR] [--plot]
+
+``--caseload`` simulates the month as a caseload across days (persistent staff working
+blocks of days, a named nurse for the stay, regimen changes) and reports continuity over the
+stays; ``--continuity learned`` plans each day's preferred clinicians from the days before
+(the days are then solved one after another). Without ``--caseload`` the month is as it
+was: nurses drawn afresh each day, days solved in parallel.
 
 Parsing and printing only: the month is simulated and written by the use case
 (``scheduler.usecases.capacity.month``), its model and report are domain
@@ -77,6 +83,14 @@ def print_month(result: MonthResult, file=None) -> None:
             f"{t.days_solved}; overtime estimate {t.overtime_h:,.0f} clinician-hours; "
             f"checker violations {t.violations}"
         )
+    c = result.continuity
+    if c is not None and c.patients:
+        say(
+            f"continuity over {c.patients:,} stays ({result.continuity_model} preferences): "
+            f"{_pct(c.top3_visits).strip()} of visits by each stay's 3 most frequent clinicians "
+            f"(patient mean {_pct(c.top3_patients).strip()}), {_pct(c.top2_visits).strip()} by "
+            f"its 2; {c.clinicians_per_patient:.1f} clinicians per stay"
+        )
     if not result.complete:
         say(f"{t.days - t.days_solved} day(s) not solved yet: run again to resume")
 
@@ -99,6 +113,19 @@ def add_simulate_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=40.0, help="seconds per day (40)")
     add_executor_options(p)
+    p.add_argument(
+        "--caseload",
+        action="store_true",
+        help="a caseload across days: persistent staff, named nurses, regimen changes; "
+        "reports continuity over the stays",
+    )
+    p.add_argument(
+        "--continuity",
+        choices=("fixed", "learned"),
+        default="fixed",
+        help="with --caseload: the named nurse (fixed, default) or preferences learned from "
+        "the days before (learned: days solved in order, in this process)",
+    )
     p.add_argument("--out", default="month_out", help="output folder (resumable)")
     p.add_argument("--plot", action="store_true", help="also draw month.png and month.svg")
     p.set_defaults(func=cmd_simulate)
@@ -117,9 +144,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         stay = StayModel(mean_days=args.mean_stay)
     except ValueError as exc:
         raise _refuse("--mean-stay", str(exc)) from exc
+    if args.continuity == "learned" and not args.caseload:
+        raise _refuse("--continuity", "learned continuity needs --caseload (persistent staff)")
     try:
         spec = MonthSpec(
-            days=args.days, census=args.census, stay=stay, weekend_staff=args.weekend_staff
+            days=args.days,
+            census=args.census,
+            stay=stay,
+            weekend_staff=args.weekend_staff,
+            caseload=args.caseload,
         )
     except ValueError as exc:
         flag = next(
@@ -132,7 +165,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"{scenario.name}: {spec.days} days from {scenario.day.isoformat()}, census "
         f"{spec.census} (about {spec.census / spec.stay.mean():.1f} admissions a day, mean "
         f"stay {spec.stay.mean():.1f} days); roster {roster_text(scenario.roster)}; "
-        f"{args.time_limit:g} s per day",
+        f"{args.time_limit:g} s per day"
+        + (f"; caseload, {args.continuity} continuity" if args.caseload else ""),
         file=sys.stderr,
     )
     try:
@@ -145,6 +179,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             workers=args.workers,
             ray_address=args.ray,
             progress=day_progress(),
+            continuity=args.continuity,
         )
     except KeyboardInterrupt:
         print(

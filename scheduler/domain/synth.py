@@ -260,7 +260,6 @@ def _shifts(rng: random.Random, staffing: dict, day: date, patients: list[Patien
     shifts: list[Shift] = []
     n = 0
     for kind, roles in staffing.items():
-        start_h, end_h, brk, (b0, b1) = SHIFT_TYPES[kind]
         for role, count in roles.items():
             for i in range(count):
                 n += 1
@@ -273,22 +272,39 @@ def _shifts(rng: random.Random, staffing: dict, day: date, patients: list[Patien
                         if count < 3
                         else rng.choices(BASES, weights=base_weights)[0]
                     )
-                here = Location(base[1], base[2])
-                shifts.append(
-                    Shift(
-                        clinician_id=f"C{n:03d}",
-                        name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                        skills=ROLE_SKILLS[role],
-                        start=_clock(day, start_h),
-                        end=_clock(day, end_h),
-                        start_location=here,
-                        end_location=here,
-                        rest_break=Break(brk, Window(_clock(day, b0), _clock(day, b1))),
-                        role=role,
-                        base=base[0],
-                    )
-                )
+                name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+                shifts.append(make_shift(kind, role, day, f"C{n:03d}", name, base))
     return shifts
+
+
+def make_shift(
+    kind: str,
+    role: str,
+    day: date,
+    clinician_id: str,
+    name: str,
+    base: tuple[str, float, float],
+    gender: str = "",
+) -> Shift:
+    """A shift of type ``kind`` (``SHIFT_TYPES``) starting on ``day``, for a clinician of
+    grade ``role`` (``ROLE_SKILLS``) based at ``base`` (one of ``BASES``): the one place the
+    synthetic service's shift times, breaks and skills are turned into a ``Shift``, for the
+    day's fresh staff and for the caseload's persistent staff alike."""
+    start_h, end_h, brk, (b0, b1) = SHIFT_TYPES[kind]
+    here = Location(base[1], base[2])
+    return Shift(
+        clinician_id=clinician_id,
+        name=name,
+        skills=ROLE_SKILLS[role],
+        start=_clock(day, start_h),
+        end=_clock(day, end_h),
+        start_location=here,
+        end_location=here,
+        rest_break=Break(brk, Window(_clock(day, b0), _clock(day, b1))),
+        role=role,
+        base=base[0],
+        gender=gender,
+    )
 
 
 def _prefer(

@@ -34,6 +34,21 @@ The model, and why:
   day (``days.staff_for``).
 - **Patients** are ``synth.new_patient`` with the scenario's regimen mix; ids ``M00001``…
   are unique over the burn-in and month.
+
+With ``MonthSpec(caseload=True)`` the month is a caseload across days (issue 14), for
+continuity to mean something: the same admissions, stays and patients (the streams above are
+untouched), and
+
+- **persistent staff** (``staff.StaffPool``): a standing team who keep their ids and names
+  from day to day and work a pattern of about 4.5 days in 7, the roster met exactly each day;
+- **a named nurse for the stay**, chosen at admission from the team's day nurses as
+  ``synth._prefer`` chooses one for a day (about 60 % of patients, the nearest base's RN5/RN6,
+  PICC-trained where the line needs it): today's fixed-preference model, across days;
+- **regimen changes during the stay** (``course``, drawn from a stream of their own): IV
+  antibiotics stepped down to oral (the IV item ends: oral doses need no visit), q6h/q8h
+  reduced to q12h, IV fluids stopped after a day or three. The shares (``IV_TO_ORAL``,
+  ``TO_Q12H``, ``FLUIDS_STOP``) are assumptions in the spirit of antimicrobial stewardship's
+  48–72-hour IV review ("Start smart, then focus"), not audited figures.
 """
 
 from __future__ import annotations
@@ -44,19 +59,25 @@ import json
 import math
 import random
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import numpy as np
 
 from scheduler.domain.capacity.days import staff_for
-from scheduler.domain.capacity.scenario import Scenario
+from scheduler.domain.capacity.scenario import Roster, Scenario
+from scheduler.domain.capacity.staff import StaffPool, home_shifts, staff_pool
 from scheduler.domain.careplan import CarePlanItem, Patient, expand
 from scheduler.domain.model import Shift, Visit
-from scheduler.domain.synth import new_patient
+from scheduler.domain.synth import _prefer, new_patient
+from scheduler.domain.travel import Geodesic
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Relative admissions by day of week (Monday first); normalised to a mean of 1.
 WEEKDAY_WEIGHTS = (1.15, 1.15, 1.10, 1.10, 1.10, 0.70, 0.70)
+# Regimen changes of a caseload's stay (the chance a stay long enough for one has it).
+IV_TO_ORAL = 0.35  # an antibiotic course of 3+ days switched to tablets after 2+ days of IV
+TO_Q12H = 0.20  # otherwise, a q6h or q8h course reduced to q12h after 2+ days
+FLUIDS_STOP = 0.70  # IV fluids stopped after 1 to 3 days of a stay of 2+ days
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,8 @@ class MonthSpec:
     stay: StayModel = field(default_factory=StayModel)
     weekday_weights: tuple[float, ...] = WEEKDAY_WEIGHTS
     weekend_staff: float = 1.0
+    #: A caseload across days: persistent staff, a named nurse for the stay, regimen changes.
+    caseload: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.days <= 366:
@@ -130,6 +153,8 @@ class MonthSpec:
             "weekdays": list(self.weekday_weights),
             "weekend_staff": self.weekend_staff,
         }
+        if self.caseload:  # only when set: a month's stored days keep their key
+            data["caseload"] = True
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -152,6 +177,8 @@ class MonthCensus:
     spec: MonthSpec
     seed: int
     stays: tuple[Stay, ...]
+    #: The caseload's persistent staff (``spec.caseload``); None: named nurses drawn daily.
+    staff: StaffPool | None = None
 
     @property
     def start(self) -> date:
@@ -179,13 +206,11 @@ class MonthCensus:
         """The scenario with the day's roster (weekend scale applied on Saturday and Sunday)."""
         if self.spec.weekend_staff == 1.0 or self.date_of(d).weekday() < 5:
             return self.scenario
-        k = self.spec.weekend_staff
-        return self.scenario.with_roster(
-            {
-                kind: {r: round(n * k) for r, n in roles.items()}
-                for kind, roles in self.scenario.roster.items()
-            }
-        )
+        return self.scenario.with_roster(_weekend_roster(self.scenario, self.spec))
+
+    def travel_model(self) -> Geodesic:
+        """The scenario's travel model: geodesic, with its circuity."""
+        return Geodesic(circuity=self.scenario.circuity)
 
     def visits(self, d: int) -> list[Visit]:
         """Day ``d``'s visits without named nurses (the same visits as ``day``'s)."""
@@ -199,9 +224,52 @@ class MonthCensus:
         here = self.present(d)
         patients = [s.patient for s in here]
         careplans = [c for s in here for c in s.careplans]
+        if self.staff is not None:  # the caseload's own staff; named nurses fixed at admission
+            shifts = self.staff.shifts_on(day, self.roster_scenario(d).roster)
+            return expand(patients, careplans, day), shifts
         rng = random.Random(9_000_011 * self.seed + 7_919 * d + 17)
         shifts, patients = staff_for(self.roster_scenario(d), patients, careplans, rng, day)
         return expand(patients, careplans, day), shifts
+
+
+def _weekend_roster(scenario: Scenario, spec: MonthSpec) -> Roster:
+    k = spec.weekend_staff
+    return {
+        kind: {r: round(n * k) for r, n in roles.items()} for kind, roles in scenario.roster.items()
+    }
+
+
+def course(
+    items: list[CarePlanItem], admitted: date, length: int, rng: random.Random
+) -> tuple[CarePlanItem, ...]:
+    """A stay's care plan over its ``length`` days from ``admitted``, with the regimen
+    changes of a caseload (module docstring): every item runs from the admission day to the
+    day before discharge unless a change ends it sooner or splits it in two (the same
+    regimen before, q12h after). Every item takes the same draws from ``rng`` whatever
+    happens to it, so one stay's changes never shift the next stay's."""
+    last = admitted + timedelta(days=length - 1)
+    out: list[CarePlanItem] = []
+    for item in items:
+        whole = replace(item, start_date=admitted, end_date=last)
+        oral, slower, stop = rng.random(), rng.random(), rng.random()
+        switch = admitted + timedelta(days=rng.randint(2, max(2, length - 1)))  # first day after
+        ran = rng.randint(1, max(1, min(3, length - 1)))
+        first = time(rng.choice((8, 9, 10, 11)), 0)
+        if item.regimen == "iv_antibiotic" and length >= 3 and oral < IV_TO_ORAL:
+            out.append(replace(whole, end_date=switch - timedelta(days=1)))
+        elif (
+            item.regimen == "iv_antibiotic"
+            and item.frequency in ("q6h", "q8h")
+            and length >= 3
+            and slower < TO_Q12H
+        ):
+            out.append(replace(whole, end_date=switch - timedelta(days=1)))
+            out.append(replace(whole, frequency="q12h", first_time=first, start_date=switch))
+        elif item.regimen == "iv_fluids" and length >= 2 and stop < FLUIDS_STOP:
+            out.append(replace(whole, end_date=admitted + timedelta(days=ran - 1)))
+        else:
+            out.append(whole)
+    return tuple(out)
 
 
 def month_census(scenario: Scenario, spec: MonthSpec, seed: int = 0) -> MonthCensus:
@@ -209,6 +277,7 @@ def month_census(scenario: Scenario, spec: MonthSpec, seed: int = 0) -> MonthCen
     ``spec.days`` days. Admissions day by day, so a day never depends on later days."""
     counts = np.random.default_rng([seed, 2026, 1])  # admissions and lengths of stay
     people = random.Random(1_000_033 * seed + 5)  # who they are and their care plans
+    changes = random.Random(5_000_081 * seed + 13)  # a caseload's regimen changes
     pmf = np.array(spec.stay.pmf())
     stays: list[Stay] = []
     n = 0
@@ -221,8 +290,32 @@ def month_census(scenario: Scenario, spec: MonthSpec, seed: int = 0) -> MonthCen
             pid = f"M{n:05d}"
             patient, plans = new_patient(people, pid, scenario.census.mix)
             last = day + timedelta(days=length - 1)
-            items = tuple(replace(c, start_date=day, end_date=last) for c in plans)
+            if spec.caseload:
+                items = course(plans, day, length, changes)
+            else:
+                items = tuple(replace(c, start_date=day, end_date=last) for c in plans)
             stays.append(Stay(patient, items, day, day + timedelta(days=length)))
     # Stays over before day 1 are dropped (day 1's discharges, discharged on day 1, are kept).
     keep = tuple(s for s in stays if s.discharged >= scenario.day)
-    return MonthCensus(scenario, spec, seed, keep)
+    if not spec.caseload:
+        return MonthCensus(scenario, spec, seed, keep)
+    weekend = [_weekend_roster(scenario, spec)] if spec.weekend_staff != 1.0 else []
+    pool = staff_pool([scenario.roster, *weekend], seed)
+    return MonthCensus(scenario, spec, seed, _named_nurses(keep, pool, seed), pool)
+
+
+def _named_nurses(stays: tuple[Stay, ...], pool: StaffPool, seed: int) -> tuple[Stay, ...]:
+    """Each stay's patient with a named nurse for the whole stay (or none), chosen as
+    ``synth._prefer`` chooses a day's, from every clinician's own shift (only day nurses
+    qualify); the patient's other fields are kept."""
+    if not stays:
+        return stays
+    rng = random.Random(11_000_027 * seed + 19)
+    shifts = home_shifts(pool, stays[0].admitted)
+    named = _prefer(
+        rng, [s.patient for s in stays], [c for s in stays for c in s.careplans], shifts
+    )
+    return tuple(
+        replace(s, patient=replace(s.patient, preferred_clinician=n.preferred_clinician))
+        for s, n in zip(stays, named, strict=True)
+    )

@@ -18,6 +18,7 @@ from scheduler.domain.capacity.admissions import WEEKDAYS, MonthCensus, MonthSpe
 from scheduler.domain.capacity.metrics import DayMetrics
 from scheduler.domain.capacity.scenario import Scenario
 from scheduler.domain.capacity.summary import ServiceLevel
+from scheduler.domain.continuity import CaseloadContinuity
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class MonthResult:
     rows: list[MonthDay]
     level: ServiceLevel = field(default_factory=ServiceLevel)
     seconds: float = 0.0
+    #: A caseload's month (``MonthSpec.caseload``): continuity over the stays' solved days,
+    #: and the model that planned them (``fixed`` named nurse or ``learned``).
+    continuity: CaseloadContinuity | None = None
+    continuity_model: str = "fixed"
 
     @property
     def complete(self) -> bool:

@@ -15,6 +15,18 @@ model, the seed, the day and the time limit, so an interrupted month resumes whe
 stopped. ``month.csv`` (one row a day) and ``month.json`` (totals and rows) are the report
 (``write_month``). Nothing here prints: progress goes to the ``progress(done, total)``
 callback.
+
+**The month as a caseload** (issue 14): with ``MonthSpec(caseload=True)`` the month has
+persistent staff, named nurses for the stay and regimen changes (``admissions``), each day is
+planned by ``plan_days.plan_caseload_day``, its attendances (who saw whom) are stored with its
+metrics, and the report gives per-stay continuity (``domain.continuity``: the share of a
+stay's visits by its 2 or 3 most frequent clinicians), the same measure the coordinator's
+days report. ``continuity="learned"`` plans each day's preferences from the days before, as
+``hah plan`` would: the days depend on each other, so they are solved one after another in
+this process (``workers`` and Ray are not used), and a resumed month reads the stored days'
+attendances back as the history. The daily model stays the default: its days are
+independent (solved in parallel), and every stored result and capacity figure so far is
+its.
 """
 
 from __future__ import annotations
@@ -26,15 +38,21 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from scheduler.domain.capacity.admissions import MonthCensus, MonthSpec, month_census
 from scheduler.domain.capacity.metrics import DayMetrics, measure
 from scheduler.domain.capacity.month_report import MonthResult, month_rows
 from scheduler.domain.capacity.scenario import Scenario
 from scheduler.domain.capacity.summary import ServiceLevel
+from scheduler.domain.continuity import Attendance, caseload_continuity, stay_continuity
 from scheduler.domain.formats.tabular import neutralise
 from scheduler.usecases.capacity.executor import run_all
 from scheduler.usecases.capacity.store import ResultStore
+
+#: A caseload month's continuity model (``plan_days.ContinuityModel``, not imported here: a
+#: process that only reads results never loads the solver).
+Continuity = Literal["fixed", "learned"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,12 +66,14 @@ class MonthDayTask:
     day: int
     time_limit_s: float
     census: int = 0
+    continuity: Continuity = "fixed"  # "learned": planned from the days before (in order)
 
     def key(self) -> str:
-        return (
+        key = (
             f"month|{self.scenario.key()}|{self.spec.key()}|{self.seed}|{self.day}|"
             f"{self.time_limit_s:g}"
         )
+        return key if self.continuity == "fixed" else f"{key}|{self.continuity}"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MonthDayTask) and self.key() == other.key()
@@ -73,9 +93,12 @@ def _census_for(task: MonthDayTask) -> MonthCensus:
     return _CACHE[key]
 
 
-def solve_month_day(task: MonthDayTask) -> dict:
+def solve_month_day(task: MonthDayTask, history: list[Attendance] | None = None) -> dict:
     """Rebuild, plan (solve and check) and measure one day of the month (in a worker process
-    or Ray task)."""
+    or Ray task). A caseload's day also returns its attendances (``"attendances"``: patient
+    and clinician ids), and a learned one reads ``history`` (the days before)."""
+    if task.spec.caseload:
+        return _solve_caseload_day(task, history or [])
     # Imported here: a process that only reads results (the web app) never loads the solver.
     from scheduler.domain.problem import build_problem
     from scheduler.domain.travel import Geodesic
@@ -93,6 +116,27 @@ def solve_month_day(task: MonthDayTask) -> dict:
     options = SolveOptions(time_limit_s=task.time_limit_s, seed=1_000 * task.seed + task.day)
     plan = plan_day(problem, options)
     return measure(problem, plan.rota, plan.report, plan.result.runtime_s).as_dict()
+
+
+def _solve_caseload_day(task: MonthDayTask, history: list[Attendance]) -> dict:
+    from scheduler.usecases.plan_day import SolveOptions
+    from scheduler.usecases.plan_days import day_options, plan_caseload_day
+
+    census = _census_for(task)
+    cost = SolveOptions().continuity_cost  # the solver's default charge, as for any day
+    options = day_options(census, task.day, task.time_limit_s, cost)
+    _, day = plan_caseload_day(census, task.day, task.continuity, history, options)
+    return {
+        **day.metrics.as_dict(),
+        "preferred_total": day.preferred_total,
+        "preferred_kept": day.preferred_kept,
+        "attendances": [[a.patient_id, a.clinician_id] for a in day.attendances],
+    }
+
+
+def _attendances(census: MonthCensus, d: int, raw: dict | None) -> list[Attendance]:
+    day = census.date_of(d)
+    return [Attendance(day, p, c) for p, c in (raw or {}).get("attendances", [])]
 
 
 def plan_month(scenario: Scenario, spec: MonthSpec | None = None, seed: int = 0) -> MonthResult:
@@ -114,25 +158,36 @@ def simulate_month(
     ray_address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    continuity: Continuity = "fixed",
 ) -> MonthResult:
     """Generate the month, solve every day not already in ``out/results.jsonl`` (in
-    parallel), and return the month. Days not solved (``should_stop``) have no metrics.
-    ``progress(done, total)`` counts days of the month: once at the start, then per day."""
+    parallel; a learned caseload's days in order, in this process), and return the month.
+    Days not solved (``should_stop``) have no metrics. ``progress(done, total)`` counts days
+    of the month: once at the start, then per day. ``continuity`` is ``fixed`` or, for a
+    caseload (``spec.caseload``), ``learned`` (module docstring)."""
     spec = spec or MonthSpec()
+    if continuity not in ("fixed", "learned"):
+        raise ValueError(f"continuity must be fixed or learned, not {continuity!r}")
+    if continuity == "learned" and not spec.caseload:
+        raise ValueError("learned continuity needs the caseload model (persistent staff)")
     t0 = time.monotonic()
     census = month_census(scenario, spec, seed)
     store = ResultStore(Path(out))
     tasks = [
-        MonthDayTask(scenario, spec, seed, d, time_limit_s, census.census(d))
+        MonthDayTask(scenario, spec, seed, d, time_limit_s, census.census(d), continuity)
         for d in range(1, spec.days + 1)
     ]
     have: dict[int, DayMetrics] = {}
+    seen: dict[int, list[Attendance]] = {}
     for t in tasks:
         m = store.get(t)
         # A stored day is re-used only if it is still the same day (a change to how days are
         # made would otherwise pair old results with new days).
         if m is not None and m.visits == len(census.visits(t.day)):
             have[t.day] = m
+            seen[t.day] = _attendances(census, t.day, store.raw(t))
+        elif continuity == "learned":
+            break  # a learned day stands on the days before: re-plan from here on
     todo = [t for t in tasks if t.day not in have]
     if progress is not None:
         progress(len(have), len(tasks))
@@ -140,17 +195,27 @@ def simulate_month(
     def got(task: MonthDayTask, metrics: dict) -> None:
         store.add(task, metrics)
         have[task.day] = DayMetrics.from_dict(metrics)
+        seen[task.day] = _attendances(census, task.day, metrics)
         if progress is not None:
             progress(len(have), len(tasks))
 
-    run_all(
-        todo,
-        solve_month_day,
-        workers=workers,
-        ray_address=ray_address,
-        on_result=got,
-        should_stop=should_stop,
-    )
+    if continuity == "learned":
+        for t in todo:
+            if should_stop is not None and should_stop():
+                break
+            got(t, solve_month_day(t, [a for d in sorted(seen) for a in seen[d]]))
+    else:
+        run_all(
+            todo,
+            solve_month_day,
+            workers=workers,
+            ray_address=ray_address,
+            on_result=got,
+            should_stop=should_stop,
+        )
+    stays = None
+    if spec.caseload:
+        stays = caseload_continuity(stay_continuity(a for d in sorted(seen) for a in seen[d]))
     return MonthResult(
         scenario,
         spec,
@@ -159,6 +224,8 @@ def simulate_month(
         month_rows(census, have),
         level or ServiceLevel(),
         time.monotonic() - t0,
+        continuity=stays,
+        continuity_model=continuity,
     )
 
 
@@ -195,6 +262,8 @@ def write_month(result: MonthResult, out: Path) -> list[Path]:
         "totals": _jsonable(result.totals.as_dict()),
         "rows": rows,
     }
+    if result.continuity is not None:  # a caseload's month: continuity over the stays
+        data["continuity"] = {"model": result.continuity_model, **result.continuity.as_dict()}
     (out / "month.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
     return [out / "month.csv", out / "month.json"]
 
