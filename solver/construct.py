@@ -55,7 +55,7 @@ class Slot:
     pos: int
     earliest: int
     latest: int
-    cost: int
+    cost: float
 
 
 class Construction:
@@ -168,7 +168,6 @@ class Construction:
         u_lo = inst.lo[task] if lo is None else max(inst.lo[task], lo)
         u_hi = inst.hi[task]
         u_svc = inst.task_svc[task]
-        preferred = inst.task_preferred[task]
         out: list[Slot] = []
         for k in inst.task_vehicles[task] if vehicles is None else vehicles:
             route = self.routes[k]
@@ -177,7 +176,7 @@ class Construction:
             veh = inst.vehicles[k]
             if veh.max_visits is not None and route.n_visits >= veh.max_visits:
                 continue
-            extra = 0 if preferred is None or preferred == k else inst.continuity_cost
+            extra = inst.charge(task, k)
             el, loc, E, L, S = route.el, route.loc, route.E, route.L, route.S
             n = len(el)
             for p in range(1, n):
@@ -268,7 +267,7 @@ class Construction:
         pred, lo, gap = self._follow_bound(a)
         first = self.slots(a, lo=lo)
         second = self.slots(b, lo=lo)
-        best: tuple[int, Slot, Slot, int] | None = None
+        best: tuple[float, Slot, Slot, int] | None = None
         first.sort(key=lambda s: s.cost)
         second.sort(key=lambda s: s.cost)
         for s1 in first:

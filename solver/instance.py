@@ -71,6 +71,9 @@ class Instance:
     task_penalty: list[int] = field(default_factory=list)
     task_priority: list[int] = field(default_factory=list)
     task_preferred: list[int | None] = field(default_factory=list)
+    #: per task, the other clinicians the patient knows (``Visit.familiar_clinicians``):
+    #: vehicle → the share of the continuity charge waived for it, in (0, 1]
+    task_familiar: list[dict[int, float]] = field(default_factory=list)
     tasks_of_visit: dict[int, list[int]] = field(default_factory=dict)
     travel: list[list[int]] = field(default_factory=list)
     continuity_cost: int = 20
@@ -78,6 +81,17 @@ class Instance:
     @property
     def n_tasks(self) -> int:
         return len(self.task_visit)
+
+    def charge(self, t: int, k: int) -> float:
+        """What giving task ``t`` to vehicle ``k`` costs in continuity of care, in minutes
+        weighed as travel: nothing for a patient with no preference or for her preferred
+        clinician, ``continuity_cost`` for a clinician she does not know, and for one she
+        knows (``task_familiar``) that charge less the share her familiarity waives. So the
+        search keeps a patient with the few nurses who saw her this stay, not only the one."""
+        preferred, familiar = self.task_preferred[t], self.task_familiar[t]
+        if (preferred is None and not familiar) or k == preferred:
+            return 0.0
+        return self.continuity_cost * (1.0 - familiar.get(k, 0.0))
 
     def partner(self, task: int) -> int | None:
         """The other half of a double-handed visit, if any."""
@@ -155,6 +169,11 @@ def build_instance(problem: Problem, *, continuity_cost: int = 20) -> Instance:
         )
         if preferred is not None and preferred not in allowed:
             preferred = None
+        familiar = {
+            k: weight
+            for cid, weight in visit.familiar_clinicians
+            if (k := problem.shift_index.get(cid)) is not None and k in allowed and k != preferred
+        }
         inst.tasks_of_visit[v] = []
         for copy in range(visit.staff):
             if pinned is not None:
@@ -177,4 +196,5 @@ def build_instance(problem: Problem, *, continuity_cost: int = 20) -> Instance:
             inst.task_penalty.append(max(1, penalties[visit.priority] // visit.staff))
             inst.task_priority.append(visit.priority)
             inst.task_preferred.append(preferred if pinned is None else None)
+            inst.task_familiar.append(familiar if pinned is None else {})
     return inst

@@ -615,7 +615,7 @@ VISIT_HEADER = (
     "visit_id", "patient_id", "lat", "lon", "window_start", "window_end", "duration_min",
     "skills", "staff", "priority", "preferred_clinician", "pinned_clinician", "after_visit",
     "min_gap_min", "visit_type", "address", "excluded_clinicians", "carer_gender",
-    "access_notes", "risk_flags",
+    "access_notes", "risk_flags", "familiar_clinicians",
 )  # fmt: skip
 CLINICIAN_HEADER = (
     "clinician_id", "name", "skills", "shift_start", "shift_end", "start_lat", "start_lon",
@@ -628,7 +628,7 @@ PATIENT_HEADER = (*PATIENT_COLUMNS, *PATIENT_EXTRA_COLUMNS)
 #: the files other tools already read), and one with them carries every column it needs.
 WRITTEN_WHEN_USED = frozenset({
     "excluded_clinicians", "carer_gender", "access_notes", "risk_flags", "gender",
-    "nhs_number", "name", "postcode",
+    "nhs_number", "name", "postcode", "familiar_clinicians",
 })  # fmt: skip
 
 
@@ -652,7 +652,7 @@ def visits_csv_text(visits: Sequence[Visit]) -> str:
                 v.staff, v.priority, v.preferred_clinician or "", v.pinned_clinician or "",
                 v.after_visit or "", v.min_gap_min if v.after_visit else "", v.visit_type, v.address,
                 format_tags(v.excluded_clinicians), v.carer_gender, v.access_notes,
-                format_tags(v.risk_flags),
+                format_tags(v.risk_flags), preferences.format_weighted(v.familiar_clinicians),
             ]
             for v in visits
         ),

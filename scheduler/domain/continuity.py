@@ -34,6 +34,14 @@ keeps the patient's fixed named nurse if that one could, else none. A pinned vis
 as it is (the pin decides). The solver treats the preference as today: a soft charge of
 ``SolveOptions.continuity_cost`` minutes for giving the visit to someone else.
 
+**Familiar clinicians.** One preferred nurse per visit is not what the stay's measure asks
+for (its *three* most frequent clinicians): when she cannot take the visit cheaply, the
+search should fall back to another nurse the patient knows, not to the nearest stranger.
+So each visit also carries ``familiar_clinicians``: the others among the patient's
+``FAMILIAR_TOP`` best-scored clinicians who could make it, each weighted by her score over
+the preferred one's; the solver charges a familiar nurse only the unweighted part of the
+continuity charge (``solver.instance.Instance.charge``), a stranger all of it.
+
 **The stay's measure.** ``stay_continuity``: per patient, over the stay's attendances (the
 history of a run, or of a stay), the share made by its 2 and by its 3 most frequent
 clinicians (``top2``, ``top3``; 1.0 when it had that few clinicians or fewer). For a caseload,
@@ -53,6 +61,9 @@ from datetime import date, timedelta
 from scheduler.domain.model import Rota, Shift, Visit
 
 HALF_LIFE_DAYS = 7.0
+#: How many of a patient's best-scored clinicians count as familiar to her: the stay's
+#: measure is the share of her visits made by her three most frequent clinicians.
+FAMILIAR_TOP = 3
 
 
 @dataclass(frozen=True)
@@ -134,11 +145,16 @@ def learned_preferences(
     day: date,
     *,
     half_life_days: float = HALF_LIFE_DAYS,
+    familiar_top: int = FAMILIAR_TOP,
 ) -> list[Visit]:
     """The day's visits, in their order, each with ``preferred_clinician`` set from the
     history (module docstring): the best-ranked clinician who could make it, else the
-    patient's fixed named nurse if she could, else none. Pinned visits are left as they
-    are."""
+    patient's fixed named nurse if she could, else none; and ``familiar_clinicians``: the
+    others among the patient's ``familiar_top`` best-scored clinicians who could make it,
+    each weighted by her score over the preferred one's (so the search may give the visit to
+    a nurse the patient knows almost as cheaply as to the preferred one, and to a stranger
+    only for a real saving). Pinned visits are left as they are."""
+    table = scores(history, day, half_life_days)
     best = ranked(history, day, half_life_days)
     by_id = {s.clinician_id: s for s in shifts}
     out = []
@@ -146,12 +162,21 @@ def learned_preferences(
         if v.pinned_clinician:
             out.append(v)
             continue
-        able = (c for c in best.get(v.patient_id, ()) if c in by_id and could_make(by_id[c], v))
+        row = table.get(v.patient_id, {})
+        able = [c for c in best.get(v.patient_id, ()) if c in by_id and could_make(by_id[c], v)]
         fixed = v.preferred_clinician
-        pref = next(able, None)
+        pref = able[0] if able else None
         if pref is None and fixed in by_id and could_make(by_id[fixed], v):
             pref = fixed
-        out.append(v if pref == fixed else replace(v, preferred_clinician=pref))
+        top = set(best.get(v.patient_id, ())[:familiar_top])
+        lead = max((row[c] for c in able), default=0.0)
+        familiar = tuple(
+            (c, round(min(1.0, row[c] / lead), 3)) for c in able if c != pref and c in top
+        )
+        if pref == fixed and familiar == v.familiar_clinicians:
+            out.append(v)
+        else:
+            out.append(replace(v, preferred_clinician=pref, familiar_clinicians=familiar))
     return out
 
 

@@ -199,6 +199,7 @@ def visit_problems(
     excluded_clinicians: frozenset[str] | None = None,
     carer_gender: str | None = None,
     risk_flags: frozenset[str] | None = None,
+    familiar_clinicians: tuple[tuple[str, float], ...] | None = None,
 ) -> Problems:
     """Every broken invariant of a visit's own fields (its window and location are a
     ``Window`` and a ``Location``, which check theirs). ``None`` fields are not checked.
@@ -224,6 +225,11 @@ def visit_problems(
     out += flag_problems("risk_flags", risk_flags)
     if risk_flags and "two_staff" in risk_flags and staff is not None and staff != 2:
         out.append(("staff", f"{staff}: the patient's risk flag two_staff needs 2"))
+    for cid, weight in familiar_clinicians or ():
+        if not 0 < weight <= 1:
+            out.append(("familiar_clinicians", f"{cid}: {weight:g} is not a weight in (0, 1]"))
+        if excluded_clinicians and cid in excluded_clinicians:
+            out.append(("familiar_clinicians", f"{cid} is excluded by the patient"))
     return out
 
 
@@ -352,6 +358,11 @@ class Visit:
     carer_gender: str = ""
     access_notes: str = ""
     risk_flags: frozenset[str] = frozenset()
+    #: Continuity beyond the one preferred clinician: others the patient knows (who saw her
+    #: this stay), each with the share of the continuity charge giving her to them waives
+    #: (0–1: 1 is as good as the preferred clinician). Learned by
+    #: ``scheduler.domain.continuity``; soft, like ``preferred_clinician``.
+    familiar_clinicians: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         problems = visit_problems(
@@ -365,6 +376,7 @@ class Visit:
             excluded_clinicians=self.excluded_clinicians,
             carer_gender=self.carer_gender,
             risk_flags=self.risk_flags,
+            familiar_clinicians=self.familiar_clinicians,
         )
         _refuse(f"visit {self.visit_id}", problems)
 

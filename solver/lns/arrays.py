@@ -35,8 +35,7 @@ def day_arrays(
         svc=np.asarray(inst.task_svc, dtype=float),
         penalty=np.asarray(inst.task_penalty, dtype=float),
         movable=movable_tasks(pair, pred),
-        preferred=np.array([-1 if p is None else p for p in inst.task_preferred], dtype=np.int64),
-        continuity=float(inst.continuity_cost),
+        charge=continuity_charges(inst),
         eligible=eligible,
         v_start_loc=np.array([v.start_loc for v in veh], dtype=np.int64),
         v_end_loc=np.array([v.end_loc for v in veh], dtype=np.int64),
@@ -66,6 +65,16 @@ def day_arrays(
                 tasks_before += 1
         gaps.append(tasks_before)
     return day, routes, gaps
+
+
+def continuity_charges(inst: Instance) -> np.ndarray:
+    """``Instance.charge`` for every task and vehicle, as the (m, K) matrix the kernels read."""
+    m, K = inst.n_tasks, len(inst.vehicles)
+    out = np.zeros((m, K))
+    for t in range(m):
+        if inst.task_preferred[t] is not None or inst.task_familiar[t]:
+            out[t, :] = [inst.charge(t, k) for k in range(K)]
+    return out
 
 
 def movable_tasks(pair: list[int], pred: list[int]) -> np.ndarray:

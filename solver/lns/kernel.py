@@ -67,8 +67,8 @@ def _order(removed, n_removed, penalty, lo, hi, far, weights):
 
 
 @nb.njit(cache=True)
-def _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo, hi, svc, pref,
-              cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, near, blink,
+def _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo, hi, svc, charge,
+               elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur, near, blink,
               full_scan, after_k, after_pos):
     """The cheapest gap for ``u`` among its near neighbours' (else, with ``full_scan``,
     anywhere): (route, gap, break option), route -1 if none. Gaps of route ``after_k`` up to
@@ -89,8 +89,8 @@ def _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo, hi,
                 continue
             if np.random.random() < blink:
                 continue
-            dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref,
-                             cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+            dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, charge,
+                              elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
             if dl < best:
                 best, best_k, best_g, best_opt = dl, k, g, opt
     if best_k < 0 and full_scan:
@@ -104,7 +104,7 @@ def _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo, hi,
                 if np.random.random() < blink:
                     continue
                 dl, opt = _delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc,
-                                 pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+                                 charge, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
                 if dl < best:
                     best, best_k, best_g, best_opt = dl, k, g, opt
     return best_k, best_g, best_opt
@@ -119,7 +119,7 @@ def _wants_in(t, route_of, movable, pred_of):
 @nb.njit(cache=True)
 def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens, best_gap,
              best_lo, best_hi, routes, lens, bgap, E, L, route_of, pos_of, rcost,
-             T, TT, loc, lo, hi, svc, penalty, movable, pref, cont, elig,
+             T, TT, loc, lo, hi, svc, penalty, movable, charge, elig,
              vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi, bdur,
              lo0, hi0, pair_of, pred_of, gap_of, fol_ptr, fol_idx, pairs,
              adj, near, far, avg_removed, max_string, blink, weights, retry_out, full_scan,
@@ -314,11 +314,11 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                     for step in range(w + 1):
                         bgap[k] = (start_g + step) % (w + 1)
                         if recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T,
-                                      loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo,
+                                      loc, lo, hi, svc, charge, vsl, vel, vs, ve, bh, blo,
                                       bhi, bdur):
                             break
                 if not recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc,
-                                  lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi,
+                                  lo, hi, svc, charge, vsl, vel, vs, ve, bh, blo, bhi,
                                   bdur):
                     feasible = False
         for i in range(n_out):
@@ -341,7 +341,7 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 skip[w] = True
                 ka, ga, kb, gb, s = pair_slot(
                     u, w, gk, gg, ca, cb, routes, lens, bgap, E, L, route_of, pos_of, T, TT,
-                    loc, lo, hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh,
+                    loc, lo, hi, svc, charge, elig, vsl, vel, vs, ve, vmax, vfrozen, bh,
                     blo, bhi, bdur, near, blink, full_scan,
                 )  # fmt: skip
                 if ka < 0:
@@ -350,9 +350,9 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 n_wlog = set_window(w, s, s, lo, hi, wlog, wlo, whi, n_wlog, logged)
                 # each half's break option again, at the one minute (its own still holds)
                 da, oa = _delta(u, ka, ga, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc,
-                                pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+                                charge, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
                 db, ob = _delta(w, kb, gb, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc,
-                                pref, cont, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
+                                charge, elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
                 if da == np.inf or db == np.inf:  # pragma: no cover - choose_pair's interval
                     feasible = False
                     break
@@ -361,7 +361,7 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                                        backup, backup_len, backup_gap)
                     insert(x, kx, gx, ox, routes, lens, bgap, bh)
                     if not recompute(kx, routes, lens, bgap, E, L, route_of, pos_of, rcost, T,
-                                      loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo,
+                                      loc, lo, hi, svc, charge, vsl, vel, vs, ve, bh, blo,
                                       bhi, bdur):
                         feasible = False
                 continue
@@ -381,7 +381,7 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 n_wlog = set_window(u, max(lo0[u], E[p] + gap_of[u]), hi[u], lo, hi, wlog, wlo,
                                     whi, n_wlog, logged)
             k, g, opt = _best_gap(u, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc, lo,
-                                  hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen,
+                                  hi, svc, charge, elig, vsl, vel, vs, ve, vmax, vfrozen,
                                   bh, blo, bhi, bdur, near, blink, full_scan, kp, after)
             if k < 0:
                 if p >= 0:
@@ -398,7 +398,7 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                                        backup, backup_len, backup_gap)
                     n_wlog = set_window(p, lo[p], c, lo, hi, wlog, wlo, whi, n_wlog, logged)
                     if not recompute(kp, routes, lens, bgap, E, L, route_of, pos_of, rcost, T,
-                                      loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo,
+                                      loc, lo, hi, svc, charge, vsl, vel, vs, ve, bh, blo,
                                       bhi, bdur):
                         feasible = False
                 n_wlog = set_window(u, max(lo0[u], c + gap_of[u]), hi[u], lo, hi, wlog, wlo,
@@ -407,7 +407,7 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                                backup_len, backup_gap)
             insert(u, k, g, opt, routes, lens, bgap, bh)
             if not recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo,
-                              hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur):
+                              hi, svc, charge, vsl, vel, vs, ve, bh, blo, bhi, bdur):
                 feasible = False
         for j in range(n_q):
             u = queue[j]
@@ -447,7 +447,7 @@ def iterate(n_iter, t_start, t_end, cur_cost, best_cost, best_routes, best_lens,
                 for p in range(lens[k]):
                     routes[k, p] = backup[k, p]
                 recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo,
-                           hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur)
+                           hi, svc, charge, vsl, vel, vs, ve, bh, blo, bhi, bdur)
             for i in range(n_out):
                 route_of[was_out[i]] = -1
         for i in range(n_touched):

@@ -121,7 +121,7 @@ def release(t, drop, route_of, pair_of, pred_of, gap_of, fol_ptr, fol_idx, lo, h
 
 @nb.njit(cache=True)
 def candidates(u, ks, gs, n_gaps, out_k, out_g, out_cost, out_lo, out_hi, routes, lens, bgap,
-               E, L, T, TT, loc, lo, hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, bh,
+               E, L, T, TT, loc, lo, hi, svc, charge, elig, vsl, vel, vs, ve, vmax, bh,
                blo, bhi, bdur):
     """The feasible ones of the gaps ``(ks[i], gs[i])`` for task ``u``: route, gap, added
     cost and the interval of start minutes each admits. Returns how many."""
@@ -129,7 +129,7 @@ def candidates(u, ks, gs, n_gaps, out_k, out_g, out_cost, out_lo, out_hi, routes
     for i in range(n_gaps):
         k = ks[i]
         g = gs[i]
-        dl, opt = delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont,
+        dl, opt = delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, charge,
                         elig, vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur)
         if dl == np.inf:
             continue
@@ -179,7 +179,7 @@ def choose_pair(n_a, ka, ca, lo_a, hi_a, n_b, kb, cb, lo_b, hi_b, max_checks):
 
 @nb.njit(cache=True)
 def pair_slot(a, b, gk, gg, ca, cb, routes, lens, bgap, E, L, route_of, pos_of, T, TT, loc,
-               lo, hi, svc, pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi,
+               lo, hi, svc, charge, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi,
                bdur, near, blink, full_scan):
     """Where the pair ``a``/``b`` goes back: (route of a, its gap, route of b, its gap,
     common start); route -1 if nowhere. Both halves are at one place, so the gaps next to
@@ -211,10 +211,10 @@ def pair_slot(a, b, gk, gg, ca, cb, routes, lens, bgap, E, L, route_of, pos_of, 
                     gg[n] = g
                     n += 1
         n_a = candidates(a, gk, gg, n, ca[0], ca[1], ca[2], ca[3], ca[4], routes, lens, bgap,
-                         E, L, T, TT, loc, lo, hi, svc, pref, cont, elig, vsl, vel, vs, ve,
+                         E, L, T, TT, loc, lo, hi, svc, charge, elig, vsl, vel, vs, ve,
                          vmax, bh, blo, bhi, bdur)
         n_b = candidates(b, gk, gg, n, cb[0], cb[1], cb[2], cb[3], cb[4], routes, lens, bgap,
-                         E, L, T, TT, loc, lo, hi, svc, pref, cont, elig, vsl, vel, vs, ve,
+                         E, L, T, TT, loc, lo, hi, svc, charge, elig, vsl, vel, vs, ve,
                          vmax, bh, blo, bhi, bdur)
         cost, i, j, s = choose_pair(n_a, ca[0], ca[2], ca[3], ca[4], n_b, cb[0], cb[2], cb[3],
                                     cb[4], PAIR_CHECKS)

@@ -19,7 +19,7 @@ EPS = 1e-9
 
 @nb.njit(cache=True)
 def recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo, hi, svc,
-               pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur):
+               charge, vsl, vel, vs, ve, bh, blo, bhi, bdur):
     """Times, latest starts and cost of route ``k``; returns False if it is infeasible."""
     n = lens[k]
     ok = True
@@ -51,8 +51,7 @@ def recompute(k, routes, lens, bgap, E, L, route_of, pos_of, rcost, T, loc, lo, 
         E[t] = s
         route_of[t] = k
         pos_of[t] = p
-        if pref[t] >= 0 and pref[t] != k:
-            cost += cont
+        cost += charge[t, k]
         free = s + svc[t]
         here = nxt
     nxt = vel[k]
@@ -94,7 +93,7 @@ def gap_ends(k, g, n, routes, E, L, svc, loc, vsl, vel, vs, ve):
 
 
 @nb.njit(cache=True, inline="always")
-def delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont, elig,
+def delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, charge, elig,
            vsl, vel, vs, ve, vmax, bh, blo, bhi, bdur):
     """(extra cost, break option) of putting ``u`` into gap ``g`` of route ``k``; inf if
     infeasible. Option 0: no break in this gap; 1: break before ``u``; 2: break after."""
@@ -108,7 +107,7 @@ def delta(u, k, g, routes, lens, bgap, E, L, T, TT, loc, lo, hi, svc, pref, cont
     d_au = TT[ul, a]
     d_uc = T[ul, c]
     base = T[a, c] if n > 0 else 0.0
-    extra = cont if (pref[u] >= 0 and pref[u] != k) else 0.0
+    extra = charge[u, k]
     delta = d_au + d_uc - base + extra
     if not bh[k] or (n > 0 and bgap[k] != g):
         s = max(lo[u], f + d_au)

@@ -32,8 +32,10 @@ class DayArrays:
     svc: np.ndarray  # (m,) minutes on site
     penalty: np.ndarray  # (m,) cost of leaving the task out
     movable: np.ndarray  # (m,) False for the linked tasks the search must leave alone
-    preferred: np.ndarray  # (m,) vehicle index or -1
-    continuity: float
+    #: (m, K) what giving each task to each vehicle costs in continuity of care (minutes, as
+    #: travel): 0 for the patient's preferred clinician or a patient with no preference, the
+    #: full charge for a stranger, less for a clinician she knows (``Instance.charge``)
+    charge: np.ndarray
     eligible: np.ndarray  # (m, K) bool
     v_start_loc: np.ndarray
     v_end_loc: np.ndarray
@@ -145,7 +147,7 @@ def improve(
     svc = np.ascontiguousarray(day.svc, dtype=f64)
     penalty = np.ascontiguousarray(day.penalty, dtype=f64)
     movable = np.array(day.movable, dtype=np.bool_)
-    pref = np.ascontiguousarray(day.preferred, dtype=np.int64)
+    charge = np.ascontiguousarray(day.charge, dtype=f64)
     elig = np.ascontiguousarray(day.eligible, dtype=np.bool_)
     vsl, vel = (np.ascontiguousarray(a, dtype=np.int64) for a in (day.v_start_loc, day.v_end_loc))
     vs, ve = (np.ascontiguousarray(a, dtype=f64) for a in (day.v_start, day.v_end))
@@ -155,7 +157,6 @@ def improve(
     blo, bhi, bdur = (np.ascontiguousarray(a, dtype=f64) for a in (day.b_lo, day.b_hi, day.b_dur))
     adj, near = lists if lists is not None else neighbour_lists(day, neighbours)
     far = np.ascontiguousarray(T[vsl[0], loc] if K else np.zeros(m), dtype=f64)
-    cont = float(day.continuity)
 
     width = max(1, m + 1)
     R = np.zeros((K, width), dtype=np.int64)
@@ -171,7 +172,7 @@ def improve(
     route_of = np.full(m, -1, dtype=np.int64)
     pos_of = np.zeros(m, dtype=np.int64)
     rcost = np.zeros(K)
-    args_v = (T, loc, lo, hi, svc, pref, cont, vsl, vel, vs, ve, bh, blo, bhi, bdur)
+    args_v = (T, loc, lo, hi, svc, charge, vsl, vel, vs, ve, bh, blo, bhi, bdur)
     for k in range(K):
         if not recompute(k, R, lens, bgap, E, L, route_of, pos_of, rcost, *args_v):
             vfrozen[k] = True  # keep a route this model cannot time exactly as it is
@@ -191,7 +192,7 @@ def improve(
         state[0], state[1] = iterate(
             steps, t_a, t_b, state[0], state[1], best_routes, best_lens, best_gap, best_lo,
             best_hi, R, lens, bgap, E, L, route_of, pos_of, rcost, T, TT, loc, lo, hi, svc,
-            penalty, movable, pref, cont, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi,
+            penalty, movable, charge, elig, vsl, vel, vs, ve, vmax, vfrozen, bh, blo, bhi,
             bdur, *linked, adj, near, far, avg_removed, max_string, blink, ORDER_WEIGHTS,
             retry_out, full_scan, focus_share, focus_top, pair_rate, pair_alone, cut_share,
         )  # fmt: skip
@@ -287,7 +288,7 @@ def warm_up() -> float:
         travel=np.array([[0.0, 5.0], [5.0, 0.0]]), loc=np.array([1, 1], dtype=i),
         lo=np.array([0.0, 60.0]), hi=np.array([100.0, 200.0]), svc=np.array([10.0, 10.0]),
         penalty=np.array([1e3, 1e3]), movable=np.array([True, True]),
-        preferred=np.array([-1, 0], dtype=i), continuity=5.0,
+        charge=np.array([[0.0], [0.0]]),
         eligible=np.ones((2, 1), dtype=bool), v_start_loc=np.array([0], dtype=i),
         v_end_loc=np.array([0], dtype=i), v_start=np.array([0.0], dtype=f),
         v_end=np.array([480.0]), v_max=np.array([10], dtype=i),

@@ -50,8 +50,8 @@ def _kernel_times(day, routes, k, seq, gap):
     f = np.float64
     ok = recompute(
         k, R, lens, bgap, E, L, route_of, pos_of, rcost, day.travel.astype(f), day.loc,
-        day.lo.astype(f), day.hi.astype(f), day.svc.astype(f), day.preferred,
-        float(day.continuity), day.v_start_loc, day.v_end_loc, day.v_start.astype(f),
+        day.lo.astype(f), day.hi.astype(f), day.svc.astype(f), day.charge.astype(f),
+        day.v_start_loc, day.v_end_loc, day.v_start.astype(f),
         day.v_end.astype(f), day.b_has, day.b_lo.astype(f), day.b_hi.astype(f),
         day.b_dur.astype(f),
     )  # fmt: skip

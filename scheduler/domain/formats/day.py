@@ -169,6 +169,10 @@ def _visit(row: RowReader) -> Visit | None:
     excluded = preferences.id_list(row.cells.get("excluded_clinicians", ""))
     carer = preferences.gender(row.cells.get("carer_gender", ""))
     flags = preferences.flags(row.cells.get("risk_flags", ""))
+    familiar = preferences.weighted_ids(row.cells.get("familiar_clinicians", ""))
+    if isinstance(familiar, str):
+        row.complain("familiar_clinicians", familiar)
+        familiar = ()
     problems = visit_problems(
         vid,
         duration_min=duration,
@@ -180,6 +184,7 @@ def _visit(row: RowReader) -> Visit | None:
         excluded_clinicians=excluded,
         carer_gender=carer,
         risk_flags=flags,
+        familiar_clinicians=familiar,
     )
     for field, why in problems:
         row.complain(VISIT_FIELD_COLUMNS.get(field, field), why)
@@ -207,6 +212,7 @@ def _visit(row: RowReader) -> Visit | None:
         carer_gender=carer,
         access_notes=row.cells.get("access_notes", ""),
         risk_flags=flags,
+        familiar_clinicians=familiar,
     )
     dark = after_dark_problem(visit)
     if dark is not None:

@@ -42,3 +42,23 @@ def flags(value: str) -> frozenset[str]:
     spaces (``No lone after dark`` is ``no_lone_after_dark``); an unknown one is kept (for
     ``flag_problems`` to name)."""
     return frozenset(_SEPARATORS.sub("_", x.lower()) for x in _items(value))
+
+
+def weighted_ids(value: str) -> tuple[tuple[str, float], ...] | str:
+    """``C1:0.8;C2:0.5`` → ``(("C1", 0.8), ("C2", 0.5))``, in the order written; a cell it
+    cannot read gives the reason instead (``visit_problems`` judges the weights)."""
+    out = []
+    for item in _items(value):
+        cid, sep, weight = item.rpartition(":")
+        if not sep or not cid.strip():
+            return f"{item!r} is not clinician:weight (as C12:0.8)"
+        try:
+            out.append((cid.strip(), float(weight)))
+        except ValueError:
+            return f"{item!r}: {weight!r} is not a number"
+    return tuple(out)
+
+
+def format_weighted(pairs: tuple[tuple[str, float], ...]) -> str:
+    """What ``weighted_ids`` reads back: ``C1:0.8;C2:0.5``."""
+    return ";".join(f"{cid}:{weight:.3g}" for cid, weight in pairs)
