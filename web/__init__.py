@@ -69,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         caseload,
         caseload_api,
         coordinator,
+        fhir_api,
         health,
         history,
         live,
@@ -82,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.register_blueprint(accounts.api_bp)
     app.register_blueprint(caseload_api.bp)
+    app.register_blueprint(fhir_api.bp)
 
     @app.route("/")
     @public

@@ -32,6 +32,7 @@ from web.services.caseload import (
 )
 from web.services.caseload import describe as describe_item
 from web.services.caseload_day import plan_from_caseload, planned_visits
+from web.services.caseload_fhir import import_bundle
 from web.services.caseload_import import import_caseload
 from web.services.caseload_input import (
     ITEM_FIELDS,
@@ -262,14 +263,14 @@ def discharge_post(pid: str):
     return _done(pid, f"{pid} discharged on {on}: every regimen ends that day.")
 
 
-def _files_refused(err: InputError, what: str, names: str, raw_date: str):
+def _files_refused(err: InputError, what: str, names: str, raw_date: str, *, fhir: bool = False):
     s = db_session()
     s.rollback()
     audit.record(s, current_user(), "caseload_refused",
                  f"{what}: {len(err.issues)} issue(s) in {names}", client_ip())  # fmt: skip
     s.commit()
     return render_template("coordinator/import_refused.html", problems=[], issues=err.issues,
-                           date=raw_date), 422  # fmt: skip
+                           date=raw_date, fhir=fhir), 422  # fmt: skip
 
 
 @bp.route("/import", methods=["POST"])
@@ -294,6 +295,36 @@ def bulk_import():
         return _files_refused(err, "caseload import", f"{patients.name}, {careplans.name}", "")
     s.commit()
     flash(f"Admitted {len(admitted)} patients from {patients.name} and {careplans.name}.", "ok")
+    for warning in warnings:
+        flash(str(warning), "warn")
+    return redirect(url_for("caseload.index"), code=303)
+
+
+@bp.route("/import-fhir", methods=["POST"])
+@roles("coordinator")
+def bulk_import_fhir():
+    """A FHIR R4 bundle (Patient, CarePlan, ServiceRequest) into the caseload, all or
+    nothing; every problem named by entry and element path."""
+    s = db_session()
+    bundle = _upload("bundle")
+    problems: list[Problem] = []
+    on = _date_field("on", today(), problems)
+    if bundle is None:
+        problems.append(("", "Choose the bundle: the trust's FHIR R4 export (JSON)."))
+    if problems or bundle is None:
+        return render_template("coordinator/import_refused.html", problems=[
+            _problem(p) for p in problems], issues=[], date=""), 400  # fmt: skip
+    warnings: list[InputIssue] = []
+    try:
+        admitted = import_bundle(s, bundle, on, current_user(), client_ip(), limits=day_limits(),
+                                 gazetteer=gazetteer_or_none(), warnings=warnings)  # fmt: skip
+    except InputError as err:
+        name = err.issues[0].file if err.issues else bundle.name
+        return _files_refused(err, "caseload FHIR import", name, "", fhir=True)
+    s.commit()
+    items = sum(len(a.items) for a in admitted)
+    flash(f"Admitted {len(admitted)} patients with {items} plan items from {bundle.name} "
+          "(FHIR bundle).", "ok")  # fmt: skip
     for warning in warnings:
         flash(str(warning), "warn")
     return redirect(url_for("caseload.index"), code=303)

@@ -10,6 +10,8 @@ from typing import Any
 
 from web.openapi_caseload import paths as caseload_paths
 from web.openapi_caseload import schemas as caseload_schemas
+from web.openapi_fhir import paths as fhir_paths
+from web.openapi_fhir import schemas as fhir_schemas
 
 _ERR = {"description": "error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}  # fmt: skip
@@ -488,6 +490,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **caseload_paths(),
+            **fhir_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -495,6 +498,7 @@ def document() -> dict[str, Any]:
             },
             "schemas": {
                 **caseload_schemas(),
+                **fhir_schemas(),
                 "Error": {
                     "type": "object",
                     "required": ["error"],

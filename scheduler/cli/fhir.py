@@ -6,17 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from scheduler.cli.common import EXIT_OK
 from scheduler.cli.visits import gazetteer_from
-from scheduler.domain.careplan import Patient, write_careplans_csv, write_patients_csv, write_text
+from scheduler.domain.careplan import write_careplans_csv, write_patients_csv, write_text
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.fhir import appointments_bundle, read_bundle
-from scheduler.domain.formats.fhir.patients import is_located
-from scheduler.domain.geocode import Gazetteer, PostcodeError
 from scheduler.usecases.check_rota import read_day_and_rota
 
 
@@ -39,36 +36,14 @@ def register(sub: Any) -> None:
     q.set_defaults(func=cmd_appointments)
 
 
-def _placed(patients: tuple[Patient, ...], bundle: str, gazetteer: Gazetteer | None) -> tuple[Patient, ...]:
-    """The patients, those the bundle gave no geolocation placed from their postcode (a
-    district-centre fallback printed as a warning); refused, naming each, when that fails."""
-    out, issues = [], []
-    for p in patients:
-        if is_located(p):
-            out.append(p)
-            continue
-        where = f"Patient/{p.patient_id} address"
-        if gazetteer is None or not p.postcode:
-            issues.append(InputIssue(bundle, None, where, "has no geolocation extension; give "
-                                     "--postcodes FILE to place it from its postcode"))  # fmt: skip
-            continue
-        try:
-            placed = gazetteer.locate(p.postcode)
-        except PostcodeError as exc:
-            issues.append(InputIssue(bundle, None, f"{where}.postalCode", str(exc)))
-            continue
-        if placed.note:
-            print(f"warning: {bundle}, {where}.postalCode: {placed.note}", file=sys.stderr)
-        out.append(replace(p, location=placed.location, postcode=placed.postcode))
-    if issues:
-        raise InputError(issues)
-    return tuple(out)
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     gazetteer = gazetteer_from(args.postcodes, args.postcode_districts)
-    patients, items = read_bundle(Path(args.bundle))
-    patients = _placed(tuple(patients), Path(args.bundle).name, gazetteer)
+    warnings: list[InputIssue] = []
+    # place=True: a patient the bundle gives no geolocation is placed from her postcode, or
+    # refused (naming --postcodes) when no postcode file was given, as the web app's import.
+    patients, items = read_bundle(Path(args.bundle), place=True, gazetteer=gazetteer, warnings=warnings)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     out = Path(args.out)
     write_patients_csv(patients, out / "patients.csv")
     write_careplans_csv(items, out / "careplans.csv")

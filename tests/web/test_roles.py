@@ -110,6 +110,9 @@ ROUTES = [
     ("POST", "/api/patients/<pid>/careplan", {C}),
     ("POST", "/api/patients/<pid>/discharge", {C}),
     ("POST", "/api/days/<date>/plan-from-caseload", {C}),  # no staff sent: 422
+    ("POST", "/coordinator/caseload/import-fhir", {C}),  # no bundle: 400
+    ("POST", "/api/caseload/import-fhir", {C}),  # an empty object: 422, nobody admitted
+    ("GET", "/api/days/<date>/appointments.fhir.json", {C}),
     ("POST", "/auth/logout", {C, N, OPS}),  # last: it ends the session
 ]
 ROLES = {"anonymous": None, "coord": C, "nurse": N, "nurse2": N, "ops": OPS, "admin": "admin"}

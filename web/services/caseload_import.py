@@ -16,7 +16,7 @@ import's date.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -66,13 +66,20 @@ def import_caseload(session: Session, patients: Upload, careplans: Upload, on: d
     return admitted
 
 
+#: Where a reader puts a patient's problem: (patient id, field, why) → the issue to report.
+IssueAt = Callable[[str, str, str], InputIssue]
+
+
 def admit_caseload(session: Session, people: Sequence[Patient], plans: Sequence[CarePlanItem],
                    on: date, user: User | None, ip: str = "", *, source: str,
-                   rows: Mapping[str, int], columns: set[str]) -> list[Admission]:  # fmt: skip
+                   rows: Mapping[str, int] | None = None, columns: set[str] | None = None,
+                   issue: IssueAt | None = None) -> list[Admission]:  # fmt: skip
     """Admit ``people`` with their ``plans`` (domain values, from any reader: the CSV files
     here, a FHIR bundle), all or nothing: every problem is an ``InputIssue`` of ``source``
     at the patient's row (``rows``: patient id → row) and column (a field not among
-    ``columns`` is reported on ``patient_id``)."""
+    ``columns`` is reported on ``patient_id``), or, from a reader whose places are not rows
+    and columns, whatever ``issue`` makes of (patient id, field, why)."""
+    rows, columns = rows or {}, columns or set()
     by_patient: dict[str, list[CarePlanItem]] = defaultdict(list)
     for item in plans:
         by_patient[item.patient_id].append(replace(item, start_date=item.start_date or on))
@@ -81,6 +88,9 @@ def admit_caseload(session: Session, people: Sequence[Patient], plans: Sequence[
     nhs_rows: dict[str, int | None] = {}
 
     def complain(pid: str, field: str, why: str) -> None:
+        if issue is not None:
+            issues.append(issue(pid, field, why))
+            return
         issues.append(InputIssue(source, rows.get(pid),
                                  field if field in columns else "patient_id", why))  # fmt: skip
 
@@ -108,6 +118,8 @@ def admit_caseload(session: Session, people: Sequence[Patient], plans: Sequence[
         try:
             admitted.append(admit(session, details, items, when, user, ip))
         except CaseloadError as err:  # admitted by someone else since the check above
-            raise InputError([InputIssue(source, rows.get(details.patient_id), "patient_id",
-                                         why) for _, why in err.problems]) from None
+            raise InputError([
+                issue(details.patient_id, "patient_id", why) if issue is not None
+                else InputIssue(source, rows.get(details.patient_id), "patient_id", why)
+                for _, why in err.problems]) from None  # fmt: skip
     return admitted

@@ -43,7 +43,9 @@ def test_import_refuses_a_bad_bundle_and_one_that_leaves_patients_unplaced(tmp_p
     unplaced = tmp_path / "postcodes.json"
     unplaced.write_text(json.dumps(synthetic_bundle(10, seed=1, unlocated_share=1.0)))
     assert main(["fhir", "import", str(unplaced), "--out", str(tmp_path / "out")]) == 2
-    assert "column Patient/P0001 address: has no geolocation extension; give --postcodes" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "postcodes.json, entry[0], Patient/P0001 address[0]: has no geolocation extension: give a postcode file" in err
+    assert "hah fhir import --postcodes FILE" in err
     assert not (tmp_path / "out").exists()
 
 
@@ -58,7 +60,8 @@ def test_import_places_patients_without_geolocation_from_the_postcode_file(tmp_p
     out = tmp_path / "out"
     assert main(["fhir", "import", str(bundle_file), "--out", str(out), "--postcodes", str(tmp_path / "pc.csv")]) == 0
     err = capsys.readouterr().err
-    assert "warning: postcodes.json, Patient/P0002 address.postalCode:" in err and "centre of district" in err
+    assert "warning: postcodes.json, entry[1], Patient/P0002 address[0].postalCode: is not in pc.csv: placed at the centre of its postcode district" in err
+    assert patients[1].postcode not in err  # a Patient's problems never repeat her values
     placed = {p.patient_id: p for p in read_patients(out / "patients.csv")}
     assert (placed["P0001"].location.lat, placed["P0001"].location.lon) == (51.75, -0.33)
     assert len(placed) == 10

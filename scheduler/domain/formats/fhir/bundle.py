@@ -180,10 +180,33 @@ def load(source: Source) -> Bundle:
             continue
         if entry.id:
             seen[entry.key] = index
-        entry.model = _validate(resource_type, resource, bundle, entry)
+        nul = _nul_path(resource)
+        if nul is not None:  # FHIR strings hold no control characters; a database no NUL
+            bundle.complain(entry, nul, "holds a NUL character (\\u0000), which no FHIR string may")
+        else:
+            entry.model = _validate(resource_type, resource, bundle, entry)
         bundle.entries.append(entry)
         bundle._index(entry)
     return bundle
+
+
+def _nul_path(resource: dict) -> str | None:
+    """The path of the first element (or element name) holding a NUL character, if any:
+    the FHIR model takes one in a string, and PostgreSQL cannot store it."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(resource, ())]
+    while stack:
+        value, loc = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path_text(loc)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return path_text(loc)
+                stack.append((child, (*loc, key)))
+        elif isinstance(value, list):
+            stack.extend((child, (*loc, i)) for i, child in enumerate(value))
+    return None
 
 
 def _envelope(data: dict, raw_entries: list, bundle: Bundle) -> None:

@@ -9,7 +9,10 @@ risk flags, excluded clinicians and a requested carer gender (``codes``).
 
 A patient whose address has no geolocation gets ``UNLOCATED`` (0, 0: the project's mark of a
 missing geocode, which every CSV reader refuses) and keeps her postcode: the caller places her
-from it (``locate``) before her visits are planned.
+from it (``locate``) before her visits are planned, or ``read_patient`` does, given a
+``Placer`` (the trust's postcode file): then a postcode it cannot place is a problem of her
+entry's ``postalCode``, and a district-centre fallback a warning there, both without the
+postcode itself, as every problem of a Patient.
 
 The service's patient id is the resource's ``id`` (what the care plans' ``subject`` names),
 never the NHS number, which stays out of visit ids, file names and logs.
@@ -19,7 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from dataclasses import field as _field
 from typing import Any
 
 from scheduler.domain import nhs_number
@@ -36,6 +40,8 @@ from scheduler.domain.formats.fhir.codes import (
     NHS_NUMBER_SYSTEM,
     RISK_FLAG_URL,
 )
+from scheduler.domain.formats.fhir.issues import BundleIssue
+from scheduler.domain.geocode import Gazetteer, PostcodeError
 from scheduler.domain.model import Location, location_problems
 
 #: The place of a patient the bundle gave only a postcode for: 0, 0, which the CSV readers
@@ -164,8 +170,52 @@ def _clinician(ext: Any) -> str:
     return ""
 
 
-def read_patient(entry: Entry, bundle: Bundle) -> Patient | None:
-    """The patient of a validated ``Patient`` entry, or ``None`` with its problems reported."""
+#: What a patient without a geolocation is told when there is no postcode file to place her.
+NO_POSTCODE_FILE = ("has no geolocation extension: give a postcode file to place it from its "
+                    "postcode (hah fhir import --postcodes FILE, or HAH_POSTCODE_FILE for the "
+                    "web app), or add the geolocation")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Placer:
+    """How ``read_patient`` places a patient whose address has no geolocation: from her
+    postcode by ``gazetteer`` (the trust's postcode file), a district-centre fallback
+    appended to ``warnings`` (a ``BundleIssue`` of her entry); with no gazetteer she is
+    refused (``NO_POSTCODE_FILE``), so nobody leaves the reader unplaced."""
+
+    gazetteer: Gazetteer | None
+    warnings: list[InputIssue] = _field(default_factory=list)
+
+
+def _placed(postcode: str, path: str, entry: Entry, bundle: Bundle, placer: Placer) -> Location | None:
+    """Her place from her postcode, or ``None`` with the problem reported; the words never
+    repeat the postcode (the entry and path say whose it is)."""
+    where = f"{path}.postalCode"
+    gazetteer = placer.gazetteer
+    if gazetteer is None:
+        bundle.complain(entry, path, NO_POSTCODE_FILE)
+        return None
+    source = gazetteer.source or "the postcode file"
+    try:
+        placed = gazetteer.locate(postcode)
+    except PostcodeError:
+        bundle.complain(entry, where, f"neither the postcode nor its district is in {source}: "
+                        "correct the postcode, or add the geolocation")  # fmt: skip
+        return None
+    if placed.precision == "district":
+        note = (f"is not in {source}: placed at the centre of its postcode district, which may "
+                "be kilometres from the door; check the postcode")  # fmt: skip
+    elif placed.note:
+        note = f"is a terminated postcode in {source}: placed at its last known point"
+    else:
+        return placed.location
+    placer.warnings.append(BundleIssue(bundle.file, entry.index, f"{entry.label} {where}", note))
+    return placed.location
+
+
+def read_patient(entry: Entry, bundle: Bundle, placer: Placer | None = None) -> Patient | None:
+    """The patient of a validated ``Patient`` entry, or ``None`` with its problems reported;
+    with ``placer``, one whose address has no geolocation is placed from her postcode."""
     model = entry.model
     before = len(bundle.issues)
     nhs = _nhs(model, entry, bundle)
@@ -181,8 +231,11 @@ def read_patient(entry: Entry, bundle: Bundle) -> Patient | None:
             postcode = normal_postcode(address.postalCode) or ""
             if not postcode:
                 bundle.complain(entry, f"{path}.postalCode", "is not shaped like a UK postcode (e.g. AL1 3XY)")
-        elif location is None and not any(e.url == GEOLOCATION_URL for e in address.extension or []):
+        has_geolocation = any(e.url == GEOLOCATION_URL for e in address.extension or [])
+        if not address.postalCode and not has_geolocation:
             bundle.complain(entry, f"{path}.postalCode", "the address has neither a postcode nor a geolocation: the visits cannot be placed")
+        elif placer is not None and not has_geolocation and postcode:
+            location = _placed(postcode, path, entry, bundle, placer)
         lines = [line.strip() for line in address.line or [] if line and line.strip()]
         if address.city:
             lines.append(address.city.strip())

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from scheduler.domain.careplan import CarePlanItem, Patient
-from scheduler.domain.errors import InputError
+from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats.fhir.bundle import load
-from scheduler.domain.formats.fhir.patients import read_patient, unlocated
+from scheduler.domain.formats.fhir.patients import Placer, read_patient, unlocated
 from scheduler.domain.formats.fhir.plans import read_plans, read_requests
 from scheduler.domain.formats.tabular import Source
+from scheduler.domain.geocode import Gazetteer
 
 
 class Caseload(NamedTuple):
@@ -32,21 +33,39 @@ class Caseload(NamedTuple):
         return unlocated(self.patients)
 
 
-def read_bundle(source: Source) -> Caseload:
+def read_bundle(
+    source: Source,
+    *,
+    place: bool = False,
+    gazetteer: Gazetteer | None = None,
+    warnings: list[InputIssue] | None = None,
+    entries: dict[str, int] | None = None,
+) -> Caseload:
     """The patients and care plan items in the bundle at ``source`` (a path, or a
     ``CsvSource``: the bytes and the name problems are reported under).
+
+    With ``place`` (or a ``gazetteer``), every patient comes out placed: one whose address has
+    no geolocation is placed from her postcode by ``gazetteer`` (the trust's postcode file,
+    ``scheduler.domain.geocode``), a district-centre fallback appended to ``warnings`` by
+    entry and path; one it cannot place, or any such patient when there is no gazetteer, is
+    a problem of her entry. Without, she is returned ``UNLOCATED`` (``Caseload.unlocated``).
+    ``entries``, when given, receives each patient's entry index by patient id, so that a
+    later check of the caller's (already on the caseload…) can name the entry too.
 
     Raises ``InputError`` listing every problem: the file (not JSON, not a Bundle), a resource
     the FHIR R4 model refuses, and what the caseload needs (a valid NHS number, an address to
     visit, a regimen it knows, how often and from when).
     """
     bundle = load(source)
+    placer = None
+    if place or gazetteer is not None:
+        placer = Placer(gazetteer, [] if warnings is None else warnings)
     patients: list[Patient] = []
     seen_nhs: dict[str, str] = {}
     for entry in bundle.of_type("Patient"):
         if entry.model is None:
             continue
-        patient = read_patient(entry, bundle)
+        patient = read_patient(entry, bundle, placer)
         if patient is None:
             continue
         if patient.nhs_number in seen_nhs:
@@ -54,6 +73,8 @@ def read_bundle(source: Source) -> Caseload:
             continue
         seen_nhs[patient.nhs_number] = entry.label
         patients.append(patient)
+        if entries is not None:
+            entries[patient.patient_id] = entry.index
     items = read_requests(bundle, read_plans(bundle))
     planned = {i.patient_id for i in items}
     for entry in bundle.of_type("Patient"):

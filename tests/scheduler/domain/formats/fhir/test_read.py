@@ -209,6 +209,39 @@ def test_a_patient_without_a_geolocation_keeps_her_postcode_to_be_placed():
     assert str(err.value) == "bundle.json, column Patient/pat-1 address.postalCode: the postcode could not be placed"
 
 
+def test_with_a_postcode_file_the_reader_places_her_and_names_a_fallback_by_entry():
+    """``place``: nobody leaves the reader unplaced; a district-centre fallback is a warning
+    of her entry's postalCode, and neither it nor a refusal repeats the postcode."""
+    from scheduler.domain.geocode import Gazetteer
+
+    def at(pid: str, nhs: str, postcode: str):
+        return patient(pid, nhs, address=[{"use": "home", "line": ["1 Rowan Close"], "postalCode": postcode}])
+
+    resources = [at("pat-1", NHS[0], "AL1 3XY"), at("pat-2", NHS[1], "AL1 9ZZ"), patient("pat-3", NHS[2]),
+                 care_plan(), antibiotic()]  # fmt: skip
+    gazetteer = Gazetteer.from_rows([("AL1 3XY", 51.75, -0.34, False), ("AL1 3HD", 51.76, -0.32, False)], source="onspd.csv")
+    warnings: list = []
+    entries: dict[str, int] = {}
+    read = read_bundle(source(bundle(*resources)), gazetteer=gazetteer, warnings=warnings, entries=entries)
+    places = {p.patient_id: p.location for p in read.patients}
+    assert places["pat-1"] == Location(51.75, -0.34) and places["pat-3"] == Location(51.752, -0.339)
+    assert (places["pat-2"].lat, places["pat-2"].lon) == (pytest.approx(51.755), pytest.approx(-0.33))  # the district's mean
+    assert read.unlocated == [] and entries == {"pat-1": 0, "pat-2": 1, "pat-3": 2}
+    assert [str(w) for w in warnings] == [
+        "bundle.json, entry[1], Patient/pat-2 address[0].postalCode: is not in onspd.csv: placed at "
+        "the centre of its postcode district, which may be kilometres from the door; check the postcode"]
+    with pytest.raises(InputError) as err:
+        read_bundle(source(bundle(at("pat-1", NHS[0], "SG1 1AA"), care_plan(), antibiotic())), gazetteer=gazetteer)
+    assert [str(i) for i in err.value.issues] == [
+        "bundle.json, entry[0], Patient/pat-1 address[0].postalCode: neither the postcode nor its "
+        "district is in onspd.csv: correct the postcode, or add the geolocation"]
+    with pytest.raises(InputError) as err:
+        read_bundle(source(bundle(at("pat-1", NHS[0], "AL1 3XY"), care_plan(), antibiotic())), place=True)
+    (issue,) = err.value.issues
+    assert (issue.row, issue.column) == (0, "Patient/pat-1 address[0]") and "HAH_POSTCODE_FILE" in issue.message
+    assert "SG1" not in str(err.value) and "AL1" not in str(err.value)
+
+
 def test_preferences_risks_and_access_notes_come_from_the_projects_extensions():
     extensions = [
         {"url": ACCESS_NOTES_URL, "valueString": "Key safe by the back door"},

@@ -222,3 +222,11 @@ def test_every_problem_of_the_bundle_is_listed_at_once():
         "bundle.json, entry[2], ServiceRequest/sr-1 occurrenceTiming.repeat.period",
         "bundle.json, entry[3], ServiceRequest/sr-2 occurrenceTiming.repeat.frequency",
     ]
+
+
+def test_a_nul_character_anywhere_in_a_resource_is_refused_at_its_element():
+    """The FHIR model lets a NUL through in a string; FHIR strings hold no control characters,
+    and PostgreSQL cannot store one, so the reader refuses it where it is."""
+    named = patient(name=[{"use": "official", "text": "Ada\x00 Test"}])
+    assert problems(source(bundle(named, care_plan(), antibiotic()))) == [
+        "bundle.json, entry[0], Patient/pat-1 name[0].text: holds a NUL character (\\u0000), which no FHIR string may"]
