@@ -305,3 +305,24 @@ def test_a_day_with_nothing_published_has_no_stays(db, users):
 
     import_day_moved(db, users, 0)
     assert day_stays(db, D0) is None
+
+
+def test_a_patient_with_no_visit_placed_has_no_share_rather_than_100_percent(
+    as_role, db, users, small_rota, problem
+):
+    from web.services.edits import Edit, apply_edit
+    from web.services.rotas import save_draft
+
+    rota = small_rota
+    for vid in sorted(v.visit_id for v in problem.visits if v.patient_id == "P0008"):
+        rota, _, _ = apply_edit(problem, rota, [], Edit("unassign", vid))
+    assert check(problem, rota).ok
+    imp = import_day_moved(db, users, 0)
+    draft = save_draft(db, imp, rota, users["coord"])
+    db.commit()
+    assert_checker_clean(db, draft.id)
+    got = stays_on(db, D0, draft)
+    assert "P0008" not in got and len(got) == 11
+    page = as_role("coord").get(f"/coordinator/day/{DAY}?version={draft.id}")
+    assert "No visit placed yet for 1 patient: P0008." in text_of(page)
+    assert 'data-patient="P0008"' not in page.get_data(as_text=True)
