@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain.errors import InputError
 from scheduler.domain.model import Shift
 from web.board_sections import board_sections
+from web.board_stays import stays_section
 from web.db import get_or_fail
 from web.errors import valid_id
 from web.models import Day, DayImport, RotaVersion, SolveJob
@@ -59,6 +60,7 @@ from web.services.rotas import (
 )
 from web.services.rotas import publish_version as publish_draft
 from web.services.statuses import latest_statuses
+from web.services.stays import day_stays
 from web.views import (
     KEEP_PLAN_MAX,
     day_limits,
@@ -182,15 +184,22 @@ def _render_day(s, d, imp, all_versions, selected, pending=None, edit_error=None
     shifts: tuple[Shift, ...] = ()
     statuses = latest_statuses(s, d)
     live = live_context(s, d, selected, statuses)
+    stays = stays_html = None
     if selected is not None:
         _, shifts = day_inputs(get_or_fail(s, DayImport, selected.import_id))
         sections = board_sections(s, f"{d.date:%Y-%m-%d}", selected, statuses,
                                   live["stop_states"])  # fmt: skip
+        stays = day_stays(s, d.date, selected)
+        if stays is not None:
+            stays_html = stays_section(stays, f"{d.date:%Y-%m-%d}", selected, shifts,
+                                       request.args)  # fmt: skip
     return render_template(
         "coordinator/day.html",
         live_error=live_error,
         **live,
         board_sections=sections,
+        stays=stays,
+        stays_html=stays_html,
         pending=pending,
         edit_error=edit_error,
         publish_conflict=publish_conflict,

@@ -366,7 +366,9 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "The ops lead's figures for a Monday–Sunday week, per day and "
                     "totals: visits planned and made, could-not-complete reasons, priority-1 on "
-                    "time, travel, utilisation by role, continuity. A day with nothing "
+                    "time, travel, utilisation by role, continuity per visit (preferred kept) and "
+                    "over the stay (stays: the share of each stay's visits by its patient's 2 "
+                    "and 3 most frequent clinicians). A day with nothing "
                     "published has state imported or none and no figures (ops)",
                     "parameters": [
                         {

@@ -54,7 +54,7 @@ averaged: what a typical patient sees).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -197,13 +197,19 @@ def stay_continuity(history: Iterable[Attendance]) -> list[StayContinuity]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for a in history:
         counts[a.patient_id][a.clinician_id] += 1
-    out = []
-    for pid in sorted(counts):
-        c = counts[pid]
-        n = sum(c.values())
-        top = [m for _, m in c.most_common(3)]
-        out.append(StayContinuity(pid, n, len(c), sum(top[:2]) / n, sum(top) / n))
-    return out
+    return [stay_of(pid, counts[pid]) for pid in sorted(counts)]
+
+
+def stay_of(patient_id: str, counts: Mapping[str, int]) -> StayContinuity:
+    """One stay's measure from its attendances per clinician (``stay_continuity``'s rule), for
+    a caller that keeps counts rather than attendances (the web app, per published day).
+    At least one attendance, or ``ValueError``."""
+    c = Counter({cid: n for cid, n in counts.items() if n > 0})
+    n = sum(c.values())
+    if not n:
+        raise ValueError(f"{patient_id}: a stay's measure needs at least one attendance")
+    top = [m for _, m in c.most_common(3)]
+    return StayContinuity(patient_id, n, len(c), sum(top[:2]) / n, sum(top) / n)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ Planned (from the published rota, the day re-built from its import):
   ``travel_share`` = ``travel_min`` / ``paid_min``.
 - Continuity: ``preferred_kept`` / ``preferred_total``, where ``preferred_total`` counts the
   day's visits naming a preferred clinician (placed or not) and ``preferred_kept`` those
-  attended by that clinician. (The checker counts placed visits only.)
+  attended by that clinician. (The checker counts placed visits only.) That is per visit;
+  ``stays`` is per patient over the stay (``web.services.stays``: the day's patients, each
+  over her admission so far, or the last 14 days' published rotas when she is not on the
+  caseload): the share of the stay's visits made by her 2 and 3 most frequent clinicians,
+  visit-weighted (``top3_visit_weighted``, the headline) and per patient
+  (``top3_patient_mean``), with distinct clinicians per patient. A week's ``stays`` takes
+  each patient of its published days once, her stay as at the last of them she was on.
 
 The 2-hour urgent response (``urgent_response``, ``web.services.live_board``): each urgent
 referral accepted on the live day, from the referral's time to the nurse's "arrived" report
@@ -66,6 +72,7 @@ from web.services.days import content_key, day_inputs, get_day, latest_import, p
 from web.services.memo import ProcessCache
 from web.services.rotas import latest_published, rota_from_json
 from web.services.statuses import REASONS
+from web.services.stays import day_stays, week_stays
 
 STRENGTH = {"done": 3, "not_completed": 2, "arrived": 1}
 NO_ROLE = "(no role)"
@@ -325,6 +332,8 @@ def day_figures(session: Session, when: date) -> dict[str, Any]:
     from web.services.live_board import urgent_response
 
     out["urgent_response"] = urgent_response(session, day)  # the 2-hour standard
+    stays = day_stays(session, when, version)
+    out["stays"] = stays.as_dict() if stays is not None else None
     return _rates(out | plan | made)
 
 
@@ -356,6 +365,10 @@ def week_figures(session: Session, any_day: date) -> dict[str, Any]:
         totals["reasons"] = _reason_rows(groups)
         totals["urgent_referrals"] = sum(d["urgent_response"]["count"] for d in published)
         totals["urgent_met"] = sum(d["urgent_response"]["met"] for d in published)
+        totals["stays"] = week_stays(
+            s for s in (day_stays(session, date.fromisoformat(d["date"])) for d in published)
+            if s is not None
+        )
         totals = _rates(totals)
     return {
         "week_start": f"{start:%Y-%m-%d}",

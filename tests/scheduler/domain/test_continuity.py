@@ -17,6 +17,7 @@ from scheduler.domain.continuity import (
     ranked,
     scores,
     stay_continuity,
+    stay_of,
 )
 from scheduler.domain.model import Rota, Route, Stop
 from tests.support.factories import DATE, at, shift, visit
@@ -179,3 +180,12 @@ def test_top2_and_top3_shares_of_a_hand_made_stay():
     assert whole.clinicians_per_patient == pytest.approx(2.5)
     assert caseload_continuity([]).top3_visits == 1.0
     assert whole.as_dict()["top3_visit_weighted"] == round(11 / 12, 4)
+
+
+def test_a_stay_from_its_counts_is_the_same_measure_as_from_its_attendances():
+    day = date(2026, 11, 20)
+    stay = [Attendance(day, "P", c) for c in "AAAAABBBCD"]
+    (from_list,) = stay_continuity(stay)
+    assert stay_of("P", {"A": 5, "B": 3, "C": 1, "D": 1, "E": 0}) == from_list
+    with pytest.raises(ValueError):
+        stay_of("P", {"A": 0})
