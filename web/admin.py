@@ -103,3 +103,22 @@ def users_sign_out(username: str, *, database_url: str | None = None) -> int:
     from web.services.accounts import sign_out_everywhere
 
     return _in_transaction(database_url, lambda s, _: sign_out_everywhere(s, username, ip="cli"))
+
+
+def web_purge(*, dry_run: bool = False, database_url: str | None = None):
+    """``hah web purge``: retention's purge now, by the service clock and the periods of the
+    environment (``web.services.retention``); returns its counts (``Purged``)."""
+    from web import config
+    from web.db import Database, upgrade
+    from web.services import clock
+    from web.services.retention import purge
+
+    settings = config.from_env({"SECRET_KEY": "unused"})
+    url = database_url or settings["DATABASE_URL"]
+    upgrade(url)
+    db = Database(url)
+    try:
+        return purge(db, config.retention(settings), clock.now(settings), dry_run=dry_run,
+                     source="cli")  # fmt: skip
+    finally:
+        db.dispose()

@@ -129,6 +129,9 @@ def day(date: str):
         import_id=imp.id if imp else None,
         visits=imp.visits_count if imp else None,
         shifts=imp.clinicians_count if imp else None,
+        # retention minimised the import's files (no addresses, notes, names; places coarse)
+        purged_at=imp.purged_at.isoformat(timespec="seconds") + "Z"
+        if imp and imp.purged_at else None,
         versions=[_version_summary(v) for v in versions(s, d)],
         jobs=[job_status(j) for j in jobs],
     )

@@ -100,6 +100,9 @@ def patient_json(patient: Patient, *, planned: bool = True) -> dict[str, Any]:
         "excluded_clinicians": list(patient.excluded_clinicians or ()),
         "carer_gender": patient.carer_gender, "preferred_clinician": patient.preferred_clinician,
         "on_caseload": open_admission(patient) is not None,
+        # retention removed the personal details after the last discharge (UTC)
+        "purged_at": patient.purged_at.isoformat(timespec="seconds") + "Z"
+        if patient.purged_at else None,
         "stays": [{"admission_id": a.id, "admitted_on": f"{a.admitted_on}",
                    "discharged_on": f"{a.discharged_on}" if a.discharged_on else None,
                    "discharge_note": a.discharge_note,

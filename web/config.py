@@ -57,6 +57,41 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+#: Retention's defaults (docs/web.md, "Retention"): days after the service day a day's
+#: uploaded files keep their personal data, and days after discharge a patient's record does.
+RETAIN_UPLOADS_DAYS = 30
+RETAIN_DISCHARGED_DAYS = 30
+
+
+#: The shortest retention period: yesterday's night shift is still on the road this morning.
+MIN_RETAIN_DAYS = 2
+
+
+def retain_days(name: str, value: str | None, default: int) -> int | None:
+    """A retention period in whole days (``default`` when unset); ``off`` keeps that data for
+    good (None). Anything else is refused, naming the setting, rather than guessed at: a
+    typo here must neither purge a live day nor never purge."""
+    text = (value or "").strip().lower()
+    if not text:
+        return default
+    if text == "off":
+        return None
+    if not text.isdigit() or int(text) < MIN_RETAIN_DAYS:
+        raise ValueError(f"{name}={value!r}: give a whole number of days, at least "
+                         f"{MIN_RETAIN_DAYS} (yesterday's night shift is still live), or off")
+    return int(text)
+
+
+def retention(config: dict | None = None):
+    """The retention periods (``web.services.retention.Retention``), from an app's
+    configuration or, for a worker or the command line, the environment."""
+    from web.services.retention import Retention
+
+    if config is None:
+        config = from_env({"SECRET_KEY": "unused"})
+    return Retention(config["HAH_RETAIN_UPLOADS_DAYS"], config["HAH_RETAIN_DISCHARGED_DAYS"])
+
+
 def default_database_url(instance_dir: Path | None = None) -> str:
     return f"sqlite:///{(instance_dir or INSTANCE_DIR) / 'hah.sqlite3'}"
 
@@ -128,6 +163,14 @@ def from_env(overrides: dict | None = None) -> dict:
         # The service clock of the live day (``web.services.clock``): fixed for a demo or test.
         "HAH_NOW": os.environ.get("HAH_NOW", ""),
         "HAH_MIGRATE": _flag("HAH_MIGRATE", True),
+        # Retention (web.services.retention): personal data in a day's uploaded files, and in
+        # a discharged patient's record, is purged this many days after (None: kept).
+        "HAH_RETAIN_UPLOADS_DAYS": retain_days(
+            "HAH_RETAIN_UPLOADS_DAYS", os.environ.get("HAH_RETAIN_UPLOADS_DAYS"),
+            RETAIN_UPLOADS_DAYS),
+        "HAH_RETAIN_DISCHARGED_DAYS": retain_days(
+            "HAH_RETAIN_DISCHARGED_DAYS", os.environ.get("HAH_RETAIN_DISCHARGED_DAYS"),
+            RETAIN_DISCHARGED_DAYS),
         "LOGIN_MAX_FAILURES": int(os.environ.get("HAH_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_S": int(os.environ.get("HAH_LOGIN_WINDOW_S", "300")),
         # Failures from one address over all usernames: password spraying (a few guesses at

@@ -156,6 +156,13 @@ class DayImport(Base):
     patients_count: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Retention (``web.services.retention``): when the files' personal data was purged, the
+    #: bytes above then being a minimised copy (no addresses, access notes, names or
+    #: patient preferences; places coarsened), and the drives the import's stored rotas were
+    #: timed with (``[[from_lat, from_lon, to_lat, to_lon, minutes], …]`` between the
+    #: minimised places), so the day rebuilds and its rotas re-check exactly as before.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    purged_travel: Mapped[list | None] = mapped_column(JSON, nullable=True)
     day: Mapped[Day] = relationship(back_populates="imports")
 
 
@@ -393,6 +400,9 @@ class DayEvent(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Retention: when the amended files and the form (a referral's address and place) were
+    #: minimised as the day's imports are.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Patient(Base):
@@ -419,6 +429,10 @@ class Patient(Base):
     preferred_clinician: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    #: Retention: when a discharged patient's personal data (name, NHS number, address,
+    #: postcode, access notes, preferences, risk flags, the exact place) was purged; the
+    #: service id, the stays and the plan history stay. A new admission clears it.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     admissions: Mapped[list[Admission]] = relationship(
         back_populates="patient", order_by="Admission.id", cascade="all, delete-orphan"
     )

@@ -567,6 +567,8 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "date": {"type": "string", "format": "date"},
                         "import_id": {"type": ["integer", "null"]},
+                        "purged_at": {"type": ["string", "null"], "description": "when "
+                                      "retention minimised the import's files (UTC)"},
                         "versions": {"type": "array", "items": {"type": "object"}},
                         "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
                     },

@@ -239,6 +239,8 @@ def schemas() -> dict[str, Any]:
             "properties": {
                 **PATIENT_IN,
                 "on_caseload": {"type": "boolean"},
+                "purged_at": {"type": ["string", "null"], "description": "when retention "
+                              "removed the personal details after the last discharge (UTC)"},
                 "stays": {
                     "type": "array",
                     "items": {

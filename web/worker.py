@@ -8,11 +8,14 @@ events' proposals: first, since a coordinator is waiting on them), ``<prefix>-so
 ``<prefix>-capacity``; ``--queue`` narrows them, so a machine can be kept for solves, or a
 worker kept for the live day so an urgent referral never waits behind a long Generate. A
 worker also runs the reaper (``web.services.reaper``) every few seconds: rows whose worker
-was killed are re-queued or failed within ``HAH_JOB_DEAD_S`` plus a few seconds.
+was killed are re-queued or failed within ``HAH_JOB_DEAD_S`` plus a few seconds; and
+retention's purge (``web.services.retention.Scheduled``) ten minutes after it starts, then
+hourly.
 
 Settings from the environment (docs/web.md): ``DATABASE_URL``, ``HAH_REDIS_URL``,
 ``HAH_QUEUE_PREFIX``, ``HAH_CAPACITY_WORKERS`` / ``HAH_RAY_ADDRESS`` (in the run's
 parameters), ``HAH_HEARTBEAT_S``, ``HAH_JOB_DEAD_S``, ``HAH_JOB_ATTEMPTS``,
+``HAH_RETAIN_UPLOADS_DAYS`` / ``HAH_RETAIN_DISCHARGED_DAYS``,
 ``HAH_LOG_LEVEL`` / ``HAH_LOG_FORMAT``. A worker never migrates: it waits for ``hah db
 upgrade`` (or the web's) to bring the database to the code's revision, and refuses to work
 on a database newer than its code.
@@ -70,12 +73,13 @@ def run(queues: tuple[str, ...] = QUEUES, *, burst: bool = False, name: str | No
     from rq import Queue, Worker
 
     from web import logs
-    from web.config import queue_settings
+    from web.config import queue_settings, retention
     from web.db import Database
     from web.services.capacity.worker import make_capacity_runner
     from web.services.event_jobs import make_event_runner
     from web.services.jobs import make_runner
     from web.services.reaper import Background
+    from web.services.retention import Scheduled
     from web.tasks import database_url
 
     logs.configure()
@@ -92,6 +96,7 @@ def run(queues: tuple[str, ...] = QUEUES, *, burst: bool = False, name: str | No
     reaper = Background(db, [make_runner("queue", url, settings),
                              make_capacity_runner("queue", url, settings),
                              make_event_runner("queue", url, settings)]).start()  # fmt: skip
+    purger = Scheduled(db, retention(), os.environ).start()
     names = [settings.queue_name(q) for q in queues]
     worker = Worker(
         [Queue(n, connection=redis) for n in names],
@@ -105,6 +110,7 @@ def run(queues: tuple[str, ...] = QUEUES, *, burst: bool = False, name: str | No
                     with_scheduler=False)  # fmt: skip
     finally:
         reaper.stop()
+        purger.stop()
         db.dispose()
     return 0
 

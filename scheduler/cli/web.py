@@ -1,6 +1,6 @@
-"""``hah serve``, ``hah worker``, ``hah up``, ``hah db upgrade`` and ``hah users …``: the web
-app, its job workers, the two together, its database and its accounts (``web.serving``,
-``web.worker``, ``web.up``, ``web.admin``).
+"""``hah serve``, ``hah worker``, ``hah up``, ``hah db upgrade``, ``hah users …`` and ``hah web
+purge``: the web app, its job workers, the two together, its database, its accounts and the
+retention of its data (``web.serving``, ``web.worker``, ``web.up``, ``web.admin``).
 
 Flask, gunicorn and RQ are imported only when one of these commands runs, so the planning
 commands start without them (the parser reads the roles from ``web.models``).
@@ -95,6 +95,39 @@ def register(sub: Any) -> None:
                    "environment variable (else one is made and printed, once)")  # fmt: skip
     p.set_defaults(func=cmd_users_reset)
     add_users_oidc_commands(users)
+    add_web_commands(sub)
+
+
+def add_web_commands(sub: Any) -> None:
+    """``hah web purge``: kept apart so other ``web`` subcommands merge cleanly."""
+    p = sub.add_parser("web", help="the web app's stored data")
+    web = p.add_subparsers(dest="web_command", required=True)
+    p = web.add_parser("purge", help="purge personal data past its retention period "
+                       "(HAH_RETAIN_UPLOADS_DAYS, HAH_RETAIN_DISCHARGED_DAYS): old days' "
+                       "uploads minimised, discharged patients' details removed; prints "
+                       "counts only")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="count what is due; change nothing")
+    p.set_defaults(func=cmd_web_purge)
+
+
+def cmd_web_purge(args: argparse.Namespace) -> int:
+    """``hah web purge [--dry-run]``: counts only, never a patient's data (an error is named
+    by its kind alone: its text could quote a row)."""
+    from web import config
+    from web.admin import web_purge
+
+    try:
+        config.retention()
+    except ValueError as err:  # a retention setting refused: it names the setting
+        print(f"not purged: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        done = web_purge(dry_run=bool(args.dry_run))
+    except Exception as exc:
+        print(f"not purged: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    print(done.sentence())
+    return EXIT_OK
 
 
 def add_users_oidc_commands(users: Any) -> None:

@@ -86,6 +86,8 @@ def test_each_setting_of_the_app_reaches_its_configuration(monkeypatch):
         "HAH_LOGIN_MAX_FAILURES_PER_ACCOUNT": ("LOGIN_MAX_FAILURES_PER_ACCOUNT", 7, "7"),
         "HAH_SESSION_ABSOLUTE_H": ("HAH_SESSION_ABSOLUTE_H", 8.0, "8"),
         "HAH_SESSION_IDLE_MIN": ("HAH_SESSION_IDLE_MIN", 45.0, "45"),
+        "HAH_RETAIN_UPLOADS_DAYS": ("HAH_RETAIN_UPLOADS_DAYS", 90, "90"),
+        "HAH_RETAIN_DISCHARGED_DAYS": ("HAH_RETAIN_DISCHARGED_DAYS", None, "off"),
     }
     for name, (key, want, *raw) in values.items():
         monkeypatch.setenv(name, raw[0] if raw else str(want))

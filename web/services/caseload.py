@@ -130,6 +130,9 @@ def _apply(patient: Patient, d: PatientDetails) -> None:
     patient.risk_flags = list(d.risk_flags)
     patient.excluded_clinicians = list(d.excluded_clinicians)
     patient.carer_gender, patient.preferred_clinician = d.carer_gender, d.preferred_clinician
+    # Always written, even with nothing changed: a retention purge of this patient at the
+    # same moment then sees the row changed and leaves it (web.services.retention).
+    patient.purged_at, patient.updated_at = None, utcnow()
 
 
 def admission_problems(session: Session, details: PatientDetails,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,6 +34,7 @@ from scheduler.domain.problem import build_problem
 from web.models import Day, DayImport, User
 from web.services import audit
 from web.services.memo import ProcessCache
+from web.services.minimise import problem_with_travel
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,10 @@ def content_key(imp: DayImport) -> str:
     """The cache key of an import: a hash of its files, never its row id (two databases, or a
     test run after another, reuse ids for different files)."""
     h = hashlib.sha256()
-    for part in (imp.visits_name, imp.visits_csv, imp.clinicians_name, imp.clinicians_csv):
+    kept = getattr(imp, "purged_travel", None)
+    parts = (imp.visits_name, imp.visits_csv, imp.clinicians_name, imp.clinicians_csv,
+             *((json.dumps(kept),) if kept else ()))  # fmt: skip
+    for part in parts:
         data = part.encode() if isinstance(part, str) else bytes(part)
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
@@ -241,5 +246,11 @@ def day_inputs(imp: DayImport) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
 
 def problem_for(imp: DayImport) -> Problem:
     """The solvable, checkable day of an import: its inputs plus the travel matrix (the
-    geodesic model, cached on disk by ``scheduler.domain.travel``)."""
+    geodesic model, cached on disk by ``scheduler.domain.travel``). An import whose personal
+    data was purged (``web.services.retention``) keeps the drives its rotas were timed with,
+    so it rebuilds with those (``web.services.minimise.problem_with_travel``)."""
+    kept = getattr(imp, "purged_travel", None)
+    if kept:
+        return _DAYS.get_or_make(("problem", content_key(imp)),
+                                 lambda: problem_with_travel(*day_inputs(imp), kept))  # fmt: skip
     return _DAYS.get_or_make(("problem", content_key(imp)), lambda: build_problem(*day_inputs(imp)))

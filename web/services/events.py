@@ -661,6 +661,9 @@ def accept(
                          + (f" ({event.error})" if event.error else ""))  # fmt: skip
     if event.accepted is not None:
         raise EventError(f"event {event.id} was answered already (draft {event.draft_version_id})")
+    if event.purged_at is not None:
+        raise EventError(f"event {event.id}'s files were minimised by retention: take the "
+                         "event again")  # fmt: skip
     if not 0 <= index < len(event.proposals):
         raise EventError(f"proposal: there is no proposal {index + 1} for event {event.id}")
     day = get_or_fail(session, Day, event.day_id)
