@@ -46,7 +46,9 @@ def days(folder: Path) -> list[tuple[str, Path, Path]]:
     for spec in pick("tight-1000,county-2000"):
         where = folder / spec.name
         write_day(spec, where)
-        out.append((f"{spec.name} (seed {spec.seed})", where / "visits.csv", where / "clinicians.csv"))
+        out.append(
+            (f"{spec.name} (seed {spec.seed})", where / "visits.csv", where / "clinicians.csv")
+        )
     return out
 
 
@@ -98,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             row = (label, n, statistics.median(firsts), max(firsts), statistics.median(walls),
                    max(walls))  # fmt: skip
             rows.append(row)
-            print(f"{label}: {n} visits, first rota {row[2]:.2f} s (worst {row[3]:.2f}), "
-                  f"hah solve --time-limit {args.limit:g}: {row[4]:.2f} s (worst {row[5]:.2f})")
+            print(
+                f"{label}: {n} visits, first rota {row[2]:.2f} s (worst {row[3]:.2f}), "
+                f"hah solve --time-limit {args.limit:g}: {row[4]:.2f} s (worst {row[5]:.2f})"
+            )
     begin, end = markers(SECTION)
     lines = [
         begin,
@@ -115,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| day | visits | first rota s | worst | `hah solve --time-limit {args.limit:g}` s | worst |",
         "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {r[0]} | {r[1]:,} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.2f} |" for r in rows]
+    lines += [
+        f"| {r[0]} | {r[1]:,} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.2f} |" for r in rows
+    ]
     near = [r for r in rows if abs(r[1] - VISITS_FOR_TARGET) <= 100]
     first_ok = all(r[3] <= FIRST_ROTA_TARGET_S for r in near)
     wall_ok = all(r[5] <= args.limit + 1 for r in near)
