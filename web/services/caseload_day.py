@@ -10,6 +10,7 @@ is left alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,25 +18,38 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.careplan import expand, visits_csv_text
+from scheduler.domain.continuity import learned_preferences
 from scheduler.domain.errors import InputError, InputIssue
+from scheduler.domain.formats.day import read_clinicians
+from scheduler.domain.formats.tabular import CsvSource
+from scheduler.domain.model import Shift
 from web.models import Day, DayImport, RotaVersion, User
 from web.services import audit
 from web.services.caseload import caseload_for
 from web.services.days import DayLimits, Upload, day_inputs, import_day, latest_import
 from web.services.rotas import latest_published, version_rota, versions
+from web.services.stays import history_before
 
 #: How the expanded visits file is named on the board ("import 7: 212 visits (caseload-…)").
 FILE_NAME = "caseload-{day:%Y-%m-%d}.csv"
 
 
-def caseload_visits(session: Session, day: date) -> Upload:
-    """The day's visits.csv expanded from the caseload; ``InputError`` when it has none."""
+def caseload_visits(session: Session, day: date, shifts: Sequence[Shift] = ()) -> Upload:
+    """The day's visits.csv expanded from the caseload; ``InputError`` when it has none.
+
+    With the day's ``shifts``, each visit's continuity is learned from the published days
+    before (``continuity.learned_preferences`` over ``stays.history_before``): the nurse who
+    saw the patient most and most lately, among those on shift who could make the visit, is
+    preferred, the patient's other top nurses are familiar; a patient with no history keeps
+    her fixed named nurse."""
     patients, items = caseload_for(session, day)
     visits = expand(patients, items, day)
     if not visits:
         why = (f"no care plan on the caseload has a visit on {day:%Y-%m-%d}: admit patients, "
                "or choose another day")  # fmt: skip
         raise InputError([InputIssue("caseload", None, None, why)])
+    if shifts:
+        visits = learned_preferences(visits, shifts, history_before(session, day), day)
     return Upload(FILE_NAME.format(day=day), visits_csv_text(visits).encode("utf-8"))
 
 
@@ -44,7 +58,8 @@ def plan_from_caseload(session: Session, day: date, clinicians: Upload, user: Us
     """Import ``day`` from the caseload and the staff on shift (clinicians.csv or the
     e-roster's export in its columns); raises ``InputError`` (nothing stored) naming the
     file, row and column of every problem, as an import of files does."""
-    visits = caseload_visits(session, day)
+    shifts = read_clinicians(CsvSource(clinicians.name or "clinicians.csv", clinicians.data), [])
+    visits = caseload_visits(session, day, shifts)
     imp = import_day(session, day, visits, clinicians, user, ip, limits=limits)
     audit.record(session, user, "caseload_plan_day",
                  f"{day:%Y-%m-%d}: import {imp.id}, {imp.visits_count} visits for "

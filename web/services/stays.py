@@ -50,6 +50,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.continuity import (
+    Attendance,
     CaseloadContinuity,
     StayContinuity,
     caseload_continuity,
@@ -294,3 +295,22 @@ def ordered(stays: Iterable[PatientStay], sort: str = "share", below: float | No
         "visits": lambda s: (-s.measure.attendances, s.patient_id),
     }
     return sorted(rows, key=keys.get(sort, keys["share"]))
+
+
+# --- history for learning preferences -------------------------------------------------------
+
+
+def history_before(session: Session, day: date, *, window_days: int = WINDOW_DAYS
+                   ) -> list[Attendance]:  # fmt: skip
+    """Who saw whom on the published days before ``day`` (the latest published version of
+    each of the ``window_days`` days before it): what ``continuity.learned_preferences``
+    learns tomorrow's preferences from. Read from the stored rotas' columns as the stays are
+    (the same per-version cache), so planning tomorrow costs a few milliseconds a day."""
+    where = _where(session)
+    out: list[Attendance] = []
+    for when, vid, made in _latest_published(session, day - timedelta(days=window_days),
+                                             day - timedelta(days=1)):  # fmt: skip
+        for pid, by in _seen(session, (where, vid, made), vid).counts.items():
+            for cid, n in by.items():
+                out.extend([Attendance(when, pid, cid)] * n)
+    return out
