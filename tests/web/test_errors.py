@@ -44,7 +44,7 @@ def world(app, db, published, small_rota, as_role):
     db.commit()
     values = {"date": DAY, "cid": "C002", "vid": nurse_visits(small_rota, "C002")[0],
               "token": "no-such-token", "version_id": published.id, "event_id": r.get_json()["id"],
-              "job_id": 999_999, "run_id": busy.id, "username": "nurse2"}  # fmt: skip
+              "job_id": 999_999, "run_id": busy.id, "username": "nurse2", "pid": "P9001"}  # fmt: skip
     return coord, values
 
 

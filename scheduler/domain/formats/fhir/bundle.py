@@ -123,12 +123,19 @@ def _json(source: Source, issues: list[InputIssue]) -> tuple[str, Any] | None:
         issues.append(BundleIssue(name, None, None, "the file is empty"))
         return None
     try:
-        return name, json.loads(text)
+        return name, json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         issues.append(BundleIssue(name, None, None, f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"))
     except RecursionError:
         issues.append(BundleIssue(name, None, None, "is not JSON a reader can take: nested too deeply"))
+    except ValueError as exc:  # NaN/Infinity (not JSON), a number of over 4,300 digits
+        issues.append(BundleIssue(name, None, None, f"is not JSON a reader can take: {exc}"))
     return None
+
+
+def _no_constant(word: str) -> float:
+    """Python's JSON reader takes ``NaN`` and ``Infinity``; JSON (and so FHIR) has neither."""
+    raise ValueError(f"{word} is not a JSON value")
 
 
 def load(source: Source) -> Bundle:
