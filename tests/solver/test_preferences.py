@@ -22,7 +22,11 @@ def _nurse(cid: str, gender: str, base: tuple[int, int], skills=("RN", "IV", "OB
 
 
 def _solve(problem: Problem, engine: str = "lns", seconds: float = 2.0) -> Rota:
-    rota = solve(problem, SolveOptions(time_limit_s=seconds, engine=engine)).rota  # type: ignore[arg-type]
+    """Our engine by an iteration budget (the same rota on every run and under any load),
+    OR-Tools by its clock (it has no such budget here)."""
+    options = (SolveOptions(max_iterations=500, seed=1) if engine == "lns"
+               else SolveOptions(time_limit_s=seconds, engine="ortools"))  # fmt: skip
+    rota = solve(problem, options).rota
     report = check(problem, rota)
     assert report.ok, [str(v) for v in report.violations]
     return rota
