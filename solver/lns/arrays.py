@@ -71,9 +71,16 @@ def continuity_charges(inst: Instance) -> np.ndarray:
     """``Instance.charge`` for every task and vehicle, as the (m, K) matrix the kernels read."""
     m, K = inst.n_tasks, len(inst.vehicles)
     out = np.zeros((m, K))
-    for t in range(m):
-        if inst.task_preferred[t] is not None or inst.task_familiar[t]:
-            out[t, :] = [inst.charge(t, k) for k in range(K)]
+    cost = float(inst.continuity_cost)
+    for t in range(m):  # row by row in numpy: the construction of a 2,000-visit day is a second
+        preferred, familiar = inst.task_preferred[t], inst.task_familiar[t]
+        if preferred is None and not familiar:
+            continue
+        out[t, :] = cost
+        for k, weight in familiar.items():
+            out[t, k] = cost * (1.0 - weight)
+        if preferred is not None:
+            out[t, preferred] = 0.0
     return out
 
 

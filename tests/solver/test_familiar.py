@@ -62,3 +62,13 @@ def test_the_charge_is_graded_by_familiarity():
 def test_weights_outside_zero_to_one_are_refused():
     with pytest.raises(InvariantError, match="familiar_clinicians"):
         visit("V", 0, 0, "09:00", "10:00", familiar_clinicians=(("K", 1.5),))
+
+
+def test_the_kernels_matrix_is_instance_charge_everywhere():
+    from solver.lns.arrays import continuity_charges
+
+    inst = build_instance(_day((("KNOWN", 0.25),), preferred="NEAR"), continuity_cost=COST)
+    matrix = continuity_charges(inst)
+    assert matrix.tolist() == [[inst.charge(t, k) for k in range(len(inst.vehicles))]
+                               for t in range(inst.n_tasks)]  # fmt: skip
+    assert matrix.max() > 0  # the case has a charge to compare

@@ -187,3 +187,17 @@ def browser():
 
     with chromium() as b:
         yield b
+
+
+#: A trust's postcode file, as tests write it: two St Albans postcodes (ONSPD columns).
+ONSPD = "pcds,lat,long,doterm\nAL1 3HD,51.752000,-0.336000,\nAL1 3JB,51.754000,-0.334000,\n"
+
+
+@pytest.fixture
+def postcode_file(app, tmp_path):
+    """``HAH_POSTCODE_FILE`` pointed at ``ONSPD`` written for the test, and unset after."""
+    path = tmp_path / "ONSPD_AL.csv"
+    path.write_text(ONSPD, encoding="utf-8")
+    app.config["HAH_POSTCODE_FILE"] = str(path)
+    yield path
+    app.config["HAH_POSTCODE_FILE"] = ""

@@ -36,7 +36,6 @@ from web.services.rotas import version_rota
 D0 = date.fromisoformat(DAY)
 D1 = D0 + timedelta(days=1)
 OBS = "61746007"
-ONSPD = "pcds,lat,long,doterm\nAL1 3HD,51.752000,-0.336000,\nAL1 3JB,51.754000,-0.334000,\n"
 FEMALE = {"url": CARER_GENDER_URL, "valueCode": "female"}
 
 
@@ -76,15 +75,6 @@ def audit_rows(db, action: str | None = None) -> list[tuple[str, str]]:
 def count(db, model) -> int:
     db.expire_all()
     return db.scalar(select(func.count(model.id)))
-
-
-@pytest.fixture
-def postcode_file(app, tmp_path):
-    path = tmp_path / "ONSPD_AL.csv"
-    path.write_text(ONSPD, encoding="utf-8")
-    app.config["HAH_POSTCODE_FILE"] = str(path)
-    yield path
-    app.config["HAH_POSTCODE_FILE"] = ""
 
 
 # --- import -----------------------------------------------------------------------------------

@@ -12,16 +12,6 @@ from tests.support.web import DAY, csrf, text_of
 from web.models import Patient
 
 D1 = date.fromisoformat(DAY) + timedelta(days=1)
-ONSPD = "pcds,lat,long,doterm\nAL1 3HD,51.752000,-0.336000,\nAL1 3JB,51.754000,-0.334000,\n"
-
-
-@pytest.fixture
-def postcode_file(app, tmp_path):
-    path = tmp_path / "ONSPD_AL.csv"
-    path.write_text(ONSPD, encoding="utf-8")
-    app.config["HAH_POSTCODE_FILE"] = str(path)
-    yield path
-    app.config["HAH_POSTCODE_FILE"] = ""
 
 
 def admit(c, **fields):
