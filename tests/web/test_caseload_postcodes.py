@@ -4,6 +4,7 @@ offline, on the page, the API and the bulk import; a district-centre fallback is
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -77,3 +78,10 @@ def test_the_bulk_import_places_rows_by_postcode_and_warns_by_row(as_role, db, p
     said = text_of(r)
     assert "Admitted 2 patients" in said and "p.csv, row 3, column postcode" in said
     assert (stored(db, "P1").lat, stored(db, "P2").lat) == (51.754, pytest.approx(51.753))
+
+
+def test_the_admit_form_lets_a_browser_send_a_postcode_without_coordinates(as_role):
+    page = as_role("coord").get("/coordinator/caseload/admit").get_data(as_text=True)
+    for name in ("lat", "lon"):
+        tag = re.search(rf'<input name="{name}"[^>]*>', page)
+        assert tag is not None and "required" not in tag.group(0), tag
