@@ -74,6 +74,18 @@ def plan_from_caseload(session: Session, day: date, clinicians: Upload, user: Us
     return imp
 
 
+def days_with_visits(session: Session, patient_id: str, since: date) -> list[date]:
+    """The days from ``since`` whose latest import holds visits of the patient: planned with
+    her details as they were then (a change of them reaches a day only when it is planned
+    again)."""
+    out = []
+    for d in session.scalars(select(Day).where(Day.date >= since).order_by(Day.date)):
+        imp = latest_import(session, d)
+        if imp is not None and any(v.patient_id == patient_id for v in day_inputs(imp)[0]):
+            out.append(d.date)
+    return out
+
+
 @dataclass(frozen=True)
 class PlannedVisit:
     """One of a patient's visits on a planned day, and who makes it in the version shown."""
