@@ -278,3 +278,15 @@ def test_the_change_reaches_the_next_day_planned_and_its_checked_rota(db, users,
     every = " ".join(d for d in db.scalars(select(AuditLog.detail)))
     assert not any(s in every for s in SECRETS), every
     assert db.scalar(select(func.count(Patient.id))) == 1
+
+
+def test_correcting_a_discharged_patient_does_not_postpone_her_purge(app, db, users, ada):
+    from web.services.retention import purge_patient
+
+    discharge(db, ada, D1, "", users["coord"])
+    db.commit()
+    change_details(db, the(db), {"access_notes": "Parking at the back"}, users["coord"])
+    db.commit()
+    row = the(db)
+    assert purge_patient(app.extensions["hah_db"], row.id, D2, row.updated_at)
+    assert the(db).purged_at is not None and the(db).access_notes == ""

@@ -22,7 +22,9 @@ NULL AND updated_at =`` what was read, so a retention purge (``web.services.rete
 another coordinator's change at that moment is never undone: 409, reload. A page passes the
 ``updated_at`` it was drawn from (``seen``), so a change made since it was opened is a 409
 too. A patient whose personal details were purged has nothing to change (409): admitting her
-again enters them afresh.
+again enters them afresh. Correcting a discharged patient's details does not postpone their
+purge: it is due by the discharge date, and a purge that finds the row changed since it read
+it leaves it to its next pass.
 
 **Audited** (``caseload_details_change``) with the names of the fields changed, never their
 values: patient data is never logged. Nothing changed is no change: nothing written, nothing
