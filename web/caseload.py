@@ -1,6 +1,6 @@
 """The coordinator's caseload pages: who is on the caseload and on what regimens, admit a
-patient with a plan, change or stop a regimen from a date, discharge; the trust's exports
-imported in bulk; a day (tomorrow by default) planned from the caseload.
+patient with a plan, change her details, change or stop a regimen from a date, discharge;
+the trust's exports imported in bulk; a day (tomorrow by default) planned from the caseload.
 
 Views parse the form and call ``web.services.caseload`` (and its ``_import``/``_day``
 neighbours), where every rule lives. A refusal is the page again with each field's problem in
@@ -9,7 +9,8 @@ words and a 4xx; a page showing a patient's record is a read, audited (``web.rea
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -32,6 +33,7 @@ from web.services.caseload import (
 )
 from web.services.caseload import describe as describe_item
 from web.services.caseload_day import plan_from_caseload, planned_visits
+from web.services.caseload_details import EDITABLE, change_details, stored_cells
 from web.services.caseload_fhir import import_bundle
 from web.services.caseload_import import import_caseload
 from web.services.caseload_input import (
@@ -154,7 +156,10 @@ def admit_post():
                            rows=ADMIT_ROWS, today=today(), item_fields=ITEM_FIELDS), status
 
 
-def _patient_page(pid: str, problems: list[Problem] | None = None, status: int = 200):
+def _patient_page(pid: str, problems: list[Problem] | None = None, status: int = 200,
+                  details_form: Mapping[str, str] | None = None):  # fmt: skip
+    """The patient's page; ``details_form``: the details form as it was sent (refused), shown
+    open with what was typed, instead of the stored details."""
     s = db_session()
     patient = find_patient(s, pid)
     if patient is None:
@@ -165,6 +170,8 @@ def _patient_page(pid: str, problems: list[Problem] | None = None, status: int =
         stays=list(reversed(patient.admissions)), replaced_by=successors(s, patient),
         planned=planned_visits(s, patient.patient_id, day), problems=problems or [],
         today=day, tomorrow=day + timedelta(days=1), describe=describe_item,
+        details=details_form or stored_cells(patient), details_open=details_form is not None,
+        seen=(details_form or {}).get("seen") or patient.updated_at.isoformat(),
     )  # fmt: skip
     return page, status
 
@@ -176,10 +183,10 @@ def patient(pid: str):
     return _patient_page(pid)
 
 
-def _refused(pid: str, err: CaseloadError):
+def _refused(pid: str, err: CaseloadError, details_form: Mapping[str, str] | None = None):
     """The patient page again with the problems (and the read it is, audited)."""
     db_session().rollback()
-    page = _patient_page(pid, err.problems, err.status)
+    page = _patient_page(pid, err.problems, err.status, details_form)
     record_read(current_user(), describe("caseload.patient", {"pid": pid}))
     return page
 
@@ -194,6 +201,40 @@ def _patient_or_404(pid: str):
 def _done(pid: str, message: str) -> Response:
     db_session().commit()
     flash(message, "ok")
+    return redirect(url_for("caseload.patient", pid=pid), code=303)
+
+
+def _seen() -> datetime | None:
+    """When the patient's row was last written, as the page the form came from showed it."""
+    try:
+        return datetime.fromisoformat(request.form.get("seen", ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/patients/<pid>/details", methods=["POST"])
+@roles("coordinator")
+def details(pid: str):
+    """Her details as the form sends them, pre-filled: a field emptied is cleared; a new
+    postcode with the place left as it was places her again from the postcode."""
+    s, patient = db_session(), _patient_or_404(pid)
+    fields = {f: request.form.get(f, "") for f in EDITABLE}
+    try:
+        done = change_details(s, patient, fields, current_user(), client_ip(),
+                              gazetteer=gazetteer_or_none(), seen=_seen(), today=today())
+    except CaseloadError as err:
+        return _refused(pid, err, {**fields, "seen": request.form.get("seen", "")})
+    if not done.changed:
+        return _done(pid, "Nothing changed: the details are as they were.")
+    s.commit()
+    flash(f"Details changed: {', '.join(words(f) for f in done.changed)}.", "ok")
+    for warning in done.warnings:
+        flash(f"Postcode: {warning}", "warn")
+    if done.already_planned:
+        days = ", ".join(f"{d}" for d in done.already_planned)
+        flash(f"Already planned with the details as they were: {days}. Plan "
+              f"{'it' if len(done.already_planned) == 1 else 'them'} again from the caseload "
+              "for the change to reach the visits.", "warn")  # fmt: skip
     return redirect(url_for("caseload.patient", pid=pid), code=303)
 
 

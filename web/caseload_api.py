@@ -1,5 +1,5 @@
-"""The caseload's JSON API: patients (list, admit, read), their care plan (add, change, stop a
-regimen), discharge, and a day planned from the caseload.
+"""The caseload's JSON API: patients (list, admit, read, change their details), their care plan
+(add, change, stop a regimen), discharge, and a day planned from the caseload.
 
 The same session cookie, roles and ``X-CSRF-Token`` as the rest of ``/api``
 (``web.api``); the same services as the pages (``web.services.caseload``). A refusal names
@@ -38,6 +38,7 @@ from web.services.caseload import (
 )
 from web.services.caseload import describe as describe_item
 from web.services.caseload_day import plan_from_caseload, planned_visits
+from web.services.caseload_details import EDITABLE, change_details
 from web.services.caseload_input import (
     CaseloadError,
     Problem,
@@ -181,6 +182,26 @@ def admit_patient():
 @reads_patient_data
 def patient(pid: str):
     return jsonify(patient_json(_patient_or_404(pid)))
+
+
+@bp.route("/patients/<pid>", methods=["PATCH"])
+@roles("coordinator")
+def change_patient(pid: str):
+    """Her details: the fields sent (``EDITABLE``; one sent empty or null is cleared), the
+    rest kept → 200 with the record, ``changed`` (field names), ``warnings`` and
+    ``already_planned`` (days from today planned with her details as they were)."""
+    s, patient, body = db_session(), _patient_or_404(pid), json_object()
+    try:
+        if not body:
+            raise CaseloadError([("", f"send the details to change: {', '.join(EDITABLE)}")])
+        done = change_details(s, patient, body, current_user(), client_ip(),
+                              gazetteer=gazetteer_or_none(), today=today())  # fmt: skip
+    except CaseloadError as err:
+        return _refused(err)
+    s.commit()
+    return jsonify({**patient_json(patient, planned=False), "changed": list(done.changed),
+                    "warnings": list(done.warnings),
+                    "already_planned": [f"{d}" for d in done.already_planned]})  # fmt: skip
 
 
 def _item_id(body: dict[str, Any], problems: list[Problem]) -> int:

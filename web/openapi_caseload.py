@@ -78,7 +78,22 @@ def paths() -> dict[str, Any]:
                 "their visits on the days planned with who makes each. Audited as a read",
                 "parameters": [_PID],
                 "responses": _ok("the record", "PatientRecord"),
-            }
+            },
+            "patch": {
+                "summary": "Change a patient's details (coordinator): the fields sent (one "
+                "sent empty or null is cleared; the patient id never changes), the rest kept, "
+                "checked by the admission's rules. A new postcode without a new lat and lon "
+                "places her again from HAH_POSTCODE_FILE (a district-centre fallback is in "
+                "warnings). 200 with the record, changed (field names; empty when nothing "
+                "changed) and already_planned (days from today imported with her visits: "
+                "they keep the old details until planned again). Audited by field name. "
+                "422 with problems (each field and why), 404 unknown patient, 409 the NHS "
+                "number is another patient's, her personal details were purged, or the "
+                "record changed while this was being written",
+                "parameters": [_PID, _CSRF],
+                "requestBody": _body({k: v for k, v in PATIENT_IN.items() if k != "patient_id"}),
+                "responses": _ok("changed", "PatientChange") | {"409": _PROBLEMS, "422": _PROBLEMS},
+            },
         },
         "/api/patients/{pid}/careplan": {
             "post": {
@@ -270,6 +285,20 @@ def schemas() -> dict[str, Any]:
                     },
                 },
             },
+        },
+        "PatientChange": {
+            "allOf": [
+                {"$ref": "#/components/schemas/PatientRecord"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "changed": {"type": "array", "items": {"type": "string"},
+                                    "description": "the fields changed, by name"},
+                        "warnings": {"type": "array", "items": {"type": "string"}},
+                        "already_planned": {"type": "array", "items": _DATE_S},
+                    },
+                },
+            ]
         },
         "PlanChange": {
             "type": "object",

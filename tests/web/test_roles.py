@@ -102,11 +102,13 @@ ROUTES = [
     ("POST", "/coordinator/caseload/patients/<pid>/plan/<int:item_id>/change", {C}),
     ("POST", "/coordinator/caseload/patients/<pid>/plan/<int:item_id>/stop", {C}),
     ("POST", "/coordinator/caseload/patients/<pid>/discharge", {C}),
+    ("POST", "/coordinator/caseload/patients/<pid>/details", {C}),
     ("POST", "/coordinator/caseload/import", {C}),  # no files: 400
     ("POST", "/coordinator/caseload/plan-day", {C}),  # no staff file: 400
     ("GET", "/api/patients", {C}),
     ("POST", "/api/patients", {C}),  # nothing sent: 422
     ("GET", "/api/patients/<pid>", {C}),
+    ("PATCH", "/api/patients/<pid>", {C}),
     ("POST", "/api/patients/<pid>/careplan", {C}),
     ("POST", "/api/patients/<pid>/discharge", {C}),
     ("POST", "/api/days/<date>/plan-from-caseload", {C}),  # no staff sent: 422
@@ -187,9 +189,9 @@ def test_every_route_as_every_role(app, users, world, username):
         if method == "GET":
             r = c.get(url)
         elif url.startswith("/api/"):
-            r = c.post(url, json={}, headers=headers)
+            r = c.open(url, method=method, json={}, headers=headers)
         else:
-            r = c.post(url, data=data)
+            r = c.open(url, method=method, data=data)
         expected = _expected(username, rule, allowed)
         got = r.status_code
         if expected == "public":

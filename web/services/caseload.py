@@ -150,12 +150,17 @@ def admission_problems(session: Session, details: PatientDetails,
         elif last is not None and admitted_on <= last:
             problems.append(("admitted_on", f"{patient.patient_id} was discharged on {last}: "
                              "a new stay starts after that"))  # fmt: skip
-    if details.nhs_number:
-        other = session.scalar(select(Patient).where(Patient.nhs_number == details.nhs_number))
-        if other is not None and other.patient_id != details.patient_id:
-            problems.append(("nhs_number", f"is already the NHS number of patient "
-                                           f"{other.patient_id}"))  # fmt: skip
-    return problems
+    return problems + nhs_number_problems(session, details)
+
+
+def nhs_number_problems(session: Session, details: PatientDetails) -> list[Problem]:
+    """An NHS number is one person's: the problem when another patient holds this one."""
+    if not details.nhs_number:
+        return []
+    other = session.scalar(select(Patient).where(Patient.nhs_number == details.nhs_number))
+    if other is not None and other.patient_id != details.patient_id:
+        return [("nhs_number", f"is already the NHS number of patient {other.patient_id}")]
+    return []
 
 
 def admit(session: Session, details: PatientDetails, items: Sequence[CarePlanItem],

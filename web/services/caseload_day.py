@@ -20,13 +20,18 @@ from sqlalchemy.orm import Session
 from scheduler.domain.careplan import expand, visits_csv_text
 from scheduler.domain.continuity import learned_preferences
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.day import read_clinicians
-from scheduler.domain.formats.tabular import CsvSource
 from scheduler.domain.model import Shift
 from web.models import Day, DayImport, RotaVersion, User
 from web.services import audit
 from web.services.caseload import caseload_for
-from web.services.days import DayLimits, Upload, day_inputs, import_day, latest_import
+from web.services.days import (
+    DayLimits,
+    Upload,
+    day_inputs,
+    import_day,
+    latest_import,
+    read_staff,
+)
 from web.services.rotas import latest_published, version_rota, versions
 from web.services.stays import history_before
 
@@ -57,14 +62,28 @@ def plan_from_caseload(session: Session, day: date, clinicians: Upload, user: Us
                        ip: str = "", *, limits: DayLimits | None = None) -> DayImport:  # fmt: skip
     """Import ``day`` from the caseload and the staff on shift (clinicians.csv or the
     e-roster's export in its columns); raises ``InputError`` (nothing stored) naming the
-    file, row and column of every problem, as an import of files does."""
-    shifts = read_clinicians(CsvSource(clinicians.name or "clinicians.csv", clinicians.data), [])
-    visits = caseload_visits(session, day, shifts)
-    imp = import_day(session, day, visits, clinicians, user, ip, limits=limits)
+    file, row and column of every problem, as an import of files does. The staff file is
+    read once: its shifts choose each visit's continuity, and the import reports its
+    problems from that same reading."""
+    staff = read_staff(clinicians)
+    visits = caseload_visits(session, day, staff.shifts)
+    imp = import_day(session, day, visits, clinicians, user, ip, limits=limits, staff=staff)
     audit.record(session, user, "caseload_plan_day",
                  f"{day:%Y-%m-%d}: import {imp.id}, {imp.visits_count} visits for "
                  f"{imp.patients_count} patients from the caseload", ip)  # fmt: skip
     return imp
+
+
+def days_with_visits(session: Session, patient_id: str, since: date) -> list[date]:
+    """The days from ``since`` whose latest import holds visits of the patient: planned with
+    her details as they were then (a change of them reaches a day only when it is planned
+    again)."""
+    out = []
+    for d in session.scalars(select(Day).where(Day.date >= since).order_by(Day.date)):
+        imp = latest_import(session, d)
+        if imp is not None and any(v.patient_id == patient_id for v in day_inputs(imp)[0]):
+            out.append(d.date)
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """The trust's exports into the caseload: patients.csv + careplans.csv, all or nothing.
 
 Both files are read by the domain's readers (``scheduler.domain.careplan.read_caseload``),
-so every problem is named by file, row and column as a day's import names them; then each
-patient is checked as the admit form checks one (``caseload_input.patient_details``: the
-NHS number's check digit, the postcode, the flags) and against the caseload (already on
-it, an NHS number another patient holds, twice in the file), each problem on the patient's
-row. Only when nothing is wrong is anyone admitted, each by ``caseload.admit`` (audited one
-by one, then the import as a whole).
+so every problem is named by file, row and column as a day's import names them. The
+readers' rules are the admit form's (``careplan.patient_from_cells``: the NHS number's
+check digit, the postcode, the flags), so each patient is then checked only for what the
+database holds (``caseload_input.read_patient_details``: lengths, the id's characters) and
+against the caseload (already on it, an NHS number another patient holds, twice in the
+file), each problem on the patient's row. Only when nothing is wrong is anyone admitted,
+each by ``caseload.admit`` (audited one by one, then the import as a whole).
 
 A patient's stay starts on the import's date, or on their earliest plan item's start when
 that is earlier (a caseload exported mid-stay); an item without a start date starts on the
@@ -29,7 +30,12 @@ from scheduler.domain.geocode import Gazetteer
 from web.models import Admission, User
 from web.services import audit
 from web.services.caseload import admission_problems, admit
-from web.services.caseload_input import CaseloadError, PatientDetails, patient_details
+from web.services.caseload_input import (
+    CaseloadError,
+    PatientDetails,
+    patient_details,
+    read_patient_details,
+)
 from web.services.days import DayLimits, Upload, _source, check_size
 
 
@@ -41,6 +47,12 @@ def _fields(p: Patient) -> dict[str, object]:
         "risk_flags": sorted(p.risk_flags), "excluded_clinicians": sorted(p.excluded_clinicians),
         "carer_gender": p.carer_gender, "preferred_clinician": p.preferred_clinician,
     }  # fmt: skip
+
+
+def _checked(p: Patient, validated: bool) -> PatientDetails:
+    """The admit form's checks of ``p``: only the database's limits when ``validated``
+    (read by ``careplan.read_patients``, whose rules are the form's), else all of them."""
+    return read_patient_details(p) if validated else patient_details(_fields(p))
 
 
 def import_caseload(session: Session, patients: Upload, careplans: Upload, on: date,
@@ -59,7 +71,8 @@ def import_caseload(session: Session, patients: Upload, careplans: Upload, on: d
     table = read_table(pfile, ("patient_id",), [])
     rows = {cells["patient_id"]: n for n, cells in (table.rows if table else [])}
     admitted = admit_caseload(session, people, plans, on, user, ip, source=pfile.name,
-                              rows=rows, columns=set(table.columns if table else ()))
+                              rows=rows, columns=set(table.columns if table else ()),
+                              validated=True)  # fmt: skip
     audit.record(session, user, "caseload_import",
                  f"{len(admitted)} patients admitted with {len(plans)} plan items from "
                  f"{pfile.name} and {cfile.name}", ip)  # fmt: skip
@@ -73,12 +86,15 @@ IssueAt = Callable[[str, str, str], InputIssue]
 def admit_caseload(session: Session, people: Sequence[Patient], plans: Sequence[CarePlanItem],
                    on: date, user: User | None, ip: str = "", *, source: str,
                    rows: Mapping[str, int] | None = None, columns: set[str] | None = None,
-                   issue: IssueAt | None = None) -> list[Admission]:  # fmt: skip
+                   issue: IssueAt | None = None,
+                   validated: bool = False) -> list[Admission]:  # fmt: skip
     """Admit ``people`` with their ``plans`` (domain values, from any reader: the CSV files
     here, a FHIR bundle), all or nothing: every problem is an ``InputIssue`` of ``source``
     at the patient's row (``rows``: patient id → row) and column (a field not among
     ``columns`` is reported on ``patient_id``), or, from a reader whose places are not rows
-    and columns, whatever ``issue`` makes of (patient id, field, why)."""
+    and columns, whatever ``issue`` makes of (patient id, field, why). ``validated``: the
+    people were read by ``careplan.read_patients``, which applied the admit form's rules
+    already, so each is not checked by them a second time (only the database's limits)."""
     rows, columns = rows or {}, columns or set()
     by_patient: dict[str, list[CarePlanItem]] = defaultdict(list)
     for item in plans:
@@ -96,7 +112,7 @@ def admit_caseload(session: Session, people: Sequence[Patient], plans: Sequence[
 
     for person in people:
         try:
-            details = patient_details(_fields(person))
+            details = _checked(person, validated)
         except CaseloadError as err:
             for field, why in err.problems:
                 complain(person.patient_id, field, why)

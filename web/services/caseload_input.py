@@ -19,6 +19,7 @@ from typing import Any
 from scheduler.domain.careplan import (
     CAREPLAN_FIELDS,
     CarePlanItem,
+    Patient,
     care_item_from_cells,
     patient_from_cells,
 )
@@ -102,35 +103,30 @@ def parse_date(value: Any, field: str, problems: list[Problem]) -> date | None:
         return None
 
 
-def patient_details(
-    fields: Mapping[str, Any], gazetteer: Gazetteer | None = None
-) -> PatientDetails:
-    """The patient fields of a form or body, checked by the rules a patients.csv row gets
-    (``careplan.patient_from_cells``: the place or the postcode placed by ``gazetteer``, the
-    NHS number's check digit, flags, gender, excluded and preferred clinicians) plus the
-    database's own limits; raises ``CaseloadError`` with each problem."""
-    cells = {k: text(fields.get(k)) for k in PATIENT_COLUMNS}
+def _limit_problems(cells: Mapping[str, str], excluded: Sequence[str]) -> list[Problem]:
+    """What the database's columns cannot hold, beyond the domain's rules: an id too long or
+    of other characters, free text longer than its column, a clinician id over 64."""
     problems: list[Problem] = []
-    pid = cells["patient_id"]
+    pid = cells.get("patient_id", "")
     if len(pid) > LIMITS["patient_id"]:
         problems.append(("patient_id", f"is {len(pid)} characters long; at most "
                                        f"{LIMITS['patient_id']}"))  # fmt: skip
     elif pid and not _ID.match(pid):
         problems.append(("patient_id", f"{pid!r}: use letters, digits, '-', '_' or '.' (as P0001)"))
     for name in ("name", "address", "access_notes"):
-        if len(cells[name]) > LIMITS[name]:
+        if len(cells.get(name, "")) > LIMITS[name]:
             problems.append((name, f"is {len(cells[name]):,} characters long; at most "
                                    f"{LIMITS[name]:,}"))  # fmt: skip
-    for cid in tags(fields.get("excluded_clinicians")):
+    for cid in excluded:
         if len(cid) > 64:
             problems.append(("excluded_clinicians", f"{cid[:20]!r}…: a clinician id has at "
                                                     "most 64 characters"))  # fmt: skip
-    if len(cells["preferred_clinician"]) > 64:
+    if len(cells.get("preferred_clinician", "")) > 64:
         problems.append(("preferred_clinician", "a clinician id has at most 64 characters"))
-    patient, found, warnings = patient_from_cells(cells, gazetteer=gazetteer)
-    problems += found
-    if problems or patient is None:
-        raise CaseloadError(problems or [("patient_id", "is empty")])
+    return problems
+
+
+def _details(patient: Patient, warnings: Sequence[str] = ()) -> PatientDetails:
     return PatientDetails(
         patient_id=patient.patient_id, lat=patient.location.lat, lon=patient.location.lon,
         nhs_number=patient.nhs_number, name=patient.name, address=patient.address,
@@ -140,6 +136,36 @@ def patient_details(
         carer_gender=patient.carer_gender, preferred_clinician=patient.preferred_clinician,
         warnings=tuple(warnings),
     )  # fmt: skip
+
+
+def patient_details(
+    fields: Mapping[str, Any], gazetteer: Gazetteer | None = None
+) -> PatientDetails:
+    """The patient fields of a form or body, checked by the rules a patients.csv row gets
+    (``careplan.patient_from_cells``: the place or the postcode placed by ``gazetteer``, the
+    NHS number's check digit, flags, gender, excluded and preferred clinicians) plus the
+    database's own limits; raises ``CaseloadError`` with each problem."""
+    cells = {k: text(fields.get(k)) for k in PATIENT_COLUMNS}
+    problems = _limit_problems(cells, tags(fields.get("excluded_clinicians")))
+    patient, found, warnings = patient_from_cells(cells, gazetteer=gazetteer)
+    problems += found
+    if problems or patient is None:
+        raise CaseloadError(problems or [("patient_id", "is empty")])
+    return _details(patient, warnings)
+
+
+def read_patient_details(patient: Patient) -> PatientDetails:
+    """A patient ``careplan.read_patients`` read from patients.csv, whose rules are the very
+    ones ``patient_details`` applies (``careplan.patient_from_cells``), so only the
+    database's limits are left to check; raises ``CaseloadError`` with each problem. A
+    reader with rules of its own (a FHIR bundle's) goes through ``patient_details``."""
+    cells = {"patient_id": patient.patient_id, "name": patient.name, "address": patient.address,
+             "access_notes": patient.access_notes,
+             "preferred_clinician": patient.preferred_clinician or ""}  # fmt: skip
+    problems = _limit_problems(cells, sorted(patient.excluded_clinicians))
+    if problems:
+        raise CaseloadError(problems)
+    return _details(patient)
 
 
 def plan_item(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
 from scheduler.domain.errors import InputError, InputIssue
-from scheduler.domain.formats.day import read_day
+from scheduler.domain.formats.day import ClinicianFile, read_clinician_file, read_day
 from scheduler.domain.formats.tabular import CsvSource
 from scheduler.domain.localtime import local
 from scheduler.domain.model import Problem, Shift, Visit
@@ -94,10 +94,19 @@ def _source(upload: Upload, fallback: str) -> CsvSource:
     return CsvSource(_safe_name(upload.name, fallback), upload.data)
 
 
-def _read(visits: Upload, clinicians: Upload) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
-    """Both files through ``scheduler.domain.formats.day.read_day``; raises ``InputError``
-    with every issue, each naming the file as the coordinator uploaded it."""
-    return read_day(_source(visits, "visits.csv"), _source(clinicians, "clinicians.csv"))
+def read_staff(clinicians: Upload) -> ClinicianFile:
+    """The staff file read once, under the name it is stored and shown as, its problems kept
+    for ``import_day`` to report (``staff=``) rather than raised."""
+    return read_clinician_file(_source(clinicians, "clinicians.csv"))
+
+
+def _read(visits: Upload, clinicians: Upload, staff: ClinicianFile | None = None
+          ) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:  # fmt: skip
+    """Both files through ``scheduler.domain.formats.day.read_day`` (the staff file as
+    ``staff`` when it was read already: ``read_staff``); raises ``InputError`` with every
+    issue, each naming the file as the coordinator uploaded it."""
+    return read_day(_source(visits, "visits.csv"),
+                    staff if staff is not None else _source(clinicians, "clinicians.csv"))
 
 
 def visits_from_careplans(day: date, patients: Upload, careplans: Upload,
@@ -148,14 +157,16 @@ def import_day(
     ip: str = "",
     *,
     limits: DayLimits | None = None,
+    staff: ClinicianFile | None = None,
 ) -> DayImport:
     """Validate and store a day's files; raises ``InputError`` (and stores nothing) if any
     issue is found, or the day is larger than ``limits``. The refusal is audited by the
-    caller, whose transaction is rolled back."""
+    caller, whose transaction is rolled back. ``staff`` is ``clinicians`` as the caller
+    already read it (``read_staff(clinicians)``), so it is not parsed a second time."""
     limits = limits or DayLimits()
     check_size(visits, limits.visits, "visits", "HAH_MAX_VISITS", "visits.csv")
     check_size(clinicians, limits.shifts, "shifts", "HAH_MAX_SHIFTS", "clinicians.csv")
-    v, s = _read(visits, clinicians)
+    v, s = _read(visits, clinicians, staff)
     too_many = [
         InputIssue(_safe_name(up.name, name), None, None,
                    f"{n:,} {what}: a day may hold at most {limit:,} ({setting})")

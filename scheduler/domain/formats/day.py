@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from scheduler.domain.errors import InputError, InputIssue
@@ -275,6 +276,28 @@ def read_clinicians(source: Source, issues: list[InputIssue] | None = None) -> t
     return shifts
 
 
+@dataclass(frozen=True)
+class ClinicianFile:
+    """clinicians.csv read once: its shifts (the rows without problems), its table (for the
+    visits' cross-checks) and every problem found, nothing raised yet. ``read_day`` takes it
+    in place of the file, so a caller that needs the shifts before the visits exist (a day
+    planned from the caseload learns each visit's continuity from the staff on shift) reads
+    the file once and is refused exactly as ``read_day`` of the file would refuse it."""
+
+    shifts: tuple[Shift, ...]
+    table: Table | None
+    issues: tuple[InputIssue, ...]
+
+
+def read_clinician_file(source: Source) -> ClinicianFile:
+    """clinicians.csv as a ``ClinicianFile``: read and checked, its problems kept, not raised."""
+    issues: list[InputIssue] = []
+    shifts, table = _read_records(
+        source, CLINICIAN_COLUMNS, "clinician_id", _clinician, _shift_places, issues
+    )
+    return ClinicianFile(shifts, table, tuple(issues))
+
+
 def read_visits(source: Source, issues: list[InputIssue] | None = None) -> tuple[Visit, ...]:
     """Visits from visits.csv; raises ``InputError`` unless ``issues`` collects them."""
     own: list[InputIssue] = [] if issues is None else issues
@@ -343,13 +366,14 @@ def _cycle(follows: dict[str, str], start: str) -> list[str]:
 
 
 def read_day(
-    visits_source: Source, clinicians_source: Source
+    visits_source: Source, clinicians_source: Source | ClinicianFile
 ) -> tuple[tuple[Visit, ...], tuple[Shift, ...]]:
-    """Both files, cross-checked; one ``InputError`` listing every problem in either."""
-    issues: list[InputIssue] = []
-    shifts, c_table = _read_records(
-        clinicians_source, CLINICIAN_COLUMNS, "clinician_id", _clinician, _shift_places, issues
-    )
+    """Both files, cross-checked; one ``InputError`` listing every problem in either.
+    clinicians.csv may come already read (``read_clinician_file``): it is not read again."""
+    if not isinstance(clinicians_source, ClinicianFile):
+        clinicians_source = read_clinician_file(clinicians_source)
+    issues: list[InputIssue] = list(clinicians_source.issues)
+    shifts, c_table = clinicians_source.shifts, clinicians_source.table
     visits, v_table = _read_records(
         visits_source, VISIT_COLUMNS, "visit_id", _visit, _visit_places, issues
     )

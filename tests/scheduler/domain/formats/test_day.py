@@ -12,7 +12,12 @@ import pytest
 
 from scheduler.cli import main
 from scheduler.domain.errors import InputError
-from scheduler.domain.formats.day import read_clinicians, read_day, read_visits
+from scheduler.domain.formats.day import (
+    read_clinician_file,
+    read_clinicians,
+    read_day,
+    read_visits,
+)
 from scheduler.domain.formats.tabular import CsvSource
 from tests.support.factories import when
 from tests.support.formats import BAD, GOOD, GOOD_C, GOOD_V
@@ -263,6 +268,15 @@ def test_bytes_and_a_name_read_like_the_path(path):
     assert in_memory == from_disk
     if path.parent == BAD:
         assert any(issue[0] == path.name for issue in from_disk)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.name}" for p in CORPUS])
+def test_clinicians_read_beforehand_give_what_the_file_gives(path):
+    """clinicians.csv read once beforehand (``read_clinician_file``, as a day planned from
+    the caseload does) gives read_day the very same visits and shifts, or the very same
+    issues in the same order (the pin cross-check included), as the file itself."""
+    visits, clinicians = (GOOD_V, path) if path.name.startswith("clinicians") else (path, GOOD_C)
+    assert _outcome(visits, read_clinician_file(clinicians)) == _outcome(visits, clinicians)
 
 
 def test_read_visits_and_read_clinicians_take_bytes_too():
