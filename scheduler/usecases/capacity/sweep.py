@@ -7,6 +7,13 @@ finished day goes at once to ``results.jsonl`` (``store.ResultStore``), so an in
 sweep keeps what it solved and a re-run solves only the rest. The sweep's files are
 ``summary.csv``/``summary.json`` and the charts (``write_sweep``, ``sweep_charts``).
 
+``sweep(…, caseload=CaseloadSweep(days, continuity))`` runs the census points on the
+caseload model instead (``caseload_points``; ``domain.capacity.caseload_sweep`` says what a
+point is and why 7 days): each (size, seed) is the first days of the caseload month
+``hah simulate --caseload`` runs at that target census, so the ops lead's sweep, the month
+and the coordinator's planned days are the same days; the summaries add continuity over the
+stays.
+
 Nothing here prints: progress is reported only through the ``progress(done, total)``
 callback (the command line draws it, the web app stores it on the run).
 """
@@ -218,11 +225,19 @@ def _row(s: CensusSummary, level: ServiceLevel) -> dict:
         row[f"util_{g}_mean"] = round(sp.mean, 4)
         row[f"util_{g}_lo"] = round(sp.lo, 4)
         row[f"util_{g}_hi"] = round(sp.hi, 4)
+    if s.on_ward is not None:  # a caseload point: its census is the target mean
+        row.update(on_ward_mean=round(s.on_ward.mean, 1), on_ward_min=round(s.on_ward.min),
+                   on_ward_max=round(s.on_ward.max))  # fmt: skip
+    if s.continuity is not None:
+        c = s.continuity.as_dict()
+        row.update({f"continuity_{k}": v for k, v in c.items()})
     return row
 
 
 def write_sweep(result: SweepResult, out: Path) -> list[Path]:
-    """``summary.csv`` (a row per census) and ``summary.json`` (the sweep and its rows)."""
+    """``summary.csv`` (a row per census) and ``summary.json`` (the sweep and its rows; a
+    caseload sweep's rows add the patients on the ward and ``continuity_*``, the figures of
+    ``CaseloadContinuity.as_dict``, and ``caseload`` says its days and continuity model)."""
     rows = summary_rows(result)
     fields = list(dict.fromkeys(k for r in rows for k in r))
     tmp = out / "summary.csv.tmp"
@@ -236,7 +251,8 @@ def write_sweep(result: SweepResult, out: Path) -> list[Path]:
         "roster": result.scenario.roster, "clinicians": result.scenario.clinicians(),
         "service_level": asdict(result.level), "seeds": list(result.seeds),
         "time_limit_s": result.time_limit_s, "largest_census": result.largest,
-        "refined_sizes": result.refined, "seconds": round(result.seconds, 1), "rows": rows,
+        "refined_sizes": result.refined, "seconds": round(result.seconds, 1),
+        "caseload": asdict(result.caseload) if result.caseload else None, "rows": rows,
     }  # fmt: skip
     (out / "summary.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
     return [out / "summary.csv", out / "summary.json"]
