@@ -4,7 +4,8 @@
                         [--workers N | --ray ADDRESS] [--refine 10] [--out DIR]
                         [--caseload [--caseload-days 7] [--continuity fixed|learned]]
     hah capacity roster --census 250 [--scenario FILE] [--method cp-sat|search] [--seeds 5]
-                        [--time-limit 12] [--utilisation 0.85] [--rounds 6] [--budget S] …
+                        [--time-limit 12] [--utilisation 0.85] [--rounds 6] [--budget S]
+                        [--caseload [--caseload-days 7] [--continuity fixed|learned]] …
     hah capacity scenario            (prints the sample service's scenario, to copy and edit)
 
 Results go to ``--out`` (default ``capacity_out/``): ``results.jsonl`` (every solved day;
@@ -16,6 +17,8 @@ month ``hah simulate --caseload`` runs at that census (``domain.capacity.caseloa
 persistent staff, named nurses, regimen changes) and adds continuity over the stays;
 ``--seeds`` then counts months and defaults to 1 (7 days a point: about a plain 7-seed
 sweep's solves). ``--continuity learned`` learns each day's preferences from the days before.
+``roster --caseload`` judges every roster on those days (the CP-SAT model's demand is theirs
+too), each roster's own persistent staff working them.
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--days", type=float, default=95.0, help="%% of days that must meet both")
     p.add_argument("--out", default="capacity_out", help="output folder (resumable)")
     p.add_argument("--no-plot", action="store_true", help="skip the charts")
+    p.add_argument("--caseload", action="store_true",
+                   help="each census point as days of a caseload month (persistent staff, "
+                        "named nurses, regimen changes), reporting continuity over the stays")
+    p.add_argument("--caseload-days", type=int, default=None, metavar="N",
+                   help=f"with --caseload: consecutive days per month (default {DEFAULT_DAYS})")
+    p.add_argument("--continuity", choices=("fixed", "learned"), default=None,
+                   help="with --caseload: the named nurse (fixed, default) or preferences "
+                        "learned from the days before (each month's days solved in order)")
 
 
 def add_capacity_parser(sub) -> None:
@@ -90,14 +101,6 @@ def add_capacity_parser(sub) -> None:
                         "--caseload-days days per size (default 1)")  # fmt: skip
     p.add_argument("--refine", type=int, default=None, metavar="N",
                    help="bisect the largest census carried to within N patients")  # fmt: skip
-    p.add_argument("--caseload", action="store_true",
-                   help="each census point as days of a caseload month (persistent staff, "
-                        "named nurses, regimen changes), reporting continuity over the stays")
-    p.add_argument("--caseload-days", type=int, default=None, metavar="N",
-                   help=f"with --caseload: consecutive days per month (default {DEFAULT_DAYS})")
-    p.add_argument("--continuity", choices=("fixed", "learned"), default=None,
-                   help="with --caseload: the named nurse (fixed, default) or preferences "
-                        "learned from the days before (each month's days solved in order)")
     p.set_defaults(func=cmd_sweep)
     p = csub.add_parser("roster", help="the smallest roster that carries a census")
     _common(p)
@@ -107,7 +110,8 @@ def add_capacity_parser(sub) -> None:
                    help="cp-sat: a covering model answers, real solves verify (default); "
                         "search: judge every roster tried by solving (slow)")  # fmt: skip
     p.add_argument("--seeds", type=int, default=None,
-                   help="simulated days per roster (default 5 for cp-sat, 3 for search)")
+                   help="simulated days per roster (default 5 for cp-sat, 3 for search); "
+                        "with --caseload, months of --caseload-days days (default 1)")
     p.add_argument("--utilisation", type=float, default=0.85,
                    help="cp-sat: the model's first cap on visit+travel share of shift time")
     p.add_argument("--rounds", type=int, default=6, help="cp-sat: candidates to verify at most")
@@ -223,11 +227,12 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_roster(args) -> int:
+    caseload = _caseload(args)
     scenario = _scenario(args)
     level = _level(args)
     out = Path(args.out)
     cp = args.method == "cp-sat"
-    seeds = args.seeds if args.seeds is not None else (5 if cp else 3)
+    seeds = args.seeds if args.seeds is not None else (1 if caseload else 5 if cp else 3)
     limit = args.time_limit if args.time_limit is not None else (12.0 if cp else 20.0)
     if seeds < 1:
         raise InputError([InputIssue("--seeds", None, None, "at least 1")])
@@ -239,7 +244,8 @@ def cmd_roster(args) -> int:
 
     how = ("a CP-SAT covering model, each candidate verified by solving" if cp
            else f"search from {roster_text(scenario.roster)}")  # fmt: skip
-    print(f"the smallest roster for {args.census} patients at {level.text()}: {how}",
+    days = "" if caseload is None else f"; days: {caseload.text()}"
+    print(f"the smallest roster for {args.census} patients at {level.text()}: {how}{days}",
           file=sys.stderr)  # fmt: skip
     search: RosterSearch | CpRosterSearch
     try:
@@ -248,13 +254,15 @@ def cmd_roster(args) -> int:
                 scenario, args.census, out, seeds=tuple(range(seeds)), time_limit_s=limit,
                 level=level, utilisation=args.utilisation, max_rounds=args.rounds,
                 budget_s=args.budget, workers=args.workers, ray_address=args.ray, log=log,
+                caseload=caseload,
             )  # fmt: skip
             write_cp_search(search, out)
         else:
             search = smallest_roster(scenario, args.census, out, seeds=tuple(range(seeds)),
                                      time_limit_s=limit, level=level,
                                      max_trials=args.max_trials, workers=args.workers,
-                                     ray_address=args.ray, log=log)  # fmt: skip
+                                     ray_address=args.ray, log=log,
+                                     caseload=caseload)  # fmt: skip
             write_search(search, out)
     except KeyboardInterrupt:
         print("\ninterrupted: solved days are kept; run again to resume", file=sys.stderr)
@@ -270,5 +278,7 @@ def cmd_roster(args) -> int:
         f"Answer: for {args.census} patients, {best.clinicians} clinicians "
         f"({best.paid_hours:.0f} paid hours a day): {roster_text(best.roster)}"
     )
-    print(f"({tried}, {seeds} simulated days each of {limit:g} s; {level.text()})")
+    each = (f"{seeds} simulated days" if caseload is None
+            else f"{seeds} caseload month(s) of {caseload.days} days")  # fmt: skip
+    print(f"({tried}, {each} each of {limit:g} s a day; {level.text()})")
     return 0

@@ -45,10 +45,36 @@ from scheduler.domain.continuity import (
     stay_continuity,
 )
 from scheduler.usecases.capacity.executor import run_all
-from scheduler.usecases.capacity.month import MonthDayTask, solve_month_day
+from scheduler.usecases.capacity.month import MonthDayTask, caseload_day, solve_month_day
+from scheduler.usecases.capacity.profile import day_profile
 from scheduler.usecases.capacity.store import ResultStore
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class ProfiledMonthDayTask(MonthDayTask):
+    """A caseload day solved for the roster model: stored apart from a sweep's and a
+    month's days (its result adds the travel and unplaced-visit profile)."""
+
+    def key(self) -> str:
+        return "profiled|" + super().key()
+
+
+def solve_profiled_month_day(task: MonthDayTask, history: list[Attendance] | None = None
+                             ) -> dict:  # fmt: skip
+    """Plan and measure one caseload day (as ``month.solve_month_day``) and add its profile
+    (``profile.day_profile``)."""
+    plan, raw = caseload_day(task, history or [])
+    on = task.scenario.day + timedelta(days=task.day - 1)
+    return {**raw, "profile": day_profile(plan.problem, plan, on)}
+
+
+def solve_point_day(task: MonthDayTask, history: list[Attendance] | None = None) -> dict:
+    """One day of a point, profiled or not as its task says (in a worker or Ray task)."""
+    if isinstance(task, ProfiledMonthDayTask):
+        return solve_profiled_month_day(task, history)
+    return solve_month_day(task, history)
 
 
 @dataclass(frozen=True)
@@ -62,7 +88,7 @@ class LearnedDay:
 
 def solve_learned_day(item: LearnedDay) -> dict:
     """Plan one learned day from the history it carries (in a worker process or Ray task)."""
-    return solve_month_day(item.task, list(item.history))
+    return solve_point_day(item.task, list(item.history))
 
 
 @dataclass(frozen=True)
@@ -76,14 +102,16 @@ class PointDay:
 
 
 def point_tasks(
-    scenario: Scenario, census: int, seed: int, model: CaseloadSweep, time_limit_s: float
-) -> list[MonthDayTask]:
+    scenario: Scenario, census: int, seed: int, model: CaseloadSweep, time_limit_s: float,
+    *, profiled: bool = False,
+) -> list[MonthDayTask]:  # fmt: skip
     """The days of census point ``census`` for ``seed``: ``hah simulate --caseload --census
-    census --seed seed``'s first ``model.days`` days."""
+    census --seed seed``'s first ``model.days`` days (``profiled``: for the roster model)."""
     spec = model.spec(census)
     month = month_census(scenario, spec, seed)
+    kind = ProfiledMonthDayTask if profiled else MonthDayTask
     return [
-        MonthDayTask(scenario, spec, seed, d, time_limit_s, month.census(d), model.continuity)
+        kind(scenario, spec, seed, d, time_limit_s, month.census(d), model.continuity)
         for d in range(1, spec.days + 1)
     ]
 
@@ -106,14 +134,17 @@ def solve_points(
     ray_address: str | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    profiled: bool = False,
 ) -> list[PointDay]:
     """Every day of every (size, seed) point: from the store where still the same day, else
-    solved (and stored at once). ``progress(done, total)`` once at the start, then per day."""
+    solved (and stored at once). ``progress(done, total)`` once at the start, then per day.
+    ``profiled``: the roster model's days (``ProfiledMonthDayTask``), their stored results
+    with the profile (``store.raw``)."""
     months: list[list[MonthDayTask]] = []
     expected: dict[MonthDayTask, int] = {}
     for n in sorted(set(sizes)):
         for s in seeds:
-            tasks = point_tasks(scenario, n, s, model, time_limit_s)
+            tasks = point_tasks(scenario, n, s, model, time_limit_s, profiled=profiled)
             month = month_census(scenario, tasks[0].spec, s)
             expected.update((t, len(month.visits(t.day))) for t in tasks)
             months.append(tasks)
@@ -140,7 +171,7 @@ def solve_points(
 
     if model.continuity == "fixed":
         todo = [t for tasks in months for t in tasks if t not in have]
-        run_all(todo, solve_month_day, workers=workers, ray_address=ray_address,
+        run_all(todo, solve_point_day, workers=workers, ray_address=ray_address,
                 on_result=got, should_stop=should_stop)  # fmt: skip
         return [have[t] for tasks in months for t in tasks if t in have]
     for d in range(1, model.days + 1):
