@@ -19,6 +19,10 @@ is re-used only while it is still the same day (its visit count), and for learne
 only with every earlier day of its month (a day stands on the days before). The point's
 continuity is taken over each seed's month on its own (patient ids are the month's own) and
 pooled over the stays: ``continuity.caseload_continuity``.
+
+The roster search (``roster_cp``, ``roster``) judges candidate rosters on the same days;
+its ``ProfiledMonthDayTask``s are stored apart and add the rota's profile
+(``profile.day_profile``: travel by hour, the visits left unplaced) for the CP-SAT model.
 """
 
 from __future__ import annotations
