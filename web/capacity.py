@@ -2,12 +2,15 @@
 answer and charts.
 
 ``/ops/capacity/`` lists the runs and has the form (census sizes, seeds, seconds per day, the
-service level, an optional scenario in TOML with the sample service as the default);
+service level, an optional scenario in TOML with the sample service as the default, and the
+model: one-day draws, or the caseload model with its days per seed and continuity, fixed or
+learned, as ``hah capacity sweep --caseload``);
 ``/ops/capacity/<id>`` shows a run's progress (``static/capacity.js`` polls
 ``/api/capacity/<id>`` every 2 s) and, when it has ended, the results per census, the
 answer ("This roster carries N patients …") and two charts drawn server-side as SVG by
 ``scheduler.domain.capacity.plots``. A second form simulates a month (``kind=month``: days, target
-census, mean length of stay, seconds per day, scenario); its run page shows the month's totals,
+census, mean length of stay, seconds per day, scenario, the caseload model and continuity);
+its run page shows the month's totals (and continuity over the stays on the caseload model),
 the month chart (``…/chart/month.svg``) and a table of the days. The work is
 ``web.services.capacity``; the sweep or month runs in a worker process
 (``hah worker``, from the Redis queue), one run at a time.
@@ -29,6 +32,7 @@ from flask import (
     url_for,
 )
 
+from scheduler.domain.capacity.caseload_sweep import DEFAULT_DAYS
 from web.models import CapacityRun
 from web.security import client_ip, current_user, db_session, roles
 from web.services.capacity import (
@@ -112,6 +116,9 @@ def _form_defaults() -> dict:
         "placed_percent": int(DEFAULTS["placed_percent"]),
         "days_percent": int(DEFAULTS["days_percent"]),
         "scenario": sample_toml(),
+        "caseload": "",
+        "caseload_days": DEFAULT_DAYS,
+        "continuity": "fixed",
     }
 
 
@@ -124,6 +131,8 @@ def _month_form_defaults() -> dict:
         "p1_percent": int(MONTH_DEFAULTS["p1_percent"]),
         "placed_percent": int(MONTH_DEFAULTS["placed_percent"]),
         "scenario": sample_toml(),
+        "caseload": "",
+        "continuity": "fixed",
     }
 
 

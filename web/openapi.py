@@ -460,6 +460,24 @@ def document() -> dict[str, Any]:
                                             "description": "scenario TOML "
                                             "(hah capacity scenario); default: sample",
                                         },
+                                        "caseload": {
+                                            "type": "boolean",
+                                            "description": "the caseload model (default "
+                                            "false): persistent staff, named nurses, regimen "
+                                            "changes; results add continuity over the stays",
+                                        },
+                                        "caseload_days": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "maximum": 28,
+                                            "description": "sweep on the caseload model: days "
+                                            "of a caseload month per seed (default 7)",
+                                        },
+                                        "continuity": {
+                                            "enum": ["fixed", "learned"],
+                                            "description": "on the caseload model: the named "
+                                            "nurse (default) or learned from the days before",
+                                        },
                                     },
                                 }
                             }
@@ -475,10 +493,13 @@ def document() -> dict[str, Any]:
                     "days asked for, and once it has ended its results. A sweep's: per census "
                     "(mean, lo/hi = 10th/90th percentile of p1_on_time, placed, travel_share, "
                     "utilisation per grade; days_ok; checker violations), the largest census "
-                    "carried and the answer. A month's: totals (visits, mean_census, "
+                    "carried and the answer; on the caseload model per census on_ward and "
+                    "continuity (top3_visits: visit-weighted top-3 share over the stays). "
+                    "A month's: totals (visits, mean_census, "
                     "placed_rate, p1_on_time, days_ok, violations, …), rows (one a day: date, "
                     "weekday, census, admissions, discharges, visits, placed_rate, p1_on_time, "
-                    "travel_share, solve_s, violations, …) and the summary sentence (ops)",
+                    "travel_share, solve_s, violations, …), the summary sentence and on the "
+                    "caseload model continuity (ops)",
                     "parameters": [_path_param("run_id", "capacity run id", "integer")],
                     "responses": _ok("run", "CapacityRun") | {"404": _ERR},
                 }

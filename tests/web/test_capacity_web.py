@@ -441,8 +441,10 @@ def test_stored_month_results_draw_the_same_chart(tmp_path):
 
 @needs_browser
 def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app, users):
-    """An ops lead starts a sweep and a month in Chromium: capacity.js follows each run to its
-    end, the server-drawn charts load as images, and nothing breaks the CSP."""
+    """An ops lead starts a sweep, a month and a sweep on the caseload model (its box ticked,
+    learned continuity chosen) in Chromium: capacity.js follows each run to its end, the
+    server-drawn charts load as images, the caseload run shows its continuity, and nothing
+    breaks the CSP."""
     import playwright.sync_api as pw
 
     from tests.support.web import ARTIFACTS, PASSWORD
@@ -458,7 +460,9 @@ def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app,
         page.fill("input[name=username]", "ops")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        for form, chart in ((FORM, "capacity"), (MONTH_FORM, "month")):
+        runs = ((FORM, "capacity", "capacity"), (MONTH_FORM, "month", "month"),
+                (CASELOAD_FORM, "capacity", "caseload"))  # fmt: skip
+        for form, chart, shot in runs:
             page.goto(f"{base}/ops/capacity/")
             scope = "form:has(input[name=kind][value=month])" if chart == "month" else (
                 "form:not(:has(input[name=kind][value=month]))[method=post]"
@@ -468,7 +472,13 @@ def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app,
                 if name == "kind":
                     continue
                 field = target.locator(f"[name={name}]")
-                if field.count():
+                if not field.count():
+                    continue
+                if name == "caseload":
+                    field.check()
+                elif name == "continuity":
+                    field.select_option(value)
+                else:
                     field.fill(value)
             target.locator("button[type=submit]").click()
             page.wait_for_selector('[data-active="0"]', timeout=180_000)
@@ -477,7 +487,11 @@ def test_the_capacity_pages_in_a_browser_follow_the_run_and_draw_the_charts(app,
             page.wait_for_function(
                 "i => i.complete && i.naturalWidth > 0", arg=img.element_handle()
             )
-            page.screenshot(path=str(ARTIFACTS / f"ops-capacity-{chart}.png"), full_page=True)
+            if shot == "caseload":
+                table = page.locator("#results table").inner_text()
+                assert "Continuity (top 3)" in table and "On the ward" in table
+                assert "learned continuity" in page.locator("#progress").inner_text()
+            page.screenshot(path=str(ARTIFACTS / f"ops-capacity-{shot}.png"), full_page=True)
         browser.close()
     assert errors == []
 
@@ -497,3 +511,136 @@ def test_the_api_stops_a_run_keeping_what_was_solved(app, as_role, db, db_url):
     status = c.get(f"/api/capacity/{run_id}").get_json()
     assert status["state"] == "stopped" and status["done"] < status["total"]
     assert c.post("/api/capacity/999999/stop", headers=headers).status_code == 404
+
+
+# --- the caseload model ------------------------------------------------------------------------
+
+#: The sweep's form on the caseload model: one month of two days at a target of 8 patients.
+CASELOAD_FORM = FORM | {"sizes": "8", "caseload": "on", "caseload_days": "2",
+                        "continuity": "learned"}  # fmt: skip
+
+
+def test_caseload_parameters_are_stored_only_when_on_and_refused_with_every_reason():
+    from web.services.capacity import ParamsError, month_spec_of, parse_month_params
+    from web.services.capacity.params import caseload_of
+    from web.services.capacity.runs import days_asked
+
+    plain = _params()
+    assert "caseload" not in plain and caseload_of(plain) is None and days_asked(plain) == 1
+    on = _params(caseload="on", caseload_days="4", continuity="learned", seeds=2)
+    assert (on["caseload"], on["caseload_days"], on["continuity"]) == (True, 4, "learned")
+    model = caseload_of(on)
+    assert model is not None and (model.days, model.continuity) == (4, "learned")
+    assert days_asked(on) == 1 * 2 * 4, "sizes × months × days of each"
+    assert _params(caseload=True)["caseload_days"] == 7  # JSON true; the default week
+    assert "caseload" not in _params(caseload="", caseload_days="3")  # an unticked box
+    month = parse_month_params(MONTH_FORM | {"caseload": "on", "continuity": "learned"})
+    assert month["caseload"] and month["continuity"] == "learned"
+    assert "caseload_days" not in month and month_spec_of(month).caseload
+    assert not month_spec_of(parse_month_params(MONTH_FORM)).caseload
+    with pytest.raises(ParamsError) as err:
+        _params(caseload="maybe", continuity="sticky")
+    assert len(err.value.messages) == 2
+    assert "caseload model: on or off" in str(err.value) and "continuity: fixed or learned" in str(
+        err.value
+    )
+    for bad in ({"continuity": "learned"}, {"caseload": False, "continuity": "learned"}):
+        with pytest.raises(ParamsError, match="learned continuity needs the caseload model"):
+            _params(**bad)
+    for days in ("0", "29", "2.5"):
+        with pytest.raises(ParamsError, match="days per census point"):
+            _params(caseload="on", caseload_days=days)
+    with pytest.raises(ParamsError, match="learned continuity needs the caseload model"):
+        parse_month_params(MONTH_FORM | {"continuity": "learned"})
+
+
+def test_a_refused_caseload_form_is_shown_again_with_what_was_typed(as_role, db):
+    from web.models import CapacityRun
+
+    c = as_role("ops")
+    r = c.post("/ops/capacity/", data={"csrf_token": csrf(c), **CASELOAD_FORM,
+                                        "caseload_days": "40"})  # fmt: skip
+    assert r.status_code == 422
+    text, page = unescape(text_of(r)), r.get_data(as_text=True)
+    assert "days per census point (caseload model): a whole number from 1 to 28" in text
+    assert 'name="caseload" value="on" checked' in page
+    assert 'name="caseload_days" min="1" max="28" value="40"' in page
+    assert '<option value="learned" selected>' in page
+    r = c.post("/ops/capacity/", data={"csrf_token": csrf(c), **FORM, "continuity": "learned"})
+    assert r.status_code == 422 and "learned continuity needs the caseload model" in text_of(r)
+    r = c.post("/api/capacity", json={"sizes": [8], "caseload": "sometimes"},
+               headers={"X-CSRF-Token": csrf(c)})  # fmt: skip
+    assert r.status_code == 422 and "caseload model: on or off" in r.get_json()["error"]
+    assert db.query(CapacityRun).count() == 0
+
+
+def test_a_caseload_sweep_from_the_page_reports_continuity_and_every_day_checked(app, as_role,
+                                                                                db):  # fmt: skip
+    from web.models import AuditLog, CapacityRun
+
+    c = as_role("ops")
+    page = c.get("/ops/capacity/").get_data(as_text=True)
+    assert 'name="caseload" value="on">' in page, "the caseload model, off by default"
+    run_id = _start_from_page(c, CASELOAD_FORM)
+    first = c.get(f"/api/capacity/{run_id}").get_json()
+    assert first["total"] == 2, "one month of two days"
+    assert first["params"]["caseload"] and first["params"]["continuity"] == "learned"
+    assert first["params"]["caseload_days"] == 2
+    assert _runner(app).wait(run_id, 180)
+    status = c.get(f"/api/capacity/{run_id}").get_json()
+    assert status["state"] == "done" and status["done"] == 2, status
+    res = status["results"]
+    assert res["caseload"] == {"days": 2, "continuity": "learned"} and res["violations"] == 0
+    (point,) = res["census"]
+    cont = point["continuity"]
+    assert point["days"] == 2 and point["violations"] == 0
+    assert 0 < cont["top2_visits"] <= cont["top3_visits"] <= 1 and cont["patients"] > 0
+    assert point["on_ward"]["min"] >= 1
+    db.expire_all()
+    run = db.get(CapacityRun, run_id)
+    rows = (Path(run.results_dir) / "results.jsonl").read_text().splitlines()
+    assert len(rows) == 2 and all('"attendances"' in x and "|learned" in x for x in rows)
+    text = text_of(c.get(f"/ops/capacity/{run_id}"))
+    assert "Continuity (top 3)" in text and f"{100 * cont['top3_visits']:.1f}%" in text
+    assert "caseload: 1 month of 2 days per size" in text and "learned continuity" in text
+    assert "sweep (caseload, learned continuity)" in text_of(c.get("/ops/capacity/"))
+    said = [e.detail for e in db.query(AuditLog).filter(AuditLog.action == "capacity_start")]
+    assert any("caseload model (2 day(s) per seed, learned continuity)" in d for d in said)
+
+
+def test_a_caseload_month_from_the_api_reports_continuity(app, as_role, db):
+    c = as_role("ops")
+    body = {"kind": "month", "days": 2, "census": 8, "mean_stay_days": 4, "time_limit_s": 1,
+            "scenario": TINY, "caseload": True, "continuity": "fixed"}  # fmt: skip
+    r = c.post("/api/capacity", json=body, headers={"X-CSRF-Token": csrf(c)})
+    assert r.status_code == 202, r.get_json()
+    run_id = r.get_json()["id"]
+    assert _runner(app).wait(run_id, 180)
+    res = c.get(f"/api/capacity/{run_id}").get_json()["results"]
+    assert res["caseload"] is True and res["violations"] == 0
+    cont = res["continuity"]
+    assert cont["model"] == "fixed" and 0 < cont["top3_visits"] <= 1
+    text = text_of(c.get(f"/ops/capacity/{run_id}"))
+    assert f"Continuity over {cont['patients']} stays (fixed preferences)" in text
+    assert "caseload: persistent staff" in text
+
+
+def test_stored_caseload_results_rebuild_the_sweep_result(tmp_path):
+    import dataclasses
+
+    from scheduler.domain.capacity.caseload_sweep import CaseloadSweep
+    from scheduler.usecases.capacity.sweep import sweep
+    from web.models import CapacityRun
+    from web.services.capacity import parse_params, scenario_from_text, serialise, sweep_result_of
+
+    params = parse_params({"sizes": [6], "seeds": 1, "time_limit_s": 1, "scenario": TINY,
+                           "caseload": True, "caseload_days": 2})  # fmt: skip
+    result = sweep(scenario_from_text(TINY), tmp_path, sizes=[6], seeds=range(1),
+                   time_limit_s=1, workers=1, caseload=CaseloadSweep(2))  # fmt: skip
+    run = CapacityRun(params=params, results=serialise(result))
+    again = sweep_result_of(run)
+    # Every figure comes back as it was; the mean solve time is stored to the hundredth.
+    rounded = [dataclasses.replace(s, solve_s=round(s.solve_s, 2)) for s in result.summaries]
+    assert again.summaries == rounded and again.caseload == result.caseload
+    assert again.summaries[0].continuity is not None
+    assert run.results is not None and run.results["violations"] == 0

@@ -89,10 +89,21 @@ def _at(d) -> datetime:
 
 
 def _subtitle(result: SweepResult) -> str:
+    c = result.caseload
+    per = (f"{len(result.seeds)} simulated days per census" if c is None else
+           f"caseload model: {len(result.seeds)} month(s) × {c.days} days per census, "
+           f"{c.continuity} continuity")  # fmt: skip
     return (
-        f"{result.scenario.clinicians()} clinicians on the roster · {len(result.seeds)} "
-        f"simulated days per census · {result.time_limit_s:g} s per solve"
+        f"{result.scenario.clinicians()} clinicians on the roster · {per} · "
+        f"{result.time_limit_s:g} s per solve"
     )
+
+
+def _census_label(result: SweepResult) -> str:
+    """A caseload sweep's census is the target mean (the ward holds more on some days)."""
+    if result.caseload is None:
+        return "Census (patients on the ward)"
+    return "Target census (mean patients on the ward)"
 
 
 def _band_legend(ax, **kw) -> None:
@@ -143,7 +154,7 @@ def capacity_curve(
     if len(x) == 1:
         ax.set_xlim(x[0] - 10, x[0] + 10)
     _percent_axis(ax)
-    ax.set_xlabel("Census (patients on the ward)")
+    ax.set_xlabel(_census_label(result))
     ax.set_ylabel("Visits (% of the day's visits)")
     _titles(ax, f"{result.scenario.name}: how many patients the roster carries", _subtitle(result))
     ax.grid(True, alpha=0.3)
@@ -187,7 +198,7 @@ def utilisation_by_grade(
         ax.set_xlim(x[0] - 10, x[0] + 10)
     ax.set_ylim(0, 105)
     _percent_axis(ax)
-    ax.set_xlabel("Census (patients on the ward)")
+    ax.set_xlabel(_census_label(result))
     ax.set_ylabel("Visit and driving time (% of paid hours)")
     _titles(ax, f"{result.scenario.name}: utilisation by grade", _subtitle(result))
     ax.grid(True, alpha=0.3)

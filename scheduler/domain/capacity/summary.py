@@ -10,12 +10,14 @@ the days and call these.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from statistics import mean
 
+from scheduler.domain.capacity.caseload_sweep import CaseloadSweep
 from scheduler.domain.capacity.metrics import DayMetrics
 from scheduler.domain.capacity.scenario import Scenario
+from scheduler.domain.continuity import CaseloadContinuity
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class CensusSummary:
     days_ok: int
     violations: int
     solve_s: float
+    #: A caseload point's (``caseload_sweep``): continuity over its stays, and the patients
+    #: on the ward per day (its census is the target mean). None for one-day draws.
+    continuity: CaseloadContinuity | None = None
+    on_ward: Spread | None = None
 
     @property
     def ok_share(self) -> float:
@@ -108,6 +114,21 @@ def summarise(days: Iterable[tuple[int, DayMetrics]], level: ServiceLevel) -> li
     return out
 
 
+def with_caseload(
+    summaries: Sequence[CensusSummary],
+    on_ward: Mapping[int, Sequence[int]],
+    continuity: Mapping[int, CaseloadContinuity],
+) -> list[CensusSummary]:
+    """Caseload points' summaries: ``summarise``'s, each with its census point's patients on
+    the ward per day solved and its continuity over the stays (by census point)."""
+    out = []
+    for s in summaries:
+        ward = on_ward.get(s.census)
+        spread = Spread.of([float(n) for n in ward]) if ward else None
+        out.append(replace(s, on_ward=spread, continuity=continuity.get(s.census)))
+    return out
+
+
 def carries(summary: CensusSummary, level: ServiceLevel) -> bool:
     return summary.ok_share >= level.share_of_days - 1e-9
 
@@ -134,3 +155,5 @@ class SweepResult:
     largest: int | None
     refined: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    #: How the census points were run on the caseload model; None: one-day draws.
+    caseload: CaseloadSweep | None = None

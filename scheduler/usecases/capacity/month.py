@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scheduler.domain.capacity.admissions import MonthCensus, MonthSpec, month_census
 from scheduler.domain.capacity.metrics import DayMetrics, measure
@@ -49,6 +49,9 @@ from scheduler.domain.continuity import Attendance, caseload_continuity, stay_co
 from scheduler.domain.formats.tabular import neutralise
 from scheduler.usecases.capacity.executor import run_all
 from scheduler.usecases.capacity.store import ResultStore
+
+if TYPE_CHECKING:
+    from scheduler.usecases.plan_day import DayPlan
 
 #: A caseload month's continuity model (``plan_days.ContinuityModel``, not imported here: a
 #: process that only reads results never loads the solver).
@@ -119,14 +122,21 @@ def solve_month_day(task: MonthDayTask, history: list[Attendance] | None = None)
 
 
 def _solve_caseload_day(task: MonthDayTask, history: list[Attendance]) -> dict:
+    return caseload_day(task, history)[1]
+
+
+def caseload_day(task: MonthDayTask, history: list[Attendance]) -> tuple[DayPlan, dict]:
+    """Plan a caseload month's day (``plan_days.plan_caseload_day``, checked there) and what
+    is stored of it: its metrics, preferences kept and attendances. The plan too, for a
+    caller that measures more of the rota (the roster model's profile)."""
     from scheduler.usecases.plan_day import SolveOptions
     from scheduler.usecases.plan_days import day_options, plan_caseload_day
 
     census = _census_for(task)
     cost = SolveOptions().continuity_cost  # the solver's default charge, as for any day
     options = day_options(census, task.day, task.time_limit_s, cost)
-    _, day = plan_caseload_day(census, task.day, task.continuity, history, options)
-    return {
+    plan, day = plan_caseload_day(census, task.day, task.continuity, history, options)
+    return plan, {
         **day.metrics.as_dict(),
         "preferred_total": day.preferred_total,
         "preferred_kept": day.preferred_kept,

@@ -34,6 +34,13 @@ strong at. So each does its part:
 The answer is the smallest candidate that carried. The model is a relaxation (a visit may
 be split across hours, geography is only in the travel allowance), which is why nothing is
 believed until real solves of the days agree.
+
+**On the caseload model** (``caseload=CaseloadSweep(days, continuity)``, ``hah capacity
+roster --caseload``) the days are a caseload sweep's census point (``caseload_points``):
+``days`` days of each seed's caseload month. Their visits do not depend on the roster
+(``caseload_demand``), so the model's demand is the same whatever it proposes; each
+candidate is verified on those days with its own persistent staff (``ProfiledMonthDayTask``,
+learned days in order), and a failed day is named "seed/day".
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ from pathlib import Path
 
 from ortools.sat.python import cp_model
 
+from scheduler.domain.capacity.admissions import month_census
+from scheduler.domain.capacity.caseload_sweep import CaseloadSweep
 from scheduler.domain.capacity.days import census_visits
 from scheduler.domain.capacity.demand import (
     HOURS,
@@ -57,9 +66,7 @@ from scheduler.domain.capacity.demand import (
     ShiftHours,
     WorkGroup,
     day_demand,
-    grades_for,
     travel_by_hour,
-    visit_starts,
 )
 from scheduler.domain.capacity.metrics import DayMetrics, measure
 from scheduler.domain.capacity.scenario import (
@@ -68,11 +75,11 @@ from scheduler.domain.capacity.scenario import (
     Scenario,
     clean_roster,
     paid_minutes,
-    shift_kind,
 )
 from scheduler.domain.capacity.summary import ServiceLevel
-from scheduler.domain.localtime import at_local
 from scheduler.domain.synth import ROLE_SKILLS, SHIFT_TYPES
+from scheduler.usecases.capacity.caseload_points import point_tasks, solve_points
+from scheduler.usecases.capacity.profile import day_profile
 from scheduler.usecases.capacity.roster import Trial, scale
 from scheduler.usecases.capacity.store import ResultStore
 from scheduler.usecases.capacity.sweep import DayTask, evaluate, plan_task
@@ -336,43 +343,11 @@ class ProfiledDayTask(DayTask):
 
 
 def solve_profiled_day(task: DayTask) -> dict:
-    """Solve and measure the day (as ``sweep.solve_day``) and add its profile: travel minutes
-    and clinician-visits by the hour each visit starts (a route's drive back to base counted
-    with its last visit), and the visits left unplaced with who may do them and when."""
+    """Solve and measure the day (as ``sweep.solve_day``) and add its profile
+    (``profile.day_profile``): travel by hour and the visits left unplaced."""
     problem, plan = plan_task(task)
     out = measure(problem, plan.rota, plan.report, plan.result.runtime_s).as_dict()
-    origin = at_local(task.scenario.day)
-    travel: dict[int, list[float]] = {}
-    for route in plan.rota.routes:
-        stops = [s for s in route.stops if s.visit_id is not None]
-        if not stops:
-            continue
-        for s in stops:
-            h = int((s.start - origin).total_seconds() // 3600)
-            row = travel.setdefault(h, [0.0, 0])
-            row[0] += s.travel_min
-            row[1] += 1
-        k = problem.shift_index[route.clinician_id]
-        last_id = stops[-1].visit_id
-        assert last_id is not None  # visit stops only
-        last = problem.visit_loc[problem.visit_index[last_id]]
-        back = problem.travel_between(last, problem.shift_end_loc[k])
-        travel[int((stops[-1].start - origin).total_seconds() // 3600)][0] += back
-    placed = plan.rota.assigned_visit_ids
-    unplaced = []
-    for v in problem.visits:
-        if v.visit_id in placed:
-            continue
-        lo, hi = visit_starts(v, task.scenario.day)
-        unplaced.append({"visit_id": v.visit_id, "grades": sorted(grades_for(v.skills)),
-                         "start_lo": lo, "start_hi": hi, "duration": v.duration_min,
-                         "visit_min": v.duration_min * v.staff, "staff": v.staff,
-                         "priority": v.priority})  # fmt: skip
-    out["profile"] = {
-        "travel_by_hour": {str(h): row for h, row in sorted(travel.items())},
-        "unplaced": unplaced,
-        "shift_kinds": sorted({shift_kind(s) for s in problem.shifts}),
-    }
+    out["profile"] = day_profile(problem, plan, task.scenario.day)
     return out
 
 
@@ -409,7 +384,9 @@ class Candidate:
     model_bound_hours: float
     model_mixed: bool  # split into grades after the service's mix
     trial: Trial
-    failed_days: tuple[int, ...]  # seeds of the days that missed the service level
+    #: The days that missed the service level: their seeds, or on the caseload model
+    #: "seed/day" (the caseload month's seed and day).
+    failed_days: tuple[int | str, ...]
     unplaced: int  # visits left unplaced over the days
     p1_unplaced: int
 
@@ -426,6 +403,7 @@ class CpRosterSearch:
     candidates: list[Candidate] = field(default_factory=list)
     seconds: float = 0.0
     stopped: str = ""
+    caseload: CaseloadSweep | None = None  # the days verified: caseload months' days
 
     @property
     def trials(self) -> list[Trial]:
@@ -448,6 +426,44 @@ def census_demand(scenario: Scenario, census: int, seeds: Sequence[int]) -> list
             for s in seeds]  # fmt: skip
 
 
+def caseload_demand(scenario: Scenario, census: int, seeds: Sequence[int],
+                    model: CaseloadSweep) -> list[DayDemand]:  # fmt: skip
+    """The work of each day of a caseload census point (``caseload_points.point_tasks``'s
+    days), seed by seed and day by day: the month's visits do not depend on the roster
+    (admissions, stays and care plans come before the staff), so the days the model sees
+    are the days verified on any candidate."""
+    out = []
+    for s in seeds:
+        month = month_census(scenario, model.spec(census), s)
+        out += [day_demand(month.visits(d), month.date_of(d), f"seed {s} day {d}")
+                for d in range(1, model.days + 1)]  # fmt: skip
+    return out
+
+
+def _labels(seeds: Sequence[int], model: CaseloadSweep | None) -> list[int | str]:
+    """Each verification day's name: its seed, or "seed/day" on the caseload model."""
+    if model is None:
+        return list(seeds)
+    return [f"{s}/{d}" for s in seeds for d in range(1, model.days + 1)]
+
+
+def _verify(sc: Scenario, census: int, seeds: Sequence[int], model: CaseloadSweep | None,
+            time_limit_s: float, store: ResultStore, **run) -> list[tuple[DayMetrics | None,
+                                                                     dict | None]]:  # fmt: skip
+    """Solve (or read back) the verification days of roster scenario ``sc``, in the order of
+    ``_labels``: each day's metrics and stored result with its profile, (None, None) for a
+    day not solved (stopped)."""
+    if model is None:
+        tasks = [ProfiledDayTask(sc, census, s, time_limit_s) for s in seeds]
+        got = evaluate(tasks, store, solve=solve_profiled_day, **run)
+        return [(got[t], store.raw(t)) if t in got else (None, None) for t in tasks]
+    days = {d.task: d for d in solve_points(sc, [census], seeds, model, time_limit_s, store,
+                                            profiled=True, **run)}  # fmt: skip
+    month_days = [t for s in seeds for t in point_tasks(sc, census, s, model, time_limit_s,
+                                                        profiled=True)]  # fmt: skip
+    return [(days[t].metrics, store.raw(t)) if t in days else (None, None) for t in month_days]
+
+
 def smallest_roster_cp(
     scenario: Scenario,
     census: int,
@@ -468,8 +484,13 @@ def smallest_roster_cp(
     ray_address: str | None = None,
     log: Callable[[str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    caseload: CaseloadSweep | None = None,
 ) -> CpRosterSearch:
     """Model, verify, tighten or loosen, repeat (see the module's docstring).
+
+    With ``caseload`` the days are those of a caseload sweep's census point (every seed's
+    caseload month, ``caseload.days`` days of it, on the candidate's persistent staff), each
+    one a day of the model's demand and of the verification.
 
     Stops after ``max_rounds`` candidates; when the utilisation cap that carried and the one
     that failed are within 0.01; when the model finds no roster; or (``budget_s``) when
@@ -478,9 +499,12 @@ def smallest_roster_cp(
     t0 = time.monotonic()
     level = level or ServiceLevel()
     store = ResultStore(out)
-    result = CpRosterSearch(census, level, tuple(seeds), scenario.roster, time_limit_s)
-    demand = census_demand(scenario, census, seeds)
-    cuts: dict[int, dict[str, WorkGroup]] = {s: {} for s in seeds}
+    result = CpRosterSearch(census, level, tuple(seeds), scenario.roster, time_limit_s,
+                            caseload=caseload)  # fmt: skip
+    demand = (census_demand(scenario, census, seeds) if caseload is None
+              else caseload_demand(scenario, census, seeds, caseload))  # fmt: skip
+    labels = _labels(seeds, caseload)
+    cuts: dict[int, dict[str, WorkGroup]] = {i: {} for i in range(len(demand))}
     samples: dict[tuple[str, int], dict[int, tuple[float, int]]] = {}
     travel: dict[int, float] = {}
     prior = prior_travel_min
@@ -504,7 +528,7 @@ def smallest_roster_cp(
             break
         r0 = time.monotonic()
         allow = Allowances(u, prior, dict(travel))
-        days = [d.with_extra(cuts[s].values()) for s, d in zip(seeds, demand, strict=True)]
+        days = [d.with_extra(cuts[i].values()) for i, d in enumerate(demand)]
         answer = None
         answer = cheapest_roster(days, allow, cells=cells, time_limit_s=model_time_limit_s,
                                  mix=scenario.roster if keep_mix else None)  # fmt: skip
@@ -521,19 +545,17 @@ def smallest_roster_cp(
                 break
             continue
         sc = scenario.with_roster(answer.roster)
-        tasks = [ProfiledDayTask(sc, census, s, time_limit_s) for s in seeds]
-        got: dict[DayTask, DayMetrics] = evaluate(
-            tasks, store, workers=workers, ray_address=ray_address, should_stop=should_stop,
-            solve=solve_profiled_day,
-        )  # fmt: skip
-        profiles = {t.seed: store.raw(t) for t in tasks if t in got}
-        ok_seeds = [t.seed for t in tasks if t in got and level.day_ok(got[t])]
-        failed = tuple(t.seed for t in tasks if t in got and not level.day_ok(got[t]))
-        ok = len(ok_seeds)
-        carries = len(got) == len(tasks) and ok / len(tasks) >= level.share_of_days - 1e-9
-        for s, p in profiles.items():
+        verified = _verify(sc, census, seeds, caseload, time_limit_s, store, workers=workers,
+                           ray_address=ray_address, should_stop=should_stop)  # fmt: skip
+        got = {i: m for i, (m, _) in enumerate(verified) if m is not None}
+        profiles = {i: raw for i, (m, raw) in enumerate(verified) if m is not None}
+        bad = [i for i, m in got.items() if not level.day_ok(m)]
+        failed = tuple(labels[i] for i in bad)
+        ok = len(got) - len(bad)
+        carries = len(got) == len(demand) and ok / len(demand) >= level.share_of_days - 1e-9
+        for i, p in profiles.items():
             if p is not None and "profile" in p:
-                samples[(sc.key(), s)] = _travel_sample(p["profile"])
+                samples[(sc.key(), i)] = _travel_sample(p["profile"])
         unplaced = sum(m.visits - m.placed for m in got.values())
         p1_unplaced = sum(m.p1_total - m.p1_placed for m in got.values())
         trial = Trial(answer.roster, answer.paid_hours, sc.clinicians(), ok, len(got), carries,
@@ -548,14 +570,14 @@ def smallest_roster_cp(
         say(f"round {rnd}: utilisation {u:.2f}, travel {mean_travel:.1f} min/visit, "
             f"{cand.cuts} cuts → model {trial.clinicians} clinicians, {answer.paid_hours:.0f} "
             f"paid h ({'optimal' if answer.optimal else 'feasible'}, {answer.seconds:.1f} s); "
-            f"days {ok}/{len(tasks)} ok, {unplaced} unplaced ({p1_unplaced} P1) → "
+            f"days {ok}/{len(demand)} ok, {unplaced} unplaced ({p1_unplaced} P1) → "
             f"{'carries' if carries else 'fails'}")  # fmt: skip
         # Calibrate: travel per clinician-visit by hour from every rota solved so far.
         if samples:
             travel = travel_by_hour(samples.values(), prior=prior)
             prior = sum(travel.values()) / len(travel)
         last_round_s = time.monotonic() - r0
-        if len(got) < len(tasks):
+        if len(got) < len(demand):
             result.stopped = "stopped"
             break
         if carries:
@@ -569,13 +591,12 @@ def smallest_roster_cp(
             # visits a broad failure leaves would only echo the cap. A round is ~40 s of
             # real solves, so the loop cannot afford to tighten by cuts alone, a visit at a
             # time (one solve's luck moves a visit or two from day to day).
-            local = all(got[t].placed_rate >= level.placed - 1e-9 for t in tasks
-                        if t.seed in failed)  # fmt: skip
+            local = all(got[i].placed_rate >= level.placed - 1e-9 for i in bad)
             if local:
-                for s in failed:
-                    p = profiles.get(s)
+                for i in bad:
+                    p = profiles.get(i)
                     if p is not None and "profile" in p:
-                        cuts[s].update(_cuts(p["profile"]))
+                        cuts[i].update(_cuts(p["profile"]))
             u_fail = u if u_fail is None else min(u_fail, u)
             u = (u + u_pass) / 2 if u_pass is not None else max(0.05, u - step)
         if u_pass is not None and u_fail is not None and u_fail - u_pass <= 0.01 + 1e-9:
@@ -594,6 +615,7 @@ def write_cp_search(search: CpRosterSearch, out: Path) -> Path:
     data = {
         "method": "cp-sat", "census": search.census, "service_level": asdict(search.level),
         "seeds": list(search.seeds), "time_limit_s": search.time_limit_s,
+        "caseload": asdict(search.caseload) if search.caseload else None,
         "start": search.start, "best": best.roster if best else None,
         "best_paid_hours": best.paid_hours if best else None,
         "seconds": round(search.seconds, 1), "stopped": search.stopped,

@@ -7,6 +7,13 @@ finished day goes at once to ``results.jsonl`` (``store.ResultStore``), so an in
 sweep keeps what it solved and a re-run solves only the rest. The sweep's files are
 ``summary.csv``/``summary.json`` and the charts (``write_sweep``, ``sweep_charts``).
 
+``sweep(…, caseload=CaseloadSweep(days, continuity))`` runs the census points on the
+caseload model instead (``caseload_points``; ``domain.capacity.caseload_sweep`` says what a
+point is and why 7 days): each (size, seed) is the first days of the caseload month
+``hah simulate --caseload`` runs at that target census, so the ops lead's sweep, the month
+and the coordinator's planned days are the same days; the summaries add continuity over the
+stays.
+
 Nothing here prints: progress is reported only through the ``progress(done, total)``
 callback (the command line draws it, the web app stores it on the run).
 """
@@ -21,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scheduler.domain.capacity.caseload_sweep import CaseloadSweep
 from scheduler.domain.capacity.days import census_day
 from scheduler.domain.capacity.metrics import DayMetrics, measure
 from scheduler.domain.capacity.scenario import Scenario
@@ -33,7 +41,9 @@ from scheduler.domain.capacity.summary import (
     summarise,
 )
 from scheduler.domain.formats.tabular import neutralise
+from scheduler.usecases.capacity.caseload_points import PointDay, point_summaries, solve_points
 from scheduler.usecases.capacity.executor import run_all
+from scheduler.usecases.capacity.month import MonthDayTask
 from scheduler.usecases.capacity.store import ResultStore
 
 if TYPE_CHECKING:
@@ -134,9 +144,15 @@ def sweep(
     ray_address: str | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    caseload: CaseloadSweep | None = None,
 ) -> SweepResult:
     """Solve every (size, seed) day, then (``refine_to``) bisect between the largest size
     that carries and the next that does not until they are ``refine_to`` patients apart.
+
+    With ``caseload`` each (size, seed) is ``caseload.days`` days of a caseload month at that
+    target census instead of one day (``caseload_points``: persistent staff, named nurses,
+    regimen changes, ``fixed`` or ``learned`` continuity), and every summary adds the
+    patients on the ward and continuity over the stays.
 
     ``progress(done, total)`` counts days: those of the sizes asked for, then (refining)
     each bisection's days added to both."""
@@ -145,10 +161,23 @@ def sweep(
     seeds = tuple(seeds)
     store = ResultStore(out)
     t0 = time.monotonic()
-    tasks = [DayTask(scenario, n, s, time_limit_s) for n in sizes for s in seeds]
-    results = evaluate(tasks, store, workers=workers, ray_address=ray_address,
-                       progress=progress, should_stop=should_stop)  # fmt: skip
-    summaries = summarise(by_census(results), level)
+    results: dict[DayTask, DayMetrics] = {}
+    point_days: dict[MonthDayTask, PointDay] = {}
+
+    def solve_sizes(ns: list[int], prog: Progress | None) -> list[CensusSummary]:
+        """Solve (or read back) the days of census sizes ``ns``; the summaries so far."""
+        if caseload is None:
+            tasks = [DayTask(scenario, n, s, time_limit_s) for n in ns for s in seeds]
+            results.update(evaluate(tasks, store, workers=workers, ray_address=ray_address,
+                                    progress=prog, should_stop=should_stop))  # fmt: skip
+            return summarise(by_census(results), level)
+        days = solve_points(scenario, ns, seeds, caseload, time_limit_s, store,
+                            workers=workers, ray_address=ray_address, progress=prog,
+                            should_stop=should_stop)  # fmt: skip
+        point_days.update((d.task, d) for d in days)
+        return point_summaries(point_days.values(), level)
+
+    summaries = solve_sizes(sizes, progress)
     largest = largest_census(summaries, level)
     refined: list[int] = []
     stopped = should_stop is not None and should_stop()
@@ -158,15 +187,11 @@ def sweep(
             break
         mid = (largest + min(above)) // 2
         refined.append(mid)
-        more = evaluate([DayTask(scenario, mid, s, time_limit_s) for s in seeds], store,
-                        workers=workers, ray_address=ray_address,
-                        progress=_after(progress, len(results)))  # fmt: skip
-        results.update(more)
-        summaries = summarise(by_census(results), level)
+        summaries = solve_sizes([mid], _after(progress, len(results) + len(point_days)))
         largest = largest_census(summaries, level)
         stopped = should_stop is not None and should_stop()
     return SweepResult(scenario, level, seeds, time_limit_s, summaries, largest, refined,
-                       time.monotonic() - t0)  # fmt: skip
+                       time.monotonic() - t0, caseload)  # fmt: skip
 
 
 def _after(progress: Progress | None, before: int) -> Progress | None:
@@ -200,11 +225,19 @@ def _row(s: CensusSummary, level: ServiceLevel) -> dict:
         row[f"util_{g}_mean"] = round(sp.mean, 4)
         row[f"util_{g}_lo"] = round(sp.lo, 4)
         row[f"util_{g}_hi"] = round(sp.hi, 4)
+    if s.on_ward is not None:  # a caseload point: its census is the target mean
+        row.update(on_ward_mean=round(s.on_ward.mean, 1), on_ward_min=round(s.on_ward.min),
+                   on_ward_max=round(s.on_ward.max))  # fmt: skip
+    if s.continuity is not None:
+        c = s.continuity.as_dict()
+        row.update({f"continuity_{k}": v for k, v in c.items()})
     return row
 
 
 def write_sweep(result: SweepResult, out: Path) -> list[Path]:
-    """``summary.csv`` (a row per census) and ``summary.json`` (the sweep and its rows)."""
+    """``summary.csv`` (a row per census) and ``summary.json`` (the sweep and its rows; a
+    caseload sweep's rows add the patients on the ward and ``continuity_*``, the figures of
+    ``CaseloadContinuity.as_dict``, and ``caseload`` says its days and continuity model)."""
     rows = summary_rows(result)
     fields = list(dict.fromkeys(k for r in rows for k in r))
     tmp = out / "summary.csv.tmp"
@@ -218,7 +251,8 @@ def write_sweep(result: SweepResult, out: Path) -> list[Path]:
         "roster": result.scenario.roster, "clinicians": result.scenario.clinicians(),
         "service_level": asdict(result.level), "seeds": list(result.seeds),
         "time_limit_s": result.time_limit_s, "largest_census": result.largest,
-        "refined_sizes": result.refined, "seconds": round(result.seconds, 1), "rows": rows,
+        "refined_sizes": result.refined, "seconds": round(result.seconds, 1),
+        "caseload": asdict(result.caseload) if result.caseload else None, "rows": rows,
     }  # fmt: skip
     (out / "summary.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
     return [out / "summary.csv", out / "summary.json"]

@@ -4,6 +4,11 @@ a plain dict stored in ``CapacityRun.params``.
 
 A sweep's parameters say which census sizes to simulate, how many seeded days each and the
 service level; a month's say how many days, the target census and the mean length of stay.
+Either may run on the caseload model (``caseload``: persistent staff, named nurses for the
+stay, regimen changes) with ``continuity`` fixed or learned, as ``hah capacity sweep
+--caseload`` and ``hah simulate --caseload`` do; a caseload sweep's census point is then
+``caseload_days`` days of a caseload month per seed (``domain.capacity.caseload_sweep``).
+Stored only when on, so a plain run's parameters are as they always were.
 """
 
 from __future__ import annotations
@@ -14,6 +19,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from scheduler.domain.capacity.admissions import MonthSpec, StayModel
+from scheduler.domain.capacity.caseload_sweep import (
+    CONTINUITY,
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    CaseloadSweep,
+)
 from scheduler.domain.capacity.scenario import (
     Scenario,
     sample_scenario,
@@ -35,6 +46,8 @@ MONTH_LIMITS = {"days": (1, 60), "census": (1, 600), "mean_stay_days": (1, 28),
                 "placed_percent": (0, 100)}  # fmt: skip
 MONTH_DEFAULTS = {"days": 30, "census": 250, "mean_stay_days": 6.0, "time_limit_s": 30.0,
                   "p1_percent": 100.0, "placed_percent": 98.0}  # fmt: skip
+#: What a form's checkbox or a JSON body may say for "on" and "off".
+YES, NO = ("on", "true", "1", "yes"), ("", "off", "false", "0", "no")
 
 
 class ParamsError(ValueError):
@@ -104,6 +117,50 @@ def _scenario_param(data: Mapping[str, Any], problems: list[str]) -> tuple[str, 
     return (SAMPLE if is_sample else text), scenario
 
 
+def _caseload_param(data: Mapping[str, Any], problems: list[str], *,
+                    days: bool) -> dict[str, Any]:  # fmt: skip
+    """The caseload model's stored parameters (empty when off): ``caseload`` (a checkbox or
+    a JSON boolean), ``continuity`` (fixed, the default, or learned, which needs the caseload
+    model) and, for a sweep (``days``), ``caseload_days`` per census point."""
+    raw = data.get("caseload")
+    on: bool | None = None
+    if raw is None or isinstance(raw, bool):
+        on = bool(raw)
+    elif isinstance(raw, str) and raw.strip().lower() in YES + NO:
+        on = raw.strip().lower() in YES
+    else:
+        problems.append(f"caseload model: on or off (true or false), not {_shown(raw)}")
+    cont = data.get("continuity")
+    if cont is None or (isinstance(cont, str) and not cont.strip()):
+        cont = "fixed"
+    if not isinstance(cont, str) or cont.strip() not in CONTINUITY:
+        problems.append(f"continuity: fixed or learned, not {_shown(cont)}")
+        cont = "fixed"
+    cont = cont.strip()
+    if cont == "learned" and on is False:
+        problems.append("continuity: learned continuity needs the caseload model "
+                        "(persistent staff across days)")  # fmt: skip
+    if not on:
+        return {}
+    out: dict[str, Any] = {"caseload": True, "continuity": cont}
+    if days:
+        raw_days = data.get("caseload_days")
+        if raw_days is None or (isinstance(raw_days, str) and not raw_days.strip()):
+            raw_days = DEFAULT_DAYS
+        n = _number(raw_days, "days per census point (caseload model)", 1, MAX_DAYS, problems,
+                    whole=True)  # fmt: skip
+        out["caseload_days"] = int(n) if math.isfinite(n) else DEFAULT_DAYS
+    return out
+
+
+def caseload_of(params: Mapping[str, Any]) -> CaseloadSweep | None:
+    """A sweep run's caseload model from its stored parameters; None for one-day draws."""
+    if not params.get("caseload"):
+        return None
+    return CaseloadSweep(int(params.get("caseload_days", DEFAULT_DAYS)),
+                         params.get("continuity", "fixed"))  # fmt: skip
+
+
 def kind_of(params: Mapping[str, Any] | None) -> str:
     """A run's kind: "month", or "sweep" (rows from before months had no kind)."""
     return "month" if (params or {}).get("kind") == "month" else "sweep"
@@ -126,7 +183,8 @@ def parse_month_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, A
     ``days``: days to simulate (1–60); ``census``: the target (mean) census (1–600 patients);
     ``mean_stay_days``: mean length of stay (1–28 days); ``time_limit_s``: the solver's time per
     day (1–120 s); ``p1_percent``, ``placed_percent``: when a day meets the service level
-    (default 100 and 98); ``scenario``: TOML text, or empty / "sample" for the sample service.
+    (default 100 and 98); ``scenario``: TOML text, or empty / "sample" for the sample service;
+    ``caseload`` (on / off) and ``continuity`` (fixed / learned): the caseload model.
     """
     problems: list[str] = []
 
@@ -143,6 +201,7 @@ def parse_month_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, A
     p1 = field_("p1_percent", "priority-1 on time %")
     placed = field_("placed_percent", "visits placed %")
     stored, scenario = _scenario_param(data, problems)
+    caseload = _caseload_param(data, problems, days=False)
     if problems or scenario is None:
         raise ParamsError(problems)
     return {
@@ -162,13 +221,15 @@ def parse_month_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, A
             "share_of_days": DEFAULTS["days_percent"] / 100,
         },
         "workers": max(1, int(workers)),
+        **caseload,
     }
 
 
 def month_spec_of(params: Mapping[str, Any]) -> MonthSpec:
-    """The ``MonthSpec`` of a month run's parameters."""
+    """The ``MonthSpec`` of a month run's parameters (on the caseload model if asked)."""
     stay = StayModel(mean_days=float(params["mean_stay_days"]))
-    return MonthSpec(days=int(params["days"]), census=int(params["census"]), stay=stay)
+    return MonthSpec(days=int(params["days"]), census=int(params["census"]), stay=stay,
+                     caseload=bool(params.get("caseload")))  # fmt: skip
 
 
 def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
@@ -220,6 +281,7 @@ def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
     placed = field("placed_percent", "visits placed %", 0, 100)
     days = field("days_percent", "share of days %", 1, 100)
     stored, scenario = _scenario_param(data, problems)
+    caseload = _caseload_param(data, problems, days=True)
     if problems or scenario is None:
         raise ParamsError(problems)
     return {
@@ -231,6 +293,7 @@ def parse_params(data: Mapping[str, Any], workers: int = 1) -> dict[str, Any]:
         "time_limit_s": float(limit),
         "level": {"p1_on_time": p1 / 100, "placed": placed / 100, "share_of_days": days / 100},
         "workers": max(1, int(workers)),
+        **caseload,
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from scheduler.domain.capacity.caseload_sweep import CaseloadSweep
 from scheduler.domain.capacity.month_report import MonthResult, MonthTotals
 from scheduler.domain.capacity.scenario import Scenario, roster_text
 from scheduler.domain.capacity.summary import (
@@ -19,6 +20,7 @@ from scheduler.domain.capacity.summary import (
     SweepResult,
     carries,
 )
+from scheduler.domain.continuity import CaseloadContinuity
 from web.models import CapacityRun
 from web.services.capacity.params import kind_of, scenario_from_text
 from web.services.capacity.runs import ACTIVE
@@ -46,10 +48,24 @@ def answer(largest: int | None, sizes: list[int], level: ServiceLevel, swept: bo
     return f"This roster carries {largest} patients at {how}."
 
 
+def _continuity(c: CaseloadContinuity | None) -> dict[str, Any] | None:
+    """Continuity over the stays as stored: its fields unrounded, so ``sweep_result_of``
+    gives the very figures back."""
+    return None if c is None else asdict(c)
+
+
+def _continuity_back(d: Mapping[str, Any] | None) -> CaseloadContinuity | None:
+    return None if d is None else CaseloadContinuity(
+        **{k: d[k] for k in CaseloadContinuity.__dataclass_fields__})  # fmt: skip
+
+
 def serialise(result: SweepResult) -> dict[str, Any]:
     """The sweep as JSON for ``CapacityRun.results``: per census the days solved, the spread
     (mean, 10th/90th percentiles lo/hi, min, max) of each measure, utilisation per grade,
-    days meeting the service level, checker violations; the largest census carried."""
+    days meeting the service level, checker violations; the largest census carried. On the
+    caseload model (``caseload``: days per seed, continuity) each census adds ``on_ward`` (the
+    patients on the ward per day: the census is the target mean) and ``continuity`` over the
+    stays (``CaseloadContinuity``'s fields: ``top3_visits`` is the headline)."""
     sizes = [s.census for s in result.summaries]
     census = []
     for s in result.summaries:
@@ -68,6 +84,8 @@ def serialise(result: SweepResult) -> dict[str, Any]:
                 "carries": carries(s, result.level),
                 "violations": s.violations,
                 "solve_s": _finite(round(s.solve_s, 2)),
+                "on_ward": _spread(s.on_ward) if s.on_ward is not None else None,
+                "continuity": _continuity(s.continuity),
             }
         )
     sc = result.scenario
@@ -86,6 +104,7 @@ def serialise(result: SweepResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 1),
         "violations": sum(s.violations for s in result.summaries),
         "answer": answer(result.largest, sizes, result.level),
+        "caseload": asdict(result.caseload) if result.caseload is not None else None,
     }
 
 
@@ -111,9 +130,12 @@ def sweep_result_of(run: CapacityRun) -> SweepResult:
             days_ok=c["days_ok"],
             violations=c["violations"],
             solve_s=c.get("solve_s") or 0.0,
+            continuity=_continuity_back(c.get("continuity")),
+            on_ward=_spread_back(c["on_ward"]) if c.get("on_ward") else None,
         )
         for c in r.get("census", [])
     ]
+    caseload = r.get("caseload")
     return SweepResult(
         scenario=scenario_from_text(run.params.get("scenario")),
         level=ServiceLevel(**r.get("level", run.params["level"])),
@@ -123,6 +145,7 @@ def sweep_result_of(run: CapacityRun) -> SweepResult:
         largest=r.get("largest"),
         refined=list(r.get("refined", [])),
         seconds=float(r.get("seconds", 0.0)),
+        caseload=CaseloadSweep(**caseload) if caseload else None,
     )
 
 
@@ -169,8 +192,12 @@ def month_summary(t: MonthTotals, level: ServiceLevel, start: str) -> str:
 def serialise_month(result: MonthResult) -> dict[str, Any]:
     """The month as JSON for ``CapacityRun.results``: ``totals`` (``MonthTotals.as_dict``;
     rates as fractions, null when unknown), ``rows`` (one a day, ``MONTH_ROW_KEYS``, metrics
-    null for a day not solved), the roster, the service level and the summary sentence."""
+    null for a day not solved), the roster, the service level and the summary sentence; on
+    the caseload model (``caseload`` true), ``continuity`` over the stays: its model and
+    ``CaseloadContinuity``'s fields."""
     t = result.totals
+    c = result.continuity
+    continuity = None if c is None else {"model": result.continuity_model, **asdict(c)}
     totals = {k: _json_value(v) for k, v in t.as_dict().items()}
     rows = [{k: _json_value(row.get(k)) for k in MONTH_ROW_KEYS} for row in result.table()]
     sc = result.scenario
@@ -193,6 +220,8 @@ def serialise_month(result: MonthResult) -> dict[str, Any]:
         "totals": totals,
         "rows": rows,
         "summary": month_summary(t, result.level, sc.day.isoformat()),
+        "caseload": result.spec.caseload,
+        "continuity": continuity,
     }
 
 

@@ -88,11 +88,7 @@ def start_run(
         attempt=1,
         params=dict(params),
         progress_done=0,
-        progress_total=(
-            int(params["days"])
-            if kind_of(params) == "month"
-            else len(params["sizes"]) * int(params["seeds"])
-        ),
+        progress_total=days_asked(params),
         created_by_id=user.id if user else None,
     )
     session.add(run)
@@ -108,12 +104,25 @@ def start_run(
                 f"{params['mean_stay_days']:g} days")  # fmt: skip
     else:
         what = f"sizes {params['sizes']}, {params['seeds']} seed(s)"
+    if params.get("caseload"):
+        per = (f"{params['caseload_days']} day(s) per seed, " if "caseload_days" in params
+               else "")  # fmt: skip
+        what += f", caseload model ({per}{params.get('continuity', 'fixed')} continuity)"
     audit.record(
         session, user, "capacity_start",
         f"run {run.id}: {params['scenario_name']}, {what}, "
         f"{params['time_limit_s']:g} s per day", ip,
     )  # fmt: skip
     return run
+
+
+def days_asked(params: Mapping[str, Any]) -> int:
+    """The days a run solves: a month's days; a sweep's sizes × seeds, each seed a month of
+    ``caseload_days`` days on the caseload model."""
+    if kind_of(params) == "month":
+        return int(params["days"])
+    per_seed = int(params.get("caseload_days", 1)) if params.get("caseload") else 1
+    return len(params["sizes"]) * int(params["seeds"]) * per_seed
 
 
 def request_stop(session: Session, run: CapacityRun, user: User | None, ip: str = "",
@@ -166,6 +175,10 @@ def run_status(run: CapacityRun) -> dict[str, Any]:
         shown |= {k: p.get(k) for k in ("start", "days", "census", "mean_stay_days", "seed")}
     else:
         shown |= {"sizes": p.get("sizes"), "seeds": p.get("seeds")}
+    if p.get("caseload"):
+        shown |= {"caseload": True, "continuity": p.get("continuity", "fixed")}
+        if kind == "sweep":
+            shown["caseload_days"] = p.get("caseload_days")
     shown |= {"time_limit_s": p.get("time_limit_s"), "level": p.get("level")}
     return {
         "id": run.id,

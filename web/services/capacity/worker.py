@@ -1,6 +1,8 @@
 """The worker side of a capacity run: read the row, sweep (or simulate the month) through
 the use cases in ``scheduler.usecases.capacity``, write progress (at most once a second) and
-the results back, and honour the row's ``stop_requested`` flag between days."""
+the results back, and honour the row's ``stop_requested`` flag between days. A run on the
+caseload model passes its model and continuity through to the use case (``sweep(caseload=…)``,
+``simulate_month(spec with caseload, continuity=…)``)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,13 @@ from scheduler.domain.capacity.scenario import Scenario
 from web.db import get_or_fail
 from web.models import CapacityRun, User, utcnow
 from web.services import audit, runners
-from web.services.capacity.params import kind_of, level_of, month_spec_of, scenario_from_text
+from web.services.capacity.params import (
+    caseload_of,
+    kind_of,
+    level_of,
+    month_spec_of,
+    scenario_from_text,
+)
 from web.services.capacity.results import serialise, serialise_month
 
 log = logging.getLogger(__name__)
@@ -34,7 +42,7 @@ def _sweep(
         scenario, folder, sizes=params["sizes"], seeds=range(int(params["seeds"])),
         time_limit_s=float(params["time_limit_s"]), level=level_of(params),
         workers=int(params.get("workers", 1)), ray_address=params.get("ray_address") or None,
-        progress=progress, should_stop=should_stop,
+        progress=progress, should_stop=should_stop, caseload=caseload_of(params),
     )  # fmt: skip
     results = serialise(result)
     done = sum(c.days for c in result.summaries)
@@ -53,6 +61,7 @@ def _month(
         time_limit_s=float(params["time_limit_s"]), level=level_of(params),
         workers=int(params.get("workers", 1)), ray_address=params.get("ray_address") or None,
         progress=progress, should_stop=should_stop,
+        continuity=params.get("continuity", "fixed") if params.get("caseload") else "fixed",
     )  # fmt: skip
     t = result.totals
     return serialise_month(result), t.days_solved, f"{t.days_ok} day(s) at the service level"

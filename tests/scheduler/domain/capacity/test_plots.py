@@ -100,3 +100,14 @@ def test_unknown_format_is_refused(swept, tmp_path):
         plots.capacity_curve(swept, tmp_path / "chart.gif")
     with pytest.raises(ValueError, match="chart format"):
         plots.capacity_curve(swept, io.BytesIO())
+
+
+def test_a_caseload_sweep_says_so_and_that_its_census_is_a_target(swept):
+    from scheduler.domain.capacity.caseload_sweep import CaseloadSweep
+
+    caseload = replace(swept, caseload=CaseloadSweep(days=7, continuity="learned"))
+    for draw in (plots.capacity_curve, plots.utilisation_by_grade):
+        plain, text = _svg(draw, swept).decode("utf-8"), _svg(draw, caseload).decode("utf-8")
+        assert "caseload model: 2 month(s) × 7 days per census, learned continuity" in text
+        assert "Target census (mean patients on the ward)" in text
+        assert "caseload" not in plain and "2 simulated days per census" in plain
