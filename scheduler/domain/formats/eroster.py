@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -389,6 +389,32 @@ def _rows(table: Table, gazetteer: geocode.Gazetteer | None, warnings: list[Inpu
         if shift is not None and day is not None:
             duties.append(Duty(planning_day(shift.start, shift.end), shift, code, rownum))
     return duties, dates, skipped
+
+
+def duty_from_cells(cells: Mapping[str, str], day: date, *, file: str = "the duty",
+                    gazetteer: geocode.Gazetteer | None = None,
+                    warnings: list[InputIssue] | None = None) -> Duty:  # fmt: skip
+    """One duty entered by hand for planning day ``day`` (a bank nurse booked today), in the
+    export's columns (``date`` is ``day``'s): the very checks a row of the export gets, and
+    the duty must belong to ``day``. Raises ``InputError`` (row ``None``, each column)."""
+    issues: list[InputIssue] = []
+    clean = {k: (v or "").strip() for k, v in cells.items()}
+    table = Table(file, [*clean, "date"], [(1, clean)])
+    row = RowReader(table, 1, clean, issues)
+    code = clean.get("duty_code", "")
+    if not is_working(code):
+        row.complain("duty_code", f"{code!r} is not a working duty (leave, sickness or study "
+                                  "puts nobody on shift)")  # fmt: skip
+    shift = _shift(row, day, gazetteer, [] if warnings is None else warnings)
+    if shift is not None:
+        belongs = planning_day(shift.start, shift.end)
+        if belongs != day:
+            row.complain("start", f"the duty {shift.label()} belongs to planning day {belongs} "
+                         f"(planning days run {DAY_START:%H:%M} to {DAY_START:%H:%M}): enter "
+                         "it on that day")  # fmt: skip
+    if issues or shift is None:
+        raise InputError([InputIssue(i.file, None, i.column, i.message) for i in issues])
+    return Duty(day, shift, code)
 
 
 # -- writing ---------------------------------------------------------------------------------
