@@ -79,6 +79,8 @@ NOT_WORKING = frozenset({
     "SD", "TRAINING", "TRN", "OFF", "DAYOFF", "REST", "TOIL", "BH", "BANKHOLIDAY", "MAT",
     "MATERNITY", "PAT", "PATERNITY", "PARENTAL", "COMP", "COMPASSIONATE", "SPECIAL",
 })  # fmt: skip
+#: The longest name, base and duty code kept (what the web app's roster columns hold).
+MAX_NAME, MAX_BASE, MAX_CODE = 200, 200, 32
 #: The longest period one export may cover (a quarter): longer is the wrong file, and would
 #: replace a season of stored duties at once.
 MAX_DAYS = 93
@@ -259,7 +261,7 @@ def _shift(row: RowReader, day: date | None, gazetteer: geocode.Gazetteer | None
            warnings: list[InputIssue]) -> Shift | None:  # fmt: skip
     """A working row's shift, or ``None`` with its problems added."""
     sid = row.text("staff_id", max_chars=MAX_CLINICIAN_ID)
-    name = row.text("name")
+    name = row.text("name", max_chars=MAX_NAME)
     grade, skills = _skills(row)
     gender = preferences.gender(row.cells.get("gender", ""))
     start_at, end_at = _clock(row, "start"), _clock(row, "end")
@@ -281,6 +283,7 @@ def _shift(row: RowReader, day: date | None, gazetteer: geocode.Gazetteer | None
         else:
             rest = Break(break_min, Window(b_from, b_to))
     here = _base(row, gazetteer, warnings)
+    row.text("base", required=False, max_chars=MAX_BASE)
     for name_of, why in shift_problems(start, end, rest_break=rest, gender=gender):
         row.complain(_FIELD_COLUMNS[name_of], why)
     if not row.ok or not (sid and name and start and end and here):
@@ -379,7 +382,9 @@ def _rows(table: Table, gazetteer: geocode.Gazetteer | None, warnings: list[Inpu
             dates.append(day)
         code = cells.get("duty_code", "")
         if not is_working(code):
-            skipped[code] += 1
+            skipped[code[:MAX_CODE]] += 1
+            continue
+        if row.text("duty_code", required=False, max_chars=MAX_CODE) is None and code:
             continue
         if not cells.get("start") and not cells.get("end"):
             row.complain("start", "is empty: a working duty needs its start and end (a row of "
@@ -402,6 +407,7 @@ def duty_from_cells(cells: Mapping[str, str], day: date, *, file: str = "the dut
     table = Table(file, [*clean, "date"], [(1, clean)])
     row = RowReader(table, 1, clean, issues)
     code = clean.get("duty_code", "")
+    row.text("duty_code", required=False, max_chars=MAX_CODE)
     if not is_working(code):
         row.complain("duty_code", f"{code!r} is not a working duty (leave, sickness or study "
                                   "puts nobody on shift)")  # fmt: skip
