@@ -384,8 +384,7 @@ def _rows(table: Table, gazetteer: geocode.Gazetteer | None, warnings: list[Inpu
         if not is_working(code):
             skipped[code[:MAX_CODE]] += 1
             continue
-        if row.text("duty_code", required=False, max_chars=MAX_CODE) is None and code:
-            continue
+        row.text("duty_code", required=False, max_chars=MAX_CODE)
         if not cells.get("start") and not cells.get("end"):
             row.complain("start", "is empty: a working duty needs its start and end (a row of "
                                   "leave, sickness or study needs its duty code, as AL)")  # fmt: skip

@@ -239,6 +239,7 @@ def test_every_bad_cell_is_named_by_row_and_column_all_at_once():
         "S14,Ni,RN5,,,2026-11-23,07:00,15:00,30,16:00,17:00,B,51.75,-0.33,,",  # row 15
         "S15,Ol,RN5,,,2026-11-23,07:00,15:00,,,,B,,,XX,",  # row 16
         "S16,Pa,RN5,,,2026-11-23,07:00,15:00,10.5,,,B,51.75,-0.33,,",  # row 17
+        f"S17,{'Q' * 201},RN5,,,2026-11-23,07:00,15:00,,,,{'B' * 201},51.75,-0.33,,{'E' * 33}",  # row 18
     ]) + "\n"  # fmt: skip
     assert problems(text) == [
         "eroster.csv, row 3, column staff_id: is empty",
@@ -263,6 +264,9 @@ def test_every_bad_cell_is_named_by_row_and_column_all_at_once():
         "eroster.csv, row 15, column break_earliest: the break window lies outside the shift",
         "eroster.csv, row 16, column base_postcode: 'XX' is not a UK postcode (e.g. AL1 3HD)",
         "eroster.csv, row 17, column break_min: '10.5' is not a whole number of minutes",
+        "eroster.csv, row 18, column duty_code: is 33 characters long; at most 32",
+        "eroster.csv, row 18, column name: is 201 characters long; at most 200",
+        "eroster.csv, row 18, column base: is 201 characters long; at most 200",
     ]
 
 
