@@ -560,3 +560,6 @@ class RosterDuty(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Retention, as a day's uploads: when the duty's personal data (the name, its id instead;
+    #: the gender; the note; the exact base, coarsened) was minimised.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -5,6 +5,7 @@ roster, solved and re-checked by the independent checker."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -229,3 +230,40 @@ def test_a_day_planned_from_the_caseload_with_the_stored_roster_solves_clean(db,
     female = {"C001", "C003", "C005", "C007", "C009", "C011", "C012", "B900"}
     assert {r.clinician_id for r in rota.routes if r.visit_ids} <= female  # she asked for one
     assert audits(db, "import")[-1].endswith("13 shifts (roster-2026-11-24.csv)")
+
+
+def test_two_imports_at_once_are_one_after_the_other(app, db, users):
+    """The first import holds the roster's lock until it commits; the second, in another
+    session, waits for it and then replaces its duties, instead of dying on the unique
+    (day, clinician) constraint between the first's new rows and its own."""
+    database = app.extensions["hah_db"]
+    first, second = database.session(), database.session()
+    later = small_roster().replace("Lena Lewis", "Lena Lewis-Hart")
+    outcome: dict = {}
+
+    def import_second() -> None:
+        try:
+            import_roster(second, Upload("later.csv", later.encode()), None)
+            second.commit()
+            outcome["ok"] = True
+        except Exception as exc:  # what it would die of without the lock
+            second.rollback()
+            outcome["error"] = exc
+
+    try:
+        import_roster(first, Upload("first.csv", small_roster().encode()), None)
+        thread = threading.Thread(target=import_second)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # waiting for the lock the first holds (it never returns early)
+        first.commit()
+        thread.join(60)
+        assert outcome == {"ok": True}
+    finally:
+        first.close()
+        second.close()
+    db.expire_all()
+    names = {s.clinician_id: s.name for s in shifts_for(db, D1)}
+    assert len(names) == 12 and names["C001"] == "Lena Lewis-Hart"
+    assert [i.file_name for i in db.scalars(select(RosterImport).order_by(RosterImport.id))] == [
+        "first.csv", "later.csv"]

@@ -8,7 +8,8 @@ A day planned from the caseload needed a clinicians.csv uploaded for that day, e
 trust's e-roster exports weeks ahead; ``web.services.roster`` stores it here, one duty per
 clinician and planning day (``roster_duties``, unique), each import's period and counts in
 ``roster_imports``. A re-import replaces its period's duties in one transaction; a duty
-entered on the web says so (``source``). Nothing existing changes.
+entered on the web says so (``source``); retention minimises a past day's duties as it does
+a day's uploads (``purged_at``). Nothing existing changes.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("purged_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["import_id"], ["roster_imports.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
