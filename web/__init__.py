@@ -76,13 +76,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         nurse,
         oidc,
         ops,
+        roster,
+        roster_api,
     )
 
-    for module in (auth, oidc, coordinator, caseload, history, nurse, ops, capacity, api, live,
-                   health, accounts):  # fmt: skip
+    for module in (auth, oidc, coordinator, caseload, roster, history, nurse, ops, capacity, api,
+                   live, health, accounts):  # fmt: skip
         app.register_blueprint(module.bp)
     app.register_blueprint(accounts.api_bp)
     app.register_blueprint(caseload_api.bp)
+    app.register_blueprint(roster_api.bp)
     app.register_blueprint(fhir_api.bp)
 
     @app.route("/")

@@ -32,7 +32,7 @@ from web.services.caseload import (
     successors,
 )
 from web.services.caseload import describe as describe_item
-from web.services.caseload_day import plan_from_caseload, planned_visits
+from web.services.caseload_day import plan_from_caseload, plan_from_roster, planned_visits
 from web.services.caseload_details import EDITABLE, change_details, stored_cells
 from web.services.caseload_fhir import import_bundle
 from web.services.caseload_import import import_caseload
@@ -374,23 +374,27 @@ def bulk_import_fhir():
 @bp.route("/plan-day", methods=["POST"])
 @roles("coordinator")
 def plan_day():
-    """A day's visits from the caseload, with the staff on shift (clinicians.csv or the
-    e-roster's export), imported as any day is: the board, Generate and Publish follow."""
+    """A day's visits from the caseload, with the staff on shift: clinicians.csv (or the
+    e-roster's export in its columns) when a file is chosen, else the stored roster's staff
+    that day (``web.roster``); imported as any day is: the board, Generate and Publish follow."""
     s = db_session()
     problems: list[Problem] = []
     day = _date_field("date", today() + timedelta(days=1), problems)
     staff = _upload("clinicians")
-    if staff is None:
-        problems.append(("", "Choose the staff on shift: clinicians.csv or the e-roster's "
-                             "export."))  # fmt: skip
-    if problems or staff is None:
+    if problems:
         return render_template("coordinator/import_refused.html", problems=[
             _problem(p) for p in problems], issues=[], date=f"{day}"), 400  # fmt: skip
     try:
-        imp = plan_from_caseload(s, day, staff, current_user(), client_ip(), limits=day_limits())
+        if staff is None:
+            imp = plan_from_roster(s, day, current_user(), client_ip(), limits=day_limits())
+        else:
+            imp = plan_from_caseload(s, day, staff, current_user(), client_ip(),
+                                     limits=day_limits())  # fmt: skip
     except InputError as err:
-        return _files_refused(err, f"{day}: plan from the caseload", staff.name, f"{day}")
+        name = staff.name if staff is not None else "the stored roster"
+        return _files_refused(err, f"{day}: plan from the caseload", name, f"{day}")
     s.commit()
+    source = "" if staff is not None else " (staff from the stored roster)"
     flash(f"Planned {day} from the caseload: {imp.visits_count} visits for "
-          f"{imp.patients_count} patients and {imp.clinicians_count} shifts.", "ok")
+          f"{imp.patients_count} patients and {imp.clinicians_count} shifts{source}.", "ok")
     return redirect(url_for("coordinator.day", date=f"{day:%Y-%m-%d}"), code=303)

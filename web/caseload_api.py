@@ -37,7 +37,7 @@ from web.services.caseload import (
     successors,
 )
 from web.services.caseload import describe as describe_item
-from web.services.caseload_day import plan_from_caseload, planned_visits
+from web.services.caseload_day import plan_from_caseload, plan_from_roster, planned_visits
 from web.services.caseload_details import EDITABLE, change_details
 from web.services.caseload_input import (
     CaseloadError,
@@ -50,6 +50,7 @@ from web.services.caseload_input import (
 )
 from web.services.days import Upload
 from web.services.postcodes import gazetteer_or_none
+from web.services.roster import duties_for
 from web.views import day_limits, parse_day
 
 bp = Blueprint("caseload_api", __name__, url_prefix="/api")
@@ -276,8 +277,9 @@ def discharge_patient(pid: str):
 @roles("coordinator")
 def plan_day(date: str):
     """The day's visits from the caseload with the staff on shift: a multipart upload
-    ``clinicians`` (clinicians.csv or the e-roster's export), or a JSON body with
-    ``clinicians_csv`` (the file's text) and ``clinicians_name`` → 201 with the import."""
+    ``clinicians`` (clinicians.csv or the e-roster's export in its columns), a JSON body with
+    ``clinicians_csv`` (the file's text) and ``clinicians_name``, or neither: the stored
+    roster's staff that day (``web.roster_api``) → 201 with the import."""
     s, day = db_session(), parse_day(date)
     upload = None
     if request.files.get("clinicians") and request.files["clinicians"].filename:
@@ -288,16 +290,22 @@ def plan_day(date: str):
         if isinstance(body.get("clinicians_csv"), str) and body["clinicians_csv"]:
             upload = Upload(text(body.get("clinicians_name")) or "clinicians.csv",
                             body["clinicians_csv"].encode("utf-8"))  # fmt: skip
-    if upload is None:
-        return _refused(CaseloadError([("clinicians", "send the staff on shift: a file "
-                                        "'clinicians' or clinicians_csv in a JSON body")]))
+    if upload is None and not duties_for(s, day):
+        return _refused(CaseloadError([("clinicians", (
+            "send the staff on shift: a file 'clinicians' or clinicians_csv in a JSON body, "
+            f"or store the roster first (POST /api/roster): nobody is on shift on {day} in "
+            "the stored roster"))]))  # fmt: skip
     try:
-        imp = plan_from_caseload(s, day, upload, current_user(), client_ip(),
-                                 limits=day_limits())  # fmt: skip
+        if upload is None:
+            imp = plan_from_roster(s, day, current_user(), client_ip(), limits=day_limits())
+        else:
+            imp = plan_from_caseload(s, day, upload, current_user(), client_ip(),
+                                     limits=day_limits())  # fmt: skip
     except InputError as err:
         s.rollback()
+        name = upload.name if upload is not None else "the stored roster"
         audit.record(s, current_user(), "caseload_refused", f"{day}: plan from the caseload: "
-                     f"{len(err.issues)} issue(s) in {upload.name}", client_ip())  # fmt: skip
+                     f"{len(err.issues)} issue(s) in {name}", client_ip())  # fmt: skip
         s.commit()
         issues = [{"file": i.file, "row": i.row, "column": i.column, "message": i.message}
                   for i in err.issues]  # fmt: skip
@@ -305,5 +313,6 @@ def plan_day(date: str):
     s.commit()
     return jsonify(date=f"{day}", import_id=imp.id, visits=imp.visits_count,
                    patients=imp.patients_count, shifts=imp.clinicians_count,
-                   visits_name=imp.visits_name,
+                   visits_name=imp.visits_name, clinicians_name=imp.clinicians_name,
+                   staff_from="file" if upload is not None else "roster",
                    day_url=url_for("api.day", date=f"{day}")), 201  # fmt: skip

@@ -4,8 +4,11 @@ A newcomer should be able to click through the app at once: the day's files are 
 a coordinator would import them, the demo's rota is stored as a draft and published (only if
 the independent checker finds it clean, like any publication), and three accounts are made —
 a coordinator, a nurse who has visits on the published rota, and an ops lead — with fresh
-random passwords printed once. Running it again re-imports the day and re-publishes; accounts
-that already exist are left as they are (their passwords are not changed or printed).
+random passwords printed once. When the data folder holds an e-roster export
+(``eroster.csv``: the sample service's week) it is imported too, so the caseload's roster page
+and "plan a day" without a file have staff from the first click. Running it again
+re-imports the day (and the roster) and re-publishes; accounts that already exist are left as
+they are (their passwords are not changed or printed).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from scheduler.domain.model import Rota
 from web.db import Database, upgrade
 from web.services import audit
 from web.services.days import Upload, get_day, import_day
+from web.services.roster import import_roster
 from web.services.rotas import PublishRefused, latest_published, publish, save_draft
 from web.services.users import UserError, create_user, password_problems
 
@@ -37,6 +41,8 @@ class DemoLoad:
     published_number: int | None
     refused: tuple[str, ...]
     accounts: tuple[DemoAccount, ...]
+    #: The e-roster export imported (its duties), 0 when the data has none.
+    roster_duties: int = 0
 
 
 def _fresh_password(username: str) -> str:
@@ -88,7 +94,11 @@ def load_demo(database_url: str, data: Path, day: date, rota: Rota) -> DemoLoad:
                     accounts.append(DemoAccount(username, role, password, cid))
                 except UserError:
                     accounts.append(DemoAccount(username, role, None, cid))
+            duties = 0
+            if (data / "eroster.csv").exists():
+                roster = Upload("eroster.csv", (data / "eroster.csv").read_bytes())
+                duties = import_roster(s, roster, None, "demo").row.duties_count
             s.commit()
-            return DemoLoad(day, number, refused, tuple(accounts))
+            return DemoLoad(day, number, refused, tuple(accounts), duties)
     finally:
         db.dispose()

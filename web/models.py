@@ -1,5 +1,5 @@
 """The web app's stored state: users, imported days, rota versions, visit statuses, audit, jobs,
-and the caseload (patients, admissions, care plan items).
+the caseload (patients, admissions, care plan items) and the roster (e-roster imports, duties).
 
 Plain SQLAlchemy 2 (no Flask extension) so that the solve-job worker process and the
 ``hah users add`` command use the very same models without an app. The schema is owned by
@@ -500,3 +500,66 @@ class PlanItem(Base):
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     admission: Mapped[Admission] = relationship(back_populates="items")
+
+
+class RosterImport(Base):
+    """One e-roster export stored (``web.services.roster.import_roster``): the file's name,
+    the period it covered (``first_day`` to ``last_day``, whose duties it replaced) and what
+    it held. The duties themselves are ``RosterDuty`` rows; the file is not kept (its rows
+    are, normalised, and nothing in it is patient data)."""
+
+    __tablename__ = "roster_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    duties_count: Mapped[int] = mapped_column(Integer)
+    #: Rows of leave, sickness, study… (not working duties), skipped.
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Stored duties of the period this import replaced (and of them, entered on the web).
+    replaced_count: Mapped[int] = mapped_column(Integer, default=0)
+    replaced_entered: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RosterDuty(Base):
+    """One clinician on shift on one planning day (07:00 to 07:00), as the e-roster's export
+    gave it (``source`` "import", with its ``import_id``) or a coordinator entered it on the
+    web (``source`` "entered": a bank nurse booked today). The fields of a
+    ``scheduler.domain.model.Shift``: ``starts_at``, ``ends_at`` and the break window are naive
+    UTC like every stamp here (``web.services.roster`` makes them moments again). One duty
+    per clinician and day (unique), so a day's staff is a list of shifts ready to plan."""
+
+    __tablename__ = "roster_duties"
+    __table_args__ = (
+        UniqueConstraint("day", "clinician_id", name="uq_roster_duties_day_clinician"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    clinician_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="")
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    gender: Mapped[str] = mapped_column(String(1), default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    break_min: Mapped[int] = mapped_column(Integer, default=0)
+    break_earliest: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    break_latest: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    base: Mapped[str] = mapped_column(String(200), default="")
+    duty_code: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roster_imports.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Retention, as a day's uploads: when the duty's personal data (the name, its id instead;
+    #: the gender; the note; the exact base, coarsened) was minimised.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

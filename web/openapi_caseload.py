@@ -1,5 +1,6 @@
 """The caseload's part of the OpenAPI document (``web.openapi``): patients, their care plan,
-discharge, and a day planned from the caseload (``web.caseload_api``)."""
+discharge, and a day planned from the caseload (``web.caseload_api``); the roster its staff
+come from (``web.roster_api``)."""
 
 from __future__ import annotations
 
@@ -148,9 +149,12 @@ def paths() -> dict[str, Any]:
                 "summary": "Plan a day from the caseload (coordinator): the visits of the "
                 "regimens active that day, imported with the staff on shift as a day's files "
                 "are (then POST …/jobs, publish). Staff: a multipart file clinicians "
-                "(clinicians.csv or the e-roster's export), or JSON clinicians_csv (the text) "
-                "and clinicians_name. 201 with the import; 422 with issues (file, row, "
-                "column, message) when the staff file, the day or the caseload is refused",
+                "(clinicians.csv), or JSON clinicians_csv (the text) and clinicians_name, or "
+                "neither: the stored roster's staff that planning day (POST /api/roster; "
+                "staff_from says which). 201 with the import; 422 with issues (file, row, "
+                "column, message) when the staff file, the day or the caseload is refused, "
+                "with problems (field clinicians) when no file is sent and the roster has "
+                "nobody on shift that day",
                 "parameters": [_DATE, _CSRF],
                 "requestBody": {
                     "required": True,
@@ -177,6 +181,70 @@ def paths() -> dict[str, Any]:
                 "responses": _ok("planned", "PlannedDay", "201") | {"422": _PROBLEMS},
             }
         },
+        "/api/roster": {
+            "post": {
+                "summary": "Import the e-roster's export (coordinator; docs/formats.md, "
+                "e-roster export): one row per duty over many days. The stored duties of "
+                "every planning day from its first to its last date are replaced by the "
+                "file's in one transaction (duties entered on the web included); rows of "
+                "leave, sickness or study are skipped and counted. A multipart file roster, "
+                "or JSON roster_csv (the text) and roster_name. 201 with what was stored; 422 "
+                "with issues (file, row, column, message), nothing stored; 422 with problems "
+                "when no file is sent",
+                "parameters": [_CSRF],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"roster": {"type": "string", "format": "binary"}},
+                            }
+                        },
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "roster_csv": {"type": "string"},
+                                    "roster_name": {"type": "string"},
+                                },
+                            }
+                        },
+                    },
+                },
+                "responses": _ok("imported", "RosterImport", "201") | {"422": _PROBLEMS},
+            }
+        },
+        "/api/days/{date}/roster": {
+            "get": {
+                "summary": "A planning day's staff on shift in the stored roster "
+                "(coordinator): each duty with its times (local, with offset), break, base, "
+                "duty code and source (import or entered)",
+                "parameters": [_DATE],
+                "responses": _ok("the day's duties", "RosterDay"),
+            },
+            "post": {
+                "summary": "Enter one duty on the planning day (coordinator): a bank nurse "
+                "booked today. The export's columns (start and end HH:MM local; an end at or "
+                "before the start is the next morning) and note; checked as a row of the "
+                "export, and the duty must belong to this planning day. 201 with the duty; "
+                "422 with problems, 409 when she has a duty that day or one it overlaps",
+                "parameters": [_DATE, _CSRF],
+                "requestBody": _body(DUTY_IN, ["staff_id", "name", "grade", "start", "end"]),
+                "responses": _ok("entered", "RosterDutyOut", "201")
+                | {"409": _PROBLEMS, "422": _PROBLEMS},
+            },
+        },
+        "/api/days/{date}/roster/remove": {
+            "post": {
+                "summary": "Take one clinician's duty off the planning day (coordinator): "
+                "200 with the duty removed; 404 when she has none that day. A day already "
+                "planned keeps its files: plan it again to use the change",
+                "parameters": [_DATE, _CSRF],
+                "requestBody": _body({"staff_id": {"type": "string"}}, ["staff_id"]),
+                "responses": _ok("removed", "RosterRemoved"),
+            }
+        },
     }
 
 
@@ -193,6 +261,20 @@ PATIENT_IN: dict[str, Any] = {
     "carer_gender": {"enum": ["F", "M", ""]},
     "preferred_clinician": {"type": ["string", "null"]},
 }  # fmt: skip
+_HM = {"type": "string", "description": "HH:MM, local time (Europe/London)"}
+DUTY_IN: dict[str, Any] = {
+    "staff_id": {"type": "string"}, "name": {"type": "string"},
+    "grade": {"type": "string", "description": "HCA, RN5, RN6 or AP (another needs skills)"},
+    "skills": {"type": "string", "description": "; separated; default: the grade's"},
+    "gender": {"enum": ["F", "M", ""]}, "start": _HM, "end": _HM,
+    "break_min": {"type": ["integer", "string"]}, "break_earliest": _HM, "break_latest": _HM,
+    "base": {"type": "string"}, "base_lat": {"type": ["number", "string"]},
+    "base_lon": {"type": ["number", "string"]},
+    "base_postcode": {"type": "string", "description": "instead of base_lat and base_lon"},
+    "duty_code": {"type": "string", "description": "a working duty's code (BANK…)"},
+    "note": {"type": "string"},
+}  # fmt: skip
+_STAMP = {"type": ["string", "null"], "description": "local date-time with its offset"}
 _COLUMNS = ("regimen", "frequency", "first_time", "tolerance_min", "duration_min", "run_hours",
             "line", "start_date", "end_date", "priority", "staff")  # fmt: skip
 
@@ -337,7 +419,56 @@ def schemas() -> dict[str, Any]:
                 "patients": {"type": "integer"},
                 "shifts": {"type": "integer"},
                 "visits_name": {"type": "string"},
+                "clinicians_name": {"type": "string", "description": "roster-<date>.csv when "
+                                    "the staff came from the stored roster"},
+                "staff_from": {"enum": ["file", "roster"]},
                 "day_url": {"type": "string"},
+            },
+        },
+        "RosterDuty": {
+            "type": "object",
+            "properties": {
+                "day": _DATE_S, "staff_id": {"type": "string"}, "name": {"type": "string"},
+                "grade": {"type": "string"},
+                "skills": {"type": "array", "items": {"type": "string"}},
+                "gender": {"type": "string"}, "start": _STAMP, "end": _STAMP,
+                "label": {"type": "string", "description": "HH:MM–HH:MM, local"},
+                "break_min": {"type": "integer"}, "break_earliest": _STAMP,
+                "break_latest": _STAMP, "base": {"type": "string"},
+                "base_lat": {"type": "number"}, "base_lon": {"type": "number"},
+                "duty_code": {"type": "string"}, "source": {"enum": ["import", "entered"]},
+                "note": {"type": "string"}, "import_id": {"type": ["integer", "null"]},
+            },
+        },
+        "RosterDay": {
+            "type": "object",
+            "properties": {
+                "date": _DATE_S,
+                "count": {"type": "integer"},
+                "duties": {"type": "array", "items": {"$ref": "#/components/schemas/RosterDuty"}},
+            },
+        },
+        "RosterDutyOut": {
+            "type": "object",
+            "properties": {"duty": {"$ref": "#/components/schemas/RosterDuty"}},
+        },
+        "RosterRemoved": {
+            "type": "object",
+            "properties": {"removed": {"$ref": "#/components/schemas/RosterDuty"}},
+        },
+        "RosterImport": {
+            "type": "object",
+            "properties": {
+                "import_id": {"type": "integer"}, "file": {"type": "string"},
+                "first": _DATE_S, "last": _DATE_S, "duties": {"type": "integer"},
+                "skipped_rows": {"type": "integer"},
+                "skipped": {"type": "object", "description": "rows skipped per duty code",
+                            "additionalProperties": {"type": "integer"}},
+                "replaced": {"type": "integer"}, "replaced_entered": {"type": "integer"},
+                "days": {"type": "object", "description": "duties stored per planning day",
+                         "additionalProperties": {"type": "integer"}},
+                "warnings": {"type": "array", "items": {"type": "object"}},
+                "message": {"type": "string"},
             },
         },
     }

@@ -82,6 +82,9 @@ def _serve_demo(args: argparse.Namespace, data: Path, problem: Problem, rota: Ro
         print(f"\nPublished as version {loaded.published_number} of {day}.")
     else:
         print(f"\nNot published: {'; '.join(loaded.refused[:3])}")
+    if loaded.roster_duties:
+        print(f"Roster: {loaded.roster_duties} duties from {data / 'eroster.csv'} (the caseload's "
+              "roster page).")
     print("Demo accounts (passwords are shown once):")
     for a in loaded.accounts:
         who = f" for {a.clinician_id}" if a.clinician_id else ""

@@ -66,6 +66,9 @@ OBS_WINDOWS = {
     4: [("07:30", "10:00"), ("11:30", "14:00"), ("15:30", "18:00"), ("19:30", "22:00")],
 }
 CARE_WINDOWS = {1: [("08:00", "11:00")], 2: [("08:00", "11:00"), ("17:00", "20:00")]}
+#: When a planning day starts (and the one before it ends), local wall-clock time: the visits
+#: and the staff of planning day ``D`` are those of ``D`` 07:00 to ``D+1`` 07:00.
+DAY_START = time(7, 0)
 DISCONNECT_MIN = 20
 DISCONNECT_WINDOW_H = 3
 
@@ -570,7 +573,7 @@ def expand(
     careplans: Sequence[CarePlanItem],
     day: date,
     *,
-    day_start: time = time(7, 0),
+    day_start: time = DAY_START,
 ) -> list[Visit]:
     """The planning day's visits, in patient then regimen order, with deterministic ids."""
     by_id = {p.patient_id: p for p in patients}

@@ -140,6 +140,17 @@ def with_genders(text: str, female: frozenset[str] = frozenset(
     return "\n".join(out) + "\n"
 
 
+def eroster_of(clinicians_text: str) -> str:
+    """clinicians.csv's shifts as an e-roster export (``scheduler.domain.formats.eroster``):
+    one duty a row, dated by its start, skills left to the grade where they are its own."""
+    from scheduler.domain.formats.day import read_clinicians
+    from scheduler.domain.formats.eroster import duty_cells, eroster_text
+    from scheduler.domain.formats.tabular import CsvSource
+
+    shifts = read_clinicians(CsvSource.from_text(clinicians_text, "clinicians.csv"))
+    return eroster_text(duty_cells(s) for s in shifts)
+
+
 def import_day_moved(db, users, days: int):
     """The small day moved by ``days``, imported by the coordinator."""
     from datetime import date, timedelta

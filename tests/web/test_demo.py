@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
+from scheduler.domain.samples import SAMPLE_DIR
 from tests.support.web import DATA, DAY, login
 from web.demo import load_demo
 
@@ -29,3 +31,22 @@ def test_demo_again_republishes_and_keeps_existing_accounts(db_url, small_rota):
     again = load_demo(db_url, DATA, date.fromisoformat(DAY), small_rota)
     assert again.published_number == 2
     assert all(a.password is None for a in again.accounts)
+
+
+def test_demo_with_an_eroster_in_its_data_stores_the_roster(db_url, small_rota, tmp_path):
+    """sample_data/ has the sample service's e-roster: the demo imports it, so the roster page
+    and "plan a day" without a file have staff at once (a second load replaces it)."""
+    from web.db import Database
+    from web.services.roster import shifts_for
+
+    for name in ("visits.csv", "clinicians.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    shutil.copy(SAMPLE_DIR / "eroster.csv", tmp_path / "eroster.csv")
+    assert load_demo(db_url, tmp_path, date.fromisoformat(DAY), small_rota).roster_duties == 903
+    assert load_demo(db_url, tmp_path, date.fromisoformat(DAY), small_rota).roster_duties == 903
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            assert len(shifts_for(s, date.fromisoformat(DAY))) == 129
+    finally:
+        db.dispose()

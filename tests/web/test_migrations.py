@@ -17,7 +17,7 @@ def test_migrated_schema_equals_the_models(app, db_url):
     engine = make_engine(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        assert MigrationContext.configure(conn).get_current_revision() == "0009"
+        assert MigrationContext.configure(conn).get_current_revision() == "0010"
     engine.dispose()
     assert diff == []
 

@@ -13,7 +13,7 @@ from web.reads import READS_ATTR
 
 #: GET views that answer without patient data (names, addresses, visits, statuses): lists
 #: of days and versions, job progress, figures, capacity runs of synthetic scenarios, the
-#: audit log, the sign-in page, probes, and the version number a phone polls.
+#: audit log, the sign-in page, probes, the version number a phone polls, and the roster.
 NO_PATIENT_DATA = {
     "index", "auth.login", "auth.change_password", "oidc.login", "oidc.callback",
     "accounts.index", "users_api.api_list", "api.openapi", "api.me", "api.days", "api.day", "api.job",
@@ -21,6 +21,7 @@ NO_PATIENT_DATA = {
     "history.audit", "nurse.index", "nurse.calendar", "ops.index", "ops.audit_log",
     "ops.day", "capacity.index", "capacity.run", "capacity.chart", "health.healthz",
     "health.readyz", "health.metrics", "caseload.admit_form",
+    "roster.page", "roster_api.day_roster",  # staff on shift: no patient's data
 }  # fmt: skip
 #: Views that find their reader themselves and audit the read in their body.
 AUDITED_IN_BODY = {"nurse.calendar_feed"}

@@ -413,3 +413,47 @@ def test_a_retention_period_that_could_purge_a_live_day_or_is_not_a_number_is_re
     with pytest.raises(ValueError, match="HAH_RETAIN_DISCHARGED_DAYS"):
         config.from_env({"SECRET_KEY": "k"})
 
+
+
+# --- the stored roster ---------------------------------------------------------------------
+
+
+def test_the_rosters_old_duties_lose_what_an_uploads_clinicians_lose(app, db, users):
+    """Duties of days before the uploads' cutoff: the name becomes the id, no gender, no note,
+    the base coarsened; the shift itself (times, break, skills) stays, and later days keep
+    everything. Idempotent, counted in the run's sentence, and a dry run changes nothing."""
+    from tests.support.web import eroster_of
+    from web.models import RosterDuty
+    from web.services.roster import add_duty, import_roster, shifts_for
+
+    _, clinicians, _, names = personal_files()
+    old = eroster_of(clinicians.decode())  # the small day, D0: due 40 days later
+    recent = eroster_of(clinicians.decode().replace(f"{D0}", f"{D0 + timedelta(days=35)}")
+                        .replace(f"{D0 + timedelta(days=1)}", f"{D0 + timedelta(days=36)}"))
+    import_roster(db, Upload("old.csv", old.encode()), users["coord"])
+    import_roster(db, Upload("recent.csv", recent.encode()), users["coord"])
+    add_duty(db, D0, {"staff_id": "B900", "name": "Bea Bank", "grade": "RN5", "gender": "F",
+                      "start": "10:00", "end": "18:00", "base_lat": "51.7512", "base_lon": "-0.3317"},
+             users["coord"], note="booked by phone")  # fmt: skip
+    db.commit()
+    shifts_before = {s.clinician_id: s for s in shifts_for(db, D0)}
+    dry = purge(app.extensions["hah_db"], POLICY, LATER, dry_run=True)
+    assert dry.roster == 13 and "13 roster duty(ies) would be minimised" in dry.sentence()
+    db.expire_all()
+    assert {s.name for s in shifts_for(db, D0)} >= set(names)
+    done = purge(app.extensions["hah_db"], POLICY, LATER)
+    assert done.roster == 13 and "13 roster duty(ies) minimised" in done.sentence()
+    assert purge(app.extensions["hah_db"], POLICY, LATER).roster == 0
+    db.expire_all()
+    rows = db.scalars(select(RosterDuty).where(RosterDuty.day == D0)).all()
+    assert all(r.name == r.clinician_id and r.gender == "" and r.note == "" and r.purged_at
+               for r in rows)  # fmt: skip
+    bank = next(r for r in rows if r.clinician_id == "B900")
+    assert (bank.lat, bank.lon) == (51.75, -0.33)
+    for s in shifts_for(db, D0):
+        before = shifts_before[s.clinician_id]
+        assert (s.start, s.end, s.rest_break, s.skills, s.role) == (
+            before.start, before.end, before.rest_break, before.skills, before.role)
+    kept = shifts_for(db, D0 + timedelta(days=35))
+    assert len(kept) == 12 and {s.name for s in kept} == set(names)
+    assert any(s.gender for s in kept)

@@ -115,6 +115,14 @@ ROUTES = [
     ("POST", "/coordinator/caseload/import-fhir", {C}),  # no bundle: 400
     ("POST", "/api/caseload/import-fhir", {C}),  # an empty object: 422, nobody admitted
     ("GET", "/api/days/<date>/appointments.fhir.json", {C}),
+    ("GET", "/coordinator/caseload/roster", {C}),
+    ("POST", "/coordinator/caseload/roster/import", {C}),  # no file: 400
+    ("POST", "/coordinator/caseload/roster/add", {C}),  # an empty duty: 422
+    ("POST", "/coordinator/caseload/roster/remove", {C}),  # nobody to remove: 404
+    ("POST", "/api/roster", {C}),  # nothing sent: 422
+    ("GET", "/api/days/<date>/roster", {C}),
+    ("POST", "/api/days/<date>/roster", {C}),  # an empty duty: 422
+    ("POST", "/api/days/<date>/roster/remove", {C}),  # nobody to remove: 404
     ("POST", "/auth/logout", {C, N, OPS}),  # last: it ends the session
 ]
 ROLES = {"anonymous": None, "coord": C, "nurse": N, "nurse2": N, "ops": OPS, "admin": "admin"}

@@ -5,7 +5,8 @@
 the day's visits.csv and imports it with the staff on shift through
 ``web.services.days.import_day``: the same checks, the same stored files, so the board,
 Generate and Publish work on it unchanged, and any other day (today, live and published)
-is left alone.
+is left alone. ``plan_from_roster`` does the same with the staff the stored roster has on
+shift that day (``web.services.roster``) instead of an uploaded file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.domain.careplan import expand, visits_csv_text
+from scheduler.domain.careplan import clinicians_csv_text, expand, visits_csv_text
 from scheduler.domain.continuity import learned_preferences
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.model import Shift
@@ -32,11 +33,14 @@ from web.services.days import (
     latest_import,
     read_staff,
 )
+from web.services.roster import shifts_for
 from web.services.rotas import latest_published, version_rota, versions
 from web.services.stays import history_before
 
 #: How the expanded visits file is named on the board ("import 7: 212 visits (caseload-…)").
 FILE_NAME = "caseload-{day:%Y-%m-%d}.csv"
+#: How the stored roster's staff on shift are named as the day's clinicians file.
+ROSTER_NAME = "roster-{day:%Y-%m-%d}.csv"
 
 
 def caseload_visits(session: Session, day: date, shifts: Sequence[Shift] = ()) -> Upload:
@@ -84,6 +88,22 @@ def days_with_visits(session: Session, patient_id: str, since: date) -> list[dat
         if imp is not None and any(v.patient_id == patient_id for v in day_inputs(imp)[0]):
             out.append(d.date)
     return out
+
+
+def plan_from_roster(session: Session, day: date, user: User | None, ip: str = "", *,
+                     limits: DayLimits | None = None) -> DayImport:  # fmt: skip
+    """Import ``day`` from the caseload with the staff the stored roster has on shift that
+    planning day, written as the day's clinicians.csv (``roster-<date>.csv``): the import is
+    then exactly one with that file, and says where its staff came from. ``InputError``
+    when the roster has nobody on shift that day, or the day is refused."""
+    shifts = shifts_for(session, day)
+    if not shifts:
+        why = (f"nobody is on shift on {day:%Y-%m-%d} in the stored roster: import the "
+               "e-roster's export or enter the day's duties on the roster page, or choose a "
+               "clinicians file")  # fmt: skip
+        raise InputError([InputIssue("roster", None, None, why)])
+    staff = Upload(ROSTER_NAME.format(day=day), clinicians_csv_text(shifts).encode("utf-8"))
+    return plan_from_caseload(session, day, staff, user, ip, limits=limits)
 
 
 @dataclass(frozen=True)

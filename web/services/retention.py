@@ -9,7 +9,9 @@ plan visits: the day's uploaded files and the caseload's patient records. So:
   (``web.services.minimise``: no addresses, access notes, names or patient preferences;
   places coarsened to 0.01°) that keeps the drives the import's rotas were timed with, so
   the day's board, history, figures and the nurses' old routes still open, and every stored
-  rota re-checks exactly as it did. ``purged_at`` marks it (the board says so);
+  rota re-checks exactly as it did. ``purged_at`` marks it (the board says so). The stored
+  roster's duties of those days (``RosterDuty``, from the e-roster's export) lose what an
+  upload's clinicians lose: the name (the id instead), the gender, the note, the exact base;
 - **a discharged patient's record**, ``Retention.discharged_days`` after the last discharge
   (and only while no stay is open or starts later), loses name, NHS number, address,
   postcode, access notes, preferences, risk flags, the exact place (coarsened as above) and
@@ -45,7 +47,7 @@ from scheduler.domain.errors import InputError
 from scheduler.domain.formats.day import read_clinicians, read_visits
 from scheduler.domain.formats.tabular import CsvSource
 from scheduler.domain.localtime import local
-from web.models import Admission, Day, DayEvent, DayImport, Patient, RotaVersion
+from web.models import Admission, Day, DayEvent, DayImport, Patient, RosterDuty, RotaVersion
 from web.services import audit, clock
 from web.services.days import problem_for
 from web.services.minimise import coarse, minimise_day, minimise_inputs
@@ -95,11 +97,13 @@ class Purged:
     patients: int = 0
     #: imports whose files no longer read (older readers were laxer): emptied, not minimised
     emptied: int = 0
+    #: the stored roster's duties of those days, minimised
+    roster: int = 0
     dry_run: bool = False
 
     @property
     def total(self) -> int:
-        return self.imports + self.events + self.patients + self.emptied
+        return self.imports + self.events + self.patients + self.emptied + self.roster
 
     def sentence(self) -> str:
         would = "would be " if self.dry_run else ""
@@ -110,6 +114,8 @@ class Purged:
                   f"{self.events} live-day event(s) {would}minimised")  # fmt: skip
             if self.emptied:
                 up += f", {self.emptied} unreadable import(s) {would}emptied"
+            if self.roster:
+                up += f", {self.roster} roster duty(ies) {would}minimised"
         if self.discharged_before is None:
             pat = "patients kept (HAH_RETAIN_DISCHARGED_DAYS=off)"
         else:
@@ -147,6 +153,15 @@ def due(session, policy: Retention, today: date) -> tuple[list[int], list[int], 
         patients = list(session.scalars(
             select(Patient.id).where(_due_patients(discharged)).order_by(Patient.id)))
     return imports, events, patients  # fmt: skip
+
+
+def due_roster(session, policy: Retention, today: date) -> list[int]:
+    """The ids of the stored roster's duties of days before the uploads' cutoff, unpurged."""
+    uploads, _ = policy.cutoffs(today)
+    if uploads is None:
+        return []
+    old = select(RosterDuty.id).where(RosterDuty.day < uploads, RosterDuty.purged_at.is_(None))
+    return list(session.scalars(old.order_by(RosterDuty.id)))
 
 
 # --- one row at a time --------------------------------------------------------------------
@@ -253,6 +268,24 @@ def purge_patient(db: Database, row_id: int, cutoff: date, stamp: datetime) -> b
     return bool(changed)
 
 
+def purge_roster(db: Database, duty_ids: list[int], stamp: datetime) -> int:
+    """Minimise the roster's duties (as an upload's clinicians: the name becomes the id, no
+    gender, no note, the base coarsened), each by a guarded ``UPDATE``; how many it did."""
+    done = 0
+    with db.session() as s:
+        for duty_id in duty_ids:
+            row = s.get(RosterDuty, duty_id)
+            if row is None or row.purged_at is not None:
+                continue
+            lat, lon = coarse(row.lat, row.lon)
+            done += s.execute(
+                update(RosterDuty).where(RosterDuty.id == duty_id, RosterDuty.purged_at.is_(None))
+                .values(name=row.clinician_id, gender="", note="", lat=lat, lon=lon,
+                        purged_at=stamp)).rowcount  # type: ignore[attr-defined]  # fmt: skip
+        s.commit()
+    return done
+
+
 # --- a run --------------------------------------------------------------------------------
 
 
@@ -267,9 +300,10 @@ def purge(db: Database, policy: Retention, now: datetime, *, dry_run: bool = Fal
     uploads, discharged = policy.cutoffs(today)
     with db.session() as s:
         imports, events, patients = due(s, policy, today)
+        duties = due_roster(s, policy, today)
     if dry_run:
         return Purged(uploads, discharged, len(imports), len(events), len(patients),
-                      dry_run=True)  # fmt: skip
+                      roster=len(duties), dry_run=True)  # fmt: skip
     stamp = clock.to_stamp(now)
     outcomes = [purge_import(db, i, stamp) for i in imports]
     done = Purged(
@@ -279,13 +313,15 @@ def purge(db: Database, policy: Retention, now: datetime, *, dry_run: bool = Fal
         patients=sum(purge_patient(db, i, discharged, stamp) for i in patients)
         if discharged is not None else 0,
         emptied=outcomes.count("emptied"),
+        roster=purge_roster(db, duties, stamp),
     )  # fmt: skip
     if done.total or audit_nothing:
         with db.session() as s:
             audit.record(s, None, "retention_purge", done.sentence(), source)
             s.commit()
     log.info("retention purge", extra={"imports": done.imports, "events": done.events,
-                                       "patients": done.patients, "emptied": done.emptied})
+                                       "patients": done.patients, "emptied": done.emptied,
+                                       "roster": done.roster})
     return done
 
 

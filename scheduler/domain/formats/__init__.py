@@ -5,6 +5,9 @@
   with file, row and column complaints (``Table``, ``RowReader``, ``read_table``).
 - ``day``: a day's input, visits.csv and clinicians.csv, read, validated and cross-checked
   (``read_visits``, ``read_clinicians``, ``read_day``).
+- ``eroster``: the e-roster's export, the staff on shift for weeks ahead (one row per
+  duty), read into each planning day's shifts (``read_eroster``) and written
+  (``eroster_text``).
 - ``solution``: writing a rota's output files, all or nothing (``write_solution``,
   ``solution_files``).
 - ``rota``: reading them back: a rota (``read_rota``), a previous plan's order for a warm

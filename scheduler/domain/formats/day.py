@@ -65,8 +65,9 @@ VISIT_FIELD_COLUMNS = {"window": "window_end"}
 Record = TypeVar("Record", Visit, Shift)
 
 
-def _flag_far(table: Table, points: list[tuple[int, str, Location]], issues: list[InputIssue]):
-    """A point hundreds of km from the rest is a typo or swapped lat/lon."""
+def flag_far(table: Table, points: list[tuple[int, str, Location]], issues: list[InputIssue]):
+    """A point hundreds of km from the rest is a typo or swapped lat/lon (each point: its
+    row, the column it is reported on, the place)."""
     if len(points) < 3:
         return
     mid = Location(
@@ -255,7 +256,7 @@ def _read_records(
             if record is not None:
                 records.append(record)
                 points.extend((rownum, col, where) for col, where in places(record))
-        _flag_far(table, points, issues)
+        flag_far(table, points, issues)
     return tuple(records), table
 
 
