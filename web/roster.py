@@ -19,7 +19,6 @@ from scheduler.domain.formats.eroster import NOT_WORKING
 from scheduler.domain.synth import ROLE_SKILLS
 from web.caseload import today
 from web.security import client_ip, current_user, db_session, roles
-from web.services import audit
 from web.services.caseload_input import parse_date
 from web.services.days import Upload
 from web.services.postcodes import gazetteer_or_none
@@ -31,6 +30,7 @@ from web.services.roster import (
     duties_for,
     import_roster,
     imports,
+    refuse_import,
     remove_duty,
     shift_of,
 )
@@ -104,10 +104,7 @@ def upload():
         got = import_roster(s, upload, current_user(), client_ip(), limits=day_limits(),
                             gazetteer=gazetteer_or_none())  # fmt: skip
     except InputError as err:
-        s.rollback()
-        detail = f"{len(err.issues)} issue(s) in {err.issues[0].file}"
-        audit.record(s, current_user(), "roster_refused", detail, client_ip())
-        s.commit()
+        refuse_import(s, err, current_user(), client_ip())
         return render_template("coordinator/import_refused.html", problems=[],
                                issues=err.issues, date=""), 422  # fmt: skip
     flash(imported_message(got), "ok")

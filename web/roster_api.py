@@ -22,7 +22,6 @@ from web.errors import json_object
 from web.models import RosterDuty
 from web.roster import DUTY_FIELDS, imported_message
 from web.security import client_ip, current_user, db_session, roles
-from web.services import audit
 from web.services.caseload_input import text
 from web.services.days import Upload
 from web.services.postcodes import gazetteer_or_none
@@ -32,6 +31,7 @@ from web.services.roster import (
     days_held,
     duties_for,
     import_roster,
+    refuse_import,
     remove_duty,
     shift_of,
 )
@@ -93,10 +93,7 @@ def upload_roster():
         got = import_roster(s, upload, current_user(), client_ip(), limits=day_limits(),
                             gazetteer=gazetteer_or_none())  # fmt: skip
     except InputError as err:
-        s.rollback()
-        detail = f"{len(err.issues)} issue(s) in {err.issues[0].file}"
-        audit.record(s, current_user(), "roster_refused", detail, client_ip())
-        s.commit()
+        refuse_import(s, err, current_user(), client_ip())
         return jsonify(error=f"not imported: {len(err.issues)} problem(s)",
                        issues=[issue_json(i) for i in err.issues]), 422  # fmt: skip
     s.commit()

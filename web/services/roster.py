@@ -171,6 +171,15 @@ def import_roster(session: Session, upload: Upload, user: User | None, ip: str =
     return Imported(row, export.warnings, export.skipped)
 
 
+def refuse_import(session: Session, err: InputError, user: User | None, ip: str = "") -> None:
+    """A refused export: nothing of it is kept (the transaction is rolled back) but the
+    refusal is, audited and committed, whether the page or the API was handed the file."""
+    session.rollback()
+    audit.record(session, user, "roster_refused",
+                 f"{len(err.issues)} issue(s) in {err.issues[0].file}", ip)  # fmt: skip
+    session.commit()
+
+
 def _problems(err: InputError) -> list[tuple[str, str]]:
     return [(i.column or "", i.message) for i in err.issues]
 
