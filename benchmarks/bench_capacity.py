@@ -3,6 +3,7 @@
     python benchmarks/bench_capacity.py --part sweep   # 6 census sizes × 5 seeds (≤ 15 min)
     python benchmarks/bench_capacity.py --part month   # 30 days at the sample scale (≤ 30 min)
     python benchmarks/bench_capacity.py --part roster  # smallest roster for 250 (≤ 3 min)
+    python benchmarks/bench_capacity.py --part caseload  # the sweep on the caseload model
     python benchmarks/bench_capacity.py --part all
 
 Each part starts from an empty output folder under ``benchmarks/out/`` (so the time is a
@@ -30,6 +31,7 @@ from benchmarks.results import write_section  # noqa: E402
 from scheduler.cli.capacity import day_progress  # noqa: E402
 from scheduler.domain.capacity import plots  # noqa: E402
 from scheduler.domain.capacity.admissions import MonthSpec  # noqa: E402
+from scheduler.domain.capacity.caseload_sweep import CaseloadSweep  # noqa: E402
 from scheduler.domain.capacity.scenario import roster_text, sample_scenario  # noqa: E402
 from scheduler.domain.capacity.summary import ServiceLevel  # noqa: E402
 from scheduler.usecases.capacity.month import simulate_month, write_month  # noqa: E402
@@ -258,6 +260,63 @@ def part_roster_search(args) -> None:
     print("\n".join(lines))
 
 
+def part_caseload(args) -> None:
+    """The census sweep on the caseload model (issue 14): each census is the first
+    ``--caseload-days`` days of the caseload month ``hah simulate --caseload`` runs at that
+    census, with ``--continuity`` (learned: each day planned from the days before), so the
+    ops lead's capacity answer is read off the coordinator's kind of days, continuity with it."""
+    scenario = sample_scenario()
+    sizes = [int(x) for x in args.caseload_sizes.split(",")]
+    out = _fresh("capacity_caseload")
+    machine = _machine()
+    how = CaseloadSweep(days=args.caseload_days, continuity=args.continuity)
+    t0 = time.monotonic()
+    result = sweep(scenario, out, sizes=sizes, seeds=range(1), time_limit_s=args.time_limit,
+                   workers=args.workers, progress=day_progress(), caseload=how)  # fmt: skip
+    wall = time.monotonic() - t0
+    write_sweep(result, out)
+    rows = summary_rows(result)
+    lines = [
+        f"## Capacity on the caseload model: {len(sizes)} census sizes × "
+        f"{args.caseload_days} days, {args.continuity} continuity, in {wall / 60:.1f} min",
+        "",
+        f"`python benchmarks/bench_capacity.py --part caseload --caseload-sizes "
+        f"{args.caseload_sizes} --caseload-days {args.caseload_days} --continuity "
+        f"{args.continuity} --time-limit {args.time_limit:g} --workers {args.workers}` (= `hah "
+        f"capacity sweep --caseload --sizes {args.caseload_sizes} --seeds 1 --caseload-days "
+        f"{args.caseload_days} --continuity {args.continuity} --time-limit "
+        f"{args.time_limit:g}`) — {machine}. The sample roster ({scenario.clinicians()} "
+        "clinicians a day) as the caseload's persistent staff (4 days on, 2 off); each census "
+        "is a target mean, the patients actually on the ward are shown; every day went "
+        "through the independent checker.",
+        "",
+        "| census (target) | on the ward mean (min–max) | visits (mean) | P1 on time % mean (min) "
+        "| placed % mean (min) | travel % of paid | top-3 continuity, visit-weighted | "
+        "clinicians per stay | days meeting the level | checker violations |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['census']} | {r.get('on_ward_mean', 0):.0f} ({r.get('on_ward_min', 0)}–"
+            f"{r.get('on_ward_max', 0)}) | {r['visits_mean']:.0f} | {_pct(r['p1_on_time_mean'])} "
+            f"({_pct(r['p1_on_time_min'])}) | {_pct(r['placed_mean'])} ({_pct(r['placed_min'])}) "
+            f"| {_pct(r['travel_share_mean'])} | "
+            f"{_pct(r.get('continuity_top3_visit_weighted', 0.0))} % | "
+            f"{r.get('continuity_clinicians_per_patient', 0.0):.1f} | {r['days_ok']}/{r['days']} "
+            f"| {r['violations']} |"
+        )
+    level = result.level.text()
+    lines += [
+        "",
+        (f"**Answer:** on the caseload model the sample roster carries **{result.largest} "
+         f"patients** at {level}" if result.largest
+         else f"**Answer:** on the caseload model the sample roster fails at {sizes[0]} "
+         "patients") + f" ({args.caseload_days} days per size).",
+    ]  # fmt: skip
+    _write("caseload", lines)
+    print("\n".join(lines))
+
+
 def part_month(args) -> None:
     scenario = sample_scenario()
     out = _fresh("capacity_month")
@@ -297,7 +356,7 @@ def part_month(args) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--part", choices=("sweep", "roster", "month", "all"), default="all")
+    p.add_argument("--part", choices=("sweep", "roster", "month", "caseload", "all"), default="all")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--sizes", default="150,200,250,300,350,400")
     p.add_argument("--seeds", type=int, default=5)
@@ -312,8 +371,14 @@ def main() -> int:
     p.add_argument("--max-trials", type=int, default=24, help="roster (search)")
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--month-time-limit", type=float, default=40.0)
+    p.add_argument("--caseload-sizes", default="200,250,300", help="caseload: census sizes")
+    p.add_argument("--caseload-days", type=int, default=7, help="caseload: days per size")
+    p.add_argument("--continuity", choices=("fixed", "learned"), default="learned",
+                   help="caseload: the continuity model (learned: the product's)")
     args = p.parse_args()
-    for part, fn in (("sweep", part_sweep), ("month", part_month), ("roster", part_roster)):
+    parts = (("sweep", part_sweep), ("month", part_month), ("roster", part_roster),
+             ("caseload", part_caseload))
+    for part, fn in parts:
         if args.part in (part, "all"):
             fn(args)
     return 0
