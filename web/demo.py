@@ -6,9 +6,11 @@ the independent checker finds it clean, like any publication), and three account
 a coordinator, a nurse who has visits on the published rota, and an ops lead — with fresh
 random passwords printed once. When the data folder holds an e-roster export
 (``eroster.csv``: the sample service's week) it is imported too, so the caseload's roster page
-and "plan a day" without a file have staff from the first click. Running it again
-re-imports the day (and the roster) and re-publishes; accounts that already exist are left as
-they are (their passwords are not changed or printed).
+and "plan a day" without a file have staff from the first click; and when it holds the
+caseload's files (``patients.csv``, ``careplans.csv``) and the caseload is still empty, those
+patients are admitted on the demo day, so "plan tomorrow" from the caseload works at once.
+Running it again re-imports the day (and the roster) and re-publishes; accounts that already
+exist are left as they are (their passwords are not changed or printed).
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from scheduler.domain.model import Rota
 from web.db import Database, upgrade
+from web.models import Admission
 from web.services import audit
+from web.services.caseload_import import import_caseload
 from web.services.days import Upload, get_day, import_day
 from web.services.roster import import_roster
 from web.services.rotas import PublishRefused, latest_published, publish, save_draft
@@ -43,6 +50,9 @@ class DemoLoad:
     accounts: tuple[DemoAccount, ...]
     #: The e-roster export imported (its duties), 0 when the data has none.
     roster_duties: int = 0
+    #: Patients admitted to the caseload from the data's patients.csv (0: none, or the
+    #: caseload already held patients).
+    caseload_patients: int = 0
 
 
 def _fresh_password(username: str) -> str:
@@ -52,6 +62,17 @@ def _fresh_password(username: str) -> str:
         password = secrets.token_urlsafe(12)
         if not password_problems(password, username):
             return password
+
+def _admit_sample_caseload(session: Session, data: Path, day: date) -> int:
+    """The data's patients and care plans admitted on ``day`` (as the caseload's bulk import
+    admits them, audited), unless the caseload holds patients already: a demo loaded again
+    leaves a caseload someone has been working on as it is."""
+    files = data / "patients.csv", data / "careplans.csv"
+    if not all(f.exists() for f in files) or session.scalar(select(func.count(Admission.id))):
+        return 0
+    patients, careplans = (Upload(f.name, f.read_bytes()) for f in files)
+    return len(import_caseload(session, patients, careplans, day, None, "demo"))
+
 
 def load_demo(database_url: str, data: Path, day: date, rota: Rota) -> DemoLoad:
     """Import the day from ``data`` (visits.csv, clinicians.csv), publish ``rota``, make the
@@ -98,7 +119,8 @@ def load_demo(database_url: str, data: Path, day: date, rota: Rota) -> DemoLoad:
             if (data / "eroster.csv").exists():
                 roster = Upload("eroster.csv", (data / "eroster.csv").read_bytes())
                 duties = import_roster(s, roster, None, "demo").row.duties_count
+            admitted = _admit_sample_caseload(s, data, day)
             s.commit()
-            return DemoLoad(day, number, refused, tuple(accounts), duties)
+            return DemoLoad(day, number, refused, tuple(accounts), duties, admitted)
     finally:
         db.dispose()

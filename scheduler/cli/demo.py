@@ -85,6 +85,9 @@ def _serve_demo(args: argparse.Namespace, data: Path, problem: Problem, rota: Ro
     if loaded.roster_duties:
         print(f"Roster: {loaded.roster_duties} duties from {data / 'eroster.csv'} (the caseload's "
               "roster page).")
+    if loaded.caseload_patients:
+        print(f"Caseload: {loaded.caseload_patients} patients admitted from {data / 'patients.csv'} "
+              "and careplans.csv: plan tomorrow from the caseload's roster page.")
     print("Demo accounts (passwords are shown once):")
     for a in loaded.accounts:
         who = f" for {a.clinician_id}" if a.clinician_id else ""

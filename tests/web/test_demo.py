@@ -50,3 +50,41 @@ def test_demo_with_an_eroster_in_its_data_stores_the_roster(db_url, small_rota, 
             assert len(shifts_for(s, date.fromisoformat(DAY))) == 129
     finally:
         db.dispose()
+
+
+def test_demo_admits_the_sample_caseload_so_tomorrow_can_be_planned_from_it(db_url, small_rota,
+                                                                          tmp_path):  # fmt: skip
+    """With the sample's patients.csv, careplans.csv and e-roster, the demo's coordinator can
+    plan tomorrow from the caseload with the stored roster at once; a second load leaves the
+    caseload as it is (nobody admitted twice)."""
+    from datetime import timedelta
+
+    from scheduler.domain.careplan import expand, read_caseload
+    from scheduler.domain.formats.tabular import CsvSource
+    from web.db import Database
+    from web.services.caseload_day import plan_from_roster
+    from web.services.days import day_inputs
+
+    for name in ("visits.csv", "clinicians.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    for name in ("eroster.csv", "patients.csv", "careplans.csv"):
+        shutil.copy(SAMPLE_DIR / name, tmp_path / name)
+    day = date.fromisoformat(DAY)
+    patients = sum(1 for _ in (SAMPLE_DIR / "patients.csv").open()) - 1
+    assert load_demo(db_url, tmp_path, day, small_rota).caseload_patients == patients
+    assert load_demo(db_url, tmp_path, day, small_rota).caseload_patients == 0
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            imp = plan_from_roster(s, day + timedelta(days=1), None, "test")
+            s.commit()
+            visits, shifts = day_inputs(imp)
+            assert len(shifts) == 129
+            # the visits are tomorrow's expansion of the sample's care plans
+            people, plans = read_caseload(CsvSource("patients.csv", (SAMPLE_DIR / "patients.csv").read_bytes()),
+                                          CsvSource("careplans.csv", (SAMPLE_DIR / "careplans.csv").read_bytes()))  # fmt: skip
+            want = expand(people, plans, day + timedelta(days=1))
+            assert len(want) > patients  # several visits a patient
+            assert sorted(v.visit_id for v in visits) == sorted(v.visit_id for v in want)
+    finally:
+        db.dispose()
