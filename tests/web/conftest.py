@@ -15,6 +15,7 @@ solved once per test session and re-used wherever a test needs a published versi
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -57,9 +58,25 @@ def db_url(backend, tmp_path):
         pytest.skip(message)
     sep = "&" if "?" in base else "?"
     yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    _drop_schema(engine, schema)
     engine.dispose()
+
+
+def _drop_schema(engine, schema: str, attempts: int = 10) -> None:
+    """Drop a test's schema, again if PostgreSQL picks the drop as a deadlock's victim: a
+    work horse whose worker a test killed ends itself only at its next heartbeat
+    (``runners.Lease``), and a beat that lands mid-drop locks a table the drop is taking."""
+    import sqlalchemy as sa
+
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            return
+        except sa.exc.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1.0)
 
 
 @pytest.fixture
