@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,23 @@ def csrf(client) -> str:
         if not sess.get("csrf"):
             sess["csrf"] = uuid.uuid4().hex
         return sess["csrf"]
+
+
+def post_json(client, url: str, body: dict):
+    """A JSON POST with the session's CSRF token, as the app's own pages send it."""
+    return client.post(url, json=body, headers={"X-CSRF-Token": csrf(client)})
+
+
+def wait_done(client, job_id: int, timeout: float = 120.0) -> dict:
+    """The job's status once it has finished (done, failed or stopped)."""
+    deadline = time.monotonic() + timeout
+    status: dict = {}
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/jobs/{job_id}").get_json()
+        if status["state"] in ("done", "failed", "stopped"):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} never finished: {status}")
 
 
 def login(client, username: str, password: str = PASSWORD):

@@ -5,12 +5,20 @@ re-checked from scratch by the independent checker."""
 from __future__ import annotations
 
 import io
-import time
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from tests.support.web import DATA, DAY, assert_checker_clean, csrf, shifted, with_genders
+from tests.support.web import (
+    DATA,
+    DAY,
+    assert_checker_clean,
+    csrf,
+    shifted,
+    wait_done,
+    with_genders,
+)
+from tests.support.web import post_json as post
 from web.models import AuditLog, Patient, PlanItem
 
 D0 = date.fromisoformat(DAY)
@@ -20,21 +28,6 @@ ADA = {"patient_id": "P9001", "nhs_number": "9990000018", "name": "Ada Test",
        "risk_flags": ["no_lone_after_dark"], "excluded_clinicians": ["C004"],
        "access_notes": "key safe 1234", "admitted_on": f"{D1}",
        "items": [{"regimen": "iv_antibiotic", "frequency": "q8h", "first_time": "06:00"}]}  # fmt: skip
-
-
-def post(c, url: str, body: dict):
-    return c.post(url, json=body, headers={"X-CSRF-Token": csrf(c)})
-
-
-def wait_done(c, job_id: int, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    status: dict = {}
-    while time.monotonic() < deadline:
-        status = c.get(f"/api/jobs/{job_id}").get_json()
-        if status["state"] in ("done", "failed", "stopped"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never finished: {status}")
 
 
 def test_a_stay_through_the_api_from_admission_to_a_checked_rota(as_role, db, published):

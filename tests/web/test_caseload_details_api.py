@@ -4,13 +4,20 @@ plan, solved by a real job and re-checked from scratch by the independent checke
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from tests.support.web import DATA, DAY, assert_checker_clean, csrf, shifted, with_genders
+from tests.support.web import (
+    DATA,
+    DAY,
+    assert_checker_clean,
+    csrf,
+    shifted,
+    wait_done,
+    with_genders,
+)
 from web.models import AuditLog, Patient, utcnow
 from web.services.caseload_details import EDITABLE
 
@@ -139,17 +146,6 @@ def test_a_new_postcode_is_placed_from_the_postcode_file(coord, db, postcode_fil
     assert "district AL1" in warning and r.get_json()["lat"] == pytest.approx(51.753)
     r = patch(coord, {"postcode": "AL1 3HD", "lat": 51.7512, "lon": -0.3321})  # a door's place
     assert (r.get_json()["lat"], r.get_json()["lon"]) == (51.7512, -0.3321)
-
-
-def wait_done(c, job_id: int, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    status: dict = {}
-    while time.monotonic() < deadline:
-        status = c.get(f"/api/jobs/{job_id}").get_json()
-        if status["state"] in ("done", "failed", "stopped"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never finished: {status}")
 
 
 def test_the_change_reaches_tomorrows_plan_and_its_checked_rota(coord, db):

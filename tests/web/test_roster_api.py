@@ -6,7 +6,6 @@ caseload with the stored roster, solved by a real job and re-checked by the chec
 from __future__ import annotations
 
 import io
-import time
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -18,7 +17,11 @@ from tests.support.web import (
     csrf,
     eroster_of,
     shifted,
+    wait_done,
     with_genders,
+)
+from tests.support.web import (
+    post_json as post,
 )
 from web.models import AuditLog, RosterDuty
 
@@ -29,23 +32,8 @@ BANK = {"staff_id": "B900", "name": "Bea Bank", "grade": "RN5", "gender": "F", "
         "base_lon": -0.33, "duty_code": "BANK", "note": "booked at 09:40"}  # fmt: skip
 
 
-def post(c, url: str, body: dict):
-    return c.post(url, json=body, headers={"X-CSRF-Token": csrf(c)})
-
-
 def d1_roster() -> str:
     return eroster_of(with_genders(shifted((DATA / "clinicians.csv").read_text(), 1)))
-
-
-def wait_done(c, job_id: int, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    status: dict = {}
-    while time.monotonic() < deadline:
-        status = c.get(f"/api/jobs/{job_id}").get_json()
-        if status["state"] in ("done", "failed", "stopped"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never finished: {status}")
 
 
 def test_an_export_uploaded_as_json_or_a_file_and_a_days_duties_listed(as_role, db):
