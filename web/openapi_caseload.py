@@ -26,6 +26,20 @@ def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+def _file_or_json(field: str) -> dict[str, Any]:
+    """An upload the API takes either way: a multipart file ``field``, or a JSON body with
+    the file's text as ``<field>_csv`` and its name as ``<field>_name``."""
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                field: {"type": "string", "format": "binary"}}}},
+            "application/json": {"schema": {"type": "object", "properties": {
+                f"{field}_csv": {"type": "string"}, f"{field}_name": {"type": "string"}}}},
+        },
+    }  # fmt: skip
+
+
 def _ok(description: str, schema: str, status: str = "200") -> dict[str, Any]:
     return {status: {"description": description, "content": {"application/json": {
         "schema": {"$ref": f"#/components/schemas/{schema}"}}}},
@@ -156,28 +170,7 @@ def paths() -> dict[str, Any]:
                 "with problems (field clinicians) when no file is sent and the roster has "
                 "nobody on shift that day",
                 "parameters": [_DATE, _CSRF],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "clinicians": {"type": "string", "format": "binary"}
-                                },
-                            }
-                        },
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "clinicians_csv": {"type": "string"},
-                                    "clinicians_name": {"type": "string"},
-                                },
-                            }
-                        },
-                    },
-                },
+                "requestBody": _file_or_json("clinicians"),
                 "responses": _ok("planned", "PlannedDay", "201") | {"422": _PROBLEMS},
             }
         },
@@ -192,26 +185,7 @@ def paths() -> dict[str, Any]:
                 "with issues (file, row, column, message), nothing stored; 422 with problems "
                 "when no file is sent",
                 "parameters": [_CSRF],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"roster": {"type": "string", "format": "binary"}},
-                            }
-                        },
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "roster_csv": {"type": "string"},
-                                    "roster_name": {"type": "string"},
-                                },
-                            }
-                        },
-                    },
-                },
+                "requestBody": _file_or_json("roster"),
                 "responses": _ok("imported", "RosterImport", "201") | {"422": _PROBLEMS},
             }
         },
