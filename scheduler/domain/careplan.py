@@ -154,14 +154,8 @@ def _place(
         return None, None
     if not row.ok:
         return None, None  # a malformed postcode, already named
-    try:
-        placed = gazetteer.locate(postcode)
-    except geocode.PostcodeError as exc:
-        row.complain("postcode", str(exc))
-        return None, None
-    if placed.note:
-        warnings.append(InputIssue(row.table.file, row.rownum, "postcode", placed.note))
-    return placed.location.lat, placed.location.lon
+    place = row.placed("postcode", postcode, gazetteer, warnings)
+    return (place.lat, place.lon) if place is not None else (None, None)
 
 
 def _patient(

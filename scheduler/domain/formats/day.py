@@ -24,6 +24,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from scheduler.domain.errors import InputError, InputIssue
@@ -63,6 +64,20 @@ SHIFT_FIELD_COLUMNS = {
 VISIT_FIELD_COLUMNS = {"window": "window_end"}
 
 Record = TypeVar("Record", Visit, Shift)
+
+
+def checked_break(row: RowReader, minutes: int, start: datetime, end: datetime,
+                  earliest: datetime, latest: datetime, noun: str) -> Break | None:  # fmt: skip
+    """The unpaid break of a shift (``noun``: "shift", "duty"), or ``None`` with the row's
+    complaint: a window that ends before it starts, or a break longer than the shift."""
+    reversed_break = window_problems(earliest, latest, what="the break window")
+    if reversed_break:
+        row.complain("break_latest", reversed_break[0][1])
+        return None
+    if (end - start).total_seconds() / 60 < minutes:
+        row.complain("break_min", f"a {minutes} min break is longer than the {noun}")
+        return None
+    return Break(minutes, Window(earliest, latest))
 
 
 def flag_far(table: Table, points: list[tuple[int, str, Location]], issues: list[InputIssue]):
@@ -124,13 +139,7 @@ def _clinician(row: RowReader) -> Shift | None:
     b_to = row.moment("break_latest", required=False) or end
     rest = None
     if break_min and start and end and end > start and b_from and b_to:
-        reversed_break = window_problems(b_from, b_to, what="the break window")
-        if reversed_break:
-            row.complain("break_latest", reversed_break[0][1])
-        elif (end - start).total_seconds() / 60 < break_min:
-            row.complain("break_min", f"a {break_min} min break is longer than the shift")
-        else:
-            rest = Break(break_min, Window(b_from, b_to))
+        rest = checked_break(row, break_min, start, end, b_from, b_to, "shift")
     max_visits = row.integer("max_visits", required=False)
     gender = preferences.gender(row.cells.get("gender", ""))
     problems = shift_problems(start, end, rest_break=rest, max_visits=max_visits, gender=gender)

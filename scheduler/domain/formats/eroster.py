@@ -50,17 +50,14 @@ from scheduler.domain import geocode
 from scheduler.domain.careplan import DAY_START
 from scheduler.domain.errors import InputError, InputIssue
 from scheduler.domain.formats import preferences
-from scheduler.domain.formats.day import MAX_CLINICIAN_ID, flag_far
+from scheduler.domain.formats.day import MAX_CLINICIAN_ID, checked_break, flag_far
 from scheduler.domain.formats.tabular import RowReader, Source, Table, csv_text, read_table
 from scheduler.domain.localtime import LocalTimeError, at_local, from_local, is_ambiguous, local
 from scheduler.domain.model import (
-    Break,
     Location,
     Shift,
-    Window,
     format_skills,
     shift_problems,
-    window_problems,
 )
 from scheduler.domain.synth import ROLE_SKILLS
 
@@ -234,14 +231,7 @@ def _base(row: RowReader, gazetteer: geocode.Gazetteer | None,
         row.complain("base_postcode", f"{code}: no postcode file to place it; give base_lat "
                      "and base_lon, or a postcode file (HAH_POSTCODE_FILE for the web app)")
         return None
-    try:
-        placed = gazetteer.locate(code)
-    except geocode.PostcodeError as exc:
-        row.complain("base_postcode", str(exc))
-        return None
-    if placed.note:
-        warnings.append(InputIssue(row.table.file, row.rownum, "base_postcode", placed.note))
-    return placed.location
+    return row.placed("base_postcode", code, gazetteer, warnings)
 
 
 def _skills(row: RowReader) -> tuple[str, frozenset[str]]:
@@ -275,13 +265,7 @@ def _shift(row: RowReader, day: date | None, gazetteer: geocode.Gazetteer | None
     if break_min and day is not None and start_at is not None and start and end and end > start:
         b_from = _in_duty(row, "break_earliest", day, start_at, fold=0) or start
         b_to = _in_duty(row, "break_latest", day, start_at, fold=1) or end
-        reversed_break = window_problems(b_from, b_to, what="the break window")
-        if reversed_break:
-            row.complain("break_latest", reversed_break[0][1])
-        elif (end - start).total_seconds() / 60 < break_min:
-            row.complain("break_min", f"a {break_min} min break is longer than the duty")
-        else:
-            rest = Break(break_min, Window(b_from, b_to))
+        rest = checked_break(row, break_min, start, end, b_from, b_to, "duty")
     here = _base(row, gazetteer, warnings)
     row.text("base", required=False, max_chars=MAX_BASE)
     for name_of, why in shift_problems(start, end, rest_break=rest, gender=gender):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import overload
 
 from scheduler.domain.errors import InputIssue
+from scheduler.domain.geocode import Gazetteer, PostcodeError
 from scheduler.domain.localtime import LocalTimeError, from_local
 from scheduler.domain.model import Location, location_problems
 
@@ -328,6 +329,20 @@ class RowReader:
         except LocalTimeError as exc:
             self.complain(column, str(exc))
             return None
+
+    def placed(self, column: str, postcode: str, gazetteer: Gazetteer,
+               warnings: list[InputIssue]) -> Location | None:  # fmt: skip
+        """``postcode`` (normalised) placed by the trust's postcode file: a postcode it lacks
+        is refused on ``column``; one placed only roughly (its district's centre, or a
+        terminated postcode's last point) is kept with a warning naming this row."""
+        try:
+            found = gazetteer.locate(postcode)
+        except PostcodeError as exc:
+            self.complain(column, str(exc))
+            return None
+        if found.note:
+            warnings.append(InputIssue(self.table.file, self.rownum, column, found.note))
+        return found.location
 
     def location(self, lat_col: str, lon_col: str, *, required: bool = True) -> Location | None:
         """A place; off the map (``Location``'s own rule) or 0, 0 (a missing geocode, which
