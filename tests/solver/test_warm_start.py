@@ -35,8 +35,11 @@ def small_day(folder: Path, drop: int = 0) -> tuple[Path, Path, list[str]]:
 
 
 def solve_cli(v_csv: Path, c_csv: Path, out: Path, *extra: str) -> dict:
+    """``hah solve`` bounded by iterations, one search: the same plan on every run and under
+    any load (a 4-second clock once left a first plan the late visits could not fit)."""
     assert main(["solve", "--visits", str(v_csv), "--clinicians", str(c_csv), "--out", str(out),
-                 "--time-limit", "4", "--quiet", "--export-matrix", *extra]) == 0  # fmt: skip
+                 "--time-limit", "30", "--iterations", "3000", "--workers", "1", "--quiet",
+                 "--export-matrix", *extra]) == 0  # fmt: skip
     visits, shifts = read_day(v_csv, c_csv)
     problem = build_problem(visits, shifts, matrix=read_matrix(out))
     assert check(problem, read_rota(out, problem)).violations == ()
